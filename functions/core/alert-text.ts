@@ -1,0 +1,83 @@
+import type { Anomaly } from './types.ts';
+
+/** Prints a number as Python's repr does (150 → "150.0"), as the Flink job's lines did. */
+export function pythonFloat(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 1e16) return `${value}.0`;
+  return String(value);
+}
+
+export function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** The Flink job's line: `ANOMALY → sensor_1: value=150.0, avg=59.21`. */
+export function anomalyLine(anomaly: Pick<Anomaly, 'sensorId' | 'value' | 'mean'>): string {
+  return `ANOMALY → ${anomaly.sensorId}: value=${pythonFloat(anomaly.value)}, avg=${pythonFloat(round2(anomaly.mean))}`;
+}
+
+/** The anomaly as machine subscribers (SQS, Lambda, HTTP) and the log line receive it. */
+export function anomalyJson(anomaly: Anomaly, heldBackBefore: number) {
+  return {
+    alertId: anomaly.alertId,
+    sensorId: anomaly.sensorId,
+    value: anomaly.value,
+    mean: anomaly.mean,
+    count: anomaly.count,
+    deviation: anomaly.deviation,
+    ...(anomaly.detector === 'threshold' ? { threshold: anomaly.limit } : { limit: anomaly.limit }),
+    detector: anomaly.detector,
+    eventTime: new Date(anomaly.eventTimeMs).toISOString(),
+    severity: anomaly.severity,
+    heldBackBefore,
+    topic: anomaly.source.topic,
+    partition: anomaly.source.partition,
+    offset: anomaly.source.offset,
+  };
+}
+
+const SMS_MAX_CHARS = 140;
+const SUBJECT_MAX_CHARS = 99;
+
+/**
+ * Sensor ids are free text. Email subjects must be printable ASCII without line breaks
+ * (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html), and SMS should stay short.
+ */
+function asciiId(sensorId: string, maxChars: number): string {
+  const ascii = sensorId.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > maxChars ? `${ascii.slice(0, maxChars - 3)}...` : ascii;
+}
+
+function heldBackNote(heldBackBefore: number): string {
+  return heldBackBefore > 0 ? ` (+${heldBackBefore} held back)` : '';
+}
+
+export function smsText(anomaly: Anomaly, heldBackBefore: number): string {
+  const text =
+    `${anomaly.severity.toUpperCase()} ${asciiId(anomaly.sensorId, 40)} ` +
+    `value=${pythonFloat(anomaly.value)} avg=${pythonFloat(round2(anomaly.mean))} ` +
+    `at ${new Date(anomaly.eventTimeMs).toISOString().slice(0, 19)}Z${heldBackNote(heldBackBefore)}`;
+  return text.length > SMS_MAX_CHARS ? text.slice(0, SMS_MAX_CHARS) : text;
+}
+
+export function emailSubject(anomaly: Anomaly): string {
+  const subject = `[${anomaly.severity}] Sensor anomaly on ${asciiId(anomaly.sensorId, 50)}: value ${pythonFloat(anomaly.value)}`;
+  return subject.slice(0, SUBJECT_MAX_CHARS);
+}
+
+export function emailBody(anomaly: Anomaly, heldBackBefore: number): string {
+  const limitName = anomaly.detector === 'threshold' ? 'threshold' : 'limit';
+  return [
+    anomalyLine(anomaly),
+    '',
+    `Sensor:     ${JSON.stringify(anomaly.sensorId)}`,
+    `Severity:   ${anomaly.severity}`,
+    `Value:      ${anomaly.value}`,
+    `Window avg: ${round2(anomaly.mean)} over ${anomaly.count} readings`,
+    `Deviation:  ${round2(anomaly.deviation)} (${limitName} ${round2(anomaly.limit)}, detector ${anomaly.detector})`,
+    `Event time: ${new Date(anomaly.eventTimeMs).toISOString()}`,
+    `Alert id:   ${anomaly.alertId}`,
+    heldBackBefore > 0
+      ? `\n${heldBackBefore} further anomalies of this sensor were logged but not notified during the cooldown.`
+      : '',
+  ].join('\n');
+}

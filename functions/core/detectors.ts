@@ -1,0 +1,83 @@
+import { CoreConfigError } from './errors.ts';
+import type { Aggregate } from './types.ts';
+
+/** The Flink job's rule: anomaly iff |v − mean| > threshold. */
+export interface ThresholdDetector {
+  readonly kind: 'threshold';
+  readonly threshold: number;
+}
+
+/** Anomaly iff count ≥ minCount, |v − mean| > sigma · std and |v − mean| > minDeviation. */
+export interface ZScoreDetector {
+  readonly kind: 'zscore';
+  readonly sigma: number;
+  readonly minCount: number;
+  readonly minDeviation: number;
+}
+
+export type DetectorSpec = ThresholdDetector | ZScoreDetector;
+export type DetectorKind = DetectorSpec['kind'];
+
+export const DEFAULT_DETECTOR: ThresholdDetector = { kind: 'threshold', threshold: 50 };
+export const ZSCORE_DEFAULTS = { sigma: 3, minCount: 5, minDeviation: 0 } as const;
+
+export interface Verdict {
+  readonly anomaly: boolean;
+  readonly mean: number;
+  readonly count: number;
+  readonly deviation: number;
+  /** How far from the mean a reading may be before it is an anomaly. */
+  readonly limit: number;
+  /** In [0, 1]; 0.5 at the limit, rising with how far past it the reading is. */
+  readonly score: number;
+}
+
+export function validateDetector(spec: DetectorSpec, where: string): DetectorSpec {
+  const bad = (what: string) => new CoreConfigError(`${where}: ${what}`);
+  switch (spec.kind) {
+    case 'threshold':
+      if (!(Number.isFinite(spec.threshold) && spec.threshold >= 0)) {
+        throw bad(`threshold must be a number >= 0, got ${spec.threshold}`);
+      }
+      return spec;
+    case 'zscore':
+      if (!(Number.isFinite(spec.sigma) && spec.sigma > 0)) throw bad(`sigma must be > 0, got ${spec.sigma}`);
+      if (!(Number.isInteger(spec.minCount) && spec.minCount >= 1)) {
+        throw bad(`minCount must be a whole number >= 1, got ${spec.minCount}`);
+      }
+      if (!(Number.isFinite(spec.minDeviation) && spec.minDeviation >= 0)) {
+        throw bad(`minDeviation must be >= 0, got ${spec.minDeviation}`);
+      }
+      return spec;
+    default:
+      throw bad(`unknown detector ${JSON.stringify((spec as { kind: unknown }).kind)}`);
+  }
+}
+
+/**
+ * Judges `value` against its window aggregate, which already includes the value itself
+ * (semantics.md §3).
+ */
+export function evaluate(spec: DetectorSpec, window: Aggregate, value: number): Verdict {
+  const { count } = window;
+  const mean = window.sum / count;
+  const deviation = Math.abs(value - mean);
+  switch (spec.kind) {
+    case 'threshold': {
+      const limit = spec.threshold;
+      return { anomaly: deviation > limit, mean, count, deviation, limit, score: score(deviation, limit) };
+    }
+    case 'zscore': {
+      const std = Math.sqrt(Math.max(0, window.sumSq / count - mean * mean));
+      const limit = Math.max(spec.sigma * std, spec.minDeviation);
+      const anomaly = count >= spec.minCount && deviation > spec.sigma * std && deviation > spec.minDeviation;
+      return { anomaly, mean, count, deviation, limit, score: score(deviation, limit) };
+    }
+  }
+}
+
+/** d / (d + limit): 0 at the mean, 0.5 at the limit, towards 1 far past it. */
+export function score(deviation: number, limit: number): number {
+  if (limit <= 0) return deviation > 0 ? 1 : 0.5;
+  return deviation / (deviation + limit);
+}

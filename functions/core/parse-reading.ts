@@ -1,0 +1,172 @@
+import type { RawRecord, Reading } from './types.ts';
+
+/** Reason codes for rejected records: stable strings, used in logs and as metric dimensions. */
+export const REJECT_REASONS = {
+  emptyValue: 'EMPTY_VALUE',
+  malformedBase64: 'MALFORMED_BASE64',
+  tooLarge: 'TOO_LARGE',
+  notUtf8: 'NOT_UTF8',
+  malformed: 'MALFORMED',
+  missingSensorId: 'MISSING_SENSOR_ID',
+  sensorIdTooLong: 'SENSOR_ID_TOO_LONG',
+  sensorIdControlChars: 'SENSOR_ID_CONTROL_CHARS',
+  invalidValue: 'INVALID_VALUE',
+  valueOutOfRange: 'VALUE_OUT_OF_RANGE',
+  badTimestamp: 'BAD_TIMESTAMP',
+  futureTimestamp: 'FUTURE_TIMESTAMP',
+} as const;
+export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
+
+export const MAX_VALUE_BYTES = 64 * 1024;
+export const MAX_SENSOR_ID_BYTES = 256;
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+/**
+ * Accepted magnitudes of a value (besides 0). Aggregates keep sums of squares, and
+ * DynamoDB numbers must lie between 1e-130 and 9.9e125 in magnitude: bounding |v| to
+ * [1e-60, 1e15] keeps every square and sum storable, so no reading can fail a batch.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+ */
+export const MAX_ABS_VALUE = 1e15;
+export const MIN_ABS_NONZERO_VALUE = 1e-60;
+/** Latest representable Date, in ms; also bounds numeric timestamps. */
+const MAX_EPOCH_MS = 8.64e15;
+
+export type ParseResult =
+  | { readonly ok: true; readonly reading: Reading }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// A decimal numeral, as a sensor would print one; rejects '', '0x10', ' ', '1_000', 'Infinity'.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// ISO-8601 date-time with a zone offset (Z or ±hh:mm / ±hhmm); a zone-less time is ambiguous.
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+// C0, DEL, C1 and the Unicode line/paragraph separators: any of them can forge log lines,
+// email headers or SMS text downstream.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function reject(reason: RejectReason, detail: string): ParseResult {
+  return { ok: false, reason, detail };
+}
+
+/**
+ * Turns one Kafka record into a reading, or says precisely why it is not one.
+ * Never throws: every input maps to a result (semantics.md §1).
+ */
+export function parseReading(record: RawRecord): ParseResult {
+  if (record.malformedBase64) return reject(REJECT_REASONS.malformedBase64, 'value is not base64');
+  const bytes = record.value;
+  if (bytes === null || bytes.length === 0) return reject(REJECT_REASONS.emptyValue, 'empty value');
+  if (bytes.length > MAX_VALUE_BYTES) {
+    return reject(REJECT_REASONS.tooLarge, `${bytes.length} bytes > ${MAX_VALUE_BYTES}`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes).trim();
+  } catch {
+    return reject(REJECT_REASONS.notUtf8, 'value is not UTF-8');
+  }
+  if (text.length === 0) return reject(REJECT_REASONS.emptyValue, 'blank value');
+  const fields = text.startsWith('{') ? jsonFields(text, record.key) : csvFields(text);
+  if ('reason' in fields) return fields;
+  return validate(fields, record);
+}
+
+interface Fields {
+  readonly sensorId: unknown;
+  readonly value: unknown;
+  readonly timestamp: unknown;
+}
+
+function csvFields(text: string): Fields | Extract<ParseResult, { ok: false }> {
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.length < 2 || parts.length > 3) {
+    return { ok: false, reason: REJECT_REASONS.malformed, detail: `${parts.length} CSV fields, want 2 or 3` };
+  }
+  return { sensorId: parts[0], value: parts[1], timestamp: parts[2] };
+}
+
+function jsonFields(text: string, key: Uint8Array | null): Fields | Extract<ParseResult, { ok: false }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: REJECT_REASONS.malformed, detail: 'invalid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: REJECT_REASONS.malformed, detail: 'JSON is not an object' };
+  }
+  const object = parsed as Record<string, unknown>;
+  let sensorId = object.sensorId ?? object.sensor_id;
+  if (sensorId === undefined && key !== null && key.length > 0) {
+    try {
+      sensorId = utf8.decode(key);
+    } catch {
+      return { ok: false, reason: REJECT_REASONS.notUtf8, detail: 'record key is not UTF-8' };
+    }
+  }
+  return { sensorId, value: object.value, timestamp: object.timestamp ?? object.ts };
+}
+
+function validate(fields: Fields, record: RawRecord): ParseResult {
+  const { sensorId } = fields;
+  if (sensorId === undefined || sensorId === null || sensorId === '') {
+    return reject(REJECT_REASONS.missingSensorId, 'no sensor id');
+  }
+  if (typeof sensorId !== 'string') return reject(REJECT_REASONS.malformed, 'sensor id is not a string');
+  if (sensorId.trim() === '') return reject(REJECT_REASONS.missingSensorId, 'blank sensor id');
+  if (Buffer.byteLength(sensorId, 'utf8') > MAX_SENSOR_ID_BYTES) {
+    return reject(REJECT_REASONS.sensorIdTooLong, `sensor id over ${MAX_SENSOR_ID_BYTES} bytes`);
+  }
+  if (CONTROL_CHARS.test(sensorId)) {
+    return reject(REJECT_REASONS.sensorIdControlChars, 'sensor id has control characters');
+  }
+
+  const value = toNumber(fields.value);
+  if (value === undefined) return reject(REJECT_REASONS.invalidValue, 'value is not a finite number');
+  const magnitude = Math.abs(value);
+  if (magnitude > MAX_ABS_VALUE || (magnitude !== 0 && magnitude < MIN_ABS_NONZERO_VALUE)) {
+    return reject(REJECT_REASONS.valueOutOfRange, `|value| outside [${MIN_ABS_NONZERO_VALUE}, ${MAX_ABS_VALUE}]`);
+  }
+
+  let eventTimeMs = record.timestampMs;
+  if (fields.timestamp !== undefined && fields.timestamp !== null && fields.timestamp !== '') {
+    const parsed = toEpochMs(fields.timestamp);
+    if (parsed === undefined) return reject(REJECT_REASONS.badTimestamp, 'timestamp does not parse');
+    eventTimeMs = parsed;
+  }
+  if (eventTimeMs - record.timestampMs > MAX_FUTURE_SKEW_MS) {
+    return reject(REJECT_REASONS.futureTimestamp, 'event time over 5 min ahead of the record');
+  }
+  return {
+    ok: true,
+    reading: {
+      sensorId,
+      value,
+      eventTimeMs,
+      source: { topic: record.topic, partition: record.partition, offset: record.offset },
+    },
+  };
+}
+
+/** A JSON number, or a string holding a decimal numeral (gateways often quote numbers). */
+function toNumber(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : undefined;
+  if (typeof raw === 'string' && DECIMAL.test(raw.trim())) {
+    const value = Number(raw.trim());
+    return Number.isFinite(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+/** Epoch milliseconds from a number (ms) or an ISO-8601 string with a zone offset. */
+function toEpochMs(raw: unknown): number | undefined {
+  let ms: number | undefined;
+  if (typeof raw === 'number') ms = raw;
+  else if (typeof raw === 'string') {
+    const text = raw.trim();
+    if (DECIMAL.test(text)) ms = Number(text);
+    else if (ISO_WITH_ZONE.test(text)) ms = Date.parse(text);
+  }
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > MAX_EPOCH_MS) return undefined;
+  return Math.floor(ms);
+}

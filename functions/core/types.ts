@@ -1,0 +1,62 @@
+/** Where a Kafka record came from; (topic, partition, offset) identifies a reading. */
+export interface RecordSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** One Kafka record as delivered by the event source mapping, already base64-decoded. */
+export interface RawRecord extends RecordSource {
+  readonly timestampMs: number;
+  /** `null` when the record has no key. */
+  readonly key: Uint8Array | null;
+  /** `null` when the record has no value (a tombstone) or its base64 was invalid. */
+  readonly value: Uint8Array | null;
+  /** Set when the event carried a value that was not valid base64. */
+  readonly malformedBase64?: boolean;
+}
+
+export interface Reading {
+  readonly sensorId: string;
+  readonly value: number;
+  readonly eventTimeMs: number;
+  readonly source: RecordSource;
+}
+
+/** Running aggregates of one (sensor, bucket), or of a whole window. */
+export interface Aggregate {
+  readonly count: number;
+  readonly sum: number;
+  readonly sumSq: number;
+}
+
+export const EMPTY_AGGREGATE: Aggregate = { count: 0, sum: 0, sumSq: 0 };
+
+export const SEVERITIES = { warning: 'warning', critical: 'critical' } as const;
+export type Severity = (typeof SEVERITIES)[keyof typeof SEVERITIES];
+
+/** A reading judged anomalous, with everything the log line and the alert need. */
+export interface Anomaly {
+  /** `<topic>-<partition>-<offset>`: the same on every retry, so subscribers can de-duplicate. */
+  readonly alertId: string;
+  readonly sensorId: string;
+  readonly value: number;
+  readonly mean: number;
+  readonly count: number;
+  readonly deviation: number;
+  /** The detector's limit for this reading (threshold, or k·σ for zscore). */
+  readonly limit: number;
+  readonly detector: string;
+  readonly eventTimeMs: number;
+  readonly severity: Severity;
+  readonly source: RecordSource;
+}
+
+/** An anomaly together with what the cooldown decided for it. */
+export interface AlertDecision {
+  readonly anomaly: Anomaly;
+  /** True when this anomaly is sent to SNS; false when the sensor's cooldown held it back. */
+  readonly notify: boolean;
+  /** For a notified anomaly: how many anomalies of the sensor were held back before it. */
+  readonly heldBackBefore: number;
+}
