@@ -132,8 +132,8 @@ export interface BatchReport {
 }
 
 /**
- * Told about decisions once they are durable (after the journal write), so a retried batch
- * does not log or count them twice.
+ * Told about each decision just before it becomes durable (the journal write). A record is
+ * reported again only if that write failed, and then with the identical verdict.
  */
 export interface BatchObserver {
   rejected(rejection: Rejection): void;

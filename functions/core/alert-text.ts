@@ -25,6 +25,7 @@ export function anomalyJson(anomaly: Anomaly, heldBackBefore: number) {
     count: anomaly.count,
     deviation: anomaly.deviation,
     ...(anomaly.detector === 'threshold' ? { threshold: anomaly.limit } : { limit: anomaly.limit }),
+    ...(anomaly.sigma === undefined ? {} : { sigma: anomaly.sigma }),
     detector: anomaly.detector,
     eventTime: new Date(anomaly.eventTimeMs).toISOString(),
     severity: anomaly.severity,

@@ -66,7 +66,8 @@ export function parseReading(record: RawRecord): ParseResult {
     return reject(REJECT_REASONS.notUtf8, 'value is not UTF-8');
   }
   if (text.length === 0) return reject(REJECT_REASONS.emptyValue, 'blank value');
-  const fields = text.startsWith('{') ? jsonFields(text, record.key) : csvFields(text);
+  // A value that opens like JSON is judged as JSON, so `[1,2]` is "not an object", not a bad CSV.
+  const fields = /^[[{"]/.test(text) ? jsonFields(text, record.key) : csvFields(text);
   if ('reason' in fields) return fields;
   return validate(fields, record);
 }

@@ -47,6 +47,8 @@ export interface Anomaly {
   /** The detector's limit for this reading (threshold, or k·σ for zscore). */
   readonly limit: number;
   readonly detector: string;
+  /** For the zscore detector: the k in k·σ. */
+  readonly sigma?: number;
   readonly eventTimeMs: number;
   readonly severity: Severity;
   readonly source: RecordSource;

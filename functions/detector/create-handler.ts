@@ -1,0 +1,134 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
+import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
+import type { DetectorConfig } from '../config.ts';
+import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
+import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
+import type { BatchObserver, BatchReport } from '../ports.ts';
+import { createBatchProcessor } from '../process-batch.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
+
+export interface HandlerDeps {
+  readonly config: DetectorConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  /** Processing time in ms. @default Date.now */
+  readonly clock?: () => number;
+  /** Told about every decision besides the log and metrics (the local pipeline prints them). */
+  readonly observer?: BatchObserver;
+  /** @default a Logger for SERVICE_NAME */
+  readonly logger?: Logger;
+  /** @default Metrics in METRICS_NAMESPACE for SERVICE_NAME */
+  readonly metrics?: Metrics;
+}
+
+export type DetectorHandler = (event: KafkaEvent, context?: Context) => Promise<BatchReport>;
+
+/**
+ * Builds the Lambda handler from injected clients, config and clock: the Lambda entry,
+ * the local pipeline and the tests all call this. Middleware first, handler last.
+ */
+export function createHandler(deps: HandlerDeps): DetectorHandler {
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const clock = deps.clock ?? Date.now;
+  const tally = { rejected: 0, anomalies: 0, sent: 0, heldBack: 0, byReason: new Map<string, number>() };
+  const extra = deps.observer;
+
+  const observer: BatchObserver = {
+    rejected(rejection) {
+      tally.rejected += 1;
+      tally.byReason.set(rejection.reason, (tally.byReason.get(rejection.reason) ?? 0) + 1);
+      logger.warn('record rejected', {
+        topic: rejection.source.topic,
+        partition: rejection.source.partition,
+        offset: rejection.source.offset,
+        reason: rejection.reason,
+        detail: rejection.detail,
+        rawValue: rejection.rawPreview,
+      });
+      extra?.rejected(rejection);
+    },
+    anomaly(decision) {
+      tally.anomalies += 1;
+      if (!decision.notify) tally.heldBack += 1;
+      // The message is the Flink job's line; the fields make it queryable in Logs Insights.
+      logger.warn(anomalyLine(decision.anomaly), {
+        ...anomalyJson(decision.anomaly, decision.heldBackBefore),
+        notified: decision.notify,
+      });
+      extra?.anomaly(decision);
+    },
+    published(alerts) {
+      tally.sent += alerts.length;
+      extra?.published(alerts);
+    },
+  };
+
+  const processBatch = createBatchProcessor(deps.config, {
+    store: new DynamoDbWindowStore({
+      client: deps.dynamodb,
+      tableName: deps.config.tableName,
+      concurrency: deps.config.writeConcurrency,
+    }),
+    publisher: new SnsAlertPublisher({ client: deps.sns, topicArn: deps.config.topicArn }),
+    observer,
+    nowMs: clock,
+  });
+
+  const handle = async (event: KafkaEvent): Promise<BatchReport> => {
+    const startedMs = clock();
+    const records = recordsFromEvent(event);
+    Object.assign(tally, { rejected: 0, anomalies: 0, sent: 0, heldBack: 0 });
+    tally.byReason.clear();
+    try {
+      const report = await processBatch(records);
+      logger.info('batch processed', { ...report });
+      metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
+      return report;
+    } finally {
+      // Counted from decisions made durable, so a failed batch's retry does not count twice;
+      // logMetrics flushes them on success and on error.
+      metrics.addMetric(METRIC.recordsReceived, MetricUnit.Count, records.length);
+      metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, tally.rejected);
+      metrics.addMetric(METRIC.anomalies, MetricUnit.Count, tally.anomalies);
+      metrics.addMetric(METRIC.notificationsSent, MetricUnit.Count, tally.sent);
+      metrics.addMetric(METRIC.notificationsHeldBack, MetricUnit.Count, tally.heldBack);
+      metrics.addMetric(METRIC.batchDurationMs, MetricUnit.Milliseconds, clock() - startedMs);
+      for (const [reason, count] of tally.byReason) {
+        const single = metrics.singleMetric();
+        single.addDimension('reason', reason);
+        single.addMetric(METRIC.recordsRejectedByReason, MetricUnit.Count, count);
+      }
+    }
+  };
+
+  const wrapped = middy(handle)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+
+  return (event, context) => wrapped(event, context ?? LOCAL_CONTEXT);
+}
+
+/** Context for callers outside Lambda (local pipeline, tests). */
+export const LOCAL_CONTEXT: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'anomaly-detector-local',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:anomaly-detector-local',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'local',
+  logGroupName: 'local',
+  logStreamName: 'local',
+  getRemainingTimeInMillis: () => 900_000,
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
+};

@@ -1,0 +1,60 @@
+import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import type { AlertPublisher, BucketWrite, JournalWrite, LoadRequest, SensorStateWrite, Snapshot, WindowStore } from '../../functions/ports.ts';
+
+export class InjectedFault extends Error {
+  override readonly name = 'InjectedFault';
+}
+
+/**
+ * A MemoryWindowStore and publisher that crash right after the N-th call has taken effect,
+ * one item at a time, as a Lambda dying between two DynamoDB or SNS requests would.
+ */
+export class FaultPlan {
+  calls = 0;
+  constructor(public failAfterCall: number | null) {}
+
+  tick(): void {
+    this.calls += 1;
+    if (this.calls === this.failAfterCall) throw new InjectedFault(`crash after call ${this.calls}`);
+  }
+}
+
+export class FaultyStore implements WindowStore {
+  constructor(
+    readonly inner: MemoryWindowStore,
+    private readonly plan: FaultPlan,
+  ) {}
+
+  async load(request: LoadRequest): Promise<Snapshot> {
+    const snapshot = await this.inner.load(request);
+    this.plan.tick();
+    return snapshot;
+  }
+  async saveJournals(writes: readonly JournalWrite[]): Promise<void> {
+    for (const w of writes) {
+      await this.inner.saveJournals([w]);
+      this.plan.tick();
+    }
+  }
+  async saveBuckets(writes: readonly BucketWrite[]): Promise<void> {
+    for (const w of writes) {
+      await this.inner.saveBuckets([w]);
+      this.plan.tick();
+    }
+  }
+  async saveSensorStates(writes: readonly SensorStateWrite[]): Promise<void> {
+    for (const w of writes) {
+      await this.inner.saveSensorStates([w]);
+      this.plan.tick();
+    }
+  }
+}
+
+export function faultyPublisher(inner: AlertPublisher, plan: FaultPlan): AlertPublisher {
+  return {
+    async publish(alerts) {
+      await inner.publish(alerts);
+      plan.tick();
+    },
+  };
+}
