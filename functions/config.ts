@@ -84,7 +84,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       const held = env[name];
-      return `${name}: ${issue.message}${held === undefined ? ' (not set)' : ` (got ${JSON.stringify(held)})`}`;
+      if (held === undefined || held === '') return `${name}: required but not set`;
+      return `${name}: ${issue.message} (got ${JSON.stringify(held)})`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }

@@ -1,0 +1,197 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { MSKEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
+import { createHandler } from '../../functions/detector/create-handler.ts';
+import { localSnsClient } from '../../local/embedded/clients.ts';
+import { captureStdout } from '../helpers/capture-stdout.ts';
+import { mskEvent, toRawRecord } from '../helpers/kafka-events.ts';
+import { countCommands, type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+
+const T0 = Date.parse('2026-11-21T10:00:00Z');
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws();
+});
+afterAll(async () => {
+  await aws.close();
+});
+
+describe('hostile records', () => {
+  it('rejects each with its reason, logs it once with a bounded preview, and processes its neighbours', async () => {
+    // Prepare: a good reading between every two bad ones
+    const config = await aws.freshConfig();
+    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 });
+    const hostile: [string | Uint8Array | null, string][] = [
+      [new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0xff, 0x00]), REJECT_REASONS.notUtf8],
+      ['sensor_1,NaN', REJECT_REASONS.invalidValue],
+      ['sensor_1,1e308', REJECT_REASONS.valueOutOfRange],
+      [`${'s'.repeat(300)},1`, REJECT_REASONS.sensorIdTooLong],
+      ['{"sensorId":"x\\r\\nANOMALY → forged: value=1.0, avg=1.0","value":1}', REJECT_REASONS.sensorIdControlChars],
+      [`sensor_1,1,${T0 + 3_600_000}`, REJECT_REASONS.futureTimestamp],
+      [null, REJECT_REASONS.emptyValue],
+      [`sensor_1,${'9'.repeat(70_000)}`, REJECT_REASONS.tooLarge],
+      ['{"sensorId":"a","value":{"nested":[[[[1]]]]}}', REJECT_REASONS.invalidValue],
+    ];
+    const records = hostile.flatMap(([value], i) => [
+      toRawRecord({ offset: 2 * i, timestampMs: T0, value }),
+      toRawRecord({ offset: 2 * i + 1, timestampMs: T0, value: `good_${i},42` }),
+    ]);
+    const event = mskEvent(records);
+    // A value that is not base64 at all, as a broken producer proxy might deliver.
+    const group = Object.values(event.records)[0];
+    group?.push({ ...(group[0] as MSKEvent['records'][string][number]), offset: 999, value: '%%%not base64%%%' });
+    const capture = captureStdout();
+    // Act
+    const report = await handler(event);
+    capture.restore();
+    // Assess
+    const expectedReasons: Record<string, number> = {};
+    for (const [, reason] of hostile) expectedReasons[reason] = (expectedReasons[reason] ?? 0) + 1;
+    expectedReasons[REJECT_REASONS.malformedBase64] = 1;
+    expect(report.rejectedByReason).toEqual(expectedReasons);
+    expect(report.readings).toBe(hostile.length);
+    expect(report.bucketsWritten).toBe(hostile.length);
+    const rejections = capture.json().filter((l) => l.message === 'record rejected');
+    expect(rejections).toHaveLength(hostile.length + 1);
+    for (const line of rejections) {
+      expect(line).toMatchObject({ topic: 'sensor-data', partition: 0 });
+      expect(Buffer.byteLength(String(line.rawValue))).toBeLessThanOrEqual(200 * 3);
+    }
+    // No forged line: every line is one JSON object.
+    expect(capture.lines().every((l) => l.startsWith('{'))).toBe(true);
+    // Redelivered, the batch is not logged or counted again.
+    const again = captureStdout();
+    const second = await handler(event);
+    again.restore();
+    expect(second).toMatchObject({ redelivered: records.length + 1, rejectedByReason: {}, readings: 0 });
+    expect(again.json().filter((l) => l.message === 'record rejected')).toHaveLength(0);
+  });
+});
+
+describe('retention', () => {
+  it('ignores an expired bucket that DynamoDB has not deleted yet, and replaces it', async () => {
+    // Prepare: an expired bucket full of high readings (dynalite, like DynamoDB, keeps it)
+    const config = await aws.freshConfig();
+    const nowMs = T0 + 30_000;
+    await aws.dynamodbClient.send(
+      new PutItemCommand({
+        TableName: config.tableName,
+        Item: {
+          pk: { S: 'sensor#sensor_1' },
+          sk: { S: `bucket#${T0}` },
+          count: { N: '100' },
+          sum: { N: '50000' },
+          sumSq: { N: '25000000' },
+          watermarks: { M: {} },
+          version: { N: '3' },
+          expiresAtEpochSeconds: { N: String(Math.floor(nowMs / 1000) - 5) },
+        },
+      }),
+    );
+    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => nowMs });
+    const capture = captureStdout();
+    // Act
+    const report = await handler(mskEvent([toRawRecord({ offset: 0, timestampMs: T0 + 1000, value: 'sensor_1,50' })]));
+    capture.restore();
+    // Assess: judged against an empty window, not against the stale mean of 500
+    expect(report.anomalies).toBe(0);
+    expect(report.bucketsWritten).toBe(1);
+  });
+});
+
+describe('a storm of anomalies', () => {
+  it('keeps a journal larger than one item in pages and still sends every notification after a failure', async () => {
+    // Prepare: 2,500 sensors that each jump from 0 to 1,000 → 2,500 anomalies in one batch
+    const config = await aws.freshConfig();
+    const records = Array.from({ length: 2500 }, (_, s) => [
+      toRawRecord({ offset: 2 * s, timestampMs: T0, value: `storm-sensor-with-a-long-name-${s},0` }),
+      toRawRecord({ offset: 2 * s + 1, timestampMs: T0 + 100, value: `storm-sensor-with-a-long-name-${s},1000` }),
+    ]).flat();
+    const sns = localSnsClient(aws.sns.endpoint, { maxAttempts: 1 });
+    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns, clock: () => T0 + 1000 });
+    const sentBefore = aws.sns.messages.length;
+    const capture = captureStdout();
+    // Act: SNS fails the first time, after the journal was written
+    aws.sns.failNext(1, 'internal');
+    await expect(handler(mskEvent(records))).rejects.toThrow(/SNS/);
+    const retry = await handler(mskEvent(records));
+    capture.restore();
+    sns.destroy();
+    // Assess
+    expect(retry).toMatchObject({ anomalies: 0, redelivered: 5000, notificationsSent: 2500 });
+    const ids = new Set(aws.sns.messages.slice(sentBefore).map((m) => JSON.parse(JSON.parse(m.message).sqs).alertId));
+    expect(ids.size).toBe(2500);
+  });
+});
+
+describe('DynamoDB requests for one 10,000-record batch from 1,000 sensors', () => {
+  it('reads with one BatchGetItem per 100 keys and writes once per (sensor, bucket) touched', async () => {
+    // Prepare: 10 readings per sensor, at 0, 2, …, 18 s → 4 buckets touched per sensor, and
+    // 5 read (each window also reaches back one bucket before the first)
+    const config = await aws.freshConfig();
+    const records = Array.from({ length: 10_000 }, (_, i) =>
+      toRawRecord({
+        partition: i % 4,
+        offset: Math.floor(i / 4),
+        timestampMs: T0 + 2 + Math.floor(i / 1000) * 2000,
+        value: `sensor_${i % 1000},${50 + (i % 7)}`,
+      }),
+    );
+    const counts = countCommands(aws.dynamodbClient);
+    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 + 60_000 });
+    const capture = captureStdout();
+    // Act
+    const report = await handler(mskEvent(records));
+    capture.restore();
+    // Assess
+    const pairs = report.bucketsWritten;
+    const keys = report.bucketKeysRead + 1000 /* sensor states */ + 4 /* partition journals */;
+    const reads = counts.get('BatchGetItemCommand') ?? 0;
+    const writes = counts.get('PutItemCommand') ?? 0;
+    console.info(
+      `10,000 records, 1,000 sensors: ${pairs} (sensor, bucket) pairs touched, ${report.bucketKeysRead} bucket keys read; ` +
+        `DynamoDB requests: ${reads} BatchGetItem (ceil(${keys}/100) = ${Math.ceil(keys / 100)}), ${writes} PutItem ` +
+        `(${pairs} buckets + 4 journals)`,
+    );
+    expect(pairs).toBe(4000);
+    expect(report.bucketKeysRead).toBe(5000);
+    expect(reads).toBe(Math.ceil(keys / 100));
+    expect(writes).toBe(pairs + 4);
+  });
+});
+
+describe('configuration', () => {
+  it('fails the cold start with an error that names each bad variable', async () => {
+    // Prepare
+    vi.resetModules();
+    vi.stubEnv('TABLE_NAME', 'windows');
+    vi.stubEnv('ALERT_TOPIC_ARN', '');
+    vi.stubEnv('WINDOW_SECONDS', 'ten');
+    // Act + Assess
+    await expect(import('../../functions/detector/handler.ts')).rejects.toThrow(
+      'invalid configuration: ALERT_TOPIC_ARN: required but not set; WINDOW_SECONDS: Invalid input: expected number, received NaN (got "ten")',
+    );
+    vi.unstubAllEnvs();
+  });
+
+  it('rejects a window that is not a whole multiple of the slide', async () => {
+    vi.resetModules();
+    vi.stubEnv('TABLE_NAME', 'windows');
+    vi.stubEnv('ALERT_TOPIC_ARN', 'arn:aws:sns:us-east-1:1:t');
+    vi.stubEnv('SLIDE_SECONDS', '4');
+    await expect(import('../../functions/detector/handler.ts')).rejects.toThrow(/window \(10000 ms\) must be a whole multiple of the slide \(4000 ms\)/);
+    vi.unstubAllEnvs();
+  });
+
+  it('builds the handler from a valid environment', async () => {
+    vi.resetModules();
+    vi.stubEnv('TABLE_NAME', 'windows');
+    vi.stubEnv('ALERT_TOPIC_ARN', 'arn:aws:sns:us-east-1:1:t');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    const module = await import('../../functions/detector/handler.ts');
+    expect(typeof module.handler).toBe('function');
+    expect(typeof module.createHandler).toBe('function');
+    vi.unstubAllEnvs();
+  });
+});
