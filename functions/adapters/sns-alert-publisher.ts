@@ -61,10 +61,18 @@ export class SnsAlertPublisher implements AlertPublisher {
       const entries: PublishBatchRequestEntry[] = group.map((alert, i) => {
         const m = toMessage(alert);
         // Entry ids allow only [A-Za-z0-9_-]; topic names may hold dots, so ids are positions.
-        return { Id: `a${i}`, Message: m.message, Subject: m.subject, MessageStructure: 'json', MessageAttributes: m.attributes };
+        return {
+          Id: `a${i}`,
+          Message: m.message,
+          Subject: m.subject,
+          MessageStructure: 'json',
+          MessageAttributes: m.attributes,
+        };
       });
       const response = await this.send(() =>
-        this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries })),
+        this.client.send(
+          new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }),
+        ),
       );
       const failed = response.Failed ?? [];
       if (failed.length > 0) {
@@ -80,7 +88,9 @@ export class SnsAlertPublisher implements AlertPublisher {
     try {
       return await call();
     } catch (error) {
-      throw new AlertPublishError(`SNS publish failed: ${(error as Error).message}`, { cause: error });
+      throw new AlertPublishError(`SNS publish failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }

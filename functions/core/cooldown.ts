@@ -20,7 +20,11 @@ export interface CooldownDecision {
  * that is older than the last notification is held back too, so a late burst cannot bypass
  * the limit.
  */
-export function decideNotification(state: CooldownState, eventTimeMs: number, cooldownMs: number): CooldownDecision {
+export function decideNotification(
+  state: CooldownState,
+  eventTimeMs: number,
+  cooldownMs: number,
+): CooldownDecision {
   const last = state.lastNotifiedEventTimeMs;
   if (last === null || eventTimeMs - last >= cooldownMs) {
     return {
@@ -29,5 +33,9 @@ export function decideNotification(state: CooldownState, eventTimeMs: number, co
       next: { lastNotifiedEventTimeMs: eventTimeMs, heldBack: 0 },
     };
   }
-  return { notify: false, heldBackBefore: 0, next: { lastNotifiedEventTimeMs: last, heldBack: state.heldBack + 1 } };
+  return {
+    notify: false,
+    heldBackBefore: 0,
+    next: { lastNotifiedEventTimeMs: last, heldBack: state.heldBack + 1 },
+  };
 }

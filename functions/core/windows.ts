@@ -49,7 +49,11 @@ export function addValue(aggregate: Aggregate, value: number): Aggregate {
 export function combine(aggregates: readonly Aggregate[]): Aggregate {
   let result = EMPTY_AGGREGATE;
   for (const a of aggregates) {
-    result = { count: result.count + a.count, sum: result.sum + a.sum, sumSq: result.sumSq + a.sumSq };
+    result = {
+      count: result.count + a.count,
+      sum: result.sum + a.sum,
+      sumSq: result.sumSq + a.sumSq,
+    };
   }
   return result;
 }

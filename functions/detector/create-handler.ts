@@ -37,9 +37,16 @@ export type DetectorHandler = (event: KafkaEvent, context?: Context) => Promise<
  */
 export function createHandler(deps: HandlerDeps): DetectorHandler {
   const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
-  const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const metrics =
+    deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
   const clock = deps.clock ?? Date.now;
-  const tally = { rejected: 0, anomalies: 0, sent: 0, heldBack: 0, byReason: new Map<string, number>() };
+  const tally = {
+    rejected: 0,
+    anomalies: 0,
+    sent: 0,
+    heldBack: 0,
+    byReason: new Map<string, number>(),
+  };
   const extra = deps.observer;
 
   const observer: BatchObserver = {

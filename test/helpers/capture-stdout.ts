@@ -2,7 +2,11 @@
  * Collects what is written to stdout and stderr (Powertools writes INFO and EMF to stdout,
  * WARN and ERROR to stderr; Lambda sends both to CloudWatch Logs) while active.
  */
-export function captureStdout(): { lines: () => string[]; json: () => Record<string, unknown>[]; restore: () => void } {
+export function captureStdout(): {
+  lines: () => string[];
+  json: () => Record<string, unknown>[];
+  restore: () => void;
+} {
   const chunks: string[] = [];
   const streams = [process.stdout, process.stderr] as const;
   const originals = streams.map((s) => s.write.bind(s));
@@ -12,7 +16,11 @@ export function captureStdout(): { lines: () => string[]; json: () => Record<str
       return true;
     }) as typeof stream.write;
   }
-  const lines = () => chunks.join('').split('\n').filter((l) => l.trim() !== '');
+  const lines = () =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
   return {
     lines,
     json: () =>

@@ -1,5 +1,13 @@
-import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
-import type { AlertPublisher, BucketWrite, JournalWrite, LoadRequest, SensorStateWrite, Snapshot, WindowStore } from '../../functions/ports.ts';
+import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import type {
+  AlertPublisher,
+  BucketWrite,
+  JournalWrite,
+  LoadRequest,
+  SensorStateWrite,
+  Snapshot,
+  WindowStore,
+} from '../../functions/ports.ts';
 
 export class InjectedFault extends Error {
   override readonly name = 'InjectedFault';
@@ -15,7 +23,8 @@ export class FaultPlan {
 
   tick(): void {
     this.calls += 1;
-    if (this.calls === this.failAfterCall) throw new InjectedFault(`crash after call ${this.calls}`);
+    if (this.calls === this.failAfterCall)
+      throw new InjectedFault(`crash after call ${this.calls}`);
   }
 }
 

@@ -1,10 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
-import { type EmbeddedDynamoDb, ensureTable, startDynamoDb } from '../../local/embedded/dynamodb.ts';
-import { type SnsEndpoint, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
 import { DEFAULT_DETECTION } from '../../functions/config.ts';
+import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
+import {
+  type EmbeddedDynamoDb,
+  ensureTable,
+  startDynamoDb,
+} from '../../local/embedded/dynamodb.ts';
+import { type SnsEndpoint, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
 
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sensor-alerts';
 

@@ -35,7 +35,14 @@ export class PipelineProbe implements BatchObserver {
 
   anomalySummary() {
     return this.anomalies
-      .map(({ anomaly: a }) => ({ alertId: a.alertId, sensorId: a.sensorId, value: a.value, mean: a.mean, count: a.count, severity: a.severity }))
+      .map(({ anomaly: a }) => ({
+        alertId: a.alertId,
+        sensorId: a.sensorId,
+        value: a.value,
+        mean: a.mean,
+        count: a.count,
+        severity: a.severity,
+      }))
       .sort((x, y) => x.alertId.localeCompare(y.alertId));
   }
 }

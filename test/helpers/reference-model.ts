@@ -9,7 +9,9 @@ import type { RawRecord } from '../../functions/core/types.ts';
 export interface ReferenceConfig {
   readonly slideMs: number;
   readonly windowMs: number;
-  readonly detector: { kind: 'threshold'; threshold: number } | { kind: 'zscore'; sigma: number; minCount: number; minDeviation: number };
+  readonly detector:
+    | { kind: 'threshold'; threshold: number }
+    | { kind: 'zscore'; sigma: number; minCount: number; minDeviation: number };
   readonly alertCooldownMs: number;
 }
 
@@ -31,7 +33,10 @@ export interface ReferenceResult {
   readonly rejected: number;
 }
 
-export function runReferenceModel(records: readonly RawRecord[], config: ReferenceConfig): ReferenceResult {
+export function runReferenceModel(
+  records: readonly RawRecord[],
+  config: ReferenceConfig,
+): ReferenceResult {
   const S = config.slideMs;
   const k = config.windowMs / S;
   const buckets = new Map<string, { count: number; sum: number; sumSq: number }>();

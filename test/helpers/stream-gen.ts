@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
-import type { ReferenceConfig } from './reference-model.ts';
 import { toRawRecord } from './kafka-events.ts';
+import type { ReferenceConfig } from './reference-model.ts';
 
 export const TOPIC = 'sensor-data';
 const START_MS = Date.parse('2026-11-21T10:00:00Z');
@@ -28,30 +28,42 @@ const genRecord: fc.Arbitrary<GenRecord> = fc.record({
  * Streams of sensor readings keyed by sensor (sensor i always on partition i mod 2), with
  * spikes, late (out-of-order) readings and invalid records mixed in, in produce order.
  */
-export const streamArb: fc.Arbitrary<RawRecord[]> = fc.array(genRecord, { minLength: 1, maxLength: 60 }).map((gens) => {
-  const offsets = [0, 0];
-  let timeMs = START_MS;
-  return gens.map((g) => {
-    timeMs += g.advanceMs;
-    const partition = g.sensor % 2;
-    const offset = offsets[partition] ?? 0;
-    offsets[partition] = offset + 1;
-    const sensorId = `sensor_${g.sensor}`;
-    const value = g.kind === 'spike' ? g.value * 3 + 20 : g.value;
-    const text =
-      g.kind === 'invalid'
-        ? `${sensorId},not-a-number`
-        : g.lateByMs === null
-          ? `${sensorId},${value}.5`
-          : `${sensorId},${value},${timeMs - g.lateByMs}`;
-    return toRawRecord({ topic: TOPIC, partition, offset, timestampMs: timeMs, key: sensorId, value: text });
+export const streamArb: fc.Arbitrary<RawRecord[]> = fc
+  .array(genRecord, { minLength: 1, maxLength: 60 })
+  .map((gens) => {
+    const offsets = [0, 0];
+    let timeMs = START_MS;
+    return gens.map((g) => {
+      timeMs += g.advanceMs;
+      const partition = g.sensor % 2;
+      const offset = offsets[partition] ?? 0;
+      offsets[partition] = offset + 1;
+      const sensorId = `sensor_${g.sensor}`;
+      const value = g.kind === 'spike' ? g.value * 3 + 20 : g.value;
+      const text =
+        g.kind === 'invalid'
+          ? `${sensorId},not-a-number`
+          : g.lateByMs === null
+            ? `${sensorId},${value}.5`
+            : `${sensorId},${value},${timeMs - g.lateByMs}`;
+      return toRawRecord({
+        topic: TOPIC,
+        partition,
+        offset,
+        timestampMs: timeMs,
+        key: sensorId,
+        value: text,
+      });
+    });
   });
-});
 
 /** Cut points as fractions of the stream. */
 export const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 });
 
-export const detectionArb: fc.Arbitrary<{ settings: DetectionSettings; reference: ReferenceConfig }> = fc
+export const detectionArb: fc.Arbitrary<{
+  settings: DetectionSettings;
+  reference: ReferenceConfig;
+}> = fc
   .constantFrom<ReferenceConfig['detector']>(
     { kind: 'threshold', threshold: 50 },
     { kind: 'zscore', sigma: 1.5, minCount: 3, minDeviation: 5 },

@@ -21,13 +21,21 @@ describe('hostile records', () => {
   it('rejects each with its reason, logs it once with a bounded preview, and processes its neighbours', async () => {
     // Prepare: a good reading between every two bad ones
     const config = await aws.freshConfig();
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => T0,
+    });
     const hostile: [string | Uint8Array | null, string][] = [
       [new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0xff, 0x00]), REJECT_REASONS.notUtf8],
       ['sensor_1,NaN', REJECT_REASONS.invalidValue],
       ['sensor_1,1e308', REJECT_REASONS.valueOutOfRange],
       [`${'s'.repeat(300)},1`, REJECT_REASONS.sensorIdTooLong],
-      ['{"sensorId":"x\\r\\nANOMALY → forged: value=1.0, avg=1.0","value":1}', REJECT_REASONS.sensorIdControlChars],
+      [
+        '{"sensorId":"x\\r\\nANOMALY → forged: value=1.0, avg=1.0","value":1}',
+        REJECT_REASONS.sensorIdControlChars,
+      ],
       [`sensor_1,1,${T0 + 3_600_000}`, REJECT_REASONS.futureTimestamp],
       [null, REJECT_REASONS.emptyValue],
       [`sensor_1,${'9'.repeat(70_000)}`, REJECT_REASONS.tooLarge],
@@ -40,7 +48,11 @@ describe('hostile records', () => {
     const event = mskEvent(records);
     // A value that is not base64 at all, as a broken producer proxy might deliver.
     const group = Object.values(event.records)[0];
-    group?.push({ ...(group[0] as MSKEvent['records'][string][number]), offset: 999, value: '%%%not base64%%%' });
+    group?.push({
+      ...(group[0] as MSKEvent['records'][string][number]),
+      offset: 999,
+      value: '%%%not base64%%%',
+    });
     const capture = captureStdout();
     // Act
     const report = await handler(event);
@@ -64,7 +76,11 @@ describe('hostile records', () => {
     const again = captureStdout();
     const second = await handler(event);
     again.restore();
-    expect(second).toMatchObject({ redelivered: records.length + 1, rejectedByReason: {}, readings: 0 });
+    expect(second).toMatchObject({
+      redelivered: records.length + 1,
+      rejectedByReason: {},
+      readings: 0,
+    });
     expect(again.json().filter((l) => l.message === 'record rejected')).toHaveLength(0);
   });
 });
@@ -89,10 +105,17 @@ describe('retention', () => {
         },
       }),
     );
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => nowMs });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => nowMs,
+    });
     const capture = captureStdout();
     // Act
-    const report = await handler(mskEvent([toRawRecord({ offset: 0, timestampMs: T0 + 1000, value: 'sensor_1,50' })]));
+    const report = await handler(
+      mskEvent([toRawRecord({ offset: 0, timestampMs: T0 + 1000, value: 'sensor_1,50' })]),
+    );
     capture.restore();
     // Assess: judged against an empty window, not against the stale mean of 500
     expect(report.anomalies).toBe(0);
@@ -105,11 +128,24 @@ describe('a storm of anomalies', () => {
     // Prepare: 2,500 sensors that each jump from 0 to 1,000 → 2,500 anomalies in one batch
     const config = await aws.freshConfig();
     const records = Array.from({ length: 2500 }, (_, s) => [
-      toRawRecord({ offset: 2 * s, timestampMs: T0, value: `storm-sensor-with-a-long-name-${s},0` }),
-      toRawRecord({ offset: 2 * s + 1, timestampMs: T0 + 100, value: `storm-sensor-with-a-long-name-${s},1000` }),
+      toRawRecord({
+        offset: 2 * s,
+        timestampMs: T0,
+        value: `storm-sensor-with-a-long-name-${s},0`,
+      }),
+      toRawRecord({
+        offset: 2 * s + 1,
+        timestampMs: T0 + 100,
+        value: `storm-sensor-with-a-long-name-${s},1000`,
+      }),
     ]).flat();
     const sns = localSnsClient(aws.sns.endpoint, { maxAttempts: 1 });
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns, clock: () => T0 + 1000 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns,
+      clock: () => T0 + 1000,
+    });
     const sentBefore = aws.sns.messages.length;
     const capture = captureStdout();
     // Act: SNS fails the first time, after the journal was written
@@ -120,7 +156,9 @@ describe('a storm of anomalies', () => {
     sns.destroy();
     // Assess
     expect(retry).toMatchObject({ anomalies: 0, redelivered: 5000, notificationsSent: 2500 });
-    const ids = new Set(aws.sns.messages.slice(sentBefore).map((m) => JSON.parse(JSON.parse(m.message).sqs).alertId));
+    const ids = new Set(
+      aws.sns.messages.slice(sentBefore).map((m) => JSON.parse(JSON.parse(m.message).sqs).alertId),
+    );
     expect(ids.size).toBe(2500);
   });
 });
@@ -139,7 +177,12 @@ describe('DynamoDB requests for one 10,000-record batch from 1,000 sensors', () 
       }),
     );
     const counts = countCommands(aws.dynamodbClient);
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 + 60_000 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => T0 + 60_000,
+    });
     const capture = captureStdout();
     // Act
     const report = await handler(mskEvent(records));
@@ -180,7 +223,9 @@ describe('configuration', () => {
     vi.stubEnv('TABLE_NAME', 'windows');
     vi.stubEnv('ALERT_TOPIC_ARN', 'arn:aws:sns:us-east-1:1:t');
     vi.stubEnv('SLIDE_SECONDS', '4');
-    await expect(import('../../functions/detector/handler.ts')).rejects.toThrow(/window \(10000 ms\) must be a whole multiple of the slide \(4000 ms\)/);
+    await expect(import('../../functions/detector/handler.ts')).rejects.toThrow(
+      /window \(10000 ms\) must be a whole multiple of the slide \(4000 ms\)/,
+    );
     vi.unstubAllEnvs();
   });
 

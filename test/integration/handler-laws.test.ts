@@ -46,7 +46,10 @@ function rootCause(error: unknown): unknown {
 function sentSince(index: number) {
   const sent = new Map<string, number>();
   for (const m of aws.sns.messages.slice(index)) {
-    const body = JSON.parse(JSON.parse(m.message).sqs) as { alertId: string; heldBackBefore: number };
+    const body = JSON.parse(JSON.parse(m.message).sqs) as {
+      alertId: string;
+      heldBackBefore: number;
+    };
     sent.set(body.alertId, body.heldBackBefore);
   }
   return sent;
@@ -60,11 +63,17 @@ describe('detector handler on dynalite: replay equivalence against the reference
         fc.asyncProperty(streamArb, cutsArb, detectionArb, async (records, cuts, detection) => {
           // Prepare
           const config = await aws.freshConfig(detection.settings);
-          const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => STREAM_NOW_MS });
+          const handler = createHandler({
+            config,
+            dynamodb: aws.dynamodbClient,
+            sns: aws.snsClient,
+            clock: () => STREAM_NOW_MS,
+          });
           const sentBefore = aws.sns.messages.length;
           // Act
           let anomalies = 0;
-          for (const batch of cutAt(records, cuts)) anomalies += (await handler(mskEvent(batch))).anomalies;
+          for (const batch of cutAt(records, cuts))
+            anomalies += (await handler(mskEvent(batch))).anomalies;
           // Assess
           const expected = runReferenceModel(records, detection.reference);
           expect(anomalies).toBe(expected.anomalies.length);
@@ -91,7 +100,15 @@ describe('detector handler on dynalite: a crash after every DynamoDB and SNS cal
     const text = i === 11 ? 'sensor_1,NaN' : `sensor_${sensor},${value}${late}`;
     const offset = offsets[sensor] ?? 0;
     offsets[sensor] = offset + 1;
-    records.push(toRawRecord({ partition: sensor, offset, timestampMs: T0 + i * 700, key: `sensor_${sensor}`, value: text }));
+    records.push(
+      toRawRecord({
+        partition: sensor,
+        offset,
+        timestampMs: T0 + i * 700,
+        key: `sensor_${sensor}`,
+        value: text,
+      }),
+    );
   }
   const batches = cutAt(records, [0.3, 0.65]);
   const settings = { alertCooldownMs: 3000 };
@@ -153,7 +170,12 @@ describe('detector handler on dynalite: a crash after every DynamoDB and SNS cal
   it('retries through SNS errors (throttling, internal) without losing or re-counting', async () => {
     // Prepare
     const config = await aws.freshConfig(settings);
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 + 3_600_000 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => T0 + 3_600_000,
+    });
     const sentBefore = aws.sns.messages.length;
     const quiet = captureStdout();
     // Act: the SNS endpoint refuses the next 2 requests; each failed batch is delivered again

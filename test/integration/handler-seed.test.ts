@@ -25,7 +25,13 @@ afterEach(() => {
 
 function seedRecords(partition = 0) {
   return SEED.map((v, i) =>
-    toRawRecord({ partition, offset: 100 + i, timestampMs: T0 + i * 1500, key: 'sensor_1', value: `sensor_1,${v.toFixed(1)}` }),
+    toRawRecord({
+      partition,
+      offset: 100 + i,
+      timestampMs: T0 + i * 1500,
+      key: 'sensor_1',
+      value: `sensor_1,${v.toFixed(1)}`,
+    }),
   );
 }
 
@@ -33,7 +39,12 @@ describe('detector handler on dynalite and the SNS endpoint: the seed scenario',
   it('logs the Flink job’s ANOMALY lines and notifies through SNS with per-protocol text', async () => {
     // Prepare
     const config = await aws.freshConfig({ alertCooldownMs: 0 });
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 + 60_000 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => T0 + 60_000,
+    });
     const sentBefore = aws.sns.messages.length;
     stdout = captureStdout();
     // Act
@@ -72,17 +83,30 @@ describe('detector handler on dynalite and the SNS endpoint: the seed scenario',
     const bodies = JSON.parse(first?.message ?? '{}') as Record<string, string>;
     expect(bodies.sms?.length).toBeLessThanOrEqual(140);
     expect(bodies.email).toContain('ANOMALY → sensor_1: value=150.0, avg=70.67');
-    expect(JSON.parse(bodies.sqs ?? '{}')).toMatchObject({ alertId: 'sensor-data-0-105', sensorId: 'sensor_1' });
+    expect(JSON.parse(bodies.sqs ?? '{}')).toMatchObject({
+      alertId: 'sensor-data-0-105',
+      sensorId: 'sensor_1',
+    });
     // Assess: EMF metrics for the batch
     const emf = logs.filter((l) => '_aws' in l);
     const totals = Object.assign({}, ...emf);
-    expect(totals).toMatchObject({ RecordsReceived: 10, Anomalies: 2, NotificationsSent: 2, RecordsRejected: 0 });
+    expect(totals).toMatchObject({
+      RecordsReceived: 10,
+      Anomalies: 2,
+      NotificationsSent: 2,
+      RecordsRejected: 0,
+    });
   });
 
   it('accepts the self-managed Kafka event shape and holds back alerts inside the cooldown', async () => {
     // Prepare
     const config = await aws.freshConfig();
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 + 60_000 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => T0 + 60_000,
+    });
     const sentBefore = aws.sns.messages.length;
     stdout = captureStdout();
     // Act
@@ -96,23 +120,37 @@ describe('detector handler on dynalite and the SNS endpoint: the seed scenario',
   it('says in the next notification how many anomalies the cooldown held back', async () => {
     // Prepare
     const config = await aws.freshConfig({ alertCooldownMs: 10_000 });
-    const handler = createHandler({ config, dynamodb: aws.dynamodbClient, sns: aws.snsClient, clock: () => T0 + 60_000 });
+    const handler = createHandler({
+      config,
+      dynamodb: aws.dynamodbClient,
+      sns: aws.snsClient,
+      clock: () => T0 + 60_000,
+    });
     const sentBefore = aws.sns.messages.length;
     // Readings every second; spikes at 0 s (baseline), 2 s, 4 s, 6 s, then one at 13 s.
     const values = [50, 50, 200, 50, 200, 50, 200, 50, 50, 50, 50, 50, 50, 250];
-    const records = values.map((v, i) => toRawRecord({ offset: i, timestampMs: T0 + i * 1000, value: `s9,${v}` }));
+    const records = values.map((v, i) =>
+      toRawRecord({ offset: i, timestampMs: T0 + i * 1000, value: `s9,${v}` }),
+    );
     stdout = captureStdout();
     // Act: two batches, so the cooldown state crosses a DynamoDB round trip
     await handler(mskEvent(records.slice(0, 5)));
     await handler(mskEvent(records.slice(5)));
     stdout.restore();
     // Assess: held back were the spikes at 4 s and 6 s and the drop back to 50 at 7 s
-    const sent = aws.sns.messages.slice(sentBefore).map((m) => JSON.parse(JSON.parse(m.message).sqs));
+    const sent = aws.sns.messages
+      .slice(sentBefore)
+      .map((m) => JSON.parse(JSON.parse(m.message).sqs));
     expect(sent.map((m) => [m.alertId, m.heldBackBefore])).toEqual([
       ['sensor-data-0-2', 0],
       ['sensor-data-0-13', 3],
     ]);
-    const reference = runReferenceModel(records, { ...config, detector: { kind: 'threshold', threshold: 50 } });
-    expect(Object.fromEntries(sent.map((m) => [m.alertId, m.heldBackBefore]))).toEqual(Object.fromEntries(reference.notifications));
+    const reference = runReferenceModel(records, {
+      ...config,
+      detector: { kind: 'threshold', threshold: 50 },
+    });
+    expect(Object.fromEntries(sent.map((m) => [m.alertId, m.heldBackBefore]))).toEqual(
+      Object.fromEntries(reference.notifications),
+    );
   });
 });

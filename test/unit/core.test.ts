@@ -10,7 +10,12 @@ import { decideNotification, INITIAL_COOLDOWN } from '../../functions/core/coold
 import { compileRules } from '../../functions/core/detector-rules.ts';
 import { DEFAULT_DETECTOR, evaluate, score } from '../../functions/core/detectors.ts';
 import type { Anomaly } from '../../functions/core/types.ts';
-import { bucketStartMs, combine, validateWindowSpec, windowBucketStarts } from '../../functions/core/windows.ts';
+import {
+  bucketStartMs,
+  combine,
+  validateWindowSpec,
+  windowBucketStarts,
+} from '../../functions/core/windows.ts';
 
 const SPEC = { slideMs: 5000, windowMs: 10_000 };
 
@@ -26,7 +31,9 @@ describe('windows', () => {
 
   it('a window is the k buckets ending with the reading’s own, oldest first', () => {
     expect(windowBucketStarts(12_345, SPEC)).toEqual([5000, 10_000]);
-    expect(windowBucketStarts(12_345, { slideMs: 1000, windowMs: 3000 })).toEqual([10_000, 11_000, 12_000]);
+    expect(windowBucketStarts(12_345, { slideMs: 1000, windowMs: 3000 })).toEqual([
+      10_000, 11_000, 12_000,
+    ]);
   });
 
   it.each([
@@ -38,14 +45,21 @@ describe('windows', () => {
   });
 
   it('combines aggregates', () => {
-    expect(combine([{ count: 1, sum: 2, sumSq: 4 }, { count: 2, sum: 3, sumSq: 5 }])).toEqual({ count: 3, sum: 5, sumSq: 9 });
+    expect(
+      combine([
+        { count: 1, sum: 2, sumSq: 4 },
+        { count: 2, sum: 3, sumSq: 5 },
+      ]),
+    ).toEqual({ count: 3, sum: 5, sumSq: 9 });
   });
 });
 
 describe('detectors', () => {
   it('threshold: the Flink rule, strictly greater than 50', () => {
     // window of 100 and 0: mean 50, deviation 50 → not an anomaly; 101 → 50.5 → anomaly
-    expect(evaluate(DEFAULT_DETECTOR, { count: 2, sum: 100, sumSq: 10_000 }, 100).anomaly).toBe(false);
+    expect(evaluate(DEFAULT_DETECTOR, { count: 2, sum: 100, sumSq: 10_000 }, 100).anomaly).toBe(
+      false,
+    );
     const v = evaluate(DEFAULT_DETECTOR, { count: 2, sum: 101, sumSq: 10_201 }, 101);
     expect(v).toMatchObject({ anomaly: true, mean: 50.5, deviation: 50.5, limit: 50 });
   });
@@ -89,9 +103,11 @@ describe('detector rules', () => {
   });
 
   it('rejects an invalid rule with its index and pattern', () => {
-    expect(() => compileRules(DEFAULT_DETECTOR, [{ match: 'a*', detector: { kind: 'threshold', threshold: -1 } }])).toThrow(
-      /rule 0 \(a\*\)/,
-    );
+    expect(() =>
+      compileRules(DEFAULT_DETECTOR, [
+        { match: 'a*', detector: { kind: 'threshold', threshold: -1 } },
+      ]),
+    ).toThrow(/rule 0 \(a\*\)/);
   });
 });
 
@@ -101,7 +117,12 @@ describe('cooldown', () => {
     const second = decideNotification(first.next, 30_000, 60_000);
     const third = decideNotification(second.next, 50_000, 60_000);
     const fourth = decideNotification(third.next, 61_000, 60_000);
-    expect([first.notify, second.notify, third.notify, fourth.notify]).toEqual([true, false, false, true]);
+    expect([first.notify, second.notify, third.notify, fourth.notify]).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
     expect(fourth.heldBackBefore).toBe(2);
     expect(fourth.next).toEqual({ lastNotifiedEventTimeMs: 61_000, heldBack: 0 });
   });
@@ -129,7 +150,9 @@ describe('alert text', () => {
 
   it('prints the Flink job’s line', () => {
     expect(anomalyLine(anomaly)).toBe('ANOMALY → sensor_1: value=150.0, avg=59.21');
-    expect(anomalyLine({ ...anomaly, value: 45, mean: 112.5 })).toBe('ANOMALY → sensor_1: value=45.0, avg=112.5');
+    expect(anomalyLine({ ...anomaly, value: 45, mean: 112.5 })).toBe(
+      'ANOMALY → sensor_1: value=45.0, avg=112.5',
+    );
     expect(pythonFloat(59.2)).toBe('59.2');
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_VALUE_BYTES, parseReading, REJECT_REASONS } from '../../functions/core/parse-reading.ts';
+import {
+  MAX_VALUE_BYTES,
+  parseReading,
+  REJECT_REASONS,
+} from '../../functions/core/parse-reading.ts';
 import { toRawRecord } from '../helpers/kafka-events.ts';
 
 const RECORD_TS = Date.parse('2026-11-21T10:00:00Z');
@@ -11,20 +15,51 @@ function parse(value: string | Uint8Array | null, key: string | null = null) {
 describe('parseReading: accepted readings', () => {
   it.each([
     ['seed CSV', 'sensor_1,150.0', { sensorId: 'sensor_1', value: 150, eventTimeMs: RECORD_TS }],
-    ['CSV with spaces', '  sensor_1 , 59.21  ', { sensorId: 'sensor_1', value: 59.21, eventTimeMs: RECORD_TS }],
-    ['CSV with epoch ms', 'sensor_2,-3.5,1700000000000', { sensorId: 'sensor_2', value: -3.5, eventTimeMs: 1_700_000_000_000 }],
-    ['CSV with ISO time', 's,1e2,2026-11-21T09:59:00.250+01:00', { sensorId: 's', value: 100, eventTimeMs: Date.parse('2026-11-21T08:59:00.250Z') }],
-    ['JSON', '{"sensorId":"a","value":1.5,"timestamp":1700000000000}', { sensorId: 'a', value: 1.5, eventTimeMs: 1_700_000_000_000 }],
-    ['JSON sensor_id and ts', '{"sensor_id":"b","value":2,"ts":"2026-11-21T10:00:00Z"}', { sensorId: 'b', value: 2, eventTimeMs: RECORD_TS }],
-    ['JSON numeric string value', '{"sensorId":"c","value":"42.5"}', { sensorId: 'c', value: 42.5, eventTimeMs: RECORD_TS }],
+    [
+      'CSV with spaces',
+      '  sensor_1 , 59.21  ',
+      { sensorId: 'sensor_1', value: 59.21, eventTimeMs: RECORD_TS },
+    ],
+    [
+      'CSV with epoch ms',
+      'sensor_2,-3.5,1700000000000',
+      { sensorId: 'sensor_2', value: -3.5, eventTimeMs: 1_700_000_000_000 },
+    ],
+    [
+      'CSV with ISO time',
+      's,1e2,2026-11-21T09:59:00.250+01:00',
+      { sensorId: 's', value: 100, eventTimeMs: Date.parse('2026-11-21T08:59:00.250Z') },
+    ],
+    [
+      'JSON',
+      '{"sensorId":"a","value":1.5,"timestamp":1700000000000}',
+      { sensorId: 'a', value: 1.5, eventTimeMs: 1_700_000_000_000 },
+    ],
+    [
+      'JSON sensor_id and ts',
+      '{"sensor_id":"b","value":2,"ts":"2026-11-21T10:00:00Z"}',
+      { sensorId: 'b', value: 2, eventTimeMs: RECORD_TS },
+    ],
+    [
+      'JSON numeric string value',
+      '{"sensorId":"c","value":"42.5"}',
+      { sensorId: 'c', value: 42.5, eventTimeMs: RECORD_TS },
+    ],
     ['zero', 'z,0', { sensorId: 'z', value: 0, eventTimeMs: RECORD_TS }],
     ['unicode id', 'Kessel-Ü1,3', { sensorId: 'Kessel-Ü1', value: 3, eventTimeMs: RECORD_TS }],
-    ['event time 4 min ahead', `s,1,${RECORD_TS + 240_000}`, { sensorId: 's', value: 1, eventTimeMs: RECORD_TS + 240_000 }],
+    [
+      'event time 4 min ahead',
+      `s,1,${RECORD_TS + 240_000}`,
+      { sensorId: 's', value: 1, eventTimeMs: RECORD_TS + 240_000 },
+    ],
   ])('%s', (_name, value, expected) => {
     // Act
     const result = parse(value);
     // Assess
-    expect(result).toEqual({ ok: true, reading: { ...expected, source: { topic: 'sensor-data', partition: 0, offset: 7 } } });
+    expect(result).toEqual({
+      ok: true,
+      reading: { ...expected, source: { topic: 'sensor-data', partition: 0, offset: 7 } },
+    });
   });
 
   it('takes the sensor id from the record key when the JSON has none', () => {
@@ -55,7 +90,11 @@ describe('parseReading: rejected records', () => {
     ['numeric JSON id', '{"sensorId":5,"value":1}', R.malformed],
     ['id over 256 bytes', `${'x'.repeat(257)},1`, R.sensorIdTooLong],
     ['multi-byte id over 256 bytes', `${'Ü'.repeat(129)},1`, R.sensorIdTooLong],
-    ['id with newline (JSON)', '{"sensorId":"a\\nANOMALY → fake","value":1}', R.sensorIdControlChars],
+    [
+      'id with newline (JSON)',
+      '{"sensorId":"a\\nANOMALY → fake","value":1}',
+      R.sensorIdControlChars,
+    ],
     ['id with NUL', '{"sensorId":"a\\u0000b","value":1}', R.sensorIdControlChars],
     ['id with line separator', '{"sensorId":"a\\u2028b","value":1}', R.sensorIdControlChars],
     ['NaN', 's,NaN', R.invalidValue],
@@ -82,7 +121,13 @@ describe('parseReading: rejected records', () => {
   });
 
   it('rejects a value whose base64 was malformed', () => {
-    const record = { ...toRawRecord({ offset: 1, timestampMs: RECORD_TS, value: null }), malformedBase64: true };
-    expect(parseReading(record)).toMatchObject({ ok: false, reason: REJECT_REASONS.malformedBase64 });
+    const record = {
+      ...toRawRecord({ offset: 1, timestampMs: RECORD_TS, value: null }),
+      malformedBase64: true,
+    };
+    expect(parseReading(record)).toMatchObject({
+      ok: false,
+      reason: REJECT_REASONS.malformedBase64,
+    });
   });
 });
