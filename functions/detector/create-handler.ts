@@ -29,27 +29,25 @@ export interface HandlerDeps {
   readonly metrics?: Metrics;
 }
 
-export type DetectorHandler = (event: KafkaEvent, context?: Context) => Promise<BatchReport>;
+interface Tally {
+  rejected: number;
+  anomalies: number;
+  sent: number;
+  heldBack: number;
+  readonly byReason: Map<string, number>;
+}
 
-/**
- * Builds the Lambda handler from injected clients, config and clock: the Lambda entry,
- * the local pipeline and the tests all call this. Middleware first, handler last.
- */
-export function createHandler(deps: HandlerDeps): DetectorHandler {
-  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
-  const metrics =
-    deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-  const clock = deps.clock ?? Date.now;
-  const tally = {
-    rejected: 0,
-    anomalies: 0,
-    sent: 0,
-    heldBack: 0,
-    byReason: new Map<string, number>(),
-  };
-  const extra = deps.observer;
+function newTally(): Tally {
+  return { rejected: 0, anomalies: 0, sent: 0, heldBack: 0, byReason: new Map() };
+}
 
-  const observer: BatchObserver = {
+/** Logs each decision as CloudWatch expects it and counts it for the batch's metrics. */
+function telemetryObserver(
+  logger: Logger,
+  tally: Tally,
+  extra: BatchObserver | undefined,
+): BatchObserver {
+  return {
     rejected(rejection) {
       tally.rejected += 1;
       tally.byReason.set(rejection.reason, (tally.byReason.get(rejection.reason) ?? 0) + 1);
@@ -78,31 +76,45 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       extra?.published(alerts);
     },
   };
+}
 
-  const processBatch = createBatchProcessor(deps.config, {
-    store: new DynamoDbWindowStore({
-      client: deps.dynamodb,
-      tableName: deps.config.tableName,
-      concurrency: deps.config.writeConcurrency,
-    }),
-    publisher: new SnsAlertPublisher({ client: deps.sns, topicArn: deps.config.topicArn }),
-    observer,
-    nowMs: clock,
+export type DetectorHandler = (event: KafkaEvent, context?: Context) => Promise<BatchReport>;
+
+/**
+ * Builds the Lambda handler from injected clients, config and clock: the Lambda entry,
+ * the local pipeline and the tests all call this. Middleware first, handler last.
+ */
+export function createHandler(deps: HandlerDeps): DetectorHandler {
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics =
+    deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const clock = deps.clock ?? Date.now;
+  const store = new DynamoDbWindowStore({
+    client: deps.dynamodb,
+    tableName: deps.config.tableName,
+    concurrency: deps.config.writeConcurrency,
   });
+  const publisher = new SnsAlertPublisher({ client: deps.sns, topicArn: deps.config.topicArn });
 
   const handle = async (event: KafkaEvent): Promise<BatchReport> => {
     const startedMs = clock();
     const records = recordsFromEvent(event);
-    Object.assign(tally, { rejected: 0, anomalies: 0, sent: 0, heldBack: 0 });
-    tally.byReason.clear();
+    // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.
+    const tally = newTally();
+    const processBatch = createBatchProcessor(deps.config, {
+      store,
+      publisher,
+      observer: telemetryObserver(logger, tally, deps.observer),
+      nowMs: clock,
+    });
     try {
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
       metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
       return report;
     } finally {
-      // Counted from decisions made durable, so a failed batch's retry does not count twice;
-      // logMetrics flushes them on success and on error.
+      // Counted from decisions as they are made, so a failed batch still reports what it
+      // decided; logMetrics flushes them on success and on error.
       metrics.addMetric(METRIC.recordsReceived, MetricUnit.Count, records.length);
       metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, tally.rejected);
       metrics.addMetric(METRIC.anomalies, MetricUnit.Count, tally.anomalies);
