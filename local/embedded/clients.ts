@@ -23,7 +23,10 @@ function common(endpoint: string, options: LocalClientOptions) {
   };
 }
 
-export function localDynamoDbClient(endpoint: string, options: LocalClientOptions = {}): DynamoDBClient {
+export function localDynamoDbClient(
+  endpoint: string,
+  options: LocalClientOptions = {},
+): DynamoDBClient {
   return new DynamoDBClient(common(endpoint, options));
 }
 

@@ -48,7 +48,9 @@ const START_TIMEOUT_MS = 10_000;
 export async function startMockKafka(options: { brokers?: number } = {}): Promise<MockKafka> {
   const bin = kcatPath();
   if (bin === null) {
-    throw new MockKafkaError(`kcat not found: ${KCAT_INSTALL_HINT}, or set KAFKA_BROKERS to a running broker`);
+    throw new MockKafkaError(
+      `kcat not found: ${KCAT_INSTALL_HINT}, or set KAFKA_BROKERS to a running broker`,
+    );
   }
   const brokers = options.brokers ?? 1;
   const child = spawn(
@@ -64,16 +66,29 @@ export async function startMockKafka(options: { brokers?: number } = {}): Promis
   try {
     const bootstrap = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new MockKafkaError(`kcat did not report a mock cluster within ${START_TIMEOUT_MS} ms: ${stderrTail}`)),
+        () =>
+          reject(
+            new MockKafkaError(
+              `kcat did not report a mock cluster within ${START_TIMEOUT_MS} ms: ${stderrTail}`,
+            ),
+          ),
         START_TIMEOUT_MS,
       );
       child.once('error', (error) => {
         clearTimeout(timer);
-        reject(new MockKafkaError(`kcat could not start (${error.message}); ${KCAT_INSTALL_HINT}`, { cause: error }));
+        reject(
+          new MockKafkaError(`kcat could not start (${error.message}); ${KCAT_INSTALL_HINT}`, {
+            cause: error,
+          }),
+        );
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new MockKafkaError(`kcat exited (${signal ?? code}) before the mock cluster was up: ${stderrTail}`));
+        reject(
+          new MockKafkaError(
+            `kcat exited (${signal ?? code}) before the mock cluster was up: ${stderrTail}`,
+          ),
+        );
       });
       child.stderr?.setEncoding('utf8');
       // Always drained, also after start-up: a full stderr pipe would freeze kcat and the brokers.

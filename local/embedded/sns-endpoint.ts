@@ -113,7 +113,10 @@ export async function startSnsEndpoint(
       const prefix = 'PublishBatchRequestEntries';
       const indices = memberIndices(form, prefix);
       if (indices.length === 0) {
-        throw new SnsQueryError('EmptyBatchRequest', 'The batch request does not contain any entries.');
+        throw new SnsQueryError(
+          'EmptyBatchRequest',
+          'The batch request does not contain any entries.',
+        );
       }
       if (indices.length > PUBLISH_BATCH_MAX) {
         throw new SnsQueryError(
@@ -124,11 +127,17 @@ export async function startSnsEndpoint(
       const ids = indices.map((n) => form.get(`${prefix}.member.${n}.Id`) ?? '');
       for (const id of ids) {
         if (!BATCH_ENTRY_ID.test(id)) {
-          throw new SnsQueryError('InvalidBatchEntryId', `The Id of a batch entry in a batch request doesn't abide by the specification: ${JSON.stringify(id)}`);
+          throw new SnsQueryError(
+            'InvalidBatchEntryId',
+            `The Id of a batch entry in a batch request doesn't abide by the specification: ${JSON.stringify(id)}`,
+          );
         }
       }
       if (new Set(ids).size !== ids.length) {
-        throw new SnsQueryError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+        throw new SnsQueryError(
+          'BatchEntryIdsNotDistinct',
+          'Two or more batch entries in the request have the same Id.',
+        );
       }
       // Entry-level problems go to Failed (SenderFault), as SNS reports them; the rest succeed.
       const successful: string[] = [];
@@ -178,13 +187,22 @@ export async function startSnsEndpoint(
     Subscribe(form) {
       const topicArn = requireTopicArn(form);
       const protocol = form.get('Protocol') ?? '';
-      if (protocol === '') throw new SnsQueryError('InvalidParameter', 'Invalid parameter: Protocol');
+      if (protocol === '')
+        throw new SnsQueryError('InvalidParameter', 'Invalid parameter: Protocol');
       const subscriptionArn = `${topicArn}:${randomUUID()}`;
-      subscriptions.push({ subscriptionArn, topicArn, protocol, endpoint: form.get('Endpoint') ?? '' });
+      subscriptions.push({
+        subscriptionArn,
+        topicArn,
+        protocol,
+        endpoint: form.get('Endpoint') ?? '',
+      });
       // Email and HTTP subscriptions wait for a confirmation that never comes here.
       const pending = ['email', 'email-json', 'http', 'https'].includes(protocol);
       const returnArn = form.get('ReturnSubscriptionArn') === 'true';
-      return tag('SubscriptionArn', pending && !returnArn ? 'pending confirmation' : subscriptionArn);
+      return tag(
+        'SubscriptionArn',
+        pending && !returnArn ? 'pending confirmation' : subscriptionArn,
+      );
     },
     ListTopics() {
       const members = [...topics].map((arn) => `<member>${tag('TopicArn', arn)}</member>`).join('');
@@ -266,7 +284,10 @@ export async function startSnsEndpoint(
 
 function requireMessage(message: string | null): string {
   if (message === null || message === '') {
-    throw new SnsQueryError('InvalidParameter', 'Invalid parameter: Message Reason: cannot be empty');
+    throw new SnsQueryError(
+      'InvalidParameter',
+      'Invalid parameter: Message Reason: cannot be empty',
+    );
   }
   if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
     throw new SnsQueryError('InvalidParameter', 'Invalid parameter: Message too long');
@@ -286,7 +307,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new SnsQueryError('RequestEntityTooLarge', 'Request too large', 413);
+    if (size > MAX_BODY_BYTES)
+      throw new SnsQueryError('RequestEntityTooLarge', 'Request too large', 413);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -79,10 +79,16 @@ export function validateJsonStructure(message: string): void {
   try {
     parsed = JSON.parse(message);
   } catch {
-    throw new SnsQueryError('InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
+    throw new SnsQueryError(
+      'InvalidParameter',
+      'Invalid parameter: Message Structure - JSON message body failed to parse',
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SnsQueryError('InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
+    throw new SnsQueryError(
+      'InvalidParameter',
+      'Invalid parameter: Message Structure - JSON message body failed to parse',
+    );
   }
   if (!('default' in parsed)) {
     throw new SnsQueryError(
@@ -97,10 +103,16 @@ const TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,25
 export function requireTopicArn(form: URLSearchParams): string {
   const arn = form.get('TopicArn') ?? form.get('TargetArn');
   if (arn === null || arn === '') {
-    throw new SnsQueryError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+    throw new SnsQueryError(
+      'InvalidParameter',
+      'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter',
+    );
   }
   if (!TOPIC_ARN.test(arn)) {
-    throw new SnsQueryError('InvalidParameter', `Invalid parameter: TopicArn Reason: ${arn} is not a valid topic ARN`);
+    throw new SnsQueryError(
+      'InvalidParameter',
+      `Invalid parameter: TopicArn Reason: ${arn} is not a valid topic ARN`,
+    );
   }
   return arn;
 }

@@ -1,13 +1,13 @@
 import {
+  BatchEntryIdsNotDistinctException,
   CreateTopicCommand,
+  InternalErrorException,
   InvalidParameterException,
   PublishBatchCommand,
   PublishCommand,
   type SNSClient,
   SubscribeCommand,
   TooManyEntriesInBatchRequestException,
-  BatchEntryIdsNotDistinctException,
-  InternalErrorException,
 } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localSnsClient } from '../../local/embedded/clients.ts';
@@ -82,8 +82,14 @@ describe('SNS capture endpoint, driven by the real SNSClient', () => {
   });
 
   it.each([
-    ['a JSON structure without "default"', { TopicArn: TOPIC, Message: '{"sms":"x"}', MessageStructure: 'json' }],
-    ['a JSON structure that is not JSON', { TopicArn: TOPIC, Message: 'not json', MessageStructure: 'json' }],
+    [
+      'a JSON structure without "default"',
+      { TopicArn: TOPIC, Message: '{"sms":"x"}', MessageStructure: 'json' },
+    ],
+    [
+      'a JSON structure that is not JSON',
+      { TopicArn: TOPIC, Message: 'not json', MessageStructure: 'json' },
+    ],
     ['a missing TopicArn', { Message: 'x' }],
     ['an empty message', { TopicArn: TOPIC, Message: '' }],
     ['a subject with a line break', { TopicArn: TOPIC, Message: 'x', Subject: 'a\nb' }],
@@ -92,7 +98,10 @@ describe('SNS capture endpoint, driven by the real SNSClient', () => {
     const call = client.send(new PublishCommand(input));
     // Assess
     await expect(call).rejects.toBeInstanceOf(InvalidParameterException);
-    await expect(call).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 }, $fault: 'client' });
+    await expect(call).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 400 },
+      $fault: 'client',
+    });
     expect(sns.messages).toEqual([]);
   });
 
@@ -106,11 +115,20 @@ describe('SNS capture endpoint, driven by the real SNSClient', () => {
       MessageAttributes: { sensorId: { DataType: 'String', StringValue: `sensor_${i}` } },
     }));
     // Act
-    const out = await client.send(new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: entries }));
+    const out = await client.send(
+      new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: entries }),
+    );
     // Assess
     expect(out.Failed ?? []).toEqual([]);
     expect(out.Successful?.map((s) => s.Id)).toEqual(['a0', 'a1', 'a2']);
-    expect(sns.messages.map((m) => [m.batchEntryId, m.messageId, m.subject, m.messageAttributes.sensorId])).toEqual(
+    expect(
+      sns.messages.map((m) => [
+        m.batchEntryId,
+        m.messageId,
+        m.subject,
+        m.messageAttributes.sensorId,
+      ]),
+    ).toEqual(
       entries.map((e, i) => [
         e.Id,
         out.Successful?.[i]?.MessageId,
@@ -143,7 +161,9 @@ describe('SNS capture endpoint, driven by the real SNSClient', () => {
     // Prepare
     const eleven = Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, Message: 'x' }));
     // Act
-    const tooMany = client.send(new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: eleven }));
+    const tooMany = client.send(
+      new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: eleven }),
+    );
     const duplicate = client.send(
       new PublishBatchCommand({
         TopicArn: TOPIC,
@@ -164,13 +184,18 @@ describe('SNS capture endpoint, driven by the real SNSClient', () => {
     const retrying = localSnsClient(sns.endpoint, { maxAttempts: 3 });
     sns.failNext(2, 'throttle');
     // Act
-    const afterRetries = await retrying.send(new PublishCommand({ TopicArn: TOPIC, Message: 'eventually' }));
+    const afterRetries = await retrying.send(
+      new PublishCommand({ TopicArn: TOPIC, Message: 'eventually' }),
+    );
     sns.failNext(1, 'internal');
     const internal = client.send(new PublishCommand({ TopicArn: TOPIC, Message: 'lost' }));
     // Assess
     expect(afterRetries.$metadata.attempts).toBe(3);
     await expect(internal).rejects.toBeInstanceOf(InternalErrorException);
-    await expect(internal).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 }, $fault: 'server' });
+    await expect(internal).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 500 },
+      $fault: 'server',
+    });
     expect(sns.requests.map((r) => [r.status, r.errorCode])).toEqual([
       [400, 'Throttling'],
       [400, 'Throttling'],
@@ -187,21 +212,34 @@ describe('SNS capture endpoint, driven by the real SNSClient', () => {
     // Act
     const call = client.send(new PublishCommand({ TopicArn: TOPIC, Message: 'x' }));
     // Assess
-    await expect(call).rejects.toMatchObject({ name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    await expect(call).rejects.toMatchObject({
+      name: 'Throttling',
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 
   it('creates topics and records subscriptions', async () => {
     // Act
     const topic = await client.send(new CreateTopicCommand({ Name: 'sensor-alerts' }));
     const sub = await client.send(
-      new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q' }),
+      new SubscribeCommand({
+        TopicArn: topic.TopicArn,
+        Protocol: 'sqs',
+        Endpoint: 'arn:aws:sqs:us-east-1:000000000000:q',
+      }),
     );
     const email = await client.send(
-      new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'email', Endpoint: 'ops@example.com' }),
+      new SubscribeCommand({
+        TopicArn: topic.TopicArn,
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+      }),
     );
     // Assess
     expect(topic.TopicArn).toBe('arn:aws:sns:us-east-1:000000000000:sensor-alerts');
-    expect(sub.SubscriptionArn).toMatch(/^arn:aws:sns:us-east-1:000000000000:sensor-alerts:[0-9a-f-]{36}$/);
+    expect(sub.SubscriptionArn).toMatch(
+      /^arn:aws:sns:us-east-1:000000000000:sensor-alerts:[0-9a-f-]{36}$/,
+    );
     expect(email.SubscriptionArn).toBe('pending confirmation');
     expect(sns.subscriptions.map((s) => [s.protocol, s.endpoint])).toEqual([
       ['sqs', 'arn:aws:sqs:us-east-1:000000000000:q'],

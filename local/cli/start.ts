@@ -1,0 +1,181 @@
+import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
+import { localDetectorConfig } from '../pipeline/local-detector.ts';
+import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
+import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
+import { ConsoleReporter } from './console-reporter.ts';
+import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options: StartOptions;
+  let config: DetectorConfig;
+  try {
+    options = parseStartOptions(argv);
+    if (options.help) {
+      say(START_HELP);
+      return 0;
+    }
+    config = localDetectorConfig({
+      tableName: options.tableName,
+      topicArn: options.topicArn,
+      slideMs: options.slideSeconds * 1000,
+      windowMs: options.windowSeconds * 1000,
+      defaultDetector:
+        options.detector === 'zscore'
+          ? { kind: 'zscore', sigma: options.zscoreSigma, minCount: 5, minDeviation: 0 }
+          : { kind: 'threshold', threshold: options.threshold },
+      alertCooldownMs: options.alertCooldownSeconds * 1000,
+    });
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee: npm start -- --help\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const reporter = new ConsoleReporter(say);
+  say('Starting the local anomaly-detection pipeline…');
+  const pipeline = await startLocalPipeline({
+    config,
+    topic: options.topic,
+    groupId: options.groupId,
+    fromBeginning: options.startingPosition === 'trim-horizon',
+    eventSource: options.eventSource,
+    batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
+    ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
+    inProcess: options.inProcess,
+    ...(options.dynamodbEndpoint === undefined
+      ? {}
+      : { dynamodbEndpoint: options.dynamodbEndpoint }),
+    ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
+    lambdaLogs: options.lambdaLogs,
+    observer: {
+      anomaly: (d) => reporter.anomaly(d),
+      rejected: (r) => reporter.rejected(r),
+    },
+    onNotification: (n) => reporter.notification(n),
+    hooks: reporter.hooks(),
+    log: say,
+  });
+  printBanner(pipeline, options, config);
+
+  const simulator: RunningSimulator | null = options.noSimulator
+    ? null
+    : startSimulator({
+        sensors: options.sensors,
+        anomalyRate: options.anomalyRate,
+        ratePerSecond: options.rate,
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        send: (readings) =>
+          pipeline.send(readings.map((r) => ({ key: r.sensorId, value: r.line }))),
+      });
+
+  const statusTimer =
+    options.statusInterval > 0
+      ? setInterval(() => {
+          void pipeline
+            .lag()
+            .catch(() => null)
+            .then((lag) => reporter.status(pipeline.stats(), lag));
+        }, options.statusInterval * 1000)
+      : null;
+
+  const reason = await new Promise<'duration' | 'signal' | 'error'>((resolve) => {
+    if (options.duration > 0)
+      setTimeout(() => resolve('duration'), options.duration * 1000).unref();
+    const onSignal = () => {
+      say('\nStopping (Ctrl-C again to quit at once)…');
+      process.once('SIGINT', () => process.exit(130));
+      resolve('signal');
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    simulator?.finished.catch((error: unknown) => {
+      process.stderr.write(`the simulator could not send: ${(error as Error).message}\n`);
+      resolve('error');
+    });
+  });
+
+  if (statusTimer !== null) clearInterval(statusTimer);
+  await simulator?.stop().catch(() => {});
+  // Give the poller time to process what was produced, so the summary adds up.
+  const drainMs = reason === 'duration' ? 20_000 : 3_000;
+  const drained = await pipeline.drain(drainMs).catch(() => false);
+  if (!drained)
+    say(`(not everything was processed within ${drainMs / 1000} s; it stays uncommitted)`);
+  const lag = await pipeline.lag().catch(() => null);
+  reporter.summary(pipeline.stats(), simulator?.produced() ?? null, lag);
+  await pipeline.stop();
+  return reason === 'error' ? 1 : 0;
+}
+
+function printBanner(pipeline: LocalPipeline, options: StartOptions, config: DetectorConfig): void {
+  const { mode } = pipeline;
+  const kafka =
+    mode.kind === 'external'
+      ? `Kafka brokers ${mode.brokers.join(',')}`
+      : mode.kind === 'embedded'
+        ? `embedded Kafka (librdkafka mock cluster via kcat) at ${mode.bootstrap}`
+        : `in-process topic, no broker (${mode.reason})`;
+  const detector =
+    config.defaultDetector.kind === 'threshold'
+      ? `threshold ${config.defaultDetector.threshold}`
+      : `zscore ${config.defaultDetector.sigma}σ`;
+  say(`  mode        ${mode.kind === 'in-process' ? 'in-process' : 'kafka'}: ${kafka}`);
+  if (mode.kind === 'in-process') {
+    say(
+      '              for a real broker, install kcat (`sudo apt-get update && sudo apt-get install -y kcat`;',
+    );
+    say('              macOS: `brew install kcat`)');
+    say(
+      '              or set KAFKA_BROKERS (e.g. `docker compose up -d redpanda redpanda-init`, localhost:9092)',
+    );
+  }
+  say(
+    `  topic       ${options.topic} (group ${options.groupId}, ${options.eventSource} events, batch ${options.batchSize} / ${options.batchingWindowMs} ms)`,
+  );
+  say(
+    `  DynamoDB    ${pipeline.dynamodbEndpoint}${pipeline.dynamodbEmbedded ? ' (embedded dynalite)' : ''} table ${config.tableName}`,
+  );
+  say(
+    `  SNS         ${pipeline.snsEndpoint}${pipeline.snsEmbedded ? ' (embedded capture endpoint)' : ''} topic ${pipeline.topicArn}`,
+  );
+  say(
+    `  detection   ${detector}, window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
+      `alert cooldown ${config.alertCooldownMs / 1000} s`,
+  );
+  if (options.noSimulator) {
+    const brokers =
+      mode.kind === 'external'
+        ? mode.brokers.join(',')
+        : mode.kind === 'embedded'
+          ? mode.bootstrap
+          : '';
+    say(
+      `  simulator   off: npm run produce -- --brokers ${brokers} --topic ${options.topic} --key-by-sensor`,
+    );
+  } else {
+    say(
+      `  simulator   ${options.sensors} sensors, ${options.rate} readings/s, anomaly rate ${options.anomalyRate}` +
+        (options.duration > 0 ? `, for ${options.duration} s` : ', until Ctrl-C'),
+    );
+    if (mode.kind === 'embedded') {
+      say(
+        `              (add your own: npm run produce -- --brokers ${mode.bootstrap} --topic ${options.topic})`,
+      );
+    }
+  }
+  say('');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`npm start failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,55 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { DEFAULT_DETECTION, type DetectorConfig, validateConfig } from '../../functions/config.ts';
+import { createHandler, type DetectorHandler } from '../../functions/detector/create-handler.ts';
+import type { BatchObserver } from '../../functions/ports.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
+
+export const LOCAL_TABLE_NAME = 'sensor-anomaly-windows-local';
+export const LOCAL_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sensor-anomalies';
+
+/** The Lambda's config with the detection defaults of semantics.md, for local runs. */
+export function localDetectorConfig(overrides: Partial<DetectorConfig> = {}): DetectorConfig {
+  return validateConfig({
+    ...DEFAULT_DETECTION,
+    tableName: LOCAL_TABLE_NAME,
+    topicArn: LOCAL_TOPIC_ARN,
+    ...overrides,
+  });
+}
+
+export interface LocalDetectorOptions {
+  readonly config: DetectorConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly observer?: BatchObserver;
+  /**
+   * Print the function's structured JSON logs and EMF metrics as CloudWatch would get
+   * them. Off by default: the local console shows the readable lines instead.
+   */
+  readonly lambdaLogs?: boolean;
+}
+
+/** The very handler Lambda runs (createHandler), with local clients and quiet telemetry. */
+export function createLocalDetector(options: LocalDetectorOptions): DetectorHandler {
+  if (!options.lambdaLogs) {
+    // Powertools reads this when a Metrics instance is built (single metrics included);
+    // an explicit setting by the user wins.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  }
+  const logger = new Logger({
+    serviceName: SERVICE_NAME,
+    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
+  });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
+  return createHandler({
+    config: options.config,
+    dynamodb: options.dynamodb,
+    sns: options.sns,
+    logger,
+    metrics,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+  });
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Deploys the CDK stack (infra/) to LocalStack with cdklocal, pointed at the Redpanda of
+# docker-compose.yml, and writes its outputs to cdk.out/localstack-outputs.json for
+# scripts/localstack-run.sh. Needs Docker: `docker compose up -d` first.
+# Not run by CI (no Docker engine there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENDPOINT="${LOCALSTACK_ENDPOINT:-http://localhost:4566}"
+STACK="${STACK_NAME:-SensorAnomalyDetectorLocal}"
+OUTPUTS="cdk.out/localstack-outputs.json"
+
+if ! curl -fsS "$ENDPOINT/_localstack/health" >/dev/null; then
+  echo "LocalStack is not answering at $ENDPOINT: run \`docker compose up -d\` first." >&2
+  exit 1
+fi
+
+# LocalStack takes any credentials; these keep the CDK away from a real AWS profile.
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="$ENDPOINT" AWS_ENDPOINT_URL_S3="$ENDPOINT"
+export CDK_DISABLE_CLI_TELEMETRY=true
+# cdklocal wraps the project's own aws-cdk CLI (a pinned devDependency).
+CDKLOCAL=(npx --yes aws-cdk-local@3.0.4)
+
+"${CDKLOCAL[@]}" bootstrap --no-notices aws://000000000000/us-east-1
+"${CDKLOCAL[@]}" deploy "$STACK" --no-notices --require-approval never \
+  -c stackName="$STACK" \
+  -c kafkaSource=self-managed \
+  -c bootstrapServers=redpanda:29092 \
+  -c topics=sensor-data \
+  -c startingPosition=TRIM_HORIZON \
+  -c removalPolicy=destroy \
+  --outputs-file "$OUTPUTS"
+
+echo
+echo "Deployed $STACK to LocalStack; outputs in $OUTPUTS."
+echo "LocalStack (community) does not run Kafka triggers: start the poller with scripts/localstack-run.sh"
