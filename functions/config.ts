@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { type DetectorRule, compileRules } from './core/detector-rules.ts';
+import { compileRules, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
-import { ZSCORE_DEFAULTS } from './core/detectors.ts';
+import { DETECTOR_KINDS, EWMA_DEFAULTS, ZSCORE_DEFAULTS } from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';
 import { validateWindowSpec } from './core/windows.ts';
 
@@ -19,6 +19,12 @@ export const ENV = {
   zscoreSigma: 'ZSCORE_SIGMA',
   zscoreMinCount: 'ZSCORE_MIN_COUNT',
   zscoreMinDeviation: 'ZSCORE_MIN_DEVIATION',
+  ewmaHalfLifeReadings: 'EWMA_HALF_LIFE_READINGS',
+  ewmaSigma: 'EWMA_SIGMA',
+  ewmaWarmupReadings: 'EWMA_WARMUP_READINGS',
+  ewmaMinRelativeDeviation: 'EWMA_MIN_RELATIVE_DEVIATION',
+  ewmaMinDeviation: 'EWMA_MIN_DEVIATION',
+  ewmaLevelShiftReadings: 'EWMA_LEVEL_SHIFT_READINGS',
   detectorRules: 'DETECTOR_RULES',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
@@ -46,29 +52,76 @@ export class ConfigError extends Error {
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
 
-const detectorSpecSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('threshold'), threshold: z.number().finite().nonnegative().default(50) }),
+/** One detector as JSON; omitted parameters take their defaults, unknown keys are errors. */
+export const detectorSpecSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('threshold'),
+    threshold: z.number().finite().nonnegative().default(50),
+  }),
   z.strictObject({
     kind: z.literal('zscore'),
     sigma: z.number().finite().positive().default(ZSCORE_DEFAULTS.sigma),
     minCount: z.number().int().min(1).default(ZSCORE_DEFAULTS.minCount),
     minDeviation: z.number().finite().nonnegative().default(ZSCORE_DEFAULTS.minDeviation),
   }),
+  z.strictObject({
+    kind: z.literal('ewma'),
+    halfLifeReadings: z.number().finite().positive().default(EWMA_DEFAULTS.halfLifeReadings),
+    sigma: z.number().finite().positive().default(EWMA_DEFAULTS.sigma),
+    warmupReadings: z.number().int().min(1).default(EWMA_DEFAULTS.warmupReadings),
+    minRelativeDeviation: z
+      .number()
+      .finite()
+      .nonnegative()
+      .default(EWMA_DEFAULTS.minRelativeDeviation),
+    minDeviation: z.number().finite().nonnegative().default(EWMA_DEFAULTS.minDeviation),
+    levelShiftReadings: z.number().int().min(1).default(EWMA_DEFAULTS.levelShiftReadings),
+  }),
 ]);
 
 /** Rules as JSON: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]`. */
-export const detectorRulesSchema = z.array(z.strictObject({ match: z.string().min(1), detector: detectorSpecSchema }));
+export const detectorRulesSchema = z.array(
+  z.strictObject({ match: z.string().min(1), detector: detectorSpecSchema }),
+);
+
+/**
+ * A rules file (docs/detectors.md): either a plain array of rules, or an object with an
+ * optional `default` detector for every sensor no rule matches, and the rules.
+ */
+export const rulesFileSchema = z.union([
+  detectorRulesSchema,
+  z.strictObject({
+    default: detectorSpecSchema.optional(),
+    rules: detectorRulesSchema.default([]),
+  }),
+]);
+
+export interface RulesFile {
+  /** Replaces the configured default detector when present. */
+  readonly defaultDetector?: DetectorSpec;
+  readonly rules: readonly DetectorRule[];
+}
 
 const envSchema = z.object({
   [ENV.tableName]: z.string().min(1),
   [ENV.topicArn]: z.string().min(1),
   [ENV.slideSeconds]: positiveInt.default(5),
   [ENV.windowSeconds]: positiveInt.default(10),
-  [ENV.detector]: z.enum(['threshold', 'zscore']).default('threshold'),
+  [ENV.detector]: z.enum(DETECTOR_KINDS).default('threshold'),
   [ENV.threshold]: nonNegative.default(50),
   [ENV.zscoreSigma]: z.coerce.number().finite().positive().default(ZSCORE_DEFAULTS.sigma),
   [ENV.zscoreMinCount]: positiveInt.default(ZSCORE_DEFAULTS.minCount),
   [ENV.zscoreMinDeviation]: nonNegative.default(ZSCORE_DEFAULTS.minDeviation),
+  [ENV.ewmaHalfLifeReadings]: z.coerce
+    .number()
+    .finite()
+    .positive()
+    .default(EWMA_DEFAULTS.halfLifeReadings),
+  [ENV.ewmaSigma]: z.coerce.number().finite().positive().default(EWMA_DEFAULTS.sigma),
+  [ENV.ewmaWarmupReadings]: positiveInt.default(EWMA_DEFAULTS.warmupReadings),
+  [ENV.ewmaMinRelativeDeviation]: nonNegative.default(EWMA_DEFAULTS.minRelativeDeviation),
+  [ENV.ewmaMinDeviation]: nonNegative.default(EWMA_DEFAULTS.minDeviation),
+  [ENV.ewmaLevelShiftReadings]: positiveInt.default(EWMA_DEFAULTS.levelShiftReadings),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
@@ -78,7 +131,9 @@ const envSchema = z.object({
 /** Parses the environment; the error names every bad variable and what it holds. */
 export function configFromEnv(env: Record<string, string | undefined>): DetectorConfig {
   // Empty strings count as unset, as they do for most tools.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -90,42 +145,92 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
-  const defaultDetector: DetectorSpec =
-    e[ENV.detector] === 'zscore'
-      ? {
+  const fromVariables = (): DetectorSpec => {
+    switch (e[ENV.detector]) {
+      case 'zscore':
+        return {
           kind: 'zscore',
           sigma: e[ENV.zscoreSigma],
           minCount: e[ENV.zscoreMinCount],
           minDeviation: e[ENV.zscoreMinDeviation],
-        }
-      : { kind: 'threshold', threshold: e[ENV.threshold] };
+        };
+      case 'ewma':
+        return {
+          kind: 'ewma',
+          halfLifeReadings: e[ENV.ewmaHalfLifeReadings],
+          sigma: e[ENV.ewmaSigma],
+          warmupReadings: e[ENV.ewmaWarmupReadings],
+          minRelativeDeviation: e[ENV.ewmaMinRelativeDeviation],
+          minDeviation: e[ENV.ewmaMinDeviation],
+          levelShiftReadings: e[ENV.ewmaLevelShiftReadings],
+        };
+      default:
+        return { kind: 'threshold', threshold: e[ENV.threshold] };
+    }
+  };
+  // A rules file's `default` replaces DETECTOR and its parameter variables: the file is the
+  // one place users edit, and the CDK app may set the variables to their defaults anyway.
+  const rulesFile = parseRulesFile(e[ENV.detectorRules], ENV.detectorRules);
+  const defaultDetector = rulesFile.defaultDetector ?? fromVariables();
   return validateConfig({
     tableName: e[ENV.tableName],
     topicArn: e[ENV.topicArn],
     slideMs: e[ENV.slideSeconds] * 1000,
     windowMs: e[ENV.windowSeconds] * 1000,
     defaultDetector,
-    rules: parseRules(e[ENV.detectorRules], ENV.detectorRules),
+    rules: rulesFile.rules,
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
   });
 }
 
-/** Parses rules JSON text; `source` names where it came from (a variable or a file). */
+/**
+ * Parses a JSON array of rules; `source` names where it came from (a variable or a file).
+ * For the rules-file format (array or `{default, rules}` object) use parseRulesFile.
+ */
 export function parseRules(json: string, source: string): DetectorRule[] {
-  let raw: unknown;
+  const parsed = detectorRulesSchema.safeParse(parseJson(json, source));
+  if (!parsed.success) throw schemaError(parsed.error, source);
+  return parsed.data;
+}
+
+/**
+ * Parses a rules file's text (docs/detectors.md): a plain array of rules, or
+ * `{"default": {...}, "rules": [...]}`. Throws a ConfigError naming `source` and each bad path.
+ */
+export function parseRulesFile(json: string, source: string): RulesFile {
+  const raw = parseJson(json, source);
+  const parsed = Array.isArray(raw)
+    ? detectorRulesSchema.safeParse(raw)
+    : rulesFileSchema.options[1].safeParse(raw);
+  if (!parsed.success) throw schemaError(parsed.error, source);
+  const file: RulesFile = Array.isArray(parsed.data)
+    ? { rules: parsed.data }
+    : {
+        rules: parsed.data.rules,
+        ...(parsed.data.default === undefined ? {} : { defaultDetector: parsed.data.default }),
+      };
   try {
-    raw = JSON.parse(json);
+    compileRules(file.defaultDetector ?? DEFAULT_DETECTION.defaultDetector, file.rules);
+  } catch (error) {
+    if (error instanceof CoreConfigError) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
+  return file;
+}
+
+function parseJson(json: string, source: string): unknown {
+  try {
+    return JSON.parse(json);
   } catch (error) {
     throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
   }
-  const parsed = detectorRulesSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`${source}: ${problems.join('; ')}`);
-  }
-  return parsed.data;
+}
+
+function schemaError(error: z.ZodError, source: string): ConfigError {
+  const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  return new ConfigError(`${source}: ${problems.join('; ')}`);
 }
 
 /** Cross-field checks shared by every way of building a config. */
@@ -135,7 +240,9 @@ export function validateConfig(config: DetectorConfig): DetectorConfig {
     compileRules(config.defaultDetector, config.rules);
   } catch (error) {
     if (error instanceof CoreConfigError) {
-      throw new ConfigError(`invalid configuration: ${error.message} (${ENV.slideSeconds}/${ENV.windowSeconds}/${ENV.detectorRules})`);
+      throw new ConfigError(
+        `invalid configuration: ${error.message} (${ENV.slideSeconds}/${ENV.windowSeconds}/${ENV.detectorRules})`,
+      );
     }
     throw error;
   }

@@ -1,6 +1,8 @@
 import type { CooldownState } from './core/cooldown.ts';
+import type { DetectorSpec, Verdict } from './core/detectors.ts';
+import type { EwmaState } from './core/ewma.ts';
 import type { RejectReason } from './core/parse-reading.ts';
-import type { Aggregate, AlertDecision, RecordSource } from './core/types.ts';
+import type { Aggregate, AlertDecision, Reading, RecordSource } from './core/types.ts';
 
 /**
  * Ports of the process-batch use case. Adapters: DynamoDB + SNS in Lambda, the same or
@@ -41,6 +43,12 @@ export interface StoredBucket extends Versioned {
 
 export interface StoredSensorState extends Versioned {
   readonly cooldown: CooldownState;
+  /**
+   * What the `ewma` detector has learned of the sensor: aggregates only. Absent for sensors
+   * of the window detectors. The watermarks cover it: every reading's transition is in the
+   * item exactly when the item's watermark for its partition has reached its offset.
+   */
+  readonly ewma?: EwmaState;
 }
 
 /** A decided anomaly kept until its batch has fully succeeded (the outbox). */
@@ -131,6 +139,15 @@ export interface BatchReport {
   readonly bucketKeysRead: number;
 }
 
+/** How one reading was judged: what the backtest writes for every reading. */
+export interface Evaluation {
+  readonly reading: Reading;
+  readonly detector: DetectorSpec;
+  /** The reading's sliding window (itself included), whatever the detector. */
+  readonly window: Aggregate;
+  readonly verdict: Verdict;
+}
+
 /**
  * Told about each decision just before it becomes durable (the journal write). A record is
  * reported again only if that write failed, and then with the identical verdict.
@@ -139,6 +156,11 @@ export interface BatchObserver {
   rejected(rejection: Rejection): void;
   anomaly(decision: AlertDecision): void;
   published(alerts: readonly AlertDecision[]): void;
+  /**
+   * Every reading judged in this attempt, anomalous or not, in each partition's offset order.
+   * Optional: the use case only collects evaluations for an observer that wants them.
+   */
+  evaluated?(evaluation: Evaluation): void;
 }
 
 export const NO_OBSERVER: BatchObserver = { rejected() {}, anomaly() {}, published() {} };

@@ -1,7 +1,8 @@
 import type { DetectorConfig } from './config.ts';
 import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from './core/cooldown.ts';
 import { compileRules, type DetectorResolver } from './core/detector-rules.ts';
-import { evaluate } from './core/detectors.ts';
+import { type DetectorSpec, evaluate, isLearning } from './core/detectors.ts';
+import { EWMA_INITIAL, type EwmaState, ewmaStep } from './core/ewma.ts';
 import { type ParseResult, parseReading } from './core/parse-reading.ts';
 import {
   type Aggregate,
@@ -20,6 +21,7 @@ import {
   type BucketKey,
   type BucketWrite,
   bucketId,
+  type Evaluation,
   type JournalAlert,
   type JournalWrite,
   NO_OBSERVER,
@@ -35,7 +37,12 @@ import {
 /** The detection settings the use case needs: the deployment-free part of DetectorConfig. */
 export type DetectionSettings = Pick<
   DetectorConfig,
-  'slideMs' | 'windowMs' | 'defaultDetector' | 'rules' | 'alertCooldownMs' | 'retentionMarginSeconds'
+  | 'slideMs'
+  | 'windowMs'
+  | 'defaultDetector'
+  | 'rules'
+  | 'alertCooldownMs'
+  | 'retentionMarginSeconds'
 >;
 
 export interface ProcessBatchDeps {
@@ -63,6 +70,9 @@ const RAW_PREVIEW_BYTES = 200;
  *     change a verdict;
  *  4. save every touched bucket and sensor state once, conditional on its version; each
  *     carries per-partition watermarks so a retried record is never applied twice;
+ *     a learning detector (`ewma`) changes its sensor's state with every reading, so such a
+ *     sensor's item is written once per batch; its transition depends only on the prior
+ *     state and the reading's value, so a retry re-applies exactly what the first try did;
  *  5. publish the journal's unpublished notifications;
  *  6. trim the journal of what is now fully done.
  */
@@ -74,7 +84,8 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
     const nowMs = deps.nowMs();
     const partitions = groupByPartition(records);
     const parsed = new Map<RawRecord, ParseResult>();
-    for (const group of partitions.values()) for (const r of group.records) parsed.set(r, parseReading(r));
+    for (const group of partitions.values())
+      for (const r of group.records) parsed.set(r, parseReading(r));
 
     const request = loadRequest(partitions, parsed, settings);
     const snapshot = await deps.store.load(request);
@@ -84,6 +95,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
     const outcome: JudgeOutcome = {
       rejections: [],
       fresh: [],
+      evaluations: observer.evaluated === undefined ? null : [],
       redelivered: 0,
       readings: 0,
       rejectedByReason: {},
@@ -114,20 +126,24 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
     // at-least-once; a repeat can only follow a failed journal write and is identical.
     for (const rejection of outcome.rejections) observer.rejected(rejection);
     for (const decision of outcome.fresh) observer.anomaly(decision);
+    for (const evaluation of outcome.evaluations ?? []) observer.evaluated?.(evaluation);
     // 3. The commit point of every decision in this batch.
     await deps.store.saveJournals(journalWrites);
 
     // 4. State: one conditional write per touched (sensor, bucket) and per changed sensor.
     const nowSeconds = Math.floor(nowMs / 1000);
     const bucketLifeSeconds = Math.ceil(settings.windowMs / 1000) + settings.retentionMarginSeconds;
-    const sensorLifeSeconds = bucketLifeSeconds + Math.ceil(settings.alertCooldownMs / 1000) + SENSOR_STATE_EXTRA_SECONDS;
+    const sensorLifeSeconds =
+      bucketLifeSeconds + Math.ceil(settings.alertCooldownMs / 1000) + SENSOR_STATE_EXTRA_SECONDS;
     await deps.store.saveBuckets(state.bucketWrites(nowSeconds + bucketLifeSeconds));
     await deps.store.saveSensorStates(state.sensorWrites(nowSeconds + sensorLifeSeconds));
 
     // 5 and 6. Every journal now saved (or loaded and not rewritten) may hold pending alerts.
     const journals = new Map<string, { key: PartitionKey; journal: PartitionJournal }>();
     for (const [id, group] of partitions) {
-      const saved = journalWrites.find((w) => partitionId(w.partition) === id)?.item ?? snapshot.journals.get(id);
+      const saved =
+        journalWrites.find((w) => partitionId(w.partition) === id)?.item ??
+        snapshot.journals.get(id);
       if (saved !== undefined) journals.set(id, { key: group.key, journal: saved });
     }
     const toPublish = [...journals.values()].flatMap(({ journal }) =>
@@ -210,6 +226,8 @@ function loadRequest(
 interface JudgeOutcome {
   readonly rejections: Rejection[];
   readonly fresh: AlertDecision[];
+  /** Null unless the observer asked for every evaluation. */
+  readonly evaluations: Evaluation[] | null;
   readonly rejectedByReason: Record<string, number>;
   redelivered: number;
   readings: number;
@@ -241,20 +259,29 @@ class Judge {
       if (!result.ok) {
         if (!decided) {
           outcome.rejections.push(toRejection(record, result));
-          outcome.rejectedByReason[result.reason] = (outcome.rejectedByReason[result.reason] ?? 0) + 1;
+          outcome.rejectedByReason[result.reason] =
+            (outcome.rejectedByReason[result.reason] ?? 0) + 1;
         }
         continue;
       }
       if (!decided) outcome.readings += 1;
       const reading = result.reading;
+      const spec = this.resolveDetector(reading.sensorId);
       this.state.applyToBucket(reading, pid, this.settings);
       if (decided) {
-        // Judged in an earlier attempt: replay its decision's effect on the cooldown only.
+        // Judged in an earlier attempt: replay the effects on the sensor's item that may not
+        // have been saved (the cooldown from the journaled decision, the learned state from
+        // the value); the verdict itself stays the journaled one.
         const earlier = journaled.get(record.offset);
-        if (earlier !== undefined) this.state.applyToCooldown(reading.sensorId, pid, record.offset, () => earlier);
+        if (earlier !== undefined || isLearning(spec)) {
+          this.state.updateSensor(reading.sensorId, pid, record.offset, (sensor) => {
+            if (earlier !== undefined) applyCooldown(sensor, earlier);
+            learn(sensor, spec, reading.value);
+          });
+        }
         continue;
       }
-      const decision = this.judge(reading, pid);
+      const decision = this.judge(reading, pid, spec, outcome);
       if (decision !== null) {
         fresh.push({ ...decision, published: false });
         outcome.fresh.push(decision);
@@ -263,15 +290,33 @@ class Judge {
     return fresh;
   }
 
-  private judge(reading: Reading, pid: string): AlertDecision | null {
-    const spec = this.resolveDetector(reading.sensorId);
+  private judge(
+    reading: Reading,
+    pid: string,
+    spec: DetectorSpec,
+    outcome: JudgeOutcome,
+  ): AlertDecision | null {
     const window = combine(
-      windowBucketStarts(reading.eventTimeMs, this.settings).map(
-        (start) => this.state.bucketAggregate(reading.sensorId, start),
+      windowBucketStarts(reading.eventTimeMs, this.settings).map((start) =>
+        this.state.bucketAggregate(reading.sensorId, start),
       ),
     );
-    const verdict = evaluate(spec, window, reading.value);
-    if (!verdict.anomaly) return null;
+    const learning = isLearning(spec);
+    const verdict = evaluate(
+      spec,
+      window,
+      reading.value,
+      learning ? this.state.learned(reading.sensorId) : EWMA_INITIAL,
+    );
+    outcome.evaluations?.push({ reading, detector: spec, window, verdict });
+    if (!verdict.anomaly) {
+      if (learning) {
+        this.state.updateSensor(reading.sensorId, pid, reading.source.offset, (sensor) =>
+          learn(sensor, spec, reading.value),
+        );
+      }
+      return null;
+    }
     const { topic, partition, offset } = reading.source;
     const anomaly: Anomaly = {
       alertId: `${topic}-${partition}-${offset}`,
@@ -282,19 +327,39 @@ class Judge {
       deviation: verdict.deviation,
       limit: verdict.limit,
       detector: spec.kind,
-      ...(spec.kind === 'zscore' ? { sigma: spec.sigma } : {}),
+      ...(spec.kind === 'threshold' ? {} : { sigma: spec.sigma }),
       eventTimeMs: reading.eventTimeMs,
       severity: verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning,
       source: reading.source,
     };
     let result: AlertDecision | null = null;
-    this.state.applyToCooldown(reading.sensorId, pid, offset, (cooldown) => {
-      const decision = decideNotification(cooldown, reading.eventTimeMs, this.settings.alertCooldownMs);
+    this.state.updateSensor(reading.sensorId, pid, offset, (sensor) => {
+      const decision = decideNotification(
+        sensor.cooldown,
+        reading.eventTimeMs,
+        this.settings.alertCooldownMs,
+      );
       result = { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
-      return result;
+      applyCooldown(sensor, result);
+      learn(sensor, spec, reading.value);
     });
     return result;
   }
+}
+
+/** A reading's effect on what a learning detector knows of its sensor; none for the others. */
+function learn(sensor: WorkingSensor, spec: DetectorSpec, value: number): void {
+  if (isLearning(spec)) sensor.ewma = ewmaStep(spec, sensor.ewma ?? EWMA_INITIAL, value);
+}
+
+/** A decision's effect on its sensor's cooldown (semantics.md §4). */
+function applyCooldown(sensor: WorkingSensor, decision: AlertDecision): void {
+  sensor.cooldown = decision.notify
+    ? { lastNotifiedEventTimeMs: decision.anomaly.eventTimeMs, heldBack: 0 }
+    : {
+        lastNotifiedEventTimeMs: sensor.cooldown.lastNotifiedEventTimeMs,
+        heldBack: sensor.cooldown.heldBack + 1,
+      };
 }
 
 function toRejection(record: RawRecord, result: Extract<ParseResult, { ok: false }>): Rejection {
@@ -317,6 +382,8 @@ interface WorkingBucket {
 
 interface WorkingSensor {
   cooldown: CooldownState;
+  /** Undefined until a learning detector has seen the sensor. */
+  ewma: EwmaState | undefined;
   watermarks: Record<string, number>;
   readonly expectedVersion: number | null;
   dirty: boolean;
@@ -364,7 +431,10 @@ class WorkingState {
 
   /** Adds the reading to its bucket unless the bucket's watermark shows it is already in. */
   applyToBucket(reading: Reading, pid: string, settings: DetectionSettings): void {
-    const bucket = this.bucket({ sensorId: reading.sensorId, bucketStartMs: bucketStartMs(reading.eventTimeMs, settings) });
+    const bucket = this.bucket({
+      sensorId: reading.sensorId,
+      bucketStartMs: bucketStartMs(reading.eventTimeMs, settings),
+    });
     const applied = bucket.watermarks[pid];
     if (applied !== undefined && reading.source.offset <= applied) return;
     bucket.aggregate = addValue(bucket.aggregate, reading.value);
@@ -379,6 +449,7 @@ class WorkingState {
       const live = stored !== undefined && stored.expiresAtEpochSeconds > this.nowSeconds;
       sensor = {
         cooldown: live ? stored.cooldown : INITIAL_COOLDOWN,
+        ewma: live ? stored.ewma : undefined,
         watermarks: live ? { ...stored.watermarks } : {},
         expectedVersion: stored?.version ?? null,
         dirty: false,
@@ -388,15 +459,25 @@ class WorkingState {
     return sensor;
   }
 
-  /** Applies an anomaly's cooldown effect once per (partition, offset). */
-  applyToCooldown(sensorId: string, pid: string, offset: number, decide: (c: CooldownState) => AlertDecision): void {
+  /** What the learning detector knows of the sensor so far, this batch's readings included. */
+  learned(sensorId: string): EwmaState {
+    return this.sensor(sensorId).ewma ?? EWMA_INITIAL;
+  }
+
+  /**
+   * Applies one reading's whole effect on its sensor's item (cooldown, learned state) once
+   * per (partition, offset): the item's watermark says whether it is already in.
+   */
+  updateSensor(
+    sensorId: string,
+    pid: string,
+    offset: number,
+    apply: (sensor: WorkingSensor) => void,
+  ): void {
     const sensor = this.sensor(sensorId);
     const applied = sensor.watermarks[pid];
     if (applied !== undefined && offset <= applied) return;
-    const decision = decide(sensor.cooldown);
-    sensor.cooldown = decision.notify
-      ? { lastNotifiedEventTimeMs: decision.anomaly.eventTimeMs, heldBack: 0 }
-      : { lastNotifiedEventTimeMs: sensor.cooldown.lastNotifiedEventTimeMs, heldBack: sensor.cooldown.heldBack + 1 };
+    apply(sensor);
     sensor.watermarks[pid] = offset;
     sensor.dirty = true;
   }
@@ -432,7 +513,13 @@ class WorkingState {
       writes.push({
         sensorId,
         expectedVersion: s.expectedVersion,
-        item: { cooldown: s.cooldown, watermarks: s.watermarks, version: (s.expectedVersion ?? 0) + 1, expiresAtEpochSeconds },
+        item: {
+          cooldown: s.cooldown,
+          ...(s.ewma === undefined ? {} : { ewma: s.ewma }),
+          watermarks: s.watermarks,
+          version: (s.expectedVersion ?? 0) + 1,
+          expiresAtEpochSeconds,
+        },
       });
     }
     return writes;
@@ -457,7 +544,11 @@ function trimJournals(
     writes.push({
       partition: key,
       expectedVersion: journal.version,
-      item: { decidedThroughOffset: journal.decidedThroughOffset, alerts: kept, version: journal.version + 1 },
+      item: {
+        decidedThroughOffset: journal.decidedThroughOffset,
+        alerts: kept,
+        version: journal.version + 1,
+      },
     });
   }
   return writes;

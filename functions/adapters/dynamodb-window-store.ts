@@ -1,12 +1,13 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
-  type BatchGetItemCommandOutput,
   PutItemCommand,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import type { EwmaState } from '../core/ewma.ts';
 import type {
   BucketKey,
   BucketWrite,
@@ -78,7 +79,10 @@ export class DynamoDbWindowStore implements WindowStore {
     for (const item of items) {
       const sk = item[SK]?.S ?? '';
       if (sk.startsWith('bucket#')) {
-        const key = { sensorId: sensorFromPk(item), bucketStartMs: Number(sk.slice('bucket#'.length)) };
+        const key = {
+          sensorId: sensorFromPk(item),
+          bucketStartMs: Number(sk.slice('bucket#'.length)),
+        };
         buckets.set(bucketId(key), readBucket(item));
       } else if (sk === 'state') {
         sensors.set(sensorFromPk(item), readSensorState(item));
@@ -110,7 +114,11 @@ export class DynamoDbWindowStore implements WindowStore {
         const expires = Math.floor(Date.now() / 1000) + JOURNAL_PAGE_LIFE_SECONDS;
         for (const [i, page] of pages.entries()) {
           await this.put(
-            { ...journalPageKey(w.partition, w.item.version, i), alerts: { S: page }, [TTL]: num(expires) },
+            {
+              ...journalPageKey(w.partition, w.item.version, i),
+              alerts: { S: page },
+              [TTL]: num(expires),
+            },
             null,
           );
         }
@@ -145,6 +153,7 @@ export class DynamoDbWindowStore implements WindowStore {
           ...sensorStateKey(w.sensorId),
           lastNotifiedEventTimeMs: last === null ? { NULL: true } : num(last),
           heldBack: num(w.item.cooldown.heldBack),
+          ...(w.item.ewma === undefined ? {} : { ewma: ewmaMap(w.item.ewma) }),
           watermarks: watermarkMap(w.item.watermarks),
           version: num(w.item.version),
           [TTL]: num(w.item.expiresAtEpochSeconds),
@@ -155,21 +164,33 @@ export class DynamoDbWindowStore implements WindowStore {
   }
 
   private async put(item: Item, expectedVersion: number | null): Promise<void> {
-    const condition: Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
+    const condition: Pick<
+      PutItemCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > =
       expectedVersion === null
-        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+        ? {
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }
         : {
             ConditionExpression: '#version = :version',
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: { ':version': num(expectedVersion) },
           };
     try {
-      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ...condition }));
+      await this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: item, ...condition }),
+      );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new StoreConflictError(`${item[PK]?.S} ${item[SK]?.S} changed since it was read`, { cause: error });
+        throw new StoreConflictError(`${item[PK]?.S} ${item[SK]?.S} changed since it was read`, {
+          cause: error,
+        });
       }
-      throw new StoreUnavailableError(`PutItem failed: ${(error as Error).message}`, { cause: error });
+      throw new StoreUnavailableError(`PutItem failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -185,10 +206,14 @@ export class DynamoDbWindowStore implements WindowStore {
         let response: BatchGetItemCommandOutput;
         try {
           response = await this.client.send(
-            new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+            new BatchGetItemCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            }),
           );
         } catch (error) {
-          throw new StoreUnavailableError(`BatchGetItem failed: ${(error as Error).message}`, { cause: error });
+          throw new StoreUnavailableError(`BatchGetItem failed: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         found.push(...(response.Responses?.[this.tableName] ?? []));
         pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -236,7 +261,10 @@ function journalKey(partition: PartitionKey): Item {
 }
 
 function journalPageKey(partition: PartitionKey, version: number, page: number): Item {
-  return { [PK]: { S: `partition#${partitionId(partition)}` }, [SK]: { S: `journal#${version}#${page}` } };
+  return {
+    [PK]: { S: `partition#${partitionId(partition)}` },
+    [SK]: { S: `journal#${version}#${page}` },
+  };
 }
 
 function sensorFromPk(item: Item): string {
@@ -244,16 +272,24 @@ function sensorFromPk(item: Item): string {
 }
 
 function watermarkMap(watermarks: Watermarks): AttributeValue {
-  return { M: Object.fromEntries(Object.entries(watermarks).map(([pid, offset]) => [pid, num(offset)])) };
+  return {
+    M: Object.fromEntries(Object.entries(watermarks).map(([pid, offset]) => [pid, num(offset)])),
+  };
 }
 
 function readWatermarks(item: Item): Record<string, number> {
-  return Object.fromEntries(Object.entries(item.watermarks?.M ?? {}).map(([pid, v]) => [pid, Number(v.N)]));
+  return Object.fromEntries(
+    Object.entries(item.watermarks?.M ?? {}).map(([pid, v]) => [pid, Number(v.N)]),
+  );
 }
 
 function readBucket(item: Item): StoredBucket {
   return {
-    aggregate: { count: Number(item.count?.N ?? 0), sum: Number(item.sum?.N ?? 0), sumSq: Number(item.sumSq?.N ?? 0) },
+    aggregate: {
+      count: Number(item.count?.N ?? 0),
+      sum: Number(item.sum?.N ?? 0),
+      sumSq: Number(item.sumSq?.N ?? 0),
+    },
     watermarks: readWatermarks(item),
     version: Number(item.version?.N ?? 0),
     expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
@@ -267,9 +303,43 @@ function readSensorState(item: Item): StoredSensorState {
       lastNotifiedEventTimeMs: last?.N === undefined ? null : Number(last.N),
       heldBack: Number(item.heldBack?.N ?? 0),
     },
+    ...(item.ewma?.M === undefined ? {} : { ewma: readEwma(item.ewma.M) }),
     watermarks: readWatermarks(item),
     version: Number(item.version?.N ?? 0),
     expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
+  };
+}
+
+const EWMA_FIELDS = [
+  'count',
+  'mean',
+  'variance',
+  'run',
+  'runMean',
+  'runM2',
+  'varianceBeforeRun',
+] as const;
+
+/**
+ * The learned state as a map of numbers. DynamoDB keeps 38 significant digits and String()
+ * gives the shortest text that reads back as the same double, so the state round-trips exactly.
+ */
+function ewmaMap(state: EwmaState): AttributeValue {
+  return { M: Object.fromEntries(EWMA_FIELDS.map((f) => [f, num(state[f])])) };
+}
+
+function readEwma(map: Record<string, AttributeValue>): EwmaState {
+  const [count, mean, variance, run, runMean, runM2, varianceBeforeRun] = EWMA_FIELDS.map((f) =>
+    Number(map[f]?.N ?? 0),
+  );
+  return {
+    count: count ?? 0,
+    mean: mean ?? 0,
+    variance: variance ?? 0,
+    run: run ?? 0,
+    runMean: runMean ?? 0,
+    runM2: runM2 ?? 0,
+    varianceBeforeRun: varianceBeforeRun ?? 0,
   };
 }
 
@@ -277,19 +347,73 @@ function readSensorState(item: Item): StoredSensorState {
 function compactAlert(a: JournalAlert): unknown[] {
   const x = a.anomaly;
   return [
-    x.sensorId, x.value, x.mean, x.count, x.deviation, x.limit, x.detector, x.eventTimeMs, x.severity,
-    x.source.topic, x.source.partition, x.source.offset, a.notify ? 1 : 0, a.heldBackBefore, a.published ? 1 : 0,
+    x.sensorId,
+    x.value,
+    x.mean,
+    x.count,
+    x.deviation,
+    x.limit,
+    x.detector,
+    x.eventTimeMs,
+    x.severity,
+    x.source.topic,
+    x.source.partition,
+    x.source.offset,
+    a.notify ? 1 : 0,
+    a.heldBackBefore,
+    a.published ? 1 : 0,
     x.sigma ?? null,
   ];
 }
 
 function expandAlert(raw: unknown): JournalAlert {
-  const [sensorId, value, mean, count, deviation, limit, detector, eventTimeMs, severity, topic, partition, offset, notify, heldBackBefore, published, sigma] =
-    raw as [string, number, number, number, number, number, string, number, 'warning' | 'critical', string, number, number, number, number, number, number | null];
+  const [
+    sensorId,
+    value,
+    mean,
+    count,
+    deviation,
+    limit,
+    detector,
+    eventTimeMs,
+    severity,
+    topic,
+    partition,
+    offset,
+    notify,
+    heldBackBefore,
+    published,
+    sigma,
+  ] = raw as [
+    string,
+    number,
+    number,
+    number,
+    number,
+    number,
+    string,
+    number,
+    'warning' | 'critical',
+    string,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number | null,
+  ];
   return {
     anomaly: {
       alertId: `${topic}-${partition}-${offset}`,
-      sensorId, value, mean, count, deviation, limit, detector, eventTimeMs, severity,
+      sensorId,
+      value,
+      mean,
+      count,
+      deviation,
+      limit,
+      detector,
+      eventTimeMs,
+      severity,
       ...(sigma === null || sigma === undefined ? {} : { sigma }),
       source: { topic, partition, offset },
     },

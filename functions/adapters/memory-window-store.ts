@@ -67,10 +67,16 @@ function pick<T>(from: ReadonlyMap<string, T>, ids: readonly string[]): Map<stri
   return result;
 }
 
-function put<T extends { version: number }>(into: Map<string, T>, id: string, write: ConditionalWrite<T>): void {
+function put<T extends { version: number }>(
+  into: Map<string, T>,
+  id: string,
+  write: ConditionalWrite<T>,
+): void {
   const current = into.get(id);
   if ((current?.version ?? null) !== write.expectedVersion) {
-    throw new StoreConflictError(`${id}: expected version ${write.expectedVersion}, found ${current?.version ?? 'none'}`);
+    throw new StoreConflictError(
+      `${id}: expected version ${write.expectedVersion}, found ${current?.version ?? 'none'}`,
+    );
   }
   into.set(id, structuredClone(write.item));
 }

@@ -1,5 +1,9 @@
 import { CoreConfigError } from './errors.ts';
+import { EWMA_INITIAL, type EwmaDetector, type EwmaState, ewmaJudge } from './ewma.ts';
 import type { Aggregate } from './types.ts';
+
+export type { EwmaDetector, EwmaState } from './ewma.ts';
+export { EWMA_DEFAULTS, EWMA_INITIAL, ewmaStep } from './ewma.ts';
 
 /** The Flink job's rule: anomaly iff |v − mean| > threshold. */
 export interface ThresholdDetector {
@@ -15,11 +19,18 @@ export interface ZScoreDetector {
   readonly minDeviation: number;
 }
 
-export type DetectorSpec = ThresholdDetector | ZScoreDetector;
+export type DetectorSpec = ThresholdDetector | ZScoreDetector | EwmaDetector;
 export type DetectorKind = DetectorSpec['kind'];
 
 export const DEFAULT_DETECTOR: ThresholdDetector = { kind: 'threshold', threshold: 50 };
 export const ZSCORE_DEFAULTS = { sigma: 3, minCount: 5, minDeviation: 0 } as const;
+
+export const DETECTOR_KINDS = ['threshold', 'zscore', 'ewma'] as const;
+
+/** Detectors that learn per-sensor state from every reading (kept in the sensor's state item). */
+export function isLearning(spec: DetectorSpec): spec is EwmaDetector {
+  return spec.kind === 'ewma';
+}
 
 export interface Verdict {
   readonly anomaly: boolean;
@@ -41,12 +52,32 @@ export function validateDetector(spec: DetectorSpec, where: string): DetectorSpe
       }
       return spec;
     case 'zscore':
-      if (!(Number.isFinite(spec.sigma) && spec.sigma > 0)) throw bad(`sigma must be > 0, got ${spec.sigma}`);
+      if (!(Number.isFinite(spec.sigma) && spec.sigma > 0))
+        throw bad(`sigma must be > 0, got ${spec.sigma}`);
       if (!(Number.isInteger(spec.minCount) && spec.minCount >= 1)) {
         throw bad(`minCount must be a whole number >= 1, got ${spec.minCount}`);
       }
       if (!(Number.isFinite(spec.minDeviation) && spec.minDeviation >= 0)) {
         throw bad(`minDeviation must be >= 0, got ${spec.minDeviation}`);
+      }
+      return spec;
+    case 'ewma':
+      if (!(Number.isFinite(spec.halfLifeReadings) && spec.halfLifeReadings > 0)) {
+        throw bad(`halfLifeReadings must be > 0, got ${spec.halfLifeReadings}`);
+      }
+      if (!(Number.isFinite(spec.sigma) && spec.sigma > 0))
+        throw bad(`sigma must be > 0, got ${spec.sigma}`);
+      if (!(Number.isInteger(spec.warmupReadings) && spec.warmupReadings >= 1)) {
+        throw bad(`warmupReadings must be a whole number >= 1, got ${spec.warmupReadings}`);
+      }
+      if (!(Number.isFinite(spec.minRelativeDeviation) && spec.minRelativeDeviation >= 0)) {
+        throw bad(`minRelativeDeviation must be >= 0, got ${spec.minRelativeDeviation}`);
+      }
+      if (!(Number.isFinite(spec.minDeviation) && spec.minDeviation >= 0)) {
+        throw bad(`minDeviation must be >= 0, got ${spec.minDeviation}`);
+      }
+      if (!(Number.isInteger(spec.levelShiftReadings) && spec.levelShiftReadings >= 1)) {
+        throw bad(`levelShiftReadings must be a whole number >= 1, got ${spec.levelShiftReadings}`);
       }
       return spec;
     default:
@@ -56,21 +87,40 @@ export function validateDetector(spec: DetectorSpec, where: string): DetectorSpe
 
 /**
  * Judges `value` against its window aggregate, which already includes the value itself
- * (semantics.md §3).
+ * (semantics.md §3); the `ewma` detector judges it against what its sensor has `learned`
+ * from earlier readings instead, and ignores the window.
  */
-export function evaluate(spec: DetectorSpec, window: Aggregate, value: number): Verdict {
+export function evaluate(
+  spec: DetectorSpec,
+  window: Aggregate,
+  value: number,
+  learned: EwmaState = EWMA_INITIAL,
+): Verdict {
+  if (spec.kind === 'ewma') {
+    const j = ewmaJudge(spec, learned, value);
+    // Nothing learned yet: the reading is its own baseline, neither near nor past a limit.
+    return { ...j, score: j.count === 0 ? 0 : score(j.deviation, j.limit) };
+  }
   const { count } = window;
   const mean = window.sum / count;
   const deviation = Math.abs(value - mean);
   switch (spec.kind) {
     case 'threshold': {
       const limit = spec.threshold;
-      return { anomaly: deviation > limit, mean, count, deviation, limit, score: score(deviation, limit) };
+      return {
+        anomaly: deviation > limit,
+        mean,
+        count,
+        deviation,
+        limit,
+        score: score(deviation, limit),
+      };
     }
     case 'zscore': {
       const std = Math.sqrt(Math.max(0, window.sumSq / count - mean * mean));
       const limit = Math.max(spec.sigma * std, spec.minDeviation);
-      const anomaly = count >= spec.minCount && deviation > spec.sigma * std && deviation > spec.minDeviation;
+      const anomaly =
+        count >= spec.minCount && deviation > spec.sigma * std && deviation > spec.minDeviation;
       return { anomaly, mean, count, deviation, limit, score: score(deviation, limit) };
     }
   }

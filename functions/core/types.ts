@@ -41,13 +41,15 @@ export interface Anomaly {
   readonly alertId: string;
   readonly sensorId: string;
   readonly value: number;
+  /** The window mean, or for `ewma` the sensor's learned mean (the reading's baseline). */
   readonly mean: number;
+  /** Readings in the window, or for `ewma` the readings learned before this one. */
   readonly count: number;
   readonly deviation: number;
-  /** The detector's limit for this reading (threshold, or k·σ for zscore). */
+  /** The detector's limit for this reading (threshold, or the k·σ band's half-width). */
   readonly limit: number;
   readonly detector: string;
-  /** For the zscore detector: the k in k·σ. */
+  /** For the zscore and ewma detectors: the k in k·σ. */
   readonly sigma?: number;
   readonly eventTimeMs: number;
   readonly severity: Severity;

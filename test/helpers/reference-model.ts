@@ -11,8 +11,19 @@ export interface ReferenceConfig {
   readonly windowMs: number;
   readonly detector:
     | { kind: 'threshold'; threshold: number }
-    | { kind: 'zscore'; sigma: number; minCount: number; minDeviation: number };
+    | { kind: 'zscore'; sigma: number; minCount: number; minDeviation: number }
+    | {
+        kind: 'ewma';
+        halfLifeReadings: number;
+        sigma: number;
+        warmupReadings: number;
+        minRelativeDeviation: number;
+        minDeviation: number;
+        levelShiftReadings: number;
+      };
   readonly alertCooldownMs: number;
+  /** Exact sensor id → its own detector, overriding `detector`. */
+  readonly perSensor?: Readonly<Record<string, ReferenceConfig['detector']>>;
 }
 
 export interface ReferenceAnomaly {
@@ -31,6 +42,20 @@ export interface ReferenceResult {
   /** `sensorId|bucketStartMs` → aggregates. */
   readonly buckets: Map<string, { count: number; sum: number; sumSq: number }>;
   readonly rejected: number;
+  /** For the ewma detector: each sensor's learned state after the stream. */
+  readonly learned: Map<string, LearnedSensor>;
+}
+
+/** The ewma detector's state as docs/detectors.md describes it, kept apart from functions/core. */
+export interface LearnedSensor {
+  n: number;
+  mean: number;
+  variance: number;
+  /** Consecutive out-of-band readings, in arrival order, with their side. */
+  outliers: number[];
+  side: number;
+  /** The variance when the current run of outliers began. */
+  varianceBeforeRun: number;
 }
 
 export function runReferenceModel(
@@ -43,6 +68,7 @@ export function runReferenceModel(
   const cooldown = new Map<string, { last: number | null; held: number }>();
   const anomalies: ReferenceAnomaly[] = [];
   const notifications = new Map<string, number>();
+  const learned = new Map<string, LearnedSensor>();
   const seen = new Set<string>();
   let rejected = 0;
 
@@ -74,16 +100,41 @@ export function runReferenceModel(
         sumSq += x.sumSq;
       }
     }
-    const mean = sum / count;
-    const deviation = Math.abs(value - mean);
+    let mean = sum / count;
+    let deviation = Math.abs(value - mean);
     let anomaly: boolean;
     let limit: number;
-    if (config.detector.kind === 'threshold') {
-      limit = config.detector.threshold;
+    const detector = config.perSensor?.[sensorId] ?? config.detector;
+    if (detector.kind === 'ewma') {
+      // Judged against what was learned before the reading, then the reading is learned.
+      const d = detector;
+      const s = learned.get(sensorId) ?? {
+        n: 0,
+        mean: 0,
+        variance: 0,
+        outliers: [],
+        side: 0,
+        varianceBeforeRun: 0,
+      };
+      learned.set(sensorId, s);
+      const band = Math.max(
+        d.sigma * Math.sqrt(s.variance),
+        d.minRelativeDeviation * Math.abs(s.mean),
+        d.minDeviation,
+      );
+      const before = { n: s.n, mean: s.mean };
+      learnEwma(s, value, band, d);
+      count = before.n;
+      mean = before.n === 0 ? value : before.mean;
+      deviation = Math.abs(value - mean);
+      limit = band;
+      anomaly = before.n >= d.warmupReadings && deviation > band;
+    } else if (detector.kind === 'threshold') {
+      limit = detector.threshold;
       anomaly = deviation > limit;
     } else {
       const std = Math.sqrt(Math.max(0, sumSq / count - mean * mean));
-      const d = config.detector;
+      const d = detector;
       limit = Math.max(d.sigma * std, d.minDeviation);
       anomaly = count >= d.minCount && deviation > d.sigma * std && deviation > d.minDeviation;
     }
@@ -104,5 +155,72 @@ export function runReferenceModel(
       cooldown.set(sensorId, { last: state.last, held: state.held + 1 });
     }
   }
-  return { anomalies, notifications, buckets, rejected };
+  return { anomalies, notifications, buckets, rejected, learned };
+}
+
+/** A learned sensor in the shape of the state item's `ewma` field. */
+export function learnedAsState(s: LearnedSensor) {
+  let runMean = 0;
+  let runM2 = 0;
+  s.outliers.forEach((v, i) => {
+    const delta = v - runMean;
+    runMean = flushTiny(runMean + delta / (i + 1));
+    runM2 = flushTiny(runM2 + delta * (v - runMean));
+  });
+  return {
+    count: s.n,
+    mean: s.mean,
+    variance: s.variance,
+    run: s.side * s.outliers.length,
+    runMean,
+    runM2,
+    varianceBeforeRun: s.outliers.length === 0 ? 0 : s.varianceBeforeRun,
+  };
+}
+
+const TINY = 1e-125;
+const flushTiny = (x: number) => (Math.abs(x) < TINY ? 0 : x);
+
+function learnEwma(
+  s: LearnedSensor,
+  value: number,
+  band: number,
+  d: Extract<ReferenceConfig['detector'], { kind: 'ewma' }>,
+): void {
+  const weight = Math.max(1 - 2 ** (-1 / d.halfLifeReadings), 1 / (s.n + 1));
+  const r = value - s.mean;
+  // Robust (clipped) learning from the 10th reading, or from the end of warm-up if sooner.
+  const out = s.n >= Math.min(d.warmupReadings, 10) && Math.abs(r) > band;
+  const x = out ? (r > 0 ? band : -band) : r;
+  const varianceBefore = s.variance;
+  s.mean = flushTiny(s.mean + weight * x);
+  s.variance = flushTiny((1 - weight) * (s.variance + weight * x * x));
+  s.n += 1;
+  if (!out) {
+    s.outliers = [];
+    s.side = 0;
+    return;
+  }
+  const side = r > 0 ? 1 : -1;
+  if (side !== s.side) {
+    s.outliers = [];
+    s.varianceBeforeRun = varianceBefore;
+  }
+  s.side = side;
+  s.outliers.push(value);
+  if (s.outliers.length >= d.levelShiftReadings) {
+    // Welford over the run, in arrival order, as the state item keeps it.
+    let m = 0;
+    let m2 = 0;
+    s.outliers.forEach((v, i) => {
+      const delta = v - m;
+      m = flushTiny(m + delta / (i + 1));
+      m2 = flushTiny(m2 + delta * (v - m));
+    });
+    s.mean = m;
+    s.variance = Math.max(s.varianceBeforeRun, m2 / s.outliers.length);
+    s.outliers = [];
+    s.side = 0;
+    s.varianceBeforeRun = 0;
+  }
 }

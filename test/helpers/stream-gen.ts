@@ -57,6 +57,17 @@ export const streamArb: fc.Arbitrary<RawRecord[]> = fc
     });
   });
 
+/** Short memory, so that 60-record streams warm up, flag, clip and re-baseline. */
+const EWMA_FOR_LAWS = {
+  kind: 'ewma',
+  halfLifeReadings: 4,
+  sigma: 2,
+  warmupReadings: 3,
+  minRelativeDeviation: 0.01,
+  minDeviation: 0,
+  levelShiftReadings: 2,
+} as const;
+
 /** Cut points as fractions of the stream. */
 export const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 });
 
@@ -67,18 +78,43 @@ export const detectionArb: fc.Arbitrary<{
   .constantFrom<ReferenceConfig['detector']>(
     { kind: 'threshold', threshold: 50 },
     { kind: 'zscore', sigma: 1.5, minCount: 3, minDeviation: 5 },
-  )
-  .map((detector) => ({
-    settings: {
-      slideMs: 5000,
-      windowMs: 10_000,
-      defaultDetector: detector,
-      rules: [],
-      alertCooldownMs: 10_000,
-      retentionMarginSeconds: 3600,
+    EWMA_FOR_LAWS,
+    {
+      kind: 'ewma',
+      halfLifeReadings: 2.5,
+      sigma: 1.5,
+      warmupReadings: 2,
+      minRelativeDeviation: 0,
+      minDeviation: 3,
+      levelShiftReadings: 3,
     },
-    reference: { slideMs: 5000, windowMs: 10_000, detector, alertCooldownMs: 10_000 },
-  }));
+  )
+  .chain((detector) =>
+    // Half the time sensor_1 and sensor_2 get their own detectors by rule, so learning and
+    // window detectors share batches, partitions and state items.
+    fc.boolean().map((mixed) => {
+      const perSensor: Record<string, ReferenceConfig['detector']> = mixed
+        ? { sensor_1: { kind: 'threshold', threshold: 50 }, sensor_2: EWMA_FOR_LAWS }
+        : {};
+      return {
+        settings: {
+          slideMs: 5000,
+          windowMs: 10_000,
+          defaultDetector: detector,
+          rules: Object.entries(perSensor).map(([match, d]) => ({ match, detector: d })),
+          alertCooldownMs: 10_000,
+          retentionMarginSeconds: 3600,
+        },
+        reference: {
+          slideMs: 5000,
+          windowMs: 10_000,
+          detector,
+          alertCooldownMs: 10_000,
+          perSensor,
+        },
+      };
+    }),
+  );
 
 /** The processing clock used with generated streams: shortly after them, so nothing expires. */
 export const STREAM_NOW_MS = START_MS + 3_600_000;

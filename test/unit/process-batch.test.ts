@@ -3,22 +3,41 @@ import { describe, expect, it } from 'vitest';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
-import { FaultPlan, FaultyStore, faultyPublisher, InjectedFault } from '../helpers/faulty-memory-store.ts';
+import {
+  FaultPlan,
+  FaultyStore,
+  faultyPublisher,
+  InjectedFault,
+} from '../helpers/faulty-memory-store.ts';
 import { cutAt, toRawRecord } from '../helpers/kafka-events.ts';
 import { PipelineProbe, referenceSummary } from '../helpers/pipeline-probe.ts';
-import { runReferenceModel } from '../helpers/reference-model.ts';
+import { learnedAsState, runReferenceModel } from '../helpers/reference-model.ts';
 import { cutsArb, detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
 
 function memoryBuckets(store: MemoryWindowStore) {
   const result = new Map<string, { count: number; sum: number; sumSq: number }>();
-  for (const [id, bucket] of store.buckets) result.set(id.replace('\u0000', '|'), { ...bucket.aggregate });
+  for (const [id, bucket] of store.buckets)
+    result.set(id.replace('\u0000', '|'), { ...bucket.aggregate });
+  return result;
+}
+
+/** What the learning detector holds per sensor, as stored. */
+function memoryLearned(store: MemoryWindowStore) {
+  const result = new Map<string, unknown>();
+  for (const [id, sensor] of store.sensors)
+    if (sensor.ewma !== undefined) result.set(id, sensor.ewma);
   return result;
 }
 
 async function runInBatches(records: RawRecord[], cuts: number[], settings: DetectionSettings) {
   const store = new MemoryWindowStore();
   const probe = new PipelineProbe();
-  const process = createBatchProcessor(settings, { store, publisher: probe.publisher(), observer: probe, nowMs: () => STREAM_NOW_MS });
+  const process = createBatchProcessor(settings, {
+    store,
+    publisher: probe.publisher(),
+    observer: probe,
+    nowMs: () => STREAM_NOW_MS,
+  });
   for (const batch of cutAt(records, cuts)) await process(batch);
   return { store, probe };
 }
@@ -28,12 +47,28 @@ describe('process batch: the seed scenario', () => {
     // Prepare: the seed's readings, one per second
     const t0 = Date.parse('2026-11-21T10:00:00Z');
     const values = [52.1, 48.3, 55.0, 61.2, 150.0, 49.9, 180.0, 45.0];
-    const records = values.map((v, i) => toRawRecord({ offset: i, timestampMs: t0 + i * 1000, value: `sensor_1,${v}` }));
-    const settings = { slideMs: 5000, windowMs: 10_000, defaultDetector: { kind: 'threshold', threshold: 50 }, rules: [], alertCooldownMs: 60_000, retentionMarginSeconds: 3600 } as const;
+    const records = values.map((v, i) =>
+      toRawRecord({ offset: i, timestampMs: t0 + i * 1000, value: `sensor_1,${v}` }),
+    );
+    const settings = {
+      slideMs: 5000,
+      windowMs: 10_000,
+      defaultDetector: { kind: 'threshold', threshold: 50 },
+      rules: [],
+      alertCooldownMs: 60_000,
+      retentionMarginSeconds: 3600,
+    } as const;
     // Act
     const { probe } = await runInBatches(records, [], settings);
     // Assess
-    expect(probe.anomalies.map((d) => [d.anomaly.alertId, d.anomaly.value, Number(d.anomaly.mean.toFixed(2)), d.notify])).toEqual([
+    expect(
+      probe.anomalies.map((d) => [
+        d.anomaly.alertId,
+        d.anomaly.value,
+        Number(d.anomaly.mean.toFixed(2)),
+        d.notify,
+      ]),
+    ).toEqual([
       ['sensor-data-0-4', 150, 73.32, true],
       ['sensor-data-0-6', 180, 85.21, false],
     ]);
@@ -52,6 +87,9 @@ describe('process batch: laws against the reference model (in-memory store)', ()
         expect(probe.anomalySummary()).toEqual(referenceSummary(expected));
         expect(probe.sent).toEqual(expected.notifications);
         expect(memoryBuckets(store)).toEqual(expected.buckets);
+        expect(memoryLearned(store)).toEqual(
+          new Map([...expected.learned].map(([id, s]) => [id, learnedAsState(s)])),
+        );
       }),
       { numRuns: 300 },
     );
@@ -59,67 +97,99 @@ describe('process batch: laws against the reference model (in-memory store)', ()
 
   it('redelivering any batch changes nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(streamArb, cutsArb, detectionArb, fc.nat(), async (records, cuts, detection, pick) => {
-        // Prepare
-        const batches = cutAt(records, cuts);
-        const again = pick % batches.length;
-        const store = new MemoryWindowStore();
-        const probe = new PipelineProbe();
-        const process = createBatchProcessor(detection.settings, { store, publisher: probe.publisher(), observer: probe, nowMs: () => STREAM_NOW_MS });
-        // Act: every batch once, then one of them again (a commit that did not stick)
-        for (const batch of batches) await process(batch);
-        const before = memoryBuckets(store);
-        const report = await process(batches[again] ?? []);
-        // Assess
-        expect(memoryBuckets(store)).toEqual(before);
-        expect(report.anomalies).toBe(0);
-        expect(report.redelivered).toBe(batches[again]?.length);
-      }),
+      fc.asyncProperty(
+        streamArb,
+        cutsArb,
+        detectionArb,
+        fc.nat(),
+        async (records, cuts, detection, pick) => {
+          // Prepare
+          const batches = cutAt(records, cuts);
+          const again = pick % batches.length;
+          const store = new MemoryWindowStore();
+          const probe = new PipelineProbe();
+          const process = createBatchProcessor(detection.settings, {
+            store,
+            publisher: probe.publisher(),
+            observer: probe,
+            nowMs: () => STREAM_NOW_MS,
+          });
+          // Act: every batch once, then one of them again (a commit that did not stick)
+          for (const batch of batches) await process(batch);
+          const before = memoryBuckets(store);
+          const learnedBefore = memoryLearned(store);
+          const report = await process(batches[again] ?? []);
+          // Assess
+          expect(memoryBuckets(store)).toEqual(before);
+          expect(memoryLearned(store)).toEqual(learnedBefore);
+          expect(report.anomalies).toBe(0);
+          expect(report.redelivered).toBe(batches[again]?.length);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('after a crash at any call, retries (whole or re-cut) converge: same state, every notification sent', async () => {
     await fc.assert(
-      fc.asyncProperty(streamArb, cutsArb, detectionArb, fc.nat(), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }), async (records, cuts, detection, failSeed, retryCuts) => {
-        // Prepare: the run without failure, and how many store/SNS calls it makes
-        const clean = new FaultPlan(null);
-        const cleanStore = new FaultyStore(new MemoryWindowStore(), clean);
-        const cleanProbe = new PipelineProbe();
-        const cleanRun = createBatchProcessor(detection.settings, { store: cleanStore, publisher: faultyPublisher(cleanProbe.publisher(), clean), observer: cleanProbe, nowMs: () => STREAM_NOW_MS });
-        for (const batch of cutAt(records, cuts)) await cleanRun(batch);
-        const failAt = 1 + (failSeed % clean.calls);
+      fc.asyncProperty(
+        streamArb,
+        cutsArb,
+        detectionArb,
+        fc.nat(),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }),
+        async (records, cuts, detection, failSeed, retryCuts) => {
+          // Prepare: the run without failure, and how many store/SNS calls it makes
+          const clean = new FaultPlan(null);
+          const cleanStore = new FaultyStore(new MemoryWindowStore(), clean);
+          const cleanProbe = new PipelineProbe();
+          const cleanRun = createBatchProcessor(detection.settings, {
+            store: cleanStore,
+            publisher: faultyPublisher(cleanProbe.publisher(), clean),
+            observer: cleanProbe,
+            nowMs: () => STREAM_NOW_MS,
+          });
+          for (const batch of cutAt(records, cuts)) await cleanRun(batch);
+          const failAt = 1 + (failSeed % clean.calls);
 
-        const plan = new FaultPlan(failAt);
-        const store = new FaultyStore(new MemoryWindowStore(), plan);
-        const probe = new PipelineProbe();
-        const run = createBatchProcessor(detection.settings, { store, publisher: faultyPublisher(probe.publisher(), plan), observer: probe, nowMs: () => STREAM_NOW_MS });
-        // Act: like the event source mapping, resume from the first uncommitted record;
-        // after the crash the remaining stream is cut anew.
-        let remaining = records;
-        let batches = cutAt(remaining, cuts);
-        let crashed = false;
-        while (remaining.length > 0) {
-          const batch = batches[0] ?? [];
-          try {
-            await run(batch);
-            remaining = remaining.slice(batch.length);
-            batches = batches.slice(1);
-          } catch (error) {
-            expect(error).toBeInstanceOf(InjectedFault);
-            crashed = true;
-            batches = cutAt(remaining, retryCuts);
+          const plan = new FaultPlan(failAt);
+          const store = new FaultyStore(new MemoryWindowStore(), plan);
+          const probe = new PipelineProbe();
+          const run = createBatchProcessor(detection.settings, {
+            store,
+            publisher: faultyPublisher(probe.publisher(), plan),
+            observer: probe,
+            nowMs: () => STREAM_NOW_MS,
+          });
+          // Act: like the event source mapping, resume from the first uncommitted record;
+          // after the crash the remaining stream is cut anew.
+          let remaining = records;
+          let batches = cutAt(remaining, cuts);
+          let crashed = false;
+          while (remaining.length > 0) {
+            const batch = batches[0] ?? [];
+            try {
+              await run(batch);
+              remaining = remaining.slice(batch.length);
+              batches = batches.slice(1);
+            } catch (error) {
+              expect(error).toBeInstanceOf(InjectedFault);
+              crashed = true;
+              batches = cutAt(remaining, retryCuts);
+            }
           }
-        }
-        // Assess
-        expect(crashed).toBe(true);
-        expect(memoryBuckets(store.inner)).toEqual(memoryBuckets(cleanStore.inner));
-        for (const [alertId, heldBack] of cleanProbe.sent) expect(probe.sent.get(alertId)).toBe(heldBack);
-        expect([...probe.sent.keys()].sort()).toEqual([...cleanProbe.sent.keys()].sort());
-        // Every verdict made across crash and retry is one the clean run made, unchanged.
-        const verdicts = new Map(probe.anomalySummary().map((a) => [a.alertId, a]));
-        expect([...verdicts.values()]).toEqual(cleanProbe.anomalySummary());
-      }),
+          // Assess
+          expect(crashed).toBe(true);
+          expect(memoryBuckets(store.inner)).toEqual(memoryBuckets(cleanStore.inner));
+          expect(memoryLearned(store.inner)).toEqual(memoryLearned(cleanStore.inner));
+          for (const [alertId, heldBack] of cleanProbe.sent)
+            expect(probe.sent.get(alertId)).toBe(heldBack);
+          expect([...probe.sent.keys()].sort()).toEqual([...cleanProbe.sent.keys()].sort());
+          // Every verdict made across crash and retry is one the clean run made, unchanged.
+          const verdicts = new Map(probe.anomalySummary().map((a) => [a.alertId, a]));
+          expect([...verdicts.values()]).toEqual(cleanProbe.anomalySummary());
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -138,14 +208,30 @@ describe('process batch: retention', () => {
       expiresAtEpochSeconds: Math.floor(nowMs / 1000) - 1,
     });
     const probe = new PipelineProbe();
-    const settings = { slideMs: 5000, windowMs: 10_000, defaultDetector: { kind: 'threshold', threshold: 50 }, rules: [], alertCooldownMs: 60_000, retentionMarginSeconds: 3600 } as const;
-    const process = createBatchProcessor(settings, { store, publisher: probe.publisher(), observer: probe, nowMs: () => nowMs });
+    const settings = {
+      slideMs: 5000,
+      windowMs: 10_000,
+      defaultDetector: { kind: 'threshold', threshold: 50 },
+      rules: [],
+      alertCooldownMs: 60_000,
+      retentionMarginSeconds: 3600,
+    } as const;
+    const process = createBatchProcessor(settings, {
+      store,
+      publisher: probe.publisher(),
+      observer: probe,
+      nowMs: () => nowMs,
+    });
     // Act: a normal reading in the same bucket
     await process([toRawRecord({ offset: 0, timestampMs: t0 + 1000, value: 'sensor_1,50' })]);
     // Assess: no anomaly against the stale mean of 500, and the bucket starts afresh
     expect(probe.anomalies).toEqual([]);
     const bucket = store.buckets.get(`sensor_1\u0000${t0}`);
-    expect(bucket).toMatchObject({ aggregate: { count: 1, sum: 50, sumSq: 2500 }, watermarks: { 'sensor-data#0': 0 }, version: 8 });
+    expect(bucket).toMatchObject({
+      aggregate: { count: 1, sum: 50, sumSq: 2500 },
+      watermarks: { 'sensor-data#0': 0 },
+      version: 8,
+    });
     expect(bucket?.expiresAtEpochSeconds).toBe(Math.floor(nowMs / 1000) + 10 + 3600);
   });
 });

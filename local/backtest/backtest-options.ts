@@ -1,0 +1,286 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/config.ts';
+import {
+  DETECTOR_KINDS,
+  type DetectorSpec,
+  EWMA_DEFAULTS,
+  ZSCORE_DEFAULTS,
+} from '../../functions/core/detectors.ts';
+import type { DetectionSettings } from '../../functions/process-batch.ts';
+import { loadRulesFile } from '../../functions/rules-file.ts';
+import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from './input-format.ts';
+import { PLOT_DEFAULT_MAX_SENSORS } from './svg-plot.ts';
+
+const DEFAULT_START = '2026-01-01T00:00:00Z';
+
+export const BACKTEST_HELP = `Usage: npm run backtest -- --input FILE [options]
+
+Replays a recorded stream through the detector's own use case (the code Lambda runs) with
+an in-memory store, in batches as Lambda would get them, and prints per sensor how many
+readings were anomalies. Try detectors and parameters here before deploying them.
+
+Input
+  --input FILE            recorded readings; - for stdin                 (required)
+  --format F              auto | csv | seed | jsonl | series              (default auto)
+                            csv     sensor_id,value,timestamp (header optional; by name)
+                            seed    the Flink job's lines: sensor_id,value
+                            jsonl   {"sensorId": "s1", "value": 1.5, "timestamp": ...}
+                            series  timestamp,value of one sensor (needs --sensor-id)
+  --sensor-id ID          sensor of a series file; key of JSON lines without one
+  --time-unit U           ms | s: unit of numeric timestamps              (default ms)
+  --start ISO             event time of the first line without a timestamp
+                                                            (default ${DEFAULT_START})
+  --interval-ms MS        event-time step between lines without one      (default 1000)
+
+Detection (as the deployed function's settings, docs/detectors.md)
+  --detector D            threshold | zscore | ewma                       (default threshold)
+  --threshold X           threshold: |value - window avg| > X             (default 50)
+  --zscore-sigma K        zscore: k of k·σ                                (default ${ZSCORE_DEFAULTS.sigma})
+  --zscore-min-count N    zscore: readings in the window before flagging  (default ${ZSCORE_DEFAULTS.minCount})
+  --zscore-min-deviation X  zscore: never flag |value - avg| <= X         (default ${ZSCORE_DEFAULTS.minDeviation})
+  --ewma-half-life-readings N  ewma: readings until a reading's weight halves (default ${EWMA_DEFAULTS.halfLifeReadings})
+  --ewma-sigma K          ewma: k of the k·σ band                         (default ${EWMA_DEFAULTS.sigma})
+  --ewma-warmup-readings N  ewma: readings learned before flagging        (default ${EWMA_DEFAULTS.warmupReadings})
+  --ewma-min-relative-deviation F  ewma: band >= F·|mean|                 (default ${EWMA_DEFAULTS.minRelativeDeviation})
+  --ewma-min-deviation X  ewma: band >= X                                 (default ${EWMA_DEFAULTS.minDeviation})
+  --ewma-level-shift-readings N  ewma: out-of-band run that is a new level (default ${EWMA_DEFAULTS.levelShiftReadings})
+  --rules FILE            per-sensor rules file (its "default" replaces --detector)
+  --window-seconds S      window length, a multiple of the slide          (default 10)
+  --slide-seconds S       window slide                                    (default 5)
+  --alert-cooldown-seconds S  at most one notification per sensor per S   (default 60)
+  --batch-size N          records per use-case call, as Lambda's batch    (default 500)
+
+Output
+  --output FILE.csv       one row per reading, in input order
+  --plot FILE.svg|.html   values, baseline, limit band and anomalies per sensor
+  --plot-max-sensors N    sensors plotted, the first ones seen            (default ${PLOT_DEFAULT_MAX_SENSORS})
+  -h, --help              this help
+`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const positiveInt = z.coerce.number().int().positive();
+const positive = z.coerce.number().finite().positive();
+const nonNegative = z.coerce.number().finite().nonnegative();
+
+const optionsSchema = z.strictObject({
+  input: z.string().min(1),
+  format: z.enum(INPUT_FORMATS).default('auto'),
+  sensorId: z.string().min(1).optional(),
+  timeUnit: z.enum(TIME_UNITS).default('ms'),
+  start: z
+    .string()
+    .refine(
+      (s) => Number.isFinite(Date.parse(s)),
+      'an ISO-8601 date-time, e.g. 2026-01-01T00:00:00Z',
+    )
+    .default(DEFAULT_START),
+  intervalMs: z.coerce.number().int().min(0).default(1000),
+  detector: z.enum(DETECTOR_KINDS).optional(),
+  threshold: nonNegative.optional(),
+  zscoreSigma: positive.optional(),
+  zscoreMinCount: positiveInt.optional(),
+  zscoreMinDeviation: nonNegative.optional(),
+  ewmaHalfLifeReadings: positive.optional(),
+  ewmaSigma: positive.optional(),
+  ewmaWarmupReadings: positiveInt.optional(),
+  ewmaMinRelativeDeviation: nonNegative.optional(),
+  ewmaMinDeviation: nonNegative.optional(),
+  ewmaLevelShiftReadings: positiveInt.optional(),
+  rules: z.string().min(1).optional(),
+  windowSeconds: positiveInt.default(DEFAULT_DETECTION.windowMs / 1000),
+  slideSeconds: positiveInt.default(DEFAULT_DETECTION.slideMs / 1000),
+  alertCooldownSeconds: nonNegative.default(DEFAULT_DETECTION.alertCooldownMs / 1000),
+  batchSize: positiveInt.max(100_000).default(500),
+  output: z.string().min(1).optional(),
+  plot: z
+    .string()
+    .regex(/\.(svg|html?)$/i, 'a file name ending in .svg or .html')
+    .optional(),
+  plotMaxSensors: positiveInt.max(1000).default(PLOT_DEFAULT_MAX_SENSORS),
+  help: z.boolean().default(false),
+});
+
+type ParsedOptions = z.infer<typeof optionsSchema>;
+
+export interface BacktestOptions {
+  readonly help: boolean;
+  readonly inputPath: string;
+  readonly input: InputOptions;
+  readonly detection: DetectionSettings;
+  readonly batchSize: number;
+  readonly outputPath?: string;
+  readonly plotPath?: string;
+  readonly plotMaxSensors: number;
+}
+
+const STRING_OPTIONS = [
+  'input',
+  'format',
+  'sensor-id',
+  'time-unit',
+  'start',
+  'interval-ms',
+  'detector',
+  'threshold',
+  'zscore-sigma',
+  'zscore-min-count',
+  'zscore-min-deviation',
+  'ewma-half-life-readings',
+  'ewma-sigma',
+  'ewma-warmup-readings',
+  'ewma-min-relative-deviation',
+  'ewma-min-deviation',
+  'ewma-level-shift-readings',
+  'rules',
+  'window-seconds',
+  'slide-seconds',
+  'alert-cooldown-seconds',
+  'batch-size',
+  'output',
+  'plot',
+  'plot-max-sensors',
+] as const;
+
+const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Parses argv into backtest settings; a UsageError names each bad option and its value. */
+export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const camel = Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [
+      name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+      value,
+    ]),
+  );
+  if (camel.help === true) return helpOnly();
+  if (camel.input === undefined)
+    throw new UsageError('--input: required (a file of recorded readings, or - for stdin)');
+  const parsed = optionsSchema.safeParse(camel);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return `${flag(key)}: ${issue.message} (got ${JSON.stringify(camel[key])})`;
+    });
+    throw new UsageError(problems.join('\n'));
+  }
+  const o = parsed.data;
+  const defaultDetector = detectorFromOptions(o);
+  let rules: DetectionSettings['rules'] = [];
+  let fileDefault: DetectorSpec | undefined;
+  if (o.rules !== undefined) {
+    const file = loadRulesFile(o.rules);
+    rules = file.rules;
+    fileDefault = file.defaultDetector;
+    if (fileDefault !== undefined && o.detector !== undefined) {
+      throw new UsageError(`--detector ${o.detector} and the "default" of ${o.rules}: choose one`);
+    }
+  }
+  if (o.format === 'series' && o.sensorId === undefined) {
+    throw new UsageError('--format series: needs --sensor-id (the file has no sensor column)');
+  }
+  const detection: DetectionSettings = {
+    slideMs: o.slideSeconds * 1000,
+    windowMs: o.windowSeconds * 1000,
+    defaultDetector: fileDefault ?? defaultDetector,
+    rules,
+    alertCooldownMs: o.alertCooldownSeconds * 1000,
+    retentionMarginSeconds: DEFAULT_DETECTION.retentionMarginSeconds,
+  };
+  try {
+    validateConfig({ ...detection, tableName: '-', topicArn: '-', writeConcurrency: 1 });
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new UsageError(error.message.replace(/ \(SLIDE_SECONDS.*\)$/, ''));
+    throw error;
+  }
+  return {
+    help: false,
+    inputPath: o.input,
+    input: {
+      format: o.format,
+      timeUnit: o.timeUnit,
+      ...(o.sensorId === undefined ? {} : { sensorId: o.sensorId }),
+      startMs: Date.parse(o.start),
+      intervalMs: o.intervalMs,
+    },
+    detection,
+    batchSize: o.batchSize,
+    ...(o.output === undefined ? {} : { outputPath: o.output }),
+    ...(o.plot === undefined ? {} : { plotPath: o.plot }),
+    plotMaxSensors: o.plotMaxSensors,
+  };
+}
+
+const PARAMETERS_OF = {
+  threshold: ['threshold'],
+  zscore: ['zscoreSigma', 'zscoreMinCount', 'zscoreMinDeviation'],
+  ewma: [
+    'ewmaHalfLifeReadings',
+    'ewmaSigma',
+    'ewmaWarmupReadings',
+    'ewmaMinRelativeDeviation',
+    'ewmaMinDeviation',
+    'ewmaLevelShiftReadings',
+  ],
+} as const satisfies Record<DetectorSpec['kind'], readonly (keyof ParsedOptions)[]>;
+
+/** The default detector; a parameter of another detector than the chosen one is a mistake. */
+function detectorFromOptions(o: ParsedOptions): DetectorSpec {
+  const kind = o.detector ?? 'threshold';
+  for (const [other, keys] of Object.entries(PARAMETERS_OF)) {
+    if (other === kind) continue;
+    const given = keys.find((k) => o[k] !== undefined);
+    if (given !== undefined) {
+      throw new UsageError(`${flag(given)}: applies to --detector ${other}, not ${kind}`);
+    }
+  }
+  switch (kind) {
+    case 'threshold':
+      return { kind, threshold: o.threshold ?? DEFAULT_DETECTION.defaultDetector.threshold };
+    case 'zscore':
+      return {
+        kind,
+        sigma: o.zscoreSigma ?? ZSCORE_DEFAULTS.sigma,
+        minCount: o.zscoreMinCount ?? ZSCORE_DEFAULTS.minCount,
+        minDeviation: o.zscoreMinDeviation ?? ZSCORE_DEFAULTS.minDeviation,
+      };
+    case 'ewma':
+      return {
+        kind,
+        halfLifeReadings: o.ewmaHalfLifeReadings ?? EWMA_DEFAULTS.halfLifeReadings,
+        sigma: o.ewmaSigma ?? EWMA_DEFAULTS.sigma,
+        warmupReadings: o.ewmaWarmupReadings ?? EWMA_DEFAULTS.warmupReadings,
+        minRelativeDeviation: o.ewmaMinRelativeDeviation ?? EWMA_DEFAULTS.minRelativeDeviation,
+        minDeviation: o.ewmaMinDeviation ?? EWMA_DEFAULTS.minDeviation,
+        levelShiftReadings: o.ewmaLevelShiftReadings ?? EWMA_DEFAULTS.levelShiftReadings,
+      };
+  }
+}
+
+function helpOnly(): BacktestOptions {
+  return {
+    help: true,
+    inputPath: '',
+    input: { format: 'auto', timeUnit: 'ms', startMs: 0, intervalMs: 0 },
+    detection: { ...DEFAULT_DETECTION, rules: [] },
+    batchSize: 1,
+    plotMaxSensors: 1,
+  };
+}

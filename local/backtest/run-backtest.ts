@@ -1,0 +1,268 @@
+import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
+import type { AlertDecision, RawRecord } from '../../functions/core/types.ts';
+import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
+import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
+import {
+  type InputOptions,
+  type InputRecord,
+  LineReader,
+  type ResolvedFormat,
+} from './input-format.ts';
+
+/** The topic and partition a recorded file is replayed as: one ordered stream. */
+export const BACKTEST_TOPIC = 'backtest';
+
+export interface BacktestConfig {
+  readonly detection: DetectionSettings;
+  readonly input: InputOptions;
+  /** Records per call of the use case, as the event source mapping's batch size. */
+  readonly batchSize: number;
+  /** Awaited after each batch's rows: lets a writer catch up (stream backpressure). */
+  readonly afterBatch?: () => Promise<void>;
+}
+
+/** One judged reading: a row of the --output CSV. */
+export interface BacktestRow {
+  readonly lineNumber: number;
+  readonly eventTimeMs: number;
+  readonly sensorId: string;
+  readonly value: number;
+  /** The reading's sliding window (itself included), whatever the detector. */
+  readonly windowMean: number;
+  readonly windowCount: number;
+  /** |value − baseline|, where the baseline is the window mean or, for ewma, the learned mean. */
+  readonly deviation: number;
+  readonly score: number;
+  readonly anomaly: boolean;
+  /** Whether the anomaly would have been sent to SNS (false inside the sensor's cooldown). */
+  readonly notified: boolean;
+  readonly detector: DetectorSpec['kind'];
+  readonly baseline: number;
+  readonly limit: number;
+}
+
+export interface SensorSummary {
+  readonly sensorId: string;
+  readonly detector: DetectorSpec;
+  readings: number;
+  anomalies: number;
+  notifications: number;
+  /** |value − window mean| of every reading: to suggest a threshold. */
+  readonly windowDeviations: number[];
+}
+
+export interface RejectedLine {
+  readonly lineNumber: number;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+export interface BacktestSummary {
+  readonly format: ResolvedFormat | null;
+  readonly records: number;
+  readonly readings: number;
+  readonly anomalies: number;
+  readonly notifications: number;
+  readonly rejected: number;
+  readonly rejectedByReason: Readonly<Record<string, number>>;
+  /** The first rejected lines, for the report. */
+  readonly rejectedExamples: readonly RejectedLine[];
+  readonly sensors: ReadonlyMap<string, SensorSummary>;
+}
+
+const REJECTED_EXAMPLES = 10;
+
+/**
+ * Replays recorded lines through the deployed use case (createBatchProcessor) with an
+ * in-memory store, in batches of `batchSize`, and hands every judged reading to `onRow` in
+ * input order. The replay law (test/unit/process-batch.test.ts) makes the result independent
+ * of the batch size.
+ */
+export async function runBacktest(
+  lines: AsyncIterable<string> | Iterable<string>,
+  config: BacktestConfig,
+  onRow: (row: BacktestRow) => void = () => {},
+): Promise<BacktestSummary> {
+  const reader = new LineReader(config.input);
+  const collector = new Collector(onRow);
+  const process = createBatchProcessor(config.detection, {
+    store: new MemoryWindowStore(),
+    publisher: { publish: async () => {} },
+    observer: collector,
+    // Processing time only sets TTLs: a fixed clock keeps every bucket alive for the whole
+    // replay, as a backlog being processed keeps its buckets (semantics.md §5).
+    nowMs: () => 0,
+  });
+
+  let batch: RawRecord[] = [];
+  let records = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await process(batch);
+    collector.flushRows();
+    batch = [];
+    await config.afterBatch?.();
+  };
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    const read = reader.read(line, lineNumber);
+    if (read === null) continue;
+    if ('problem' in read) {
+      // Not a record the use case could judge: counted like a rejected one, in line order.
+      await flush();
+      collector.reject({
+        lineNumber: read.lineNumber,
+        reason: REJECT_REASONS.malformed,
+        detail: read.problem,
+      });
+      continue;
+    }
+    batch.push(toRawRecord(read, records));
+    collector.lineOfOffset.set(records, read.lineNumber);
+    records += 1;
+    if (batch.length >= config.batchSize) await flush();
+  }
+  await flush();
+
+  return {
+    format: reader.resolvedFormat,
+    records,
+    readings: collector.readings,
+    anomalies: collector.anomalies,
+    notifications: collector.notifications,
+    rejected: collector.rejectedCount,
+    rejectedByReason: collector.rejectedByReason,
+    rejectedExamples: collector.rejectedExamples,
+    sensors: collector.sensors,
+  };
+}
+
+/**
+ * The records a file's lines become, with offsets as the backtest assigns them: for feeding
+ * the same stream to another driver (the Lambda handler) and comparing.
+ */
+export function linesToRecords(
+  lines: Iterable<string>,
+  input: InputOptions,
+): { records: RawRecord[]; lineNumbers: number[] } {
+  const reader = new LineReader(input);
+  const records: RawRecord[] = [];
+  const lineNumbers: number[] = [];
+  let lineNumber = 0;
+  for (const line of lines) {
+    lineNumber += 1;
+    const read = reader.read(line, lineNumber);
+    if (read === null || 'problem' in read) continue;
+    records.push(toRawRecord(read, records.length));
+    lineNumbers.push(read.lineNumber);
+  }
+  return { records, lineNumbers };
+}
+
+const encoder = new TextEncoder();
+
+function toRawRecord(input: InputRecord, offset: number): RawRecord {
+  return {
+    topic: BACKTEST_TOPIC,
+    partition: 0,
+    offset,
+    timestampMs: input.timestampMs,
+    key: input.key === null ? null : encoder.encode(input.key),
+    value: encoder.encode(input.value),
+  };
+}
+
+/** Gathers the use case's reports into rows and per-sensor counts. */
+class Collector implements BatchObserver {
+  readonly lineOfOffset = new Map<number, number>();
+  readonly sensors = new Map<string, SensorSummary>();
+  readonly rejectedByReason: Record<string, number> = {};
+  readonly rejectedExamples: RejectedLine[] = [];
+  readings = 0;
+  anomalies = 0;
+  notifications = 0;
+  rejectedCount = 0;
+  private pending: Evaluation[] = [];
+  private readonly notifiedOffsets = new Set<number>();
+
+  constructor(private readonly onRow: (row: BacktestRow) => void) {}
+
+  reject(line: RejectedLine): void {
+    this.rejectedCount += 1;
+    this.rejectedByReason[line.reason] = (this.rejectedByReason[line.reason] ?? 0) + 1;
+    if (this.rejectedExamples.length < REJECTED_EXAMPLES) this.rejectedExamples.push(line);
+  }
+
+  // As a BatchObserver: a backtest batch never fails, so each record is reported once.
+  rejected(rejection: Rejection): void {
+    const offset = rejection.source.offset;
+    this.reject({
+      lineNumber: this.lineOfOffset.get(offset) ?? 0,
+      reason: rejection.reason,
+      detail: rejection.detail,
+    });
+    this.lineOfOffset.delete(offset);
+  }
+
+  evaluated(evaluation: Evaluation): void {
+    this.pending.push(evaluation);
+  }
+
+  anomaly(decision: AlertDecision): void {
+    if (decision.notify) this.notifiedOffsets.add(decision.anomaly.source.offset);
+  }
+
+  published(): void {}
+
+  /** Rows of the batch just processed, in offset order (= input order: one partition). */
+  flushRows(): void {
+    for (const { reading, detector, window, verdict } of this.pending) {
+      const offset = reading.source.offset;
+      const notified = this.notifiedOffsets.delete(offset);
+      let sensor = this.sensors.get(reading.sensorId);
+      if (sensor === undefined) {
+        sensor = {
+          sensorId: reading.sensorId,
+          detector,
+          readings: 0,
+          anomalies: 0,
+          notifications: 0,
+          windowDeviations: [],
+        };
+        this.sensors.set(reading.sensorId, sensor);
+      }
+      const windowMean = window.sum / window.count;
+      sensor.readings += 1;
+      sensor.windowDeviations.push(Math.abs(reading.value - windowMean));
+      this.readings += 1;
+      if (verdict.anomaly) {
+        sensor.anomalies += 1;
+        this.anomalies += 1;
+      }
+      if (notified) {
+        sensor.notifications += 1;
+        this.notifications += 1;
+      }
+      this.onRow({
+        lineNumber: this.lineOfOffset.get(offset) ?? 0,
+        eventTimeMs: reading.eventTimeMs,
+        sensorId: reading.sensorId,
+        value: reading.value,
+        windowMean,
+        windowCount: window.count,
+        deviation: verdict.deviation,
+        score: verdict.score,
+        anomaly: verdict.anomaly,
+        notified,
+        detector: detector.kind,
+        baseline: verdict.mean,
+        limit: verdict.limit,
+      });
+      this.lineOfOffset.delete(offset);
+    }
+    this.pending = [];
+  }
+}

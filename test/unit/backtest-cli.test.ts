@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'backtest-cli-'));
+
+/** `npm run backtest -- …` without npm: node with tsx, as the script does. */
+async function backtest(args: readonly string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'local/cli/backtest.ts',
+      ...args,
+    ]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npm run backtest', () => {
+  it('replays a file, prints the summary and writes the CSV and the plot', async () => {
+    // Prepare
+    const csv = join(dir, 'out.csv');
+    const html = join(dir, 'plot.html');
+    // Act
+    const { code, stdout } = await backtest([
+      '--input',
+      'test/fixtures/backtest/plant.csv',
+      '--rules',
+      'test/fixtures/backtest/rules.json',
+      '--output',
+      csv,
+      '--plot',
+      html,
+      '--batch-size',
+      '64',
+    ]);
+    // Assess: the same rows as the golden file, whatever the batch size
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^total +752 /m);
+    expect(stdout).toContain(`wrote ${csv} (752 rows), ${html} (5 sensors)`);
+    expect(readFileSync(csv, 'utf8')).toBe(readFileSync('test/golden/rules.csv', 'utf8'));
+    expect(readFileSync(html, 'utf8')).toMatch(
+      /^<!doctype html>[\s\S]*<svg[\s\S]*<\/svg>\n<\/body><\/html>$/,
+    );
+  });
+
+  it('prints the help', async () => {
+    const { code, stdout } = await backtest(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: npm run backtest -- --input FILE [options]');
+  });
+
+  it.each([
+    [['--input', 'test/fixtures/backtest/plant.csv', '--ewma-sigma', '0'], /--ewma-sigma: .*"0"/],
+    [['--input', join(dir, 'missing.csv')], /--input: cannot read .*missing.csv \(ENOENT\)/],
+    [
+      ['--input', 'test/fixtures/backtest/plant.csv', '--rules', join(dir, 'none.json')],
+      /rules file ".*none.json": cannot read it \(ENOENT\)/,
+    ],
+  ])('exits 2 naming the bad option: %o', async (args, message) => {
+    const { code, stderr } = await backtest(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain('See: npm run backtest -- --help');
+  });
+});
