@@ -73,7 +73,10 @@ export function emailBody(anomaly: Anomaly, heldBackBefore: number): string {
     `Sensor:     ${JSON.stringify(anomaly.sensorId)}`,
     `Severity:   ${anomaly.severity}`,
     `Value:      ${anomaly.value}`,
-    `Window avg: ${round2(anomaly.mean)} over ${anomaly.count} readings`,
+    // ewma compares with the mean it learned from the sensor's history, not with a window.
+    anomaly.detector === 'ewma'
+      ? `Learned avg: ${round2(anomaly.mean)} from ${anomaly.count} readings`
+      : `Window avg: ${round2(anomaly.mean)} over ${anomaly.count} readings`,
     `Deviation:  ${round2(anomaly.deviation)} (${limitName} ${round2(anomaly.limit)}, detector ${anomaly.detector})`,
     `Event time: ${new Date(anomaly.eventTimeMs).toISOString()}`,
     `Alert id:   ${anomaly.alertId}`,

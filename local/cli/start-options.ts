@@ -28,9 +28,11 @@ Kafka and the event source mapping
   --batching-window-ms MS max wait to fill a batch                      (default 500)
 
 Detection (the Lambda's environment, see functions/config.ts)
-  --detector D            threshold | zscore                            (default threshold)
+  --detector D            threshold | zscore | ewma                     (default threshold)
   --threshold X           threshold detector: |value - avg| > X         (default 50)
   --zscore-sigma K        zscore detector: k                            (default 3)
+  --rules FILE            per-sensor rules file (docs/detectors.md), as deployed with
+                          cdk -c detectorRulesFile=FILE; its "default" replaces --detector
   --slide-seconds S       window slide                                  (default 5)
   --window-seconds S      window length, a multiple of the slide        (default 10)
   --alert-cooldown-seconds S  at most one notification per sensor per S (default 60)
@@ -78,7 +80,8 @@ const optionsSchema = z.strictObject({
   eventSource: z.enum(['msk', 'self-managed']).default('msk'),
   batchSize: positiveInt.max(10_000).default(100),
   batchingWindowMs: z.coerce.number().int().min(0).max(300_000).default(500),
-  detector: z.enum(['threshold', 'zscore']).default('threshold'),
+  detector: z.enum(['threshold', 'zscore', 'ewma']).default('threshold'),
+  rules: z.string().min(1).optional(),
   threshold: nonNegative.default(50),
   zscoreSigma: z.coerce.number().finite().positive().default(3),
   slideSeconds: positiveInt.default(5),
@@ -115,6 +118,7 @@ const STRING_OPTIONS = [
   'detector',
   'threshold',
   'zscore-sigma',
+  'rules',
   'slide-seconds',
   'window-seconds',
   'alert-cooldown-seconds',

@@ -1,4 +1,10 @@
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
+import {
+  type DetectorSpec,
+  EWMA_DEFAULTS,
+  ZSCORE_DEFAULTS,
+} from '../../functions/core/detectors.ts';
+import { loadRulesFile } from '../../functions/rules-file.ts';
 import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
@@ -6,6 +12,17 @@ import { ConsoleReporter } from './console-reporter.ts';
 import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function detectorFromOptions(options: StartOptions): DetectorSpec {
+  switch (options.detector) {
+    case 'zscore':
+      return { kind: 'zscore', ...ZSCORE_DEFAULTS, sigma: options.zscoreSigma };
+    case 'ewma':
+      return { kind: 'ewma', ...EWMA_DEFAULTS };
+    default:
+      return { kind: 'threshold', threshold: options.threshold };
+  }
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: StartOptions;
@@ -16,15 +33,15 @@ async function main(argv: readonly string[]): Promise<number> {
       say(START_HELP);
       return 0;
     }
+    // The same rules file the CDK app deploys (its "default" wins over --detector).
+    const rulesFile = options.rules === undefined ? undefined : loadRulesFile(options.rules);
     config = localDetectorConfig({
       tableName: options.tableName,
       topicArn: options.topicArn,
       slideMs: options.slideSeconds * 1000,
       windowMs: options.windowSeconds * 1000,
-      defaultDetector:
-        options.detector === 'zscore'
-          ? { kind: 'zscore', sigma: options.zscoreSigma, minCount: 5, minDeviation: 0 }
-          : { kind: 'threshold', threshold: options.threshold },
+      defaultDetector: rulesFile?.defaultDetector ?? detectorFromOptions(options),
+      rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
     });
   } catch (error) {
@@ -119,10 +136,13 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
       : mode.kind === 'embedded'
         ? `embedded Kafka (librdkafka mock cluster via kcat) at ${mode.bootstrap}`
         : `in-process topic, no broker (${mode.reason})`;
+  const spec = config.defaultDetector;
   const detector =
-    config.defaultDetector.kind === 'threshold'
-      ? `threshold ${config.defaultDetector.threshold}`
-      : `zscore ${config.defaultDetector.sigma}σ`;
+    spec.kind === 'threshold'
+      ? `threshold ${spec.threshold}`
+      : spec.kind === 'zscore'
+        ? `zscore ${spec.sigma}σ`
+        : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
   say(`  mode        ${mode.kind === 'in-process' ? 'in-process' : 'kafka'}: ${kafka}`);
   if (mode.kind === 'in-process') {
     say(
@@ -143,7 +163,8 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
     `  SNS         ${pipeline.snsEndpoint}${pipeline.snsEmbedded ? ' (embedded capture endpoint)' : ''} topic ${pipeline.topicArn}`,
   );
   say(
-    `  detection   ${detector}, window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
+    `  detection   ${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
+      `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
       `alert cooldown ${config.alertCooldownMs / 1000} s`,
   );
   if (options.noSimulator) {
