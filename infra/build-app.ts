@@ -1,0 +1,31 @@
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type DeployConfig, type ParseOptions, parseDeployConfig } from './config.ts';
+import { AnomalyDetectorStack } from './stacks/anomaly-detector-stack.ts';
+
+export interface DetectorApp {
+  readonly config: DeployConfig;
+  readonly stack: AnomalyDetectorStack;
+}
+
+/**
+ * Adds the detector stack, configured from the app's context, and the cdk-nag AwsSolutions
+ * checks (an unacknowledged finding fails synth). Shared by `infra/app.ts` and the tests.
+ */
+export function buildDetectorApp(app: App, options: ParseOptions = {}): DetectorApp {
+  const config = parseDeployConfig(app.node.getAllContext(), options);
+  const stack = new AnomalyDetectorStack(app, config.stackName, {
+    config,
+    stackName: config.stackName,
+    env: {
+      account: process.env.CDK_DEFAULT_ACCOUNT,
+      // A Kafka mapping must live in its MSK cluster's region, so the ARN decides it.
+      region:
+        config.kafka.kind === 'msk'
+          ? config.kafka.clusterArn.split(':')[3]
+          : process.env.CDK_DEFAULT_REGION,
+    },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { config, stack };
+}

@@ -1,0 +1,51 @@
+import { exec } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { cdkCommand, DEPLOY_EXAMPLES } from '../../infra/examples.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const sh = promisify(exec);
+
+/** Runs a documented command, with `synth` for `deploy`, through a shell as a user would. */
+async function cdkSynth(context: Readonly<Record<string, string>>) {
+  const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+  const command = `${cdkCommand('synth', context)} --quiet --output ${outdir}`;
+  const result = await sh(command, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+  });
+  const template = JSON.parse(
+    readFileSync(join(outdir, 'SensorAnomalyDetector.template.json'), 'utf8'),
+  ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  return { ...result, resources: Object.values(template.Resources) };
+}
+
+// The `cdk` CLI end to end (cdk.json → tsx → app → esbuild), offline and without an account.
+// Generous timeout: each run spawns the CLI, tsx and esbuild, next to other test files.
+describe.concurrent('npx cdk synth', { timeout: 120_000 }, () => {
+  it('synthesizes the default (self-managed brokers) with no extra context', async () => {
+    const { resources } = await cdkSynth({});
+    const mapping = resources.find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mapping?.Properties.SelfManagedEventSource).toBeDefined();
+  });
+
+  it('synthesizes the documented MSK example', async () => {
+    const { resources } = await cdkSynth(DEPLOY_EXAMPLES.mskIam.context);
+    const mapping = resources.find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mapping?.Properties.EventSourceArn).toBe(DEPLOY_EXAMPLES.mskIam.context.mskClusterArn);
+  });
+
+  it('fails with the bad key and value named, and no stack trace', async () => {
+    const error = await cdkSynth({ windowSeconds: '12' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 1 });
+    const stderr = (error as { stderr: string }).stderr;
+    expect(stderr).toContain(
+      'windowSeconds: must be a whole multiple of slideSeconds (5) (got 12)',
+    );
+    expect(stderr).not.toContain('    at ');
+  });
+});

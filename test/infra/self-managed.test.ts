@@ -1,0 +1,373 @@
+import { statSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_SCHEMA } from '../../functions/adapters/dynamodb-table.ts';
+import { ENV } from '../../functions/config.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
+import { DEPLOY_EXAMPLES } from '../../infra/examples.ts';
+import {
+  invokeBundleWithEmptyBatch,
+  onlyLogicalId,
+  policyStatements,
+  type Synthesized,
+  synthesize,
+} from './synth.ts';
+
+const ESM = 'AWS::Lambda::EventSourceMapping';
+
+// Synthesized once per file: the first synth bundles the handler (about 6 s).
+let defaults: Synthesized;
+let internet: Synthesized;
+let vpcMtls: Synthesized;
+let provisioned: Synthesized;
+beforeAll(() => {
+  defaults = synthesize();
+  internet = synthesize(DEPLOY_EXAMPLES.selfManaged.context);
+  vpcMtls = synthesize(DEPLOY_EXAMPLES.selfManagedVpcMtls.context);
+  provisioned = synthesize({
+    provisionedMinPollers: '2',
+    provisionedMaxPollers: '10',
+    retryAttempts: '50',
+    maxRecordAgeSeconds: '3600',
+    bisectBatchOnError: 'true',
+    reportBatchItemFailures: 'true',
+    removalPolicy: 'destroy',
+    kafkaAuth: 'none',
+    vpcId: 'vpc-0abc',
+    subnetIds: 'subnet-0123',
+    securityGroupId: 'sg-0456',
+  });
+});
+
+describe('default `cdk synth` (no extra context): self-managed brokers', () => {
+  it('maps the topic with SASL/SCRAM-512 credentials from a secret the stack creates', () => {
+    const secret = onlyLogicalId(defaults.template, 'AWS::SecretsManager::Secret');
+    const queue = onlyLogicalId(defaults.template, 'AWS::SQS::Queue');
+    defaults.template.resourceCountIs(ESM, 1);
+    defaults.template.hasResourceProperties(ESM, {
+      SelfManagedEventSource: {
+        Endpoints: { KafkaBootstrapServers: ['kafka-1.example.com:9096'] },
+      },
+      Topics: ['sensor-readings'],
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      StartingPosition: 'LATEST',
+      SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: { Ref: secret } }],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+      // On-demand mode: the error-handling controls are left to Lambda.
+      ProvisionedPollerConfig: Match.absent(),
+      MaximumRetryAttempts: Match.absent(),
+      BisectBatchOnFunctionError: Match.absent(),
+      FunctionResponseTypes: Match.absent(),
+    });
+    defaults.template.hasOutput('KafkaCredentialsSecretArn', { Value: { Ref: secret } });
+  });
+
+  it('runs a bundled Node.js 22 ARM64 function with exactly the environment the handler reads', () => {
+    const table = onlyLogicalId(defaults.template, 'AWS::DynamoDB::Table');
+    const logs = onlyLogicalId(defaults.template, 'AWS::Logs::LogGroup');
+    defaults.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Timeout: 60,
+      LoggingConfig: { LogGroup: { Ref: logs } },
+      Environment: {
+        Variables: Match.objectEquals({
+          [ENV.tableName]: { Ref: table },
+          [ENV.topicArn]: { Ref: Match.stringLikeRegexp('AlertTopic') },
+          [ENV.slideSeconds]: '5',
+          [ENV.windowSeconds]: '10',
+          [ENV.detector]: 'threshold',
+          [ENV.threshold]: '50',
+          [ENV.zscoreSigma]: '3',
+          [ENV.zscoreMinCount]: '5',
+          [ENV.zscoreMinDeviation]: '0',
+          [ENV.ewmaHalfLifeReadings]: '50',
+          [ENV.ewmaSigma]: '4',
+          [ENV.ewmaWarmupReadings]: '30',
+          [ENV.ewmaMinRelativeDeviation]: '0.01',
+          [ENV.ewmaMinDeviation]: '0',
+          [ENV.ewmaLevelShiftReadings]: '5',
+          [ENV.detectorRules]: '[]',
+          [ENV.alertCooldownSeconds]: '60',
+          [ENV.retentionMarginSeconds]: '3600',
+          [ENV.writeConcurrency]: '16',
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        }),
+      },
+    });
+    defaults.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside).
+    expect(defaults.bundles).toHaveLength(1);
+    expect(statSync(defaults.bundles[0] ?? '').size).toBeGreaterThan(100_000);
+  });
+
+  it('ships a bundle that starts with the environment the template sets', async () => {
+    expect(await invokeBundleWithEmptyBatch(defaults)).toMatchObject({ records: 0, anomalies: 0 });
+  });
+
+  it('keeps windows in an on-demand table with the adapter keys, TTL and PITR, retained', () => {
+    defaults.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE_SCHEMA.sortKey, AttributeType: 'S' },
+        ],
+        TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+  });
+
+  it('encrypts both topics with a rotated customer managed key and refuses plain HTTP', () => {
+    const key = onlyLogicalId(defaults.template, 'AWS::KMS::Key');
+    defaults.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    defaults.template.resourceCountIs('AWS::SNS::Topic', 2);
+    defaults.template.allResourcesProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
+    });
+    defaults.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+    defaults.template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('grants the function only the data actions it uses, on its own resources', () => {
+    const statements = policyStatements(defaults.template);
+    const wildcardActions = statements.flatMap((s) => s.Action).filter((a) => a.includes('*'));
+    expect(wildcardActions).toEqual([]);
+    const table = onlyLogicalId(defaults.template, 'AWS::DynamoDB::Table');
+    const dynamodb = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    expect(dynamodb).toEqual([
+      expect.objectContaining({
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:BatchWriteItem',
+        ],
+        Resource: { 'Fn::GetAtt': [table, 'Arn'] },
+      }),
+    ]);
+    const sns = statements.filter((s) => s.Action.some((a) => a.startsWith('sns:')));
+    expect(sns).toEqual([
+      expect.objectContaining({
+        Action: ['sns:Publish'],
+        Resource: { Ref: expect.stringMatching(/AlertTopic/) },
+      }),
+    ]);
+    // Brokers on the internet: no network interfaces, so no EC2 permissions.
+    expect(statements.flatMap((s) => s.Action).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    defaults.template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  it('alarms on errors, throttles, offset lag, dead letters and rejected-record rate', () => {
+    const ops = { Ref: Match.stringLikeRegexp('OpsTopic') };
+    const t = defaults.template;
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ops], OKActions: [ops] });
+    for (const metric of ['Errors', 'Throttles', 'OffsetLag']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+      });
+    }
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OffsetLag',
+      Threshold: 10_000,
+      EvaluationPeriods: 3,
+    });
+    const emf = (name: string) =>
+      Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: {
+            Namespace: METRICS_NAMESPACE,
+            MetricName: name,
+            Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+          },
+        }),
+      });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(received > 0, 100 * rejected / received, 0)' }),
+        emf(METRIC.recordsRejected),
+        emf(METRIC.recordsReceived),
+      ]),
+    });
+  });
+
+  it('has a dashboard of records, rejections, anomalies, notifications, lag and duration', () => {
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: 'SensorAnomalyDetector',
+    });
+    const body = JSON.stringify(defaults.template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const name of [
+      METRIC.recordsReceived,
+      METRIC.recordsRejected,
+      METRIC.anomalies,
+      METRIC.notificationsSent,
+      METRIC.notificationsHeldBack,
+      METRIC.batchDurationMs,
+      'OffsetLag',
+      'Duration',
+    ]) {
+      expect(body).toContain(`\\"${name}\\"`);
+    }
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    expect(defaults.nagFindings).toEqual([]);
+  });
+});
+
+describe('self-managed example: internet brokers, email and SMS subscribers', () => {
+  it('uses the given secret instead of creating one', () => {
+    const secretArn = DEPLOY_EXAMPLES.selfManaged.context.kafkaSecretArn;
+    internet.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    internet.template.hasResourceProperties(ESM, {
+      SelfManagedEventSource: {
+        Endpoints: {
+          KafkaBootstrapServers: ['b-1.kafka.example.com:9096', 'b-2.kafka.example.com:9096'],
+        },
+      },
+      SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: secretArn }],
+    });
+    expect(policyStatements(internet.template)).toContainEqual(
+      expect.objectContaining({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: secretArn,
+      }),
+    );
+  });
+
+  it('subscribes email and SMS to alerts, SMS for critical anomalies only, and ops email to alarms', () => {
+    const t = internet.template;
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: Match.stringLikeRegexp('AlertTopic') },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sms',
+      Endpoint: '+14155550100',
+      TopicArn: { Ref: Match.stringLikeRegexp('AlertTopic') },
+      FilterPolicy: { severity: ['critical'] },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'platform@example.com',
+      TopicArn: { Ref: Match.stringLikeRegexp('OpsTopic') },
+    });
+    expect(internet.nagFindings).toEqual([]);
+  });
+});
+
+describe('self-managed example: brokers in a VPC with mutual TLS', () => {
+  it('maps each topic with its own consumer group, client certificate, root CA, subnets and group', () => {
+    const ctx = DEPLOY_EXAMPLES.selfManagedVpcMtls.context;
+    const t = vpcMtls.template;
+    t.resourceCountIs(ESM, 2);
+    const access = Match.arrayWith([
+      { Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: ctx.kafkaSecretArn },
+      { Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: ctx.rootCaSecretArn },
+      { Type: 'VPC_SECURITY_GROUP', URI: ctx.securityGroupId },
+      { Type: 'VPC_SUBNET', URI: 'subnet-0a1b2c3d4e5f67891' },
+      { Type: 'VPC_SUBNET', URI: 'subnet-0a1b2c3d4e5f67892' },
+    ]);
+    t.hasResourceProperties(ESM, {
+      Topics: ['plant-a.readings'],
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
+      SourceAccessConfigurations: access,
+    });
+    t.hasResourceProperties(ESM, {
+      Topics: ['plant-b.readings'],
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector-plant-b.readings' },
+      SourceAccessConfigurations: access,
+    });
+  });
+
+  it('may read the client certificate and the root CA secrets', () => {
+    const ctx = DEPLOY_EXAMPLES.selfManagedVpcMtls.context;
+    const statements = policyStatements(vpcMtls.template);
+    for (const arn of [ctx.kafkaSecretArn, ctx.rootCaSecretArn]) {
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: arn,
+        }),
+      );
+    }
+  });
+
+  it('lets the pollers manage network interfaces, acknowledged for cdk-nag with a reason', () => {
+    expect(policyStatements(vpcMtls.template)).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining([
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+        ]),
+        Resource: '*',
+      }),
+    );
+    expect(vpcMtls.nagFindings).toEqual([]);
+  });
+
+  it('configures the z-score detector', () => {
+    vpcMtls.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DETECTOR: 'zscore', ZSCORE_SIGMA: '3.5' }) },
+    });
+  });
+});
+
+describe('provisioned mode, unauthenticated brokers in a VPC', () => {
+  it('gives the mapping only its network, no credentials', () => {
+    provisioned.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    provisioned.template.hasResourceProperties(ESM, {
+      SourceAccessConfigurations: [
+        { Type: 'VPC_SECURITY_GROUP', URI: 'sg-0456' },
+        { Type: 'VPC_SUBNET', URI: 'subnet-0123' },
+      ],
+    });
+  });
+
+  it('sets pollers and the error-handling controls on the mapping', () => {
+    provisioned.template.hasResourceProperties(ESM, {
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 10 },
+      MaximumRetryAttempts: 50,
+      MaximumRecordAgeInSeconds: 3600,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('deletes the table with the stack when removalPolicy is destroy', () => {
+    provisioned.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    expect(provisioned.nagFindings).toEqual([]);
+  });
+});

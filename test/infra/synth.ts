@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildDetectorApp, type DetectorApp } from '../../infra/build-app.ts';
+
+const run = promisify(execFile);
+
+/** The context `cdk` reads from cdk.json, so tests start from the same defaults. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
+export interface Synthesized extends DetectorApp {
+  readonly template: Template;
+  /** cdk-nag AwsSolutions findings that no acknowledgment covers. */
+  readonly nagFindings: readonly string[];
+  /** The handler bundles esbuild wrote into the cloud assembly. */
+  readonly bundles: readonly string[];
+}
+
+/**
+ * Synthesizes the app as `cdk synth -c key=value ...` would (cdk.json context, then the
+ * given context), bundling the handler with esbuild. About 6 s the first time in a process;
+ * later stacks reuse the bundle.
+ */
+export function synthesize(context: Readonly<Record<string, string>> = {}): Synthesized {
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
+  const built = buildDetectorApp(app);
+  const template = Template.fromStack(built.stack);
+  const assembly = app.synth();
+  const bundles = readdirSync(assembly.directory)
+    .filter((name) => name.startsWith('asset.'))
+    .map((name) => join(assembly.directory, name, 'index.mjs'))
+    .filter((file) => existsSync(file));
+  const report = new AwsSolutionsChecks().validateScope(built.stack);
+  const nagFindings = report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`),
+  );
+  return { ...built, template, nagFindings, bundles };
+}
+
+/** Every IAM policy statement of a template, with Action normalized to an array. */
+export function policyStatements(
+  template: Template,
+): Array<{ Action: string[]; Resource: unknown }> {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+    (
+      policy.Properties.PolicyDocument.Statement as Array<{
+        Action: string | string[];
+        Resource: unknown;
+      }>
+    ).map((s) => ({ ...s, Action: ([] as string[]).concat(s.Action) })),
+  );
+}
+
+/** The logical id of the only resource of a type. */
+export function onlyLogicalId(template: Template, type: string): string {
+  const ids = Object.keys(template.findResources(type));
+  if (ids.length !== 1 || ids[0] === undefined)
+    throw new Error(`expected one ${type}, found ${ids.length}`);
+  return ids[0];
+}
+
+/**
+ * Loads the bundled handler in a fresh Node process with the environment the template gives
+ * the function (references replaced by placeholders) and invokes it with an empty batch:
+ * the cold-start config validation and the ESM bundle both have to work.
+ */
+export async function invokeBundleWithEmptyBatch(synth: Synthesized): Promise<unknown> {
+  const fn = Object.values(synth.template.findResources('AWS::Lambda::Function'))[0];
+  const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+  const env = Object.fromEntries(
+    Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `placeholder-${k}`]),
+  );
+  const script = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(synth.bundles[0] ?? '').href)});
+    const result = await handler(
+      { eventSource: 'SelfManagedKafka', bootstrapServers: 'b:9092', records: {} },
+      { awsRequestId: 'test', functionName: 'test', getRemainingTimeInMillis: () => 1000 },
+    );
+    process.stderr.write(JSON.stringify(result));`;
+  const { stderr } = await run(
+    process.execPath,
+    ['--no-warnings', '--input-type=module', '-e', script],
+    {
+      env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...env },
+    },
+  );
+  return JSON.parse(stderr);
+}
