@@ -1,6 +1,11 @@
-import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type DeployConfig, type ParseOptions, parseDeployConfig } from './config.ts';
+import {
+  CONTEXT_DEFAULTS,
+  type DeployConfig,
+  type ParseOptions,
+  parseDeployConfig,
+} from './config.ts';
 import { AnomalyDetectorStack } from './stacks/anomaly-detector-stack.ts';
 
 export interface DetectorApp {
@@ -26,6 +31,18 @@ export function buildDetectorApp(app: App, options: ParseOptions = {}): Detector
           : process.env.CDK_DEFAULT_REGION,
     },
   });
+  // The default synthesizes without an account, but its brokers are a placeholder: say so on
+  // every synth and deploy rather than let a stack poll a host that does not exist.
+  if (
+    config.kafka.kind === 'self-managed' &&
+    config.kafka.bootstrapServers.join(',') === CONTEXT_DEFAULTS.bootstrapServers.join(',')
+  ) {
+    Annotations.of(stack).addWarningV2(
+      'anomaly-detector:placeholder-brokers',
+      `bootstrapServers is the placeholder ${CONTEXT_DEFAULTS.bootstrapServers.join(',')}: ` +
+        'deploy with -c bootstrapServers=host:port,... (or kafkaSource=msk, see README "Deploy")',
+    );
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { config, stack };
 }

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/dynamodb-table.ts';
 import { ENV } from '../../functions/config.ts';
@@ -369,5 +369,19 @@ describe('provisioned mode, unauthenticated brokers in a VPC', () => {
   it('deletes the table with the stack when removalPolicy is destroy', () => {
     provisioned.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     expect(provisioned.nagFindings).toEqual([]);
+  });
+});
+
+describe('placeholder brokers', () => {
+  it('warns on synth when the default placeholder brokers would be deployed, not otherwise', () => {
+    // Assess
+    Annotations.fromStack(defaults.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('bootstrapServers is the placeholder'),
+    );
+    Annotations.fromStack(internet.stack).hasNoWarning(
+      '*',
+      Match.stringLikeRegexp('bootstrapServers is the placeholder'),
+    );
   });
 });
