@@ -1,0 +1,507 @@
+/**
+ * Soak test of the local pipeline: Kafka (librdkafka's mock cluster via kcat) → poller (the
+ * event source mapping emulation) → the Lambda handler → DynamoDB (dynalite) and SNS (the
+ * loopback endpoint), at a steady rate for a long time. Not part of `npm test`.
+ *
+ *   node --expose-gc --import tsx scripts/soak.ts [--minutes 10] [--rate 200] [--sensors 50]
+ *        [--batch-size 100] [--batching-window-ms 500] [--anomaly-rate 0.01] [--invalid-rate 0.01]
+ *        [--sample-seconds 10] [--out bench/results/soak]
+ *
+ * dynalite and the SNS endpoint run in a child process (this file with `--role services`), so
+ * the heap measured here is the pipeline's (poller, handler, SDK clients), not the stores'
+ * data, which grows by design. Every `--sample-seconds` a status line shows produced, applied,
+ * rejected, lag, RSS and heap; at the end the table is scanned and everything reconciled:
+ *
+ * - counts: produced = applied + rejected, applied = the sum of every bucket's count (each
+ *   reading stored exactly once), rejected = the invalid records produced;
+ * - notifications: every anomaly decided with `notify` reached the SNS endpoint;
+ * - lag: over the steady part of the run (after the first minute, or 20% of a shorter run) the backlog's linear
+ *   trend may add at most 2 s of readings (rate × 2) and the last sample may hold at most 5 s;
+ * - memory: heap used after a full GC may trend up by at most 1 MiB/min, and its median over
+ *   the last third may exceed the first third's by at most 16 MiB (leaks grow without bound;
+ *   caches and JIT settle early).
+ * Trends are judged only when the steady part lasts 3 minutes or more (a run of 4 minutes).
+ *
+ * Writes `<out>.json` (every sample) and `<out>.md` (the summary). Exits 0 on pass, 1 on fail.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { localDynamoDbClient } from '../local/embedded/clients.ts';
+import { startDynamoDb } from '../local/embedded/dynamodb.ts';
+import {
+  KCAT_INSTALL_HINT,
+  kcatAvailable,
+  startMockKafka,
+} from '../local/embedded/kafka-mock-cluster.ts';
+import { startSnsEndpoint } from '../local/embedded/sns-endpoint.ts';
+import { localDetectorConfig } from '../local/pipeline/local-detector.ts';
+import { startLocalPipeline } from '../local/pipeline/local-pipeline.ts';
+import { mulberry32 } from '../local/simulator/readings.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const MIB = 1024 * 1024;
+
+const { values: args } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'soak' },
+    minutes: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '200' },
+    sensors: { type: 'string', default: '50' },
+    'batch-size': { type: 'string', default: '100' },
+    'batching-window-ms': { type: 'string', default: '500' },
+    'anomaly-rate': { type: 'string', default: '0.01' },
+    'invalid-rate': { type: 'string', default: '0.01' },
+    'sample-seconds': { type: 'string', default: '10' },
+    out: { type: 'string', default: 'bench/results/soak' },
+  },
+});
+
+/** The child: dynalite and the SNS endpoint; answers `stats` on stdin with a JSON line. */
+async function runServices(): Promise<void> {
+  const [dynamo, sns] = await Promise.all([startDynamoDb(), startSnsEndpoint()]);
+  const alertIds = new Set<string>();
+  let messages = 0;
+  sns.onMessage((m) => {
+    messages += 1;
+    try {
+      alertIds.add((JSON.parse(JSON.parse(m.message).sqs) as { alertId: string }).alertId);
+    } catch {
+      alertIds.add(`unparsed-${messages}`);
+    }
+    // The endpoint keeps every message; the soak only needs the counts.
+    sns.messages.length = 0;
+  });
+  process.stdout.write(
+    `${JSON.stringify({ type: 'ready', dynamodb: dynamo.endpoint, sns: sns.endpoint })}\n`,
+  );
+  const input = createInterface({ input: process.stdin });
+  input.on('line', (line) => {
+    if (line.trim() === 'stats') {
+      const { rss } = process.memoryUsage();
+      process.stdout.write(
+        `${JSON.stringify({ type: 'stats', messages, distinctAlertIds: alertIds.size, rssBytes: rss })}\n`,
+      );
+    }
+  });
+  input.on('close', () => {
+    void Promise.all([dynamo.close(), sns.close()]).finally(() => process.exit(0));
+  });
+}
+
+interface Sample {
+  readonly elapsedSeconds: number;
+  readonly produced: number;
+  readonly applied: number;
+  readonly rejected: number;
+  readonly lag: number;
+  readonly rssMiB: number;
+  readonly heapUsedMiB: number;
+  readonly servicesRssMiB: number;
+  readonly failedInvocations: number;
+}
+
+interface ServicesChild {
+  readonly dynamodb: string;
+  readonly sns: string;
+  stats(): Promise<{ messages: number; distinctAlertIds: number; rssBytes: number }>;
+  stop(): Promise<void>;
+}
+
+async function startServicesChild(): Promise<ServicesChild> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', SELF, '--role', 'services'],
+    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  );
+  const waiting: ((line: Record<string, unknown>) => void)[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    waiting.shift()?.(parsed);
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolveLine) => waiting.push(resolveLine));
+  const ready = await next();
+  return {
+    dynamodb: String(ready.dynamodb),
+    sns: String(ready.sns),
+    async stats() {
+      const answer = next();
+      child.stdin?.write('stats\n');
+      return (await answer) as { messages: number; distinctAlertIds: number; rssBytes: number };
+    },
+    async stop() {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function heapUsedBytes(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? 0)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function runSoak(): Promise<number> {
+  const minutes = Number(args.minutes);
+  const rate = Number(args.rate);
+  const sensors = Number(args.sensors);
+  const sampleSeconds = Number(args['sample-seconds']);
+  const anomalyRate = Number(args['anomaly-rate']);
+  const invalidRate = Number(args['invalid-rate']);
+  const out = resolve(String(args.out));
+  if (!kcatAvailable()) {
+    console.error(`the soak runs on the embedded Kafka: kcat not found; ${KCAT_INSTALL_HINT}`);
+    return 2;
+  }
+  if ((globalThis as { gc?: () => void }).gc === undefined) {
+    console.warn(
+      'warning: run with node --expose-gc for heap figures after a full GC (npm run soak does)',
+    );
+  }
+
+  const startedAtIso = new Date().toISOString();
+  console.info(
+    `soak: ${minutes} min at ${rate} readings/s over ${sensors} sensors, starting services…`,
+  );
+  const [kafka, services] = await Promise.all([startMockKafka(), startServicesChild()]);
+  const config = localDetectorConfig({ tableName: 'soak-windows' });
+  const rejectedKeys = new Set<string>();
+  let notifyDecisions = 0;
+  let anomalies = 0;
+  let readingsReported = 0;
+  let failedInvocations = 0;
+  const invokeMs: number[] = [];
+  const pipeline = await startLocalPipeline({
+    config,
+    topic: 'soak-readings',
+    groupId: 'soak',
+    fromBeginning: true,
+    eventSource: 'msk',
+    batching: {
+      batchSize: Number(args['batch-size']),
+      batchingWindowMs: Number(args['batching-window-ms']),
+    },
+    brokers: [kafka.bootstrap],
+    dynamodbEndpoint: services.dynamodb,
+    snsEndpoint: services.sns,
+    observer: {
+      rejected: (r) => rejectedKeys.add(`${r.source.partition}:${r.source.offset}`),
+      anomaly: (d) => {
+        anomalies += 1;
+        if (d.notify) notifyDecisions += 1;
+      },
+    },
+    hooks: {
+      invoked: ({ result, durationMs }) => {
+        readingsReported += (result as { readings?: number }).readings ?? 0;
+        if (invokeMs.length < 200_000) invokeMs.push(durationMs);
+      },
+      failed: () => {
+        failedInvocations += 1;
+      },
+    },
+  });
+  console.info(
+    `pipeline up (Kafka ${kafka.bootstrap}, DynamoDB ${services.dynamodb}, SNS ${services.sns})`,
+  );
+
+  // Producer: steady ticks of 100 ms, catching up to the rate since the start.
+  const random = mulberry32(20261121);
+  let produced = 0;
+  let producedInvalid = 0;
+  let producing = true;
+  const startMs = Date.now();
+  const endMs = startMs + minutes * 60_000;
+  const producer = (async () => {
+    while (producing && Date.now() < endMs) {
+      const due = Math.min(Math.floor(((Date.now() - startMs) / 1000) * rate) - produced, rate * 5);
+      if (due > 0) {
+        const messages = Array.from({ length: due }, (_, i) => {
+          const sensor = `sensor_${((produced + i) % sensors) + 1}`;
+          const r = random();
+          if (r < invalidRate) {
+            producedInvalid += 1;
+            return { key: sensor, value: (produced + i) % 2 === 0 ? `${sensor},NaN` : `${sensor}` };
+          }
+          const value = r < invalidRate + anomalyRate ? 150 + random() * 50 : 45 + random() * 10;
+          return { key: sensor, value: `${sensor},${value.toFixed(2)}` };
+        });
+        await pipeline.send(messages);
+        produced += messages.length;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+
+  const samples: Sample[] = [];
+  const sample = async (): Promise<Sample> => {
+    const [lag, svc] = await Promise.all([pipeline.lag(), services.stats()]);
+    const s: Sample = {
+      elapsedSeconds: round((Date.now() - startMs) / 1000, 1),
+      produced,
+      applied: readingsReported,
+      rejected: rejectedKeys.size,
+      lag,
+      rssMiB: round(process.memoryUsage().rss / MIB),
+      heapUsedMiB: round(heapUsedBytes() / MIB),
+      servicesRssMiB: round(svc.rssBytes / MIB),
+      failedInvocations,
+    };
+    samples.push(s);
+    console.info(
+      `[${String(Math.round(s.elapsedSeconds)).padStart(4)} s] produced ${s.produced}  applied ${s.applied}  rejected ${s.rejected}  ` +
+        `lag ${s.lag}  rss ${s.rssMiB} MiB  heap ${s.heapUsedMiB} MiB  services rss ${s.servicesRssMiB} MiB  failed ${s.failedInvocations}`,
+    );
+    return s;
+  };
+  while (Date.now() < endMs) {
+    await new Promise((r) =>
+      setTimeout(r, Math.min(sampleSeconds * 1000, Math.max(0, endMs - Date.now()))),
+    );
+    await sample();
+  }
+  producing = false;
+  await producer;
+
+  console.info('producer stopped; draining…');
+  const drained = await pipeline.drain(120_000);
+  const final = await sample();
+  const svc = await services.stats();
+
+  // Reconcile against the table itself.
+  const ddb = localDynamoDbClient(services.dynamodb);
+  let applied = 0;
+  let buckets = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(
+      new ScanCommand({
+        TableName: config.tableName,
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (!item.sk?.S?.startsWith('bucket#')) continue;
+      buckets += 1;
+      applied += Number(item.count?.N ?? 0);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  ddb.destroy();
+  const stats = pipeline.stats();
+  await pipeline.stop();
+  await Promise.all([kafka.close(), services.stop()]);
+
+  // Verdicts.
+  const warmupSeconds = Math.min(60, minutes * 12);
+  const steady = samples.filter((s) => s.elapsedSeconds >= warmupSeconds && s !== final);
+  const steadySpanMinutes =
+    steady.length > 1
+      ? ((steady.at(-1)?.elapsedSeconds ?? 0) - (steady[0]?.elapsedSeconds ?? 0)) / 60
+      : 0;
+  const lagSlopePerMinute = slope(steady.map((s) => [s.elapsedSeconds / 60, s.lag] as const));
+  const lagGrowth = lagSlopePerMinute * steadySpanMinutes;
+  const lastLag = steady.at(-1)?.lag ?? 0;
+  const heapSlopeMiBPerMinute = slope(
+    steady.map((s) => [s.elapsedSeconds / 60, s.heapUsedMiB] as const),
+  );
+  const third = Math.max(1, Math.floor(steady.length / 3));
+  const heapFirstThird = round(median(steady.slice(0, third).map((s) => s.heapUsedMiB)));
+  const heapLastThird = round(median(steady.slice(-third).map((s) => s.heapUsedMiB)));
+  const sortedMs = [...invokeMs].sort((a, b) => a - b);
+  const producedValid = produced - producedInvalid;
+  // Trends need a few minutes after the warm-up; a shorter run reports them unjudged.
+  const judged = steadySpanMinutes >= 3;
+  const checks: { name: string; pass: boolean; detail: string; judged?: boolean }[] = [
+    { name: 'drained after the producer stopped', pass: drained, detail: `lag ${final.lag}` },
+    {
+      name: 'produced = applied + rejected',
+      pass: produced === applied + rejectedKeys.size,
+      detail: `${produced} = ${applied} + ${rejectedKeys.size}`,
+    },
+    {
+      name: 'applied (sum of bucket counts) = valid readings produced',
+      pass: applied === producedValid,
+      detail: `${applied} of ${producedValid}`,
+    },
+    {
+      name: 'rejected = invalid records produced',
+      pass: rejectedKeys.size === producedInvalid,
+      detail: `${rejectedKeys.size} of ${producedInvalid}`,
+    },
+    {
+      name: 'every notify decision reached SNS',
+      pass: svc.distinctAlertIds === notifyDecisions,
+      detail: `${svc.distinctAlertIds} distinct alert ids at SNS, ${notifyDecisions} decided (${svc.messages} messages)`,
+    },
+    {
+      name: 'lag trend over the steady part ≤ 2 s of readings',
+      pass: lagGrowth <= rate * 2,
+      judged,
+      detail: `${round(lagSlopePerMinute)} records/min × ${round(steadySpanMinutes)} min = ${round(lagGrowth)} (limit ${rate * 2})`,
+    },
+    {
+      name: 'last steady lag ≤ 5 s of readings',
+      pass: lastLag <= rate * 5,
+      detail: `${lastLag} (limit ${rate * 5})`,
+    },
+    {
+      name: 'heap trend ≤ 1 MiB/min',
+      pass: heapSlopeMiBPerMinute <= 1,
+      judged,
+      detail: `${round(heapSlopeMiBPerMinute, 3)} MiB/min`,
+    },
+    {
+      name: 'heap median, last third − first third ≤ 16 MiB',
+      pass: heapLastThird - heapFirstThird <= 16,
+      judged,
+      detail: `${heapFirstThird} → ${heapLastThird} MiB`,
+    },
+  ];
+  const pass = checks.every((c) => c.judged === false || c.pass);
+  const verdict = (c: (typeof checks)[number]) =>
+    c.judged === false ? 'not judged (run < 4 min)' : c.pass ? 'pass' : 'FAIL';
+  const summary = {
+    startedAt: startedAtIso,
+    pass,
+    settings: {
+      minutes,
+      rate,
+      sensors,
+      batchSize: Number(args['batch-size']),
+      batchingWindowMs: Number(args['batching-window-ms']),
+      anomalyRate,
+      invalidRate,
+      gcExposed: (globalThis as { gc?: unknown }).gc !== undefined,
+    },
+    counts: {
+      produced,
+      producedValid,
+      producedInvalid,
+      applied,
+      rejected: rejectedKeys.size,
+      buckets,
+      anomalies,
+      notifyDecisions,
+      snsMessages: svc.messages,
+      snsDistinctAlertIds: svc.distinctAlertIds,
+    },
+    poller: { ...stats, failedInvocations },
+    invokeMs: {
+      p50: sortedMs[Math.floor(sortedMs.length * 0.5)] ?? 0,
+      p99: sortedMs[Math.floor(sortedMs.length * 0.99)] ?? 0,
+      max: sortedMs.at(-1) ?? 0,
+    },
+    lag: {
+      warmupSeconds,
+      slopePerMinute: round(lagSlopePerMinute),
+      growthOverSteadyPart: round(lagGrowth),
+      last: lastLag,
+    },
+    heap: {
+      slopeMiBPerMinute: round(heapSlopeMiBPerMinute, 3),
+      firstThirdMedianMiB: heapFirstThird,
+      lastThirdMedianMiB: heapLastThird,
+    },
+    checks,
+    samples,
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(`${out}.md`, markdown(summary));
+  console.info(
+    `\n${pass ? 'PASS' : 'FAIL'}: ${checks.filter((c) => c.judged !== false && c.pass).length}/` +
+      `${checks.filter((c) => c.judged !== false).length} checks`,
+  );
+  for (const c of checks) console.info(`  ${verdict(c).padEnd(4)} ${c.name}: ${c.detail}`);
+  console.info(`results: ${out}.json, ${out}.md`);
+  return pass ? 0 : 1;
+}
+
+function markdown(s: {
+  startedAt: string;
+  pass: boolean;
+  settings: Record<string, unknown>;
+  counts: Record<string, number>;
+  poller: Record<string, number>;
+  invokeMs: Record<string, number>;
+  checks: { name: string; pass: boolean; detail: string; judged?: boolean }[];
+  samples: Sample[];
+}): string {
+  const rows = s.samples
+    .map(
+      (x) =>
+        `| ${x.elapsedSeconds} | ${x.produced} | ${x.applied} | ${x.rejected} | ${x.lag} | ${x.rssMiB} | ${x.heapUsedMiB} | ${x.servicesRssMiB} |`,
+    )
+    .join('\n');
+  return `# Soak test: ${s.pass ? 'PASS' : 'FAIL'}
+
+Started ${s.startedAt} with \`scripts/soak.ts\` (${JSON.stringify(s.settings)}).
+Kafka (librdkafka mock cluster) → poller → Lambda handler → dynalite and the SNS endpoint
+(in a child process, so the heap below is the pipeline's own).
+
+## Checks
+
+| check | result | figures |
+| --- | --- | --- |
+${s.checks.map((c) => `| ${c.name} | ${c.judged === false ? 'not judged (run < 4 min)' : c.pass ? 'pass' : '**FAIL**'} | ${c.detail} |`).join('\n')}
+
+## Counts
+
+${Object.entries(s.counts)
+  .map(([k, v]) => `- ${k}: ${v}`)
+  .join('\n')}
+
+Poller: ${Object.entries(s.poller)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.
+Invocation time: p50 ${s.invokeMs.p50} ms, p99 ${s.invokeMs.p99} ms, max ${s.invokeMs.max} ms.
+
+## Samples
+
+| s | produced | applied | rejected | lag | rss MiB | heap MiB (after GC) | services rss MiB |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${rows}
+`;
+}
+
+// Last, so every constant above is initialised before either role starts.
+if (args.role === 'services') {
+  await runServices();
+} else {
+  process.exitCode = await runSoak();
+}

@@ -1,0 +1,142 @@
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import { parseReading } from '../../functions/core/parse-reading.ts';
+import type { RawRecord } from '../../functions/core/types.ts';
+import type { PublishedMessage } from '../../local/embedded/sns-endpoint.ts';
+
+export interface BucketAggregate {
+  count: number;
+  sum: number;
+  sumSq: number;
+}
+
+/** `sensorId|bucketStartMs` → aggregates, the reference model's keys. */
+export type BucketMap = Map<string, BucketAggregate>;
+
+async function scanAll(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** Every bucket item of the table as aggregates. */
+export async function tableBuckets(client: DynamoDBClient, tableName: string): Promise<BucketMap> {
+  const result: BucketMap = new Map();
+  for (const item of await scanAll(client, tableName)) {
+    const sk = item.sk?.S ?? '';
+    if (!sk.startsWith('bucket#')) continue;
+    const sensor = (item.pk?.S ?? '').slice('sensor#'.length);
+    result.set(`${sensor}|${sk.slice('bucket#'.length)}`, {
+      count: Number(item.count?.N),
+      sum: Number(item.sum?.N),
+      sumSq: Number(item.sumSq?.N),
+    });
+  }
+  return result;
+}
+
+/** `sensorId` → the cooldown (and what an adaptive detector learned) the table holds for it. */
+export async function tableCooldowns(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<
+  Map<string, { lastNotifiedEventTimeMs: number | null; heldBack: number; learned?: unknown }>
+> {
+  const result = new Map<
+    string,
+    { lastNotifiedEventTimeMs: number | null; heldBack: number; learned?: unknown }
+  >();
+  for (const item of await scanAll(client, tableName)) {
+    if (item.sk?.S !== 'state') continue;
+    const last = item.lastNotifiedEventTimeMs?.N;
+    result.set((item.pk?.S ?? '').slice('sensor#'.length), {
+      lastNotifiedEventTimeMs: last === undefined ? null : Number(last),
+      heldBack: Number(item.heldBack?.N ?? 0),
+      ...(item.ewma === undefined ? {} : { learned: item.ewma }),
+    });
+  }
+  return result;
+}
+
+export function memoryBuckets(store: MemoryWindowStore): BucketMap {
+  const result: BucketMap = new Map();
+  for (const [id, bucket] of store.buckets)
+    result.set(id.replace('\u0000', '|'), { ...bucket.aggregate });
+  return result;
+}
+
+/** `sensorId` → its cooldown and whatever an adaptive detector learned (versions left out). */
+export function memoryCooldowns(store: MemoryWindowStore) {
+  return new Map(
+    [...store.sensors].map(([id, s]) => {
+      const learned = (s as { ewma?: unknown }).ewma;
+      return [id, { ...s.cooldown, ...(learned === undefined ? {} : { learned }) }];
+    }),
+  );
+}
+
+/** Sum of every bucket's count: each applied reading counts once. */
+export function totalCount(buckets: BucketMap): number {
+  let total = 0;
+  for (const b of buckets.values()) total += b.count;
+  return total;
+}
+
+/**
+ * The aggregates the readings must add up to, whatever order they were applied in (exact
+ * when values are integers or halves): each (topic, partition, offset) counted once.
+ */
+export function unionAggregates(records: readonly RawRecord[], slideMs: number): BucketMap {
+  const result: BucketMap = new Map();
+  const seen = new Set<string>();
+  for (const record of records) {
+    const id = `${record.topic}-${record.partition}-${record.offset}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const parsed = parseReading(record);
+    if (!parsed.ok) continue;
+    const { sensorId, value, eventTimeMs } = parsed.reading;
+    const key = `${sensorId}|${Math.floor(eventTimeMs / slideMs) * slideMs}`;
+    const b = result.get(key) ?? { count: 0, sum: 0, sumSq: 0 };
+    b.count += 1;
+    b.sum += value;
+    b.sumSq += value * value;
+    result.set(key, b);
+  }
+  return result;
+}
+
+/** The machine-readable body of a notification (the `sqs` protocol's text). */
+export function notificationBody(
+  message: PublishedMessage,
+): { alertId: string; heldBackBefore: number } & Record<string, unknown> {
+  return JSON.parse(JSON.parse(message.message).sqs) as { alertId: string; heldBackBefore: number };
+}
+
+/** alertId → heldBackBefore of the given messages (a duplicate must carry the same value). */
+export function sentByAlertId(messages: readonly PublishedMessage[]): Map<string, number> {
+  const sent = new Map<string, number>();
+  for (const m of messages) {
+    const body = notificationBody(m);
+    const earlier = sent.get(body.alertId);
+    if (earlier !== undefined && earlier !== body.heldBackBefore) {
+      throw new Error(`duplicate notification ${body.alertId} with a different heldBackBefore`);
+    }
+    sent.set(body.alertId, body.heldBackBefore);
+  }
+  return sent;
+}

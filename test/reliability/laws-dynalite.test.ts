@@ -1,0 +1,380 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertPublishError } from '../../functions/adapters/sns-alert-publisher.ts';
+import {
+  StoreConflictError,
+  StoreUnavailableError,
+} from '../../functions/adapters/store-errors.ts';
+import type { DetectorConfig } from '../../functions/config.ts';
+import type { RawRecord } from '../../functions/core/types.ts';
+import { createHandler, type DetectorHandler } from '../../functions/detector/create-handler.ts';
+import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
+import { captureStdout } from '../helpers/capture-stdout.ts';
+import {
+  deliveryBatches,
+  deliveryStepsArb,
+  partitionRecords,
+  SWEEP_SETTINGS,
+  sweepStream,
+  unkeyedStreamArb,
+} from '../helpers/delivery-gen.ts';
+import { fastFreshConfig } from '../helpers/fast-table.ts';
+import { CALL_FAULTS, type CallFault, SdkFaultInjector } from '../helpers/fault-injection.ts';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
+import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
+import { cutAt, mskEvent } from '../helpers/kafka-events.ts';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { PipelineProbe } from '../helpers/pipeline-probe.ts';
+import { runReferenceModel } from '../helpers/reference-model.ts';
+import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
+import {
+  sentByAlertId,
+  tableBuckets,
+  tableCooldowns,
+  unionAggregates,
+} from '../helpers/table-state.ts';
+
+let aws: LocalAws;
+let dynamoProxy: FaultProxy;
+let snsProxy: FaultProxy;
+/** Clients through the fault proxies, one attempt per call: the batch retry is the test's. */
+let faultyDynamo: DynamoDBClient;
+let faultySns: SNSClient;
+const injector = new SdkFaultInjector();
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  [dynamoProxy, snsProxy] = await Promise.all([
+    startFaultProxy({ target: aws.dynamo.endpoint, flavor: 'dynamodb' }),
+    startFaultProxy({ target: aws.sns.endpoint, flavor: 'sns' }),
+  ]);
+  faultyDynamo = localDynamoDbClient(dynamoProxy.endpoint, { maxAttempts: 1 });
+  faultySns = localSnsClient(snsProxy.endpoint, { maxAttempts: 1 });
+  injector.attach(faultyDynamo, 'dynamodb');
+  injector.attach(faultySns, 'sns');
+});
+afterAll(async () => {
+  faultyDynamo?.destroy();
+  faultySns?.destroy();
+  await Promise.all([dynamoProxy?.close(), snsProxy?.close()]);
+  await aws?.close();
+});
+
+function handlerFor(
+  config: DetectorConfig,
+  dynamodb: DynamoDBClient,
+  sns: SNSClient,
+  probe?: PipelineProbe,
+): DetectorHandler {
+  return createHandler({
+    config,
+    dynamodb,
+    sns,
+    clock: () => STREAM_NOW_MS,
+    ...(probe === undefined ? {} : { observer: probe }),
+  });
+}
+
+function isInfrastructureError(error: unknown): boolean {
+  return (
+    error instanceof StoreUnavailableError ||
+    error instanceof StoreConflictError ||
+    error instanceof AlertPublishError
+  );
+}
+
+describe('law on dynalite: replay equivalence through the real handler and SDK', () => {
+  const runs = lawRuns(200);
+  it(`any delivery (cuts, partition mixes, redelivered ranges) gives the reference anomalies, notifications, aggregates (${runs} cases)`, async () => {
+    const quiet = captureStdout();
+    let batchesRun = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          streamArb,
+          deliveryStepsArb,
+          detectionArb,
+          async (records, steps, detection) => {
+            // Prepare
+            const config = await fastFreshConfig(aws.dynamodbClient, detection.settings);
+            const handler = handlerFor(config, aws.dynamodbClient, aws.snsClient);
+            const sentBefore = aws.sns.messages.length;
+            // Act
+            let anomalies = 0;
+            for (const batch of deliveryBatches(records, steps)) {
+              anomalies += (await handler(mskEvent(batch))).anomalies;
+              batchesRun += 1;
+            }
+            // Assess
+            const expected = runReferenceModel(records, detection.reference);
+            expect(anomalies).toBe(expected.anomalies.length);
+            expect(sentByAlertId(aws.sns.messages.slice(sentBefore))).toEqual(
+              expected.notifications,
+            );
+            expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(
+              expected.buckets,
+            );
+          },
+        ),
+        lawParameters(runs),
+      );
+    } finally {
+      quiet.restore();
+    }
+    console.info(`[law replay/dynalite] ${runs} cases, ${batchesRun} handler invocations`);
+  });
+});
+
+interface SweepOutcome {
+  readonly buckets: Awaited<ReturnType<typeof tableBuckets>>;
+  readonly cooldowns: Awaited<ReturnType<typeof tableCooldowns>>;
+  readonly sent: Map<string, number>;
+  readonly failures: number;
+  readonly conflicts: number;
+  /** DynamoDB and SNS calls made by the run (the zombie's not included). */
+  readonly calls: number;
+  readonly zombieFailures: number;
+}
+
+/**
+ * Runs the batches through the handler on the faulty clients, retrying each failed batch
+ * (whole, split in two, or merged with the next) until it succeeds.
+ */
+async function runBatches(
+  batches: readonly RawRecord[][],
+  plan: ReadonlyMap<number, CallFault>,
+  shape: 'whole' | 'split' | 'merge',
+  settings: Partial<DetectorConfig> = SWEEP_SETTINGS,
+): Promise<SweepOutcome> {
+  const config = await fastFreshConfig(aws.dynamodbClient, settings);
+  const handler = handlerFor(config, faultyDynamo, faultySns);
+  // The zombie: the same function on clean clients, run on the batch in flight.
+  const zombie = handlerFor(config, aws.dynamodbClient, aws.snsClient);
+  let current: RawRecord[] = [];
+  injector.arm(plan, async () => {
+    await zombie(mskEvent(current));
+  });
+  const sentBefore = aws.sns.messages.length;
+  const queue = batches.map((b) => [...b]);
+  let failures = 0;
+  let conflicts = 0;
+  for (let attempts = 0; queue.length > 0; attempts += 1) {
+    if (attempts > 50) throw new Error('no progress after 50 attempts');
+    current = queue.shift() as RawRecord[];
+    try {
+      await handler(mskEvent(current));
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      failures += 1;
+      if (error instanceof StoreConflictError) conflicts += 1;
+      if (shape === 'split') queue.unshift(...cutAt(current, [0.5]));
+      else if (shape === 'merge' && queue.length > 0)
+        queue.unshift([...current, ...(queue.shift() as RawRecord[])]);
+      else queue.unshift(current);
+    }
+  }
+  const { calls, zombieFailures } = injector;
+  // A zombie races the invocation's parallel writes and may lose: it then fails as any
+  // invocation would, and only infrastructure errors are acceptable.
+  for (const error of injector.zombieErrors) expect(isInfrastructureError(error)).toBe(true);
+  injector.arm(new Map());
+  return {
+    calls,
+    zombieFailures,
+    buckets: await tableBuckets(aws.dynamodbClient, config.tableName),
+    cooldowns: await tableCooldowns(aws.dynamodbClient, config.tableName),
+    sent: sentByAlertId(aws.sns.messages.slice(sentBefore)),
+    failures,
+    conflicts,
+  };
+}
+
+describe('law on dynalite: a fault at every DynamoDB and SNS call in turn', () => {
+  it('lost response, throttling (ThrottlingException, ProvisionedThroughputExceeded, SNS Throttling/5xx), duplicate request, zombie: converges', async () => {
+    const quiet = captureStdout();
+    const shapes = ['whole', 'split', 'merge'] as const;
+    const tally = {
+      runs: 0,
+      failures: 0,
+      conflicts: 0,
+      byKind: {} as Record<string, number>,
+      commands: {} as Record<string, number>,
+    };
+    let calls = 0;
+    try {
+      // Prepare: a clean run, counting its calls
+      const { records, batches } = sweepStream(30);
+      const clean = await runBatches(batches, new Map(), 'whole');
+      calls = clean.calls;
+      expect(clean.failures).toBe(0);
+      expect(clean.sent.size).toBeGreaterThan(2);
+      const reference = runReferenceModel(records, {
+        ...SWEEP_SETTINGS,
+        detector: SWEEP_SETTINGS.defaultDetector,
+      });
+      expect(clean.buckets).toEqual(reference.buckets);
+      expect(clean.sent).toEqual(reference.notifications);
+      // Act + Assess: each call × each fault kind, the retry shape rotating
+      for (let call = 1; call <= calls; call += 1) {
+        for (const [k, kind] of CALL_FAULTS.entries()) {
+          const shape = shapes[(call + k) % shapes.length] ?? 'whole';
+          const label = `${kind} at call ${call}, retried ${shape}`;
+          const outcome = await runBatches(batches, new Map([[call, kind]]), shape);
+          expect(outcome.buckets, label).toEqual(clean.buckets);
+          expect(outcome.cooldowns, label).toEqual(clean.cooldowns);
+          expect(outcome.sent, label).toEqual(clean.sent);
+          tally.runs += 1;
+          tally.failures += outcome.failures;
+          tally.conflicts += outcome.conflicts;
+          tally.byKind[kind] = (tally.byKind[kind] ?? 0) + outcome.failures;
+        }
+      }
+    } finally {
+      quiet.restore();
+    }
+    console.info(
+      `[sweep/dynalite] ${calls} calls × ${CALL_FAULTS.length} fault kinds = ${tally.runs} runs; ${tally.failures} failed batches ` +
+        `${JSON.stringify(tally.byKind)}, ${tally.conflicts} of them ConditionalCheckFailed; all converged to the clean run`,
+    );
+  });
+
+  it('rides out throttling inside the SDK when retries are on (maxAttempts 3)', async () => {
+    // Prepare: clients with the SDK's standard retries, through the proxies
+    const dynamodb = localDynamoDbClient(dynamoProxy.endpoint, { maxAttempts: 3 });
+    const sns = localSnsClient(snsProxy.endpoint, { maxAttempts: 3 });
+    const config = await fastFreshConfig(aws.dynamodbClient, SWEEP_SETTINGS);
+    const handler = handlerFor(config, dynamodb, sns);
+    const { records, batches } = sweepStream(30);
+    const sentBefore = aws.sns.messages.length;
+    const quiet = captureStdout();
+    // Act: the next request to each service is throttled
+    dynamoProxy.failNext(1, 'provisioned');
+    snsProxy.failNext(1, 'throttle');
+    try {
+      for (const batch of batches) await handler(mskEvent(batch));
+    } finally {
+      quiet.restore();
+      dynamodb.destroy();
+      sns.destroy();
+    }
+    // Assess: no batch failed, and the outcome is the reference's
+    const reference = runReferenceModel(records, {
+      ...SWEEP_SETTINGS,
+      detector: SWEEP_SETTINGS.defaultDetector,
+    });
+    expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(reference.buckets);
+    expect(sentByAlertId(aws.sns.messages.slice(sentBefore))).toEqual(reference.notifications);
+  });
+});
+
+describe('law on dynalite: random faults at random calls', () => {
+  const runs = lawRuns(150);
+  it(`1–3 faults of any kind anywhere in a random stream, any detector, converge to the reference (${runs} cases)`, async () => {
+    const quiet = captureStdout();
+    let injected = 0;
+    let failures = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          streamArb,
+          deliveryStepsArb,
+          fc.array(
+            fc.record({
+              at: fc.noBias(fc.integer({ min: 0, max: 1_000_000 })),
+              kind: fc.constantFrom(...CALL_FAULTS),
+            }),
+            {
+              minLength: 1,
+              maxLength: 3,
+            },
+          ),
+          fc.constantFrom('whole' as const, 'split' as const, 'merge' as const),
+          detectionArb,
+          async (records, steps, plan, shape, detection) => {
+            // Prepare: about two calls per record, so faults land across the whole run
+            const faults = new Map(
+              plan.map(({ at, kind }) => [1 + (at % (2 * records.length + 4)), kind]),
+            );
+            const batches = deliveryBatches(records, steps);
+            // Act
+            const outcome = await runBatches(batches, faults, shape, detection.settings);
+            // Assess
+            const reference = runReferenceModel(records, detection.reference);
+            expect(outcome.buckets).toEqual(reference.buckets);
+            expect(outcome.sent).toEqual(reference.notifications);
+            injected += faults.size;
+            failures += outcome.failures;
+          },
+        ),
+        lawParameters(runs),
+      );
+    } finally {
+      quiet.restore();
+    }
+    console.info(
+      `[law faults/dynalite] ${runs} cases, ${injected} faults planned, ${failures} failed batches, all converged`,
+    );
+  });
+});
+
+describe('law on dynalite: concurrent invocations for one sensor through two partitions', () => {
+  const runs = lawRuns(100);
+  it(`two handlers in parallel (Promise.all), random call delays, retried on conflict: exact counts (${runs} cases)`, async () => {
+    const quiet = captureStdout();
+    let conflicts = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          unkeyedStreamArb,
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
+          fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 20 }),
+          async (records, cuts0, cuts1, delays) => {
+            // Prepare: two function instances on one table
+            const config = await fastFreshConfig(aws.dynamodbClient, SWEEP_SETTINGS);
+            const probe = new PipelineProbe();
+            injector.arm(new Map());
+            injector.delayMs = (call) => delays[call % delays.length] ?? 0;
+            const sentBefore = aws.sns.messages.length;
+            const consumer = async (partition: number, cuts: number[]) => {
+              const handler = handlerFor(config, faultyDynamo, faultySns, probe);
+              for (const batch of cutAt(partitionRecords(records, partition), cuts)) {
+                for (let attempt = 1; ; attempt += 1) {
+                  try {
+                    await handler(mskEvent(batch));
+                    break;
+                  } catch (error) {
+                    if (!(error instanceof StoreConflictError) || attempt > 50) throw error;
+                    conflicts += 1;
+                  }
+                }
+              }
+            };
+            // Act
+            try {
+              await Promise.all([consumer(0, cuts0), consumer(1, cuts1)]);
+            } finally {
+              injector.delayMs = null;
+            }
+            // Assess
+            expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(
+              unionAggregates(records, SWEEP_SETTINGS.slideMs),
+            );
+            const toNotify = probe.anomalies.filter((d) => d.notify).map((d) => d.anomaly.alertId);
+            expect([...sentByAlertId(aws.sns.messages.slice(sentBefore)).keys()].sort()).toEqual(
+              toNotify.sort(),
+            );
+          },
+        ),
+        lawParameters(runs),
+      );
+    } finally {
+      quiet.restore();
+    }
+    console.info(
+      `[law concurrency/dynalite] ${runs} cases, ${conflicts} ConditionalCheckFailed conflicts retried, counts exact`,
+    );
+  });
+});

@@ -1,0 +1,407 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import { AlertPublishError } from '../../functions/adapters/sns-alert-publisher.ts';
+import {
+  StoreConflictError,
+  StoreUnavailableError,
+} from '../../functions/adapters/store-errors.ts';
+import type { RawRecord } from '../../functions/core/types.ts';
+import type { AlertPublisher, WindowStore } from '../../functions/ports.ts';
+import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
+import {
+  deliveryBatches,
+  deliveryStepsArb,
+  partitionRecords,
+  SWEEP_SETTINGS,
+  sweepStream,
+  unkeyedStreamArb,
+} from '../helpers/delivery-gen.ts';
+import {
+  CALL_FAULTS,
+  type CallFault,
+  FaultInjectingStore,
+  FaultSchedule,
+  faultInjectingPublisher,
+} from '../helpers/fault-injection.ts';
+import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
+import { cutAt } from '../helpers/kafka-events.ts';
+import { PipelineProbe, referenceSummary } from '../helpers/pipeline-probe.ts';
+import { runReferenceModel } from '../helpers/reference-model.ts';
+import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
+import { memoryBuckets, memoryCooldowns, unionAggregates } from '../helpers/table-state.ts';
+
+/** What a retried batch looks like: the same, cut in pieces, or merged with the next one. */
+type RetryShape = 'whole' | 'split' | 'merge';
+const retryShapeArb = fc.constantFrom<RetryShape>('whole', 'split', 'merge');
+
+function processorFor(
+  settings: DetectionSettings,
+  store: WindowStore,
+  probe: PipelineProbe,
+  publisher?: AlertPublisher,
+) {
+  return createBatchProcessor(settings, {
+    store,
+    publisher: publisher ?? probe.publisher(),
+    observer: probe,
+    nowMs: () => STREAM_NOW_MS,
+  });
+}
+
+/** The errors an infrastructure failure may surface as; anything else is a bug. */
+function isInfrastructureError(error: unknown): boolean {
+  return (
+    error instanceof StoreUnavailableError ||
+    error instanceof StoreConflictError ||
+    error instanceof AlertPublishError
+  );
+}
+
+interface FaultyRunResult {
+  readonly store: MemoryWindowStore;
+  readonly probe: PipelineProbe;
+  readonly failures: number;
+  readonly conflicts: number;
+  readonly schedule: FaultSchedule;
+}
+
+/**
+ * Delivers `batches` like an event source mapping: a failed batch is retried (whole, split
+ * or merged with the next) until it succeeds; a zombie re-runs the batch in flight.
+ */
+async function runWithFaults(
+  settings: DetectionSettings,
+  batches: readonly RawRecord[][],
+  faults: ReadonlyMap<number, CallFault>,
+  shapes: readonly RetryShape[],
+  splitAt: readonly number[],
+): Promise<FaultyRunResult> {
+  const inner = new MemoryWindowStore();
+  const probe = new PipelineProbe();
+  const schedule = new FaultSchedule(faults);
+  const zombieRun = processorFor(settings, inner, probe);
+  const run = processorFor(
+    settings,
+    new FaultInjectingStore(inner, schedule),
+    probe,
+    faultInjectingPublisher(probe.publisher(), schedule),
+  );
+  const queue = batches.map((b) => [...b]);
+  let failures = 0;
+  let conflicts = 0;
+  for (let attempts = 0; queue.length > 0; attempts += 1) {
+    if (attempts > 500) throw new Error('no progress after 500 attempts');
+    const batch = queue.shift() as RawRecord[];
+    schedule.zombie = async () => {
+      await zombieRun(batch);
+    };
+    try {
+      await run(batch);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      if (error instanceof StoreConflictError) conflicts += 1;
+      const shape = shapes[failures % shapes.length] ?? 'whole';
+      failures += 1;
+      if (shape === 'split') queue.unshift(...cutAt(batch, splitAt));
+      else if (shape === 'merge' && queue.length > 0)
+        queue.unshift([...batch, ...(queue.shift() as RawRecord[])]);
+      else queue.unshift(batch);
+    }
+  }
+  return { store: inner, probe, failures, conflicts, schedule };
+}
+
+async function cleanRun(settings: DetectionSettings, batches: readonly RawRecord[][]) {
+  const result = await runWithFaults(settings, batches, new Map(), ['whole'], []);
+  expect(result.failures).toBe(0);
+  return result;
+}
+
+/** The guarantees of semantics.md §6, comparing a run that met faults with a clean one. */
+function expectSameOutcome(faulty: FaultyRunResult, clean: FaultyRunResult, label: string): void {
+  // Exactly-once state.
+  expect(memoryBuckets(faulty.store), label).toEqual(memoryBuckets(clean.store));
+  expect(memoryCooldowns(faulty.store), label).toEqual(memoryCooldowns(clean.store));
+  // At-least-once notification, duplicates identical.
+  expect(faulty.probe.sent, label).toEqual(clean.probe.sent);
+  // Every verdict logged at least once, and only the clean run's verdicts.
+  const verdicts = new Map(faulty.probe.anomalySummary().map((a) => [a.alertId, a]));
+  expect([...verdicts.values()], label).toEqual(clean.probe.anomalySummary());
+  for (const a of faulty.probe.anomalySummary()) expect(a, label).toEqual(verdicts.get(a.alertId));
+  expect(new Set(faulty.probe.rejections), label).toEqual(new Set(clean.probe.rejections));
+  expect(faulty.schedule.zombieFailures, label).toBe(0);
+}
+
+const faultPlanArb = fc.array(
+  // Unbiased: fast-check favours small and extreme numbers, which would all hit call 1.
+  fc.record({
+    at: fc.noBias(fc.integer({ min: 0, max: 1_000_000 })),
+    kind: fc.constantFrom(...CALL_FAULTS),
+  }),
+  { minLength: 1, maxLength: 3 },
+);
+
+function planFrom(
+  plan: readonly { at: number; kind: CallFault }[],
+  calls: number,
+): Map<number, CallFault> {
+  const faults = new Map<number, CallFault>();
+  for (const { at, kind } of plan) faults.set(1 + (at % calls), kind);
+  return faults;
+}
+
+describe('law: replay equivalence (in-memory store)', () => {
+  const runs = lawRuns(400);
+  it(`any delivery (cuts, partition mixes, redelivered ranges, repeats) gives the reference results (${runs} cases)`, async () => {
+    let batchesRun = 0;
+    let redelivered = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        streamArb,
+        deliveryStepsArb,
+        detectionArb,
+        async (records, steps, detection) => {
+          // Prepare
+          const probe = new PipelineProbe();
+          const store = new MemoryWindowStore();
+          const process = processorFor(detection.settings, store, probe);
+          // Act
+          for (const batch of deliveryBatches(records, steps)) {
+            const report = await process(batch);
+            batchesRun += 1;
+            redelivered += report.redelivered;
+          }
+          // Assess
+          const expected = runReferenceModel(records, detection.reference);
+          expect(probe.anomalySummary()).toEqual(referenceSummary(expected));
+          expect(probe.sent).toEqual(expected.notifications);
+          expect(memoryBuckets(store)).toEqual(expected.buckets);
+          expect(probe.rejections).toHaveLength(expected.rejected);
+        },
+      ),
+      lawParameters(runs),
+    );
+    console.info(
+      `[law replay/memory] ${runs} cases, ${batchesRun} batches, ${redelivered} records redelivered`,
+    );
+  });
+});
+
+describe('law: exactly-once state, at-least-once notification under faults (in-memory store)', () => {
+  const runs = lawRuns(400);
+  it(`1–3 faults (lost response, throttle, duplicate request, zombie) at any call, retried whole, split or merged (${runs} cases)`, async () => {
+    const totals = { injected: 0, failures: 0, conflicts: 0, byKind: {} as Record<string, number> };
+    await fc.assert(
+      fc.asyncProperty(
+        streamArb,
+        deliveryStepsArb,
+        detectionArb,
+        faultPlanArb,
+        fc.array(retryShapeArb, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 3 }),
+        async (records, steps, detection, plan, shapes, splitAt) => {
+          // Prepare: the clean run, and how many store and SNS calls it makes
+          const batches = deliveryBatches(records, steps);
+          const clean = await cleanRun(detection.settings, batches);
+          const faults = planFrom(plan, clean.schedule.calls);
+          // Act
+          const faulty = await runWithFaults(detection.settings, batches, faults, shapes, splitAt);
+          // Assess
+          expectSameOutcome(faulty, clean, `faults ${JSON.stringify([...faults])}`);
+          expect(memoryBuckets(faulty.store)).toEqual(
+            runReferenceModel(records, detection.reference).buckets,
+          );
+          totals.injected += faulty.schedule.injected.length;
+          totals.failures += faulty.failures;
+          totals.conflicts += faulty.conflicts;
+          for (const f of faulty.schedule.injected)
+            totals.byKind[f.fault] = (totals.byKind[f.fault] ?? 0) + 1;
+        },
+      ),
+      lawParameters(runs),
+    );
+    console.info(
+      `[law faults/memory] ${runs} cases, ${totals.injected} faults injected ${JSON.stringify(totals.byKind)}, ` +
+        `${totals.failures} failed batches retried (${totals.conflicts} on a version conflict), all converged`,
+    );
+  });
+
+  it('every call of a fixed run in turn × every fault kind × every retry shape', async () => {
+    // Prepare: three batches of two sensors with spikes, late readings and a bad record
+    const { batches } = sweepStream();
+    const settings: DetectionSettings = SWEEP_SETTINGS;
+    const clean = await cleanRun(settings, batches);
+    expect(clean.probe.sent.size).toBeGreaterThan(2);
+    let runsDone = 0;
+    let failures = 0;
+    const conflictsByKind: Record<string, number> = {};
+    const failuresByKind: Record<string, number> = {};
+    // Act + Assess
+    for (let call = 1; call <= clean.schedule.calls; call += 1) {
+      for (const kind of CALL_FAULTS) {
+        for (const shape of ['whole', 'split', 'merge'] as const) {
+          const faulty = await runWithFaults(
+            settings,
+            batches,
+            new Map([[call, kind]]),
+            [shape],
+            [0.5],
+          );
+          expectSameOutcome(faulty, clean, `${kind} at call ${call}, retried ${shape}`);
+          runsDone += 1;
+          failures += faulty.failures;
+          failuresByKind[kind] = (failuresByKind[kind] ?? 0) + faulty.failures;
+          conflictsByKind[kind] = (conflictsByKind[kind] ?? 0) + faulty.conflicts;
+        }
+      }
+    }
+    console.info(
+      `[sweep/memory] ${clean.schedule.calls} calls × ${CALL_FAULTS.length} fault kinds × 3 retry shapes = ${runsDone} runs, ` +
+        `${failures} failed batches ${JSON.stringify(failuresByKind)}, of which version conflicts ${JSON.stringify(conflictsByKind)}; all converged`,
+    );
+  });
+});
+
+describe('law: concurrent invocations for one sensor through two partitions (in-memory store)', () => {
+  const runs = lawRuns(400);
+  it(`two partitions' batches, interleaved at every store call, retried on conflict, keep exact counts (${runs} cases)`, async () => {
+    let conflicts = 0;
+    let interleavedCalls = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        unkeyedStreamArb,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
+        detectionArb,
+        fc.scheduler(),
+        async (records, cuts0, cuts1, detection, s) => {
+          // Prepare: one store; every call waits for the scheduler, which picks the order
+          const inner = new MemoryWindowStore();
+          const gate = async <T>(label: string, call: () => Promise<T>) => {
+            await s.schedule(Promise.resolve(), label);
+            interleavedCalls += 1;
+            return call();
+          };
+          const store: WindowStore = {
+            load: (r) => gate('load', () => inner.load(r)),
+            saveJournals: async (ws) => {
+              for (const w of ws) await gate('journal', () => inner.saveJournals([w]));
+            },
+            saveBuckets: async (ws) => {
+              for (const w of ws) await gate('bucket', () => inner.saveBuckets([w]));
+            },
+            saveSensorStates: async (ws) => {
+              for (const w of ws) await gate('sensor', () => inner.saveSensorStates([w]));
+            },
+          };
+          const probe = new PipelineProbe();
+          const consumer = async (partition: number, cuts: number[]) => {
+            const process = processorFor(detection.settings, store, probe);
+            for (const batch of cutAt(partitionRecords(records, partition), cuts)) {
+              for (let attempt = 1; ; attempt += 1) {
+                try {
+                  await process(batch);
+                  break;
+                } catch (error) {
+                  if (!(error instanceof StoreConflictError) || attempt > 100) throw error;
+                  conflicts += 1;
+                }
+              }
+            }
+          };
+          // Act
+          await s.waitFor(Promise.all([consumer(0, cuts0), consumer(1, cuts1)]));
+          // Assess: counts and sums exact; each reading judged once; every notify sent
+          expect(memoryBuckets(inner)).toEqual(
+            unionAggregates(records, detection.settings.slideMs),
+          );
+          const judged = probe.anomalies.map((d) => d.anomaly.alertId);
+          expect(new Set(judged).size).toBe(judged.length);
+          const toNotify = probe.anomalies.filter((d) => d.notify).map((d) => d.anomaly.alertId);
+          expect([...probe.sent.keys()].sort()).toEqual(toNotify.sort());
+        },
+      ),
+      lawParameters(runs),
+    );
+    console.info(
+      `[law concurrency/memory] ${runs} cases, ${interleavedCalls} scheduled store calls, ${conflicts} version conflicts retried`,
+    );
+  });
+});
+
+describe('law: concurrent invocations through two partitions, with faults (in-memory store)', () => {
+  const runs = lawRuns(300);
+  it(`interleaved at every call, 1–3 faults, every failure retried: exact counts, every committed notification sent (${runs} cases)`, async () => {
+    const totals = { injected: 0, failures: 0, conflicts: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        unkeyedStreamArb,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
+        detectionArb,
+        faultPlanArb,
+        fc.scheduler(),
+        async (records, cuts0, cuts1, detection, plan, s) => {
+          // Prepare: scheduled calls as above, and faults numbered across both invocations
+          const inner = new MemoryWindowStore();
+          const gate = async <T>(label: string, call: () => Promise<T>) => {
+            await s.schedule(Promise.resolve(), label);
+            return call();
+          };
+          const gated: WindowStore = {
+            load: (r) => gate('load', () => inner.load(r)),
+            saveJournals: async (ws) => {
+              for (const w of ws) await gate('journal', () => inner.saveJournals([w]));
+            },
+            saveBuckets: async (ws) => {
+              for (const w of ws) await gate('bucket', () => inner.saveBuckets([w]));
+            },
+            saveSensorStates: async (ws) => {
+              for (const w of ws) await gate('sensor', () => inner.saveSensorStates([w]));
+            },
+          };
+          const withoutZombies = plan.map((p) => ({
+            ...p,
+            kind: p.kind === 'zombie' ? ('throttle' as const) : p.kind,
+          }));
+          const schedule = new FaultSchedule(planFrom(withoutZombies, records.length + 4));
+          const store = new FaultInjectingStore(gated, schedule);
+          const probe = new PipelineProbe();
+          const publisher = faultInjectingPublisher(probe.publisher(), schedule);
+          const consumer = async (partition: number, cuts: number[]) => {
+            const process = processorFor(detection.settings, store, probe, publisher);
+            for (const batch of cutAt(partitionRecords(records, partition), cuts)) {
+              for (let attempt = 1; ; attempt += 1) {
+                try {
+                  await process(batch);
+                  break;
+                } catch (error) {
+                  if (!isInfrastructureError(error) || attempt > 100) throw error;
+                  totals.failures += 1;
+                  if (error instanceof StoreConflictError) totals.conflicts += 1;
+                }
+              }
+            }
+          };
+          // Act
+          await s.waitFor(Promise.all([consumer(0, cuts0), consumer(1, cuts1)]));
+          // Assess: exact counts and sums
+          expect(memoryBuckets(inner)).toEqual(
+            unionAggregates(records, detection.settings.slideMs),
+          );
+          // The verdict that counts is the last one reported (the one whose journal write held).
+          const last = new Map(probe.anomalies.map((d) => [d.anomaly.alertId, d]));
+          const toNotify = [...last.values()].filter((d) => d.notify).map((d) => d.anomaly.alertId);
+          expect([...probe.sent.keys()].sort()).toEqual(toNotify.sort());
+          totals.injected += schedule.injected.length;
+        },
+      ),
+      lawParameters(runs),
+    );
+    console.info(
+      `[law concurrency+faults/memory] ${runs} cases, ${totals.injected} faults injected, ${totals.failures} failed batches ` +
+        `(${totals.conflicts} version conflicts), all retried to exact counts`,
+    );
+  });
+});
