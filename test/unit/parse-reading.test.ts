@@ -97,6 +97,8 @@ describe('parseReading: rejected records', () => {
     ],
     ['id with NUL', '{"sensorId":"a\\u0000b","value":1}', R.sensorIdControlChars],
     ['id with line separator', '{"sensorId":"a\\u2028b","value":1}', R.sensorIdControlChars],
+    ['id with a bidi override', '{"sensorId":"a\\u202eb","value":1}', R.sensorIdControlChars],
+    ['id with a lone surrogate', '{"sensorId":"a\\ud800","value":1}', R.notUtf8],
     ['NaN', 's,NaN', R.invalidValue],
     ['Infinity', 's,Infinity', R.invalidValue],
     ['abc', 's,abc', R.invalidValue],
@@ -118,6 +120,11 @@ describe('parseReading: rejected records', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toBe(reason);
+  });
+
+  it('rejects a record whose own timestamp is outside the Date range when the reading has none', () => {
+    const record = toRawRecord({ offset: 1, timestampMs: 9e15, value: 's,1' });
+    expect(parseReading(record)).toMatchObject({ ok: false, reason: REJECT_REASONS.badTimestamp });
   });
 
   it('rejects a value whose base64 was malformed', () => {
