@@ -3,7 +3,17 @@ import type { RawRecord } from './core/types.ts';
 
 export type KafkaEvent = MSKEvent | SelfManagedKafkaEvent;
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * The standard base64 alphabet (RFC 4648 §4), as a lookup table. Buffer.from(…, 'base64')
+ * silently skips characters outside it and also takes the URL-safe alphabet, so values are
+ * checked first; a table scan does this for a whole batch in about half the time of the
+ * equivalent regular expression (npx tsx bench/profile.ts floor).
+ */
+const BASE64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') {
+  BASE64_ALPHABET[c.charCodeAt(0)] = 1;
+}
+const PAD = 0x3d; // '='
 
 /**
  * Flattens an MSK (`aws:kafka`) or self-managed (`SelfManagedKafka`) event into records.
@@ -16,22 +26,39 @@ export function recordsFromEvent(event: KafkaEvent): RawRecord[] {
     for (const r of group ?? []) {
       const value = decodeBase64(r.value);
       const key = decodeBase64(r.key);
-      records.push({
+      const record: RawRecord = {
         topic: String(r.topic),
         partition: Number(r.partition),
         offset: Number(r.offset),
         timestampMs: Number(r.timestamp),
-        key: key === 'malformed' ? null : key,
-        value: value === 'malformed' ? null : value,
-        ...(value === 'malformed' ? { malformedBase64: true } : {}),
-      });
+        key: key === MALFORMED ? null : key,
+        value: value === MALFORMED ? null : value,
+      };
+      // Set only when true, so every well-formed record keeps one object shape.
+      if (value === MALFORMED) (record as { malformedBase64?: boolean }).malformedBase64 = true;
+      records.push(record);
     }
   }
   return records;
 }
 
-function decodeBase64(text: string | null | undefined): Uint8Array | null | 'malformed' {
+const MALFORMED = 'malformed';
+
+function decodeBase64(text: string | null | undefined): Uint8Array | null | typeof MALFORMED {
   if (text === undefined || text === null || text === '') return null;
-  if (typeof text !== 'string' || !BASE64.test(text)) return 'malformed';
+  if (typeof text !== 'string' || !isBase64(text)) return MALFORMED;
   return Buffer.from(text, 'base64');
+}
+
+/** Padded standard base64: whole 4-character groups, '=' only as the last one or two. */
+function isBase64(text: string): boolean {
+  const length = text.length;
+  if (length % 4 !== 0) return false;
+  let end = length;
+  if (text.charCodeAt(length - 1) === PAD) end -= text.charCodeAt(length - 2) === PAD ? 2 : 1;
+  for (let i = 0; i < end; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || BASE64_ALPHABET[c] === 0) return false;
+  }
+  return true;
 }

@@ -13,7 +13,7 @@ import {
   type Reading,
   SEVERITIES,
 } from './core/types.ts';
-import { addValue, bucketStartMs, combine, windowBucketStarts } from './core/windows.ts';
+import { addValue, bucketStartMs } from './core/windows.ts';
 import {
   type AlertPublisher,
   type BatchObserver,
@@ -83,9 +83,10 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
     const partitions = groupByPartition(records);
-    const parsed = new Map<RawRecord, ParseResult>();
-    for (const group of partitions.values())
-      for (const r of group.records) parsed.set(r, parseReading(r));
+    // Per partition, each record's parse result at the record's position: cheaper than a Map
+    // keyed by record (npx tsx bench/profile.ts).
+    const parsed = new Map<string, ParseResult[]>();
+    for (const [id, group] of partitions) parsed.set(id, group.records.map(parseReading));
 
     const request = loadRequest(partitions, parsed, settings);
     const snapshot = await deps.store.load(request);
@@ -104,7 +105,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
     const batchEnd = new Map<string, number>();
     for (const [id, group] of partitions) {
       const journal = snapshot.journals.get(id) ?? null;
-      const freshAlerts = judge.partition(group, journal, parsed, outcome);
+      const freshAlerts = judge.partition(group, journal, parsed.get(id) ?? [], outcome);
       const lastOffset = group.records.at(-1)?.offset ?? -1;
       batchEnd.set(id, lastOffset);
       const decidedThrough = journal?.decidedThroughOffset ?? -1;
@@ -177,19 +178,28 @@ interface PartitionGroup {
 /** Records per partition in offset order; a repeated offset within one batch counts once. */
 function groupByPartition(records: readonly RawRecord[]): Map<string, PartitionGroup> {
   const byId = new Map<string, { key: PartitionKey; records: RawRecord[] }>();
+  // An event lists each partition's records together: look the group up only when it changes.
+  let group: { key: PartitionKey; records: RawRecord[] } | undefined;
   for (const record of records) {
-    const key = { topic: record.topic, partition: record.partition };
-    const id = partitionId(key);
-    let group = byId.get(id);
-    if (group === undefined) {
-      group = { key, records: [] };
-      byId.set(id, group);
+    if (group?.key.topic !== record.topic || group.key.partition !== record.partition) {
+      const key = { topic: record.topic, partition: record.partition };
+      const id = partitionId(key);
+      group = byId.get(id);
+      if (group === undefined) {
+        group = { key, records: [] };
+        byId.set(id, group);
+      }
     }
     group.records.push(record);
   }
   const sorted = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const result = new Map<string, PartitionGroup>();
   for (const [id, group] of sorted) {
+    // Lambda delivers a partition in offset order: sort and de-duplicate only when it is not.
+    if (strictlyIncreasing(group.records)) {
+      result.set(id, group);
+      continue;
+    }
     group.records.sort((a, b) => a.offset - b.offset);
     const unique = group.records.filter((r, i, all) => i === 0 || all[i - 1]?.offset !== r.offset);
     result.set(id, { key: group.key, records: unique });
@@ -197,28 +207,43 @@ function groupByPartition(records: readonly RawRecord[]): Map<string, PartitionG
   return result;
 }
 
+function strictlyIncreasing(records: readonly RawRecord[]): boolean {
+  for (let i = 1; i < records.length; i += 1) {
+    if ((records[i - 1] as RawRecord).offset >= (records[i] as RawRecord).offset) return false;
+  }
+  return true;
+}
+
 function loadRequest(
   partitions: ReadonlyMap<string, PartitionGroup>,
-  parsed: ReadonlyMap<RawRecord, ParseResult>,
+  parsed: ReadonlyMap<string, readonly ParseResult[]>,
   settings: DetectionSettings,
 ) {
-  const buckets = new Map<string, BucketKey>();
-  const sensorIds = new Set<string>();
-  for (const group of partitions.values()) {
-    for (const record of group.records) {
-      const result = parsed.get(record);
-      if (!result?.ok) continue;
+  // Keys in first-seen order, de-duplicated per sensor by bucket start: building and hashing
+  // a bucketId string per reading and window bucket was the use case's top cost.
+  const buckets: BucketKey[] = [];
+  const seen = new Map<string, Set<number>>();
+  for (const id of partitions.keys()) {
+    for (const result of parsed.get(id) ?? []) {
+      if (!result.ok) continue;
       const { sensorId, eventTimeMs } = result.reading;
-      sensorIds.add(sensorId);
-      for (const bucketStartMs of windowBucketStarts(eventTimeMs, settings)) {
-        const key = { sensorId, bucketStartMs };
-        buckets.set(bucketId(key), key);
+      let starts = seen.get(sensorId);
+      if (starts === undefined) {
+        starts = new Set();
+        seen.set(sensorId, starts);
+      }
+      const last = bucketStartMs(eventTimeMs, settings);
+      for (let k = settings.windowMs / settings.slideMs - 1; k >= 0; k -= 1) {
+        const start = last - k * settings.slideMs;
+        if (starts.has(start)) continue;
+        starts.add(start);
+        buckets.push({ sensorId, bucketStartMs: start });
       }
     }
   }
   return {
-    buckets: [...buckets.values()],
-    sensorIds: [...sensorIds],
+    buckets,
+    sensorIds: [...seen.keys()],
     partitions: [...partitions.values()].map((g) => g.key),
   };
 }
@@ -244,17 +269,18 @@ class Judge {
   partition(
     group: PartitionGroup,
     journal: PartitionJournal | null,
-    parsed: ReadonlyMap<RawRecord, ParseResult>,
+    parsed: readonly ParseResult[],
     outcome: JudgeOutcome,
   ): JournalAlert[] {
     const pid = partitionId(group.key);
     const decidedThrough = journal?.decidedThroughOffset ?? -1;
     const journaled = new Map((journal?.alerts ?? []).map((a) => [a.anomaly.source.offset, a]));
     const fresh: JournalAlert[] = [];
-    for (const record of group.records) {
+    for (let i = 0; i < group.records.length; i += 1) {
+      const record = group.records[i] as RawRecord;
       const decided = record.offset <= decidedThrough;
       if (decided) outcome.redelivered += 1;
-      const result = parsed.get(record);
+      const result = parsed[i];
       if (result === undefined) continue;
       if (!result.ok) {
         if (!decided) {
@@ -296,11 +322,7 @@ class Judge {
     spec: DetectorSpec,
     outcome: JudgeOutcome,
   ): AlertDecision | null {
-    const window = combine(
-      windowBucketStarts(reading.eventTimeMs, this.settings).map((start) =>
-        this.state.bucketAggregate(reading.sensorId, start),
-      ),
-    );
+    const window = this.state.windowAggregate(reading, this.settings);
     const learning = isLearning(spec);
     const verdict = evaluate(
       spec,
@@ -395,7 +417,12 @@ interface WorkingSensor {
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
  */
 class WorkingState {
-  private readonly buckets = new Map<string, WorkingBucket>();
+  /** By sensor, then bucket start: no key string to build and hash on every lookup. */
+  private readonly buckets = new Map<string, Map<number, WorkingBucket>>();
+  /** Every bucket in the order first touched, so writes keep the order they always had. */
+  private readonly touched: WorkingBucket[] = [];
+  private lastSensorId: string | undefined;
+  private lastSensorBuckets: Map<number, WorkingBucket> | undefined;
   private readonly sensors = new Map<string, WorkingSensor>();
   private readonly nowSeconds: number;
 
@@ -406,11 +433,20 @@ class WorkingState {
     this.nowSeconds = Math.floor(nowMs / 1000);
   }
 
-  private bucket(key: BucketKey): WorkingBucket {
-    const id = bucketId(key);
-    let bucket = this.buckets.get(id);
+  private bucket(sensorId: string, bucketStartMs: number): WorkingBucket {
+    // A reading looks up its sensor three times in a row (window, then its own bucket).
+    let bySensor =
+      sensorId === this.lastSensorId ? this.lastSensorBuckets : this.buckets.get(sensorId);
+    if (bySensor === undefined) {
+      bySensor = new Map();
+      this.buckets.set(sensorId, bySensor);
+    }
+    this.lastSensorId = sensorId;
+    this.lastSensorBuckets = bySensor;
+    let bucket = bySensor.get(bucketStartMs);
     if (bucket === undefined) {
-      const stored = this.snapshot.buckets.get(id);
+      const key = { sensorId, bucketStartMs };
+      const stored = this.snapshot.buckets.get(bucketId(key));
       const live = stored !== undefined && stored.expiresAtEpochSeconds > this.nowSeconds;
       bucket = {
         key,
@@ -420,21 +456,34 @@ class WorkingState {
         expectedVersion: stored?.version ?? null,
         dirty: false,
       };
-      this.buckets.set(id, bucket);
+      bySensor.set(bucketStartMs, bucket);
+      this.touched.push(bucket);
     }
     return bucket;
   }
 
-  bucketAggregate(sensorId: string, bucketStartMs: number): Aggregate {
-    return this.bucket({ sensorId, bucketStartMs }).aggregate;
+  /**
+   * The reading's window: its buckets added oldest first, the very additions combine() makes
+   * in the same order (so the same bits), without a key object, an array or a partial sum
+   * per bucket.
+   */
+  windowAggregate(reading: Reading, settings: DetectionSettings): Aggregate {
+    let count = EMPTY_AGGREGATE.count;
+    let sum = EMPTY_AGGREGATE.sum;
+    let sumSq = EMPTY_AGGREGATE.sumSq;
+    const last = bucketStartMs(reading.eventTimeMs, settings);
+    for (let k = settings.windowMs / settings.slideMs - 1; k >= 0; k -= 1) {
+      const a = this.bucket(reading.sensorId, last - k * settings.slideMs).aggregate;
+      count += a.count;
+      sum += a.sum;
+      sumSq += a.sumSq;
+    }
+    return { count, sum, sumSq };
   }
 
   /** Adds the reading to its bucket unless the bucket's watermark shows it is already in. */
   applyToBucket(reading: Reading, pid: string, settings: DetectionSettings): void {
-    const bucket = this.bucket({
-      sensorId: reading.sensorId,
-      bucketStartMs: bucketStartMs(reading.eventTimeMs, settings),
-    });
+    const bucket = this.bucket(reading.sensorId, bucketStartMs(reading.eventTimeMs, settings));
     const applied = bucket.watermarks[pid];
     if (applied !== undefined && reading.source.offset <= applied) return;
     bucket.aggregate = addValue(bucket.aggregate, reading.value);
@@ -484,13 +533,13 @@ class WorkingState {
 
   dirtyBucketCount(): number {
     let n = 0;
-    for (const b of this.buckets.values()) if (b.dirty) n += 1;
+    for (const b of this.touched) if (b.dirty) n += 1;
     return n;
   }
 
   bucketWrites(expiresAtEpochSeconds: number): BucketWrite[] {
     const writes: BucketWrite[] = [];
-    for (const b of this.buckets.values()) {
+    for (const b of this.touched) {
       if (!b.dirty) continue;
       writes.push({
         key: b.key,

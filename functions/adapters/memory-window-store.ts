@@ -39,21 +39,21 @@ export class MemoryWindowStore implements WindowStore {
   async saveJournals(writes: readonly JournalWrite[]): Promise<void> {
     for (const w of writes) {
       this.requests.journalWrites += 1;
-      put(this.journals, partitionId(w.partition), w);
+      put(this.journals, partitionId(w.partition), w, structuredClone);
     }
   }
 
   async saveBuckets(writes: readonly BucketWrite[]): Promise<void> {
     for (const w of writes) {
       this.requests.bucketWrites += 1;
-      put(this.buckets, bucketId(w.key), w);
+      put(this.buckets, bucketId(w.key), w, copyBucket);
     }
   }
 
   async saveSensorStates(writes: readonly SensorStateWrite[]): Promise<void> {
     for (const w of writes) {
       this.requests.sensorWrites += 1;
-      put(this.sensors, w.sensorId, w);
+      put(this.sensors, w.sensorId, w, copySensorState);
     }
   }
 }
@@ -67,10 +67,30 @@ function pick<T>(from: ReadonlyMap<string, T>, ids: readonly string[]): Map<stri
   return result;
 }
 
+/**
+ * The store keeps copies, so a caller that goes on changing what it wrote cannot change the
+ * store. Buckets and sensor states are flat enough to copy by hand (structuredClone of
+ * thousands of them was the top cost of an in-memory batch, npx tsx bench/profile.ts);
+ * journals are few and nested.
+ */
+function copyBucket(item: StoredBucket): StoredBucket {
+  return { ...item, aggregate: { ...item.aggregate }, watermarks: { ...item.watermarks } };
+}
+
+function copySensorState(item: StoredSensorState): StoredSensorState {
+  return {
+    ...item,
+    cooldown: { ...item.cooldown },
+    ...(item.ewma === undefined ? {} : { ewma: { ...item.ewma } }),
+    watermarks: { ...item.watermarks },
+  };
+}
+
 function put<T extends { version: number }>(
   into: Map<string, T>,
   id: string,
   write: ConditionalWrite<T>,
+  copy: (item: T) => T,
 ): void {
   const current = into.get(id);
   if ((current?.version ?? null) !== write.expectedVersion) {
@@ -78,5 +98,5 @@ function put<T extends { version: number }>(
       `${id}: expected version ${write.expectedVersion}, found ${current?.version ?? 'none'}`,
     );
   }
-  into.set(id, structuredClone(write.item));
+  into.set(id, copy(write.item));
 }
