@@ -23,7 +23,12 @@ export type DetectorSpec = ThresholdDetector | ZScoreDetector | EwmaDetector;
 export type DetectorKind = DetectorSpec['kind'];
 
 export const DEFAULT_DETECTOR: ThresholdDetector = { kind: 'threshold', threshold: 50 };
-export const ZSCORE_DEFAULTS = { sigma: 3, minCount: 5, minDeviation: 0 } as const;
+/**
+ * sigma 2.5, not the textbook 3: the window includes the reading, and one value among n is at
+ * most √(n − 1) population standard deviations from their mean, which is exactly 3 for the
+ * 10 readings of a default window at 1 Hz, so 3 could never fire there (docs/detectors.md).
+ */
+export const ZSCORE_DEFAULTS = { sigma: 2.5, minCount: 5, minDeviation: 0 } as const;
 
 export const DETECTOR_KINDS = ['threshold', 'zscore', 'ewma'] as const;
 

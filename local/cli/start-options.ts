@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ZSCORE_DEFAULTS } from '../../functions/core/detectors.ts';
 import { LOCAL_TABLE_NAME, LOCAL_TOPIC_ARN } from '../pipeline/local-detector.ts';
 
 export const START_HELP = `Usage: npm start -- [options]
@@ -30,7 +31,7 @@ Kafka and the event source mapping
 Detection (the Lambda's environment, see functions/config.ts)
   --detector D            threshold | zscore | ewma                     (default threshold)
   --threshold X           threshold detector: |value - avg| > X         (default 50)
-  --zscore-sigma K        zscore detector: k                            (default 3)
+  --zscore-sigma K        zscore detector: k                            (default 2.5)
   --rules FILE            per-sensor rules file (docs/detectors.md), as deployed with
                           cdk -c detectorRulesFile=FILE; its "default" replaces --detector
   --slide-seconds S       window slide                                  (default 5)
@@ -83,7 +84,7 @@ const optionsSchema = z.strictObject({
   detector: z.enum(['threshold', 'zscore', 'ewma']).default('threshold'),
   rules: z.string().min(1).optional(),
   threshold: nonNegative.default(50),
-  zscoreSigma: z.coerce.number().finite().positive().default(3),
+  zscoreSigma: z.coerce.number().finite().positive().default(ZSCORE_DEFAULTS.sigma),
   slideSeconds: positiveInt.default(5),
   windowSeconds: positiveInt.default(10),
   alertCooldownSeconds: nonNegative.default(60),

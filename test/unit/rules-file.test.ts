@@ -37,7 +37,7 @@ describe('rules file: format', () => {
       'an object with only a default',
       '{"default": {"kind": "zscore"}}',
       {
-        defaultDetector: { kind: 'zscore', sigma: 3, minCount: 5, minDeviation: 0 },
+        defaultDetector: { kind: 'zscore', sigma: 2.5, minCount: 5, minDeviation: 0 },
         rules: [],
       },
     ],
