@@ -82,7 +82,7 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
           [ENV.windowSeconds]: '10',
           [ENV.detector]: 'threshold',
           [ENV.threshold]: '50',
-          [ENV.zscoreSigma]: '3',
+          [ENV.zscoreSigma]: '2.5',
           [ENV.zscoreMinCount]: '5',
           [ENV.zscoreMinDeviation]: '0',
           [ENV.ewmaHalfLifeReadings]: '50',
