@@ -4,6 +4,8 @@
  * true anomalies. Seeded, so every run and every machine sees the same readings.
  */
 
+import { mulberry32 } from '../../local/simulator/readings.ts';
+
 export const SENSOR_PROFILES = {
   /** The Flink job's world: level 50, noise σ 5, spikes of 80–150 units. */
   flinkLike: { level: 50, noise: 5, spike: [80, 150], resolution: 0.1 },
@@ -54,18 +56,6 @@ export interface PlantStreamOptions {
   readonly spikeRate?: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -73,7 +63,7 @@ function gaussian(random: () => number): number {
 
 /** Readings of every sensor, interleaved in event-time order. */
 export function plantStream(options: PlantStreamOptions): LabelledReading[] {
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const profiles = options.profiles ?? (Object.keys(SENSOR_PROFILES) as SensorProfileName[]);
   const perProfile = options.sensorsPerProfile ?? 1;
   const startMs = options.startMs ?? Date.parse('2026-11-21T00:00:00Z');

@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectorConfig } from '../../functions/config.ts';
@@ -10,6 +9,7 @@ import { cutAt, mskEvent, toRawRecord } from '../helpers/kafka-events.ts';
 import { CallCrasher, CrashAfterCall, type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
 import { cutsArb, detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
+import { tableBuckets } from '../helpers/table-state.ts';
 
 let aws: LocalAws;
 beforeAll(async () => {
@@ -20,20 +20,8 @@ afterAll(async () => {
 });
 
 /** Final bucket aggregates as stored in the table, keyed like the reference model's. */
-async function storedBuckets(config: DetectorConfig) {
-  const result = new Map<string, { count: number; sum: number; sumSq: number }>();
-  const scan = await aws.dynamodbClient.send(new ScanCommand({ TableName: config.tableName }));
-  for (const item of scan.Items ?? []) {
-    const sk = item.sk?.S ?? '';
-    if (!sk.startsWith('bucket#')) continue;
-    const sensor = (item.pk?.S ?? '').slice('sensor#'.length);
-    result.set(`${sensor}|${sk.slice('bucket#'.length)}`, {
-      count: Number(item.count?.N),
-      sum: Number(item.sum?.N),
-      sumSq: Number(item.sumSq?.N),
-    });
-  }
-  return result;
+function storedBuckets(config: DetectorConfig) {
+  return tableBuckets(aws.dynamodbClient, config.tableName);
 }
 
 function rootCause(error: unknown): unknown {
