@@ -1,0 +1,186 @@
+import type { ComputeResult } from '../parts/compute.ts';
+import type { DynamoDbResult } from '../parts/dynamodb.ts';
+import type { EndToEndResult } from '../parts/e2e.ts';
+import type { MemoryResult } from '../parts/memory.ts';
+import { PRICES } from './cost-model.ts';
+import { grouped, usd } from './stats.ts';
+
+export interface BenchResults {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly quick: boolean;
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    readonly platform: string;
+    readonly memoryGb: number;
+    /** 1-minute load average when the run started and when it ended: other work on the machine. */
+    readonly loadAverageStart: number;
+    readonly loadAverageEnd: number;
+  };
+  readonly secondsByPart: Record<string, number>;
+  /** Parts not run this time, kept from an earlier run: part → when that run was. */
+  readonly carriedFrom: Record<string, string>;
+  readonly compute?: ComputeResult;
+  readonly dynamodb?: DynamoDbResult;
+  readonly e2e?: EndToEndResult;
+  readonly memory?: MemoryResult;
+}
+
+const ok = (pass: boolean) => (pass ? '✅' : '❌');
+
+/** The results as the Markdown tables of bench/results/latest.md (and docs/bench.md). */
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const lines: string[] = [
+    '# Benchmark results',
+    '',
+    `\`${r.command}\` — ${r.generatedAt}${r.quick ? ' (quick run)' : ''}`,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node} (${m.platform}); ` +
+      `load average ${m.loadAverageStart.toFixed(2)} at the start, ${m.loadAverageEnd.toFixed(2)} at the end. ` +
+      `Parts took ${Object.entries(r.secondsByPart)
+        .map(([p, s]) => `${p} ${s} s`)
+        .join(', ')}.` +
+      (Object.keys(r.carriedFrom ?? {}).length === 0
+        ? ''
+        : ` Not run this time, kept from earlier runs: ${Object.entries(r.carriedFrom)
+            .map(([p, at]) => `${p} (${at})`)
+            .join(', ')}.`),
+    '',
+  ];
+  if (r.compute !== undefined) lines.push(...computeSection(r.compute));
+  if (r.dynamodb !== undefined) lines.push(...dynamodbSection(r.dynamodb));
+  if (r.e2e !== undefined) lines.push(...e2eSection(r.e2e));
+  if (r.memory !== undefined) lines.push(...memorySection(r.memory));
+  return `${lines.join('\n')}\n`;
+}
+
+function computeSection(c: ComputeResult): string[] {
+  return [
+    '## 1. Handler compute against its floor',
+    '',
+    'Floor: base64-decoding and parsing the batch and nothing else. Handler: the same event through the',
+    'use case (`recordsFromEvent` + `createBatchProcessor`) with the in-memory store. Target: ratio ≤ 2.',
+    '',
+    '| batch | event | floor (decode + parse) | handler | handler ÷ floor (min–max) | target |',
+    '| --- | ---: | ---: | ---: | ---: | :---: |',
+    ...c.cases.map(
+      (k) =>
+        `| ${k.name} | ${(k.eventBytes / 1e6).toFixed(1)} MB | ${k.floorMs.toFixed(1)} ms (${k.floorDecodeMs.toFixed(1)} + ${k.floorParseMs.toFixed(1)}), ` +
+        `${grouped(k.floorRecordsPerSecond)} rec/s | ${k.handlerMs.toFixed(1)} ms, ${grouped(k.handlerRecordsPerSecond)} rec/s | ` +
+        `**${k.ratio.toFixed(2)}** (${k.ratioMin.toFixed(2)}–${k.ratioMax.toFixed(2)}) | ${ok(k.meetsTarget)} ≤ ${k.targetRatio} |`,
+    ),
+    '',
+    `${c.note}. Medians of the repetitions; the ratio is the median of per-repetition ratios.`,
+    '',
+  ];
+}
+
+function dynamodbSection(d: DynamoDbResult): string[] {
+  const lines = [
+    '## 2. DynamoDB requests against the limit (dynalite)',
+    '',
+    'Limits: one bucket write per (sensor, bucket) pair the batch touches, and ceil(keys / 100) BatchGetItem',
+    'calls. Besides buckets the use case writes one journal item per partition (plus one trim when the batch',
+    'had anomalies) and a sensor-state item per sensor whose state changed (anomaly cooldown; every sensor',
+    'with readings under the learning `ewma` detector). Naive: one UpdateItem + one GetItem per reading and',
+    'one Publish per anomaly.',
+    '',
+    '| batch shape (10,000 records) | pairs | bucket writes / pair | all writes / pair | journal + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
+  ];
+  for (const s of d.shapes) {
+    const n = s.naive;
+    lines.push(
+      `| ${s.name} | ${grouped(s.pairs)} | **${s.bucketWritesPerPair.toFixed(2)}** | ${s.totalWritesPerPair.toFixed(3)} | ` +
+        `${s.journalWrites + s.journalPageWrites} + ${s.stateWrites} | ${s.batchGetCalls} (${s.batchGetLimit}) | ${grouped(s.wru)} | ${grouped(s.rru)} | ` +
+        `${grouped(s.handlerCpuMs)} ms (${Math.round(s.cpuMsPerRequest * 1000)} µs) | ` +
+        `${grouped(n.writeRequestsPerRecord * s.records)} / ${grouped(n.readRequestsPerRecord * s.records)} / ${grouped(Math.round(n.publishesPerRecord * s.records))} | ` +
+        `${s.ratios.writeRequests.toFixed(1)}× · ${s.ratios.wru.toFixed(1)}× · ${s.ratios.rru.toFixed(2)}× | ${ok(s.meetsLimits)} |`,
+    );
+  }
+  const storm = d.shapes.find((s) => s.name.startsWith('anomaly storm'));
+  lines.push(
+    '',
+    `Largest item written: ${grouped(Math.max(...d.shapes.map((s) => s.largestItemBytes)))} bytes` +
+      (storm === undefined
+        ? '.'
+        : ` (a partition's journal in the anomaly storm: ${grouped(storm.anomalies)} anomalies in the batch, ${grouped(storm.notificationsSent)} notifications in ` +
+          `${Object.entries(storm.snsCalls)
+            .map(([c, k]) => `${k} ${c.replace('Command', '')}`)
+            .join(' + ')}; the naive design would publish every anomaly).`),
+    `${d.note}`,
+    '',
+    `### Cost per million readings (${PRICES.region}, on-demand $${PRICES.dynamodbWriteRequestUnitPerMillionUsd}/M WRU, ` +
+      `$${PRICES.dynamodbReadRequestUnitPerMillionUsd}/M RRU; Lambda Arm ${d.lambdaAssumptions.memoryMb} MB at $${PRICES.lambdaArmGbSecondUsd}/GB-s)`,
+    '',
+    '| stream (batches cut like the event source mapping) | readings / sensor / batch | ours: WRU · RRU per reading | ours: DynamoDB + Lambda | naive: WRU · RRU per reading | naive | naive ÷ ours |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const c of d.costScenarios) {
+    lines.push(
+      `| ${c.name}: ${grouped(c.sensors)} sensors, ${c.seconds} s | ${c.readingsPerSensorPerBatch} | ${c.ours.wruPerReading.toFixed(3)} · ${c.ours.rruPerReading.toFixed(3)} | ` +
+        `**${usd(c.ours.costPerMillion.totalUsd)}** (${usd(c.ours.costPerMillion.dynamodbWritesUsd + c.ours.costPerMillion.dynamodbReadsUsd)} + ${usd(c.ours.costPerMillion.lambdaUsd)}) | ` +
+        `${c.naive.wruPerReading.toFixed(2)} · ${c.naive.rruPerReading.toFixed(2)} | ${usd(c.naive.costPerMillion.totalUsd)} | ${c.costRatio.toFixed(2)}× |`,
+    );
+  }
+  lines.push(
+    '',
+    "Lambda duration per batch = the handler process's CPU time for the batch on this machine (use case, adapters,",
+    `AWS SDK; dynalite runs in another process) ÷ the CPU share of ${d.lambdaAssumptions.memoryMb} MB (1 vCPU at ${d.lambdaAssumptions.fullVcpuMemoryMb} MB) + assumed round trips ` +
+      `(BatchGetItem ${d.lambdaAssumptions.batchGetRoundTripMs} ms, PutItem ${d.lambdaAssumptions.putRoundTripMs} ms, ${d.lambdaAssumptions.writeConcurrency} in parallel per phase); ` +
+      'the naive design waits for its requests one reading at a time per partition. Model and sources: docs/bench.md.',
+    '',
+  );
+  return lines;
+}
+
+function e2eSection(e: EndToEndResult): string[] {
+  if ('skipped' in e)
+    return ['## 3. End to end on the local pipeline', '', `Skipped: ${e.skipped}.`, ''];
+  return [
+    '## 3. End to end on the local pipeline',
+    '',
+    `Kafka: ${e.kafka}; poller batching ≤ ${e.batching.batchSize} records / ${e.batching.batchingWindowMs} ms window (deploy defaults).`,
+    '',
+    `| produce → SNS notification (${grouped(e.sensors)} sensors) | rate | probes (notified) | p50 | p95 | p99 | max |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...e.latency.map(
+      (l) =>
+        `| batching window ${l.batchingWindowMs} ms | ${grouped(l.ratePerSecond)}/s | ${l.probes} (${l.notified}) | **${grouped(l.p50Ms)} ms** | ` +
+        `${grouped(l.p95Ms)} ms | ${grouped(l.p99Ms)} ms | ${grouped(l.maxMs)} ms |`,
+    ),
+    '',
+    `Sustained without growing lag, as \`npm start\` runs it: **${grouped(e.maxSustainedRate)} readings/s** from ${grouped(e.sensors)} sensors` +
+      (e.maxSustainedRateFewSensors === undefined || e.fewSensors === undefined
+        ? '.'
+        : `; **${grouped(e.maxSustainedRateFewSensors)} readings/s** from ${grouped(e.fewSensors)} sensors (more readings per (sensor, bucket) pair, so fewer writes per reading).`),
+    '',
+    '| sensors | target | achieved | lag growth | max lag | lag at end | invocations × records | median invoke | |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...e.ladder.map(
+      (s) =>
+        `| ${grouped(s.sensors)} | ${grouped(s.targetRate)}/s | ${grouped(s.achievedRate)}/s | ${s.lagGrowthPerSecond.toFixed(0)}/s | ${grouped(s.maxLag)} | ` +
+        `${grouped(s.endLag)} | ${s.invocations} × ${s.meanBatchRecords} | ${s.medianInvokeMs} ms | ${ok(s.sustained)} ${s.verdict} |`,
+    ),
+    '',
+    e.note,
+    '',
+  ];
+}
+
+function memorySection(m: MemoryResult): string[] {
+  return [
+    '## 4. Memory on a batch at the payload limit',
+    '',
+    '| event | records | RSS after init | after JSON.parse | peak RSS (maxRSS) | VmHWM | handler time | function memory |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${(m.eventBytes / 1e6).toFixed(2)} MB | ${grouped(m.records)} | ${m.rssAfterInitMb} MB | ${m.rssAfterParseMb} MB | **${m.maxRssMb} MB** | ` +
+      `${m.vmHwmMb ?? 'n/a'} MB | ${grouped(m.handlerMs)} ms (dynalite) | ${m.lambdaMemoryMb} MB |`,
+    '',
+    `${m.note}`,
+    '',
+  ];
+}
