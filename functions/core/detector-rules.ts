@@ -20,11 +20,12 @@ interface CompiledRule {
 }
 
 /** Resolves a sensor's detector: the most specific matching rule, else the default. */
-export interface DetectorResolver {
-  (sensorId: string): DetectorSpec;
-}
+export type DetectorResolver = (sensorId: string) => DetectorSpec;
 
-export function compileRules(defaultDetector: DetectorSpec, rules: readonly DetectorRule[]): DetectorResolver {
+export function compileRules(
+  defaultDetector: DetectorSpec,
+  rules: readonly DetectorRule[],
+): DetectorResolver {
   validateDetector(defaultDetector, 'default detector');
   const compiled: CompiledRule[] = rules.map((rule, index) => {
     if (typeof rule.match !== 'string' || rule.match.length === 0) {
@@ -41,7 +42,10 @@ export function compileRules(defaultDetector: DetectorSpec, rules: readonly Dete
     };
   });
   // Most specific first: exact ids, then globs with more literal characters; ties keep file order.
-  compiled.sort((a, b) => Number(b.exact) - Number(a.exact) || b.literalChars - a.literalChars || a.index - b.index);
+  compiled.sort(
+    (a, b) =>
+      Number(b.exact) - Number(a.exact) || b.literalChars - a.literalChars || a.index - b.index,
+  );
   const cache = new Map<string, DetectorSpec>();
   return (sensorId) => {
     let spec = cache.get(sensorId);

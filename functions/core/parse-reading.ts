@@ -39,7 +39,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 // A decimal numeral, as a sensor would print one; rejects '', '0x10', ' ', '1_000', 'Infinity'.
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 // ISO-8601 date-time with a zone offset (Z or ±hh:mm / ±hhmm); a zone-less time is ambiguous.
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+const ISO_WITH_ZONE =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const QUOTE = 0x22;
@@ -74,7 +75,9 @@ export function parseReading(record: RawRecord): ParseResult {
   // A value that opens like JSON is judged as JSON, so `[1,2]` is "not an object", not a bad CSV.
   const first = text.charCodeAt(0);
   const fields =
-    first === OPEN_BRACE || first === OPEN_BRACKET || first === QUOTE ? jsonFields(text, record.key) : csvFields(text);
+    first === OPEN_BRACE || first === OPEN_BRACKET || first === QUOTE
+      ? jsonFields(text, record.key)
+      : csvFields(text);
   if ('reason' in fields) return fields;
   return validate(fields, record);
 }
@@ -88,12 +91,19 @@ interface Fields {
 function csvFields(text: string): Fields | Extract<ParseResult, { ok: false }> {
   const parts = text.split(',').map((part) => part.trim());
   if (parts.length < 2 || parts.length > 3) {
-    return { ok: false, reason: REJECT_REASONS.malformed, detail: `${parts.length} CSV fields, want 2 or 3` };
+    return {
+      ok: false,
+      reason: REJECT_REASONS.malformed,
+      detail: `${parts.length} CSV fields, want 2 or 3`,
+    };
   }
   return { sensorId: parts[0], value: parts[1], timestamp: parts[2] };
 }
 
-function jsonFields(text: string, key: Uint8Array | null): Fields | Extract<ParseResult, { ok: false }> {
+function jsonFields(
+  text: string,
+  key: Uint8Array | null,
+): Fields | Extract<ParseResult, { ok: false }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -120,9 +130,13 @@ function validate(fields: Fields, record: RawRecord): ParseResult {
   if (sensorId === undefined || sensorId === null || sensorId === '') {
     return reject(REJECT_REASONS.missingSensorId, 'no sensor id');
   }
-  if (typeof sensorId !== 'string') return reject(REJECT_REASONS.malformed, 'sensor id is not a string');
+  if (typeof sensorId !== 'string')
+    return reject(REJECT_REASONS.malformed, 'sensor id is not a string');
   if (sensorId.trim() === '') return reject(REJECT_REASONS.missingSensorId, 'blank sensor id');
-  if (sensorId.length > SURELY_SHORT_SENSOR_ID_UNITS && Buffer.byteLength(sensorId, 'utf8') > MAX_SENSOR_ID_BYTES) {
+  if (
+    sensorId.length > SURELY_SHORT_SENSOR_ID_UNITS &&
+    Buffer.byteLength(sensorId, 'utf8') > MAX_SENSOR_ID_BYTES
+  ) {
     return reject(REJECT_REASONS.sensorIdTooLong, `sensor id over ${MAX_SENSOR_ID_BYTES} bytes`);
   }
   // JSON can carry a lone surrogate ("\ud800") in valid UTF-8 bytes; such an id has no UTF-8
@@ -135,16 +149,21 @@ function validate(fields: Fields, record: RawRecord): ParseResult {
   }
 
   const value = toNumber(fields.value);
-  if (value === undefined) return reject(REJECT_REASONS.invalidValue, 'value is not a finite number');
+  if (value === undefined)
+    return reject(REJECT_REASONS.invalidValue, 'value is not a finite number');
   const magnitude = Math.abs(value);
   if (magnitude > MAX_ABS_VALUE || (magnitude !== 0 && magnitude < MIN_ABS_NONZERO_VALUE)) {
-    return reject(REJECT_REASONS.valueOutOfRange, `|value| outside [${MIN_ABS_NONZERO_VALUE}, ${MAX_ABS_VALUE}]`);
+    return reject(
+      REJECT_REASONS.valueOutOfRange,
+      `|value| outside [${MIN_ABS_NONZERO_VALUE}, ${MAX_ABS_VALUE}]`,
+    );
   }
 
   let eventTimeMs = record.timestampMs;
   if (fields.timestamp !== undefined && fields.timestamp !== null && fields.timestamp !== '') {
     const parsed = toEpochMs(fields.timestamp);
-    if (parsed === undefined) return reject(REJECT_REASONS.badTimestamp, 'timestamp does not parse');
+    if (parsed === undefined)
+      return reject(REJECT_REASONS.badTimestamp, 'timestamp does not parse');
     eventTimeMs = parsed;
   }
   // The record timestamp comes from the producer unchecked; outside Date's range the alert's

@@ -5,7 +5,8 @@ import { cdkCommand, DEPLOY_EXAMPLES } from '../../infra/examples.ts';
 
 // The README's deploy section: from its heading to the next second-level heading.
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const DOC = README.slice(README.indexOf('\n## Deploying to AWS')).split(/\n## (?!Deploying)/)[0] ?? '';
+const DOC =
+  README.slice(README.indexOf('\n## Deploying to AWS')).split(/\n## (?!Deploying)/)[0] ?? '';
 
 /** The cells of the table row of a context key: `| \`key\` | default | meaning |`. */
 function cells(key: string): string[] | undefined {
