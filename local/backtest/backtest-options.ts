@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/config.ts';
 import {
@@ -9,8 +8,11 @@ import {
 } from '../../functions/core/detectors.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
+import { parseFlags, UsageError } from '../cli/parse-flags.ts';
 import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from './input-format.ts';
 import { PLOT_DEFAULT_MAX_SENSORS } from './svg-plot.ts';
+
+export { UsageError };
 
 const DEFAULT_START = '2026-01-01T00:00:00Z';
 
@@ -57,10 +59,6 @@ Output
   --plot-max-sensors N    sensors plotted, the first ones seen            (default ${PLOT_DEFAULT_MAX_SENSORS})
   -h, --help              this help
 `;
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 const positiveInt = z.coerce.number().int().positive();
 const positive = z.coerce.number().finite().positive();
@@ -149,26 +147,7 @@ const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 
 /** Parses argv into backtest settings; a UsageError names each bad option and its value. */
 export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: 'string' as const }])),
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const camel = Object.fromEntries(
-    Object.entries(values).map(([name, value]) => [
-      name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
-      value,
-    ]),
-  );
+  const camel = parseFlags(argv, STRING_OPTIONS);
   if (camel.help === true) return helpOnly();
   if (camel.input === undefined)
     throw new UsageError('--input: required (a file of recorded readings, or - for stdin)');

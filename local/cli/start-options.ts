@@ -1,7 +1,9 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ZSCORE_DEFAULTS } from '../../functions/core/detectors.ts';
 import { LOCAL_TABLE_NAME, LOCAL_TOPIC_ARN } from '../pipeline/local-detector.ts';
+import { parseFlags, UsageError } from './parse-flags.ts';
+
+export { UsageError };
 
 export const START_HELP = `Usage: npm start -- [options]
 
@@ -99,10 +101,6 @@ const optionsSchema = z.strictObject({
 
 export type StartOptions = z.infer<typeof optionsSchema>;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 const STRING_OPTIONS = [
   'duration',
   'sensors',
@@ -136,27 +134,7 @@ export function parseStartOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): StartOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: 'string' as const }])),
-        ...Object.fromEntries(BOOLEAN_OPTIONS.map((name) => [name, { type: 'boolean' as const }])),
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const camel = Object.fromEntries(
-    Object.entries(values).map(([name, value]) => [
-      name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
-      value,
-    ]),
-  );
+  const camel = parseFlags(argv, STRING_OPTIONS, BOOLEAN_OPTIONS);
   const fromEnv = (name: string) =>
     env[name] === undefined || env[name] === '' ? undefined : env[name];
   camel.brokers ??= fromEnv('KAFKA_BROKERS');
