@@ -9,15 +9,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const marker = join(root, 'node_modules', '.package-lock.json');
 
 if (!existsSync(marker)) {
-  console.error('First run: installing the locked dependencies (npm install)…');
+  console.error('First run: installing the locked dependencies (npm ci)…');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // Not `npm ci`: see .ci/run for why; with the lock file present the versions are the same.
-  const result = spawnSync(npm, ['install', '--no-audit', '--no-fund'], {
+  // `npm ci`: exactly the committed lock, and it never rewrites it.
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {
     cwd: root,
     stdio: 'inherit',
   });
   if (result.status !== 0) {
-    console.error('npm install failed; run it yourself to see why, then try again.');
+    console.error('npm ci failed; run it yourself to see why, then try again.');
     process.exit(result.status ?? 1);
   }
 }
