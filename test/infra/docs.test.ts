@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { CONTEXT_DEFAULTS, CONTEXT_KEYS, PROVISIONED_DEFAULTS } from '../../infra/config.ts';
 import { cdkCommand, DEPLOY_EXAMPLES } from '../../infra/examples.ts';
 
-// The README's deploy section: from its heading to the next second-level heading.
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const DOC =
-  README.slice(README.indexOf('\n## Deploying to AWS')).split(/\n## (?!Deploying)/)[0] ?? '';
+// docs/deploy.md, the deploy guide (the README links to it).
+const DOC = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
 
 /** The cells of the table row of a context key: `| \`key\` | default | meaning |`. */
 function cells(key: string): string[] | undefined {
@@ -22,7 +20,7 @@ function shown(value: unknown): string {
   return `\`${String(value)}\``;
 }
 
-describe('README: Deploying to AWS', () => {
+describe('docs/deploy.md', () => {
   it.each(Object.entries(DEPLOY_EXAMPLES))(
     'quotes the tested deploy command of %s',
     (_, example) => {
