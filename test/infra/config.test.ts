@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -469,5 +469,20 @@ describe('MSK example', () => {
       provisioned: { minPollers: 1, maxPollers: 4, retryAttempts: 100, bisectBatchOnError: false },
     });
     expect(config.kafka.secretArn).toMatch(/AmazonMSK_/);
+  });
+});
+
+describe('feature flags (item 14)', () => {
+  it('cdk.json sets every flag aws-cdk-lib recommends, with the recommended value', () => {
+    const recommended = JSON.parse(
+      readFileSync(
+        new URL('../../node_modules/aws-cdk-lib/recommended-feature-flags.json', import.meta.url),
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+    expect(Object.keys(recommended).length).toBeGreaterThan(80);
+    for (const [flag, value] of Object.entries(recommended)) {
+      expect(CDK_JSON_CONTEXT[flag], flag).toEqual(value);
+    }
   });
 });
