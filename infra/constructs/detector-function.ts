@@ -118,7 +118,11 @@ export class DetectorFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
       // Active tracing makes the CDK add xray:PutTraceSegments and xray:PutTelemetryRecords
-      // to the role (acknowledged for cdk-nag below).
+      // to the role (acknowledged for cdk-nag below). Off by default: "X-Ray tracing is
+      // currently not supported for Lambda functions with Amazon MSK, self-managed Apache
+      // Kafka ... event source mappings" (Lambda developer guide, "Visualize Lambda function
+      // invocations using AWS X-Ray", https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html),
+      // so it serves invocations through the Invoke API (the LocalStack poller, manual tests).
       ...(props.tracing === true ? { tracing: Tracing.ACTIVE } : {}),
       bundling: {
         forceDockerBundling: false,

@@ -604,8 +604,10 @@ describe('an SQS interface endpoint for pollers in a VPC (item 4)', () => {
 });
 
 describe('tracing=true', () => {
-  it('turns on X-Ray active tracing, the Powertools Tracer and the X-Ray grants', () => {
+  it('turns on X-Ray active tracing, the Powertools Tracer and the X-Ray grants', async () => {
     const traced = synthesize({ tracing: 'true', bootstrapServers: 'b-1.example.com:9096' });
+    // The bundle with the Tracer in it still starts and handles a batch.
+    expect(await invokeBundleWithEmptyBatch(traced)).toMatchObject({ records: 0 });
     traced.template.hasResourceProperties('AWS::Lambda::Function', {
       TracingConfig: { Mode: 'Active' },
       Environment: { Variables: Match.objectLike({ POWERTOOLS_TRACE_ENABLED: 'true' }) },
