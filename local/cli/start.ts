@@ -1,28 +1,15 @@
+import './quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
-import {
-  type DetectorSpec,
-  EWMA_DEFAULTS,
-  ZSCORE_DEFAULTS,
-} from '../../functions/core/detectors.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
+import { ServiceUnavailableError } from '../embedded/reachable.ts';
 import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 import { ConsoleReporter } from './console-reporter.ts';
+import { detectorFromFlags } from './detector-flags.ts';
 import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-function detectorFromOptions(options: StartOptions): DetectorSpec {
-  switch (options.detector) {
-    case 'zscore':
-      return { kind: 'zscore', ...ZSCORE_DEFAULTS, sigma: options.zscoreSigma };
-    case 'ewma':
-      return { kind: 'ewma', ...EWMA_DEFAULTS };
-    default:
-      return { kind: 'threshold', threshold: options.threshold };
-  }
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: StartOptions;
@@ -35,12 +22,17 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     // The same rules file the CDK app deploys (its "default" wins over --detector).
     const rulesFile = options.rules === undefined ? undefined : loadRulesFile(options.rules);
+    if (rulesFile?.defaultDetector !== undefined && options.detector !== undefined) {
+      throw new UsageError(
+        `--detector ${options.detector} and the "default" of ${options.rules}: choose one`,
+      );
+    }
     config = localDetectorConfig({
       tableName: options.tableName,
       topicArn: options.topicArn,
       slideMs: options.slideSeconds * 1000,
       windowMs: options.windowSeconds * 1000,
-      defaultDetector: rulesFile?.defaultDetector ?? detectorFromOptions(options),
+      defaultDetector: rulesFile?.defaultDetector ?? detectorFromFlags(options),
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
     });
@@ -54,28 +46,38 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reporter = new ConsoleReporter(say);
   say('Starting the local anomaly-detection pipeline…');
-  const pipeline = await startLocalPipeline({
-    config,
-    topic: options.topic,
-    groupId: options.groupId,
-    fromBeginning: options.startingPosition === 'trim-horizon',
-    eventSource: options.eventSource,
-    batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
-    ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
-    inProcess: options.inProcess,
-    ...(options.dynamodbEndpoint === undefined
-      ? {}
-      : { dynamodbEndpoint: options.dynamodbEndpoint }),
-    ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
-    lambdaLogs: options.lambdaLogs,
-    observer: {
-      anomaly: (d) => reporter.anomaly(d),
-      rejected: (r) => reporter.rejected(r),
-    },
-    onNotification: (n) => reporter.notification(n),
-    hooks: reporter.hooks(),
-    log: say,
-  });
+  let pipeline: LocalPipeline;
+  try {
+    pipeline = await startLocalPipeline({
+      config,
+      topic: options.topic,
+      groupId: options.groupId,
+      fromBeginning: options.startingPosition === 'trim-horizon',
+      eventSource: options.eventSource,
+      batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
+      ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
+      inProcess: options.inProcess,
+      ...(options.dynamodbEndpoint === undefined
+        ? {}
+        : { dynamodbEndpoint: options.dynamodbEndpoint }),
+      ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
+      lambdaLogs: options.lambdaLogs,
+      observer: {
+        anomaly: (d) => reporter.anomaly(d),
+        rejected: (r) => reporter.rejected(r),
+      },
+      onNotification: (n) => reporter.notification(n),
+      hooks: reporter.hooks(),
+      log: say,
+      serviceWaitMs: options.serviceWaitSeconds * 1000,
+    });
+  } catch (error) {
+    if (error instanceof ServiceUnavailableError) {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
   printBanner(pipeline, options, config);
 
   const simulator: RunningSimulator | null = options.noSimulator
@@ -174,9 +176,7 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
         : mode.kind === 'embedded'
           ? mode.bootstrap
           : '';
-    say(
-      `  simulator   off: npm run produce -- --brokers ${brokers} --topic ${options.topic} --key-by-sensor`,
-    );
+    say(`  simulator   off: npm run produce -- --brokers ${brokers} --topic ${options.topic}`);
   } else {
     say(
       `  simulator   ${options.sensors} sensors, ${options.rate} readings/s, anomaly rate ${options.anomalyRate}` +
