@@ -2,6 +2,7 @@ import './quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { ServiceUnavailableError } from '../embedded/reachable.ts';
+import { type LiveView, startLiveView } from '../live/live-server.ts';
 import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
@@ -46,7 +47,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reporter = new ConsoleReporter(say);
   say('Starting the local anomaly-detection pipeline…');
-  let pipeline: LocalPipeline;
+  let pipeline: LocalPipeline | undefined;
+  const live = options.noLive ? null : await startLive(options, config, reporter, () => pipeline);
+  const consoleHooks = reporter.hooks();
   try {
     pipeline = await startLocalPipeline({
       config,
@@ -62,23 +65,44 @@ async function main(argv: readonly string[]): Promise<number> {
         : { dynamodbEndpoint: options.dynamodbEndpoint }),
       ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
       lambdaLogs: options.lambdaLogs,
+      // The live view gets the same events as the console, and each judged reading for its charts.
       observer: {
-        anomaly: (d) => reporter.anomaly(d),
-        rejected: (r) => reporter.rejected(r),
+        anomaly: (d) => {
+          reporter.anomaly(d);
+          live?.anomaly(d);
+        },
+        rejected: (r) => {
+          reporter.rejected(r);
+          live?.rejected(r);
+        },
+        ...(live === null ? {} : { evaluated: (e) => live.evaluated(e) }),
       },
-      onNotification: (n) => reporter.notification(n),
-      hooks: reporter.hooks(),
+      onNotification: (n) => {
+        reporter.notification(n);
+        live?.notification(n);
+      },
+      hooks: {
+        ...consoleHooks,
+        failed: (info) => {
+          consoleHooks.failed?.(info);
+          live?.failed(
+            `BATCH FAILED (${info.records} records, attempt ${info.attempt}): ${(info.error as Error).message}; retrying in ${info.retryInMs} ms`,
+          );
+        },
+      },
       log: say,
       serviceWaitMs: options.serviceWaitSeconds * 1000,
     });
   } catch (error) {
+    await live?.close();
     if (error instanceof ServiceUnavailableError) {
       process.stderr.write(`npm start: ${error.message}\n`);
       return 1;
     }
     throw error;
   }
-  printBanner(pipeline, options, config);
+  const running = pipeline;
+  printBanner(running, options, config, live?.url);
 
   const simulator: RunningSimulator | null = options.noSimulator
     ? null
@@ -87,8 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
         anomalyRate: options.anomalyRate,
         ratePerSecond: options.rate,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
-        send: (readings) =>
-          pipeline.send(readings.map((r) => ({ key: r.sensorId, value: r.line }))),
+        send: (readings) => running.send(readings.map((r) => ({ key: r.sensorId, value: r.line }))),
       });
 
   const statusTimer =
@@ -97,7 +120,7 @@ async function main(argv: readonly string[]): Promise<number> {
           void pipeline
             .lag()
             .catch(() => null)
-            .then((lag) => reporter.status(pipeline.stats(), lag));
+            .then((lag) => reporter.status(running.stats(), lag));
         }, options.statusInterval * 1000)
       : null;
 
@@ -121,16 +144,22 @@ async function main(argv: readonly string[]): Promise<number> {
   await simulator?.stop().catch(() => {});
   // Give the poller time to process what was produced, so the summary adds up.
   const drainMs = reason === 'duration' ? 20_000 : 3_000;
-  const drained = await pipeline.drain(drainMs).catch(() => false);
+  const drained = await running.drain(drainMs).catch(() => false);
   if (!drained)
     say(`(not everything was processed within ${drainMs / 1000} s; it stays uncommitted)`);
-  const lag = await pipeline.lag().catch(() => null);
-  reporter.summary(pipeline.stats(), simulator?.produced() ?? null, lag);
-  await pipeline.stop();
+  const lag = await running.lag().catch(() => null);
+  reporter.summary(running.stats(), simulator?.produced() ?? null, lag);
+  await running.stop();
+  await live?.close();
   return reason === 'error' ? 1 : 0;
 }
 
-function printBanner(pipeline: LocalPipeline, options: StartOptions, config: DetectorConfig): void {
+function printBanner(
+  pipeline: LocalPipeline,
+  options: StartOptions,
+  config: DetectorConfig,
+  liveUrl: string | undefined,
+): void {
   const { mode } = pipeline;
   const kafka =
     mode.kind === 'external'
@@ -138,13 +167,6 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
       : mode.kind === 'embedded'
         ? `embedded Kafka (librdkafka mock cluster via kcat) at ${mode.bootstrap}`
         : `in-process topic, no broker (${mode.reason})`;
-  const spec = config.defaultDetector;
-  const detector =
-    spec.kind === 'threshold'
-      ? `threshold ${spec.threshold}`
-      : spec.kind === 'zscore'
-        ? `zscore ${spec.sigma}σ`
-        : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
   say(`  mode        ${mode.kind === 'in-process' ? 'in-process' : 'kafka'}: ${kafka}`);
   if (mode.kind === 'in-process') {
     say(
@@ -164,11 +186,7 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
   say(
     `  SNS         ${pipeline.snsEndpoint}${pipeline.snsEmbedded ? ' (embedded capture endpoint)' : ''} topic ${pipeline.topicArn}`,
   );
-  say(
-    `  detection   ${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
-      `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
-      `alert cooldown ${config.alertCooldownMs / 1000} s`,
-  );
+  say(`  detection   ${detectionLine(config)}`);
   if (options.noSimulator) {
     const brokers =
       mode.kind === 'external'
@@ -188,7 +206,62 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
       );
     }
   }
+  if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
   say('');
+}
+
+function detectionLine(config: DetectorConfig): string {
+  const spec = config.defaultDetector;
+  const detector =
+    spec.kind === 'threshold'
+      ? `threshold ${spec.threshold}`
+      : spec.kind === 'zscore'
+        ? `zscore ${spec.sigma}σ`
+        : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
+  return (
+    `${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
+    `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
+    `alert cooldown ${config.alertCooldownMs / 1000} s`
+  );
+}
+
+/** The live view, its status counters read from the pipeline only while a browser watches. */
+async function startLive(
+  options: StartOptions,
+  config: DetectorConfig,
+  reporter: ConsoleReporter,
+  pipeline: () => LocalPipeline | undefined,
+): Promise<LiveView> {
+  const startedMs = Date.now();
+  let last = { atMs: startedMs, processed: 0 };
+  return startLiveView({
+    port: options.livePort,
+    title: `npm start: ${options.topic}`,
+    detection: detectionLine(config),
+    status: async () => {
+      const p = pipeline();
+      const stats = p?.stats();
+      const lag = p === undefined ? null : await p.lag().catch(() => null);
+      const now = Date.now();
+      const processed = stats?.recordsProcessed ?? 0;
+      const rate = ((processed - last.processed) * 1000) / Math.max(1, now - last.atMs);
+      last = { atMs: now, processed };
+      const t = reporter.totals;
+      return {
+        atMs: now,
+        elapsedSeconds: (now - startedMs) / 1000,
+        readingsPerSecond: Math.round(rate * 10) / 10,
+        lag,
+        processed,
+        batches: stats?.batches ?? 0,
+        anomalies: t.anomalies,
+        notifications: t.notifications,
+        heldBack: t.heldBack,
+        rejected: t.rejected,
+        retries: t.retries,
+      };
+    },
+  });
 }
 
 main(process.argv.slice(2)).then(

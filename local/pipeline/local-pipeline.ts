@@ -3,7 +3,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
-import type { BatchObserver, Rejection } from '../../functions/ports.ts';
+import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import { localDynamoDbClient, localSnsClient } from '../embedded/clients.ts';
 import { ensureTable, startDynamoDb } from '../embedded/dynamodb.ts';
 import { kcatAvailable, startMockKafka } from '../embedded/kafka-mock-cluster.ts';
@@ -126,9 +126,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       const notify = options.onNotification;
       capture.onMessage((m) => notify(fromPublished(m)));
     }
+    const evaluated = options.observer?.evaluated;
     const observer: BatchObserver = {
       rejected: (r: Rejection) => options.observer?.rejected?.(r),
       anomaly: (d: AlertDecision) => options.observer?.anomaly?.(d),
+      // Only when asked for: the use case collects evaluations for an observer that wants them.
+      ...(evaluated === undefined ? {} : { evaluated: (e: Evaluation) => evaluated(e) }),
       published: (alerts: readonly AlertDecision[]) => {
         options.observer?.published?.(alerts);
         if (capture === null && options.onNotification)
