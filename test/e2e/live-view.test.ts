@@ -96,21 +96,23 @@ describeWithChromium('the live view of npm start, in Chromium', () => {
       const chart = page.locator('section.chart[data-sensor="sensor_1"]');
       await expect.poll(() => chart.getAttribute('data-anomalies'), { timeout: 15_000 }).toBe('2');
       await expect
-        .poll(() => page.locator('#feed').innerText(), { timeout: 10_000 })
+        .poll(() => page.locator('#feed').textContent(), { timeout: 10_000 })
         .toContain('ANOMALY → sensor_1: value=200.0');
-      expect(await page.locator('#feed').innerText()).toMatch(
+      expect(await page.locator('#feed').textContent()).toMatch(
         /ANOMALY → sensor_1: value=180\.0, avg=[\d.]+ {2}\(held back by the cooldown\)/,
       );
-      await expect.poll(() => page.locator('#feed').innerText()).toContain('SNS → [critical]');
-      await expect.poll(() => page.locator('#anomalies').innerText()).toBe('2');
-      expect(await chart.locator('h2').innerText()).toBe('sensor_1 · 2 anomalies (1 notified)');
+      await expect.poll(() => page.locator('#feed').textContent()).toContain('SNS → [critical]');
+      await expect.poll(() => page.locator('#anomalies').textContent()).toBe('2');
+      expect(await chart.locator('h2').textContent()).toBe('sensor_1 · 2 anomalies (1 notified)');
       expect(await page.locator('section.chart').count()).toBe(3);
-      expect(await page.locator('#state').innerText()).toBe('live');
+      expect(await page.locator('#state').textContent()).toBe('live');
 
       // A reload gets the server's recent history: the same anomalies, the same charts.
       await page.reload();
       await expect.poll(() => chart.getAttribute('data-anomalies'), { timeout: 10_000 }).toBe('2');
-      expect(await page.locator('#feed').innerText()).toContain('ANOMALY → sensor_1: value=200.0');
+      expect(await page.locator('#feed').textContent()).toContain(
+        'ANOMALY → sensor_1: value=200.0',
+      );
       await page.waitForTimeout(500);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
