@@ -304,7 +304,7 @@ export class SensorAnomalyDetector extends Construct {
   readonly deadLetterQueue: Queue;
   readonly trigger?: KafkaTrigger;
   readonly observability: Observability;
-  /** The consumer groups of the mappings, in topic order. */
+  /** The validated Kafka source (consumer groups, topics, auth), when there is a mapping. */
   readonly kafkaSource?: KafkaSourceConfig;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
