@@ -56,6 +56,8 @@ export class KafkaTrigger extends Construct {
    * kafkaSecretArn): the operator puts the broker user's credentials into it.
    */
   readonly createdSecret?: Secret;
+  /** The SQS interface endpoint, when this construct created one (props.sqsEndpoint). */
+  sqsEndpoint?: InterfaceVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: KafkaTriggerProps) {
     super(scope, id);
@@ -257,9 +259,6 @@ export class KafkaTrigger extends Construct {
       privateDnsEnabled: true,
     });
   }
-
-  /** The SQS interface endpoint, when this construct created one. */
-  sqsEndpoint?: InterfaceVpcEndpoint;
 
   /**
    * IAM access control on MSK: connect to the cluster, read the topics, join the group.
