@@ -27,7 +27,8 @@ const CHECKED_ELSEWHERE: Readonly<Record<string, string>> = {
 const EXPECTED: Readonly<Record<string, RegExp>> = {
   'npm start':
     /live view {3}http:\/\/127\.0\.0\.1:\d+\/[\s\S]*ANOMALY → sensor_\d+: value=[\d.]+, avg=[\d.]+[\s\S]*Summary after/,
-  'npm start -- --help': /Usage: npm start -- \[options\][\s\S]*--ewma-sigma K/,
+  'npm start -- --help':
+    /Usage: npm start -- \[options\][\s\S]*--ewma-sigma X +ewma: k of the k·σ band \(default 4\)/,
   'npm start -- --detector ewma --sensors 3 --duration 10':
     /detection {3}ewma 4σ[\s\S]*Summary after[\s\S]*records processed/,
   'npm run backtest -- --input examples/readings.csv':
