@@ -1,165 +1,137 @@
-import { z } from 'zod';
-import { DEFAULT_DETECTION } from '../../functions/config.ts';
+import { detectorSpecSchema } from '../../functions/config.ts';
 import {
   DETECTOR_KINDS,
+  type DetectorKind,
   type DetectorSpec,
   EWMA_DEFAULTS,
   ZSCORE_DEFAULTS,
 } from '../../functions/core/detectors.ts';
-import { flagOf, type OptionDoc, UsageError } from './parse-flags.ts';
+import { UsageError } from './parse-flags.ts';
 
 /**
- * The detector flags of `npm start` and `npm run backtest`: one set, so a setting tried on a
- * recording runs live unchanged. They mirror the deployed function's settings
- * (docs/configuration.md) with the same defaults.
+ * The detector flags of `npm start`, the same as `npm run backtest`'s: one per parameter of
+ * each detector, named `--<kind>-<parameter in kebab case>` (`--threshold` for the threshold
+ * detector's one), validated by the rules file's schema (functions/config.ts), so a setting
+ * tried on a recording runs live unchanged. The exports mirror the backtest's flag module
+ * (DETECTOR_FLAGS, DETECTOR_FLAG_NAMES, DETECTOR_FLAGS_HELP, detectorFromFlags), so either can
+ * serve both CLIs.
  */
+const PARAMETERS = {
+  threshold: { threshold: 50 },
+  zscore: ZSCORE_DEFAULTS,
+  ewma: EWMA_DEFAULTS,
+} as const satisfies Record<DetectorKind, Record<string, number>>;
 
-const positiveInt = z.coerce.number().int().positive();
-const positive = z.coerce.number().finite().positive();
-const nonNegative = z.coerce.number().finite().nonnegative();
+const kebab = (camel: string) => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** Schema fields, all optional: an unset parameter takes its detector's default. */
-export const DETECTOR_FLAG_SHAPE = {
-  detector: z.enum(DETECTOR_KINDS).optional(),
-  threshold: nonNegative.optional(),
-  zscoreSigma: positive.optional(),
-  zscoreMinCount: positiveInt.optional(),
-  zscoreMinDeviation: nonNegative.optional(),
-  ewmaHalfLifeReadings: positive.optional(),
-  ewmaSigma: positive.optional(),
-  ewmaWarmupReadings: positiveInt.optional(),
-  ewmaMinRelativeDeviation: nonNegative.optional(),
-  ewmaMinDeviation: nonNegative.optional(),
-  ewmaLevelShiftReadings: positiveInt.optional(),
-  rules: z.string().min(1).optional(),
-} as const;
+export interface DetectorFlag {
+  readonly kind: DetectorKind;
+  readonly parameter: string;
+  /** camelCase, as parseFlags returns it. */
+  readonly key: string;
+  readonly flag: string;
+  readonly defaultValue: number;
+}
 
-export type DetectorFlags = {
-  readonly [K in keyof typeof DETECTOR_FLAG_SHAPE]?: z.infer<(typeof DETECTOR_FLAG_SHAPE)[K]>;
-};
+export const DETECTOR_FLAGS: readonly DetectorFlag[] = Object.entries(PARAMETERS).flatMap(
+  ([kind, params]) =>
+    Object.entries(params).map(([parameter, defaultValue]) => {
+      const key = kind === parameter ? kind : `${kind}${upperFirst(parameter)}`;
+      return {
+        kind: kind as DetectorKind,
+        parameter,
+        key,
+        flag: `--${kebab(key)}`,
+        defaultValue,
+      };
+    }),
+);
 
-export const DETECTOR_FLAGS = Object.keys(DETECTOR_FLAG_SHAPE).map((k) => flagOf(k).slice(2));
-
-export const DETECTOR_FLAG_DOCS: readonly OptionDoc[] = [
-  {
-    flag: 'detector',
-    arg: 'D',
-    meaning: `${DETECTOR_KINDS.join(' | ')}`,
-    defaultText: DEFAULT_DETECTION.defaultDetector.kind,
-  },
-  {
-    flag: 'threshold',
-    arg: 'X',
-    meaning: 'threshold: |value - window avg| > X',
-    defaultText: String(DEFAULT_DETECTION.defaultDetector.threshold),
-  },
-  {
-    flag: 'zscore-sigma',
-    arg: 'K',
-    meaning: 'zscore: k of k·σ',
-    defaultText: String(ZSCORE_DEFAULTS.sigma),
-  },
-  {
-    flag: 'zscore-min-count',
-    arg: 'N',
-    meaning: 'zscore: readings in the window before flagging',
-    defaultText: String(ZSCORE_DEFAULTS.minCount),
-  },
-  {
-    flag: 'zscore-min-deviation',
-    arg: 'X',
-    meaning: 'zscore: never flag |value - avg| <= X',
-    defaultText: String(ZSCORE_DEFAULTS.minDeviation),
-  },
-  {
-    flag: 'ewma-half-life-readings',
-    arg: 'N',
-    meaning: "ewma: readings until a reading's weight halves",
-    defaultText: String(EWMA_DEFAULTS.halfLifeReadings),
-  },
-  {
-    flag: 'ewma-sigma',
-    arg: 'K',
-    meaning: 'ewma: k of the k·σ band',
-    defaultText: String(EWMA_DEFAULTS.sigma),
-  },
-  {
-    flag: 'ewma-warmup-readings',
-    arg: 'N',
-    meaning: 'ewma: readings learned before flagging',
-    defaultText: String(EWMA_DEFAULTS.warmupReadings),
-  },
-  {
-    flag: 'ewma-min-relative-deviation',
-    arg: 'F',
-    meaning: 'ewma: band >= F·|mean|',
-    defaultText: String(EWMA_DEFAULTS.minRelativeDeviation),
-  },
-  {
-    flag: 'ewma-min-deviation',
-    arg: 'X',
-    meaning: 'ewma: band >= X',
-    defaultText: String(EWMA_DEFAULTS.minDeviation),
-  },
-  {
-    flag: 'ewma-level-shift-readings',
-    arg: 'N',
-    meaning: 'ewma: out-of-band run that is a new level',
-    defaultText: String(EWMA_DEFAULTS.levelShiftReadings),
-  },
-  {
-    flag: 'rules',
-    arg: 'FILE',
-    meaning:
-      'per-sensor rules file (docs/detectors.md), as deployed; its "default" replaces --detector',
-    defaultText: 'none',
-  },
+/** For parseFlags: `detector` and every parameter flag, in kebab case without dashes. */
+export const DETECTOR_FLAG_NAMES: readonly string[] = [
+  'detector',
+  ...DETECTOR_FLAGS.map((f) => f.flag.slice(2)),
 ];
 
-const PARAMETERS_OF = {
-  threshold: ['threshold'],
-  zscore: ['zscoreSigma', 'zscoreMinCount', 'zscoreMinDeviation'],
-  ewma: [
-    'ewmaHalfLifeReadings',
-    'ewmaSigma',
-    'ewmaWarmupReadings',
-    'ewmaMinRelativeDeviation',
-    'ewmaMinDeviation',
-    'ewmaLevelShiftReadings',
-  ],
-} as const satisfies Record<DetectorSpec['kind'], readonly (keyof DetectorFlags)[]>;
+/** What each parameter flag means, keyed like DETECTOR_FLAGS. */
+export const DETECTOR_FLAG_MEANINGS: Readonly<Record<string, string>> = {
+  threshold: '|value - window avg| > X',
+  zscoreSigma: 'k of k·σ of the window',
+  zscoreMinCount: 'readings in the window before flagging',
+  zscoreMinDeviation: 'never flag |value - avg| <= X',
+  ewmaHalfLifeReadings: 'readings until a reading’s weight halves',
+  ewmaSigma: 'k of the k·σ band',
+  ewmaWarmupReadings: 'readings learned before flagging',
+  ewmaMinRelativeDeviation: 'band >= F·|mean|',
+  ewmaMinDeviation: 'band >= X',
+  ewmaLevelShiftReadings: 'out-of-band run that is a new level',
+};
 
-/** The default detector; a parameter of another detector than the chosen one is a mistake. */
-export function detectorFromFlags(o: DetectorFlags): DetectorSpec {
-  const kind = o.detector ?? DEFAULT_DETECTION.defaultDetector.kind;
-  for (const [other, keys] of Object.entries(PARAMETERS_OF)) {
-    if (other === kind) continue;
-    const given = keys.find((k) => o[k] !== undefined);
-    if (given !== undefined) {
-      throw new UsageError(`${flagOf(given)}: applies to --detector ${other}, not ${kind}`);
+/** The help lines for the detector flags. */
+export const DETECTOR_FLAGS_HELP = [
+  `  --detector D            ${DETECTOR_KINDS.join(' | ')}       (default threshold)`,
+  ...DETECTOR_FLAGS.map((f) => {
+    const left = `  ${f.flag} X`;
+    const meaning = `${f.kind}: ${DETECTOR_FLAG_MEANINGS[f.key] ?? f.parameter}`;
+    return `${left.padEnd(46)} ${meaning} (default ${f.defaultValue})`;
+  }),
+].join('\n');
+
+/**
+ * The detector the flags choose (`--detector`, default threshold) with the parameters given,
+ * the others at their defaults. A UsageError names the flag of a bad value, or of a parameter
+ * given for another detector than the chosen one.
+ */
+export function detectorFromFlags(
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+): DetectorSpec {
+  const kindText = flags.detector;
+  if (kindText !== undefined && !(DETECTOR_KINDS as readonly unknown[]).includes(kindText)) {
+    throw new UsageError(
+      `--detector: one of ${DETECTOR_KINDS.join(', ')} (got ${JSON.stringify(kindText)})`,
+    );
+  }
+  const kind = (kindText ?? 'threshold') as DetectorKind;
+  const byKind = new Map<DetectorKind, Record<string, unknown>>([[kind, { kind }]]);
+  const problems: string[] = [];
+  for (const f of DETECTOR_FLAGS) {
+    const given = flags[f.key];
+    if (given === undefined) continue;
+    const value = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
+    if (!Number.isFinite(value)) {
+      problems.push(`${f.flag}: a number (got ${JSON.stringify(given)})`);
+      continue;
+    }
+    let raw = byKind.get(f.kind);
+    if (raw === undefined) {
+      raw = { kind: f.kind };
+      byKind.set(f.kind, raw);
+    }
+    raw[f.parameter] = value;
+  }
+  let chosen: DetectorSpec | undefined;
+  for (const [k, raw] of byKind) {
+    const parsed = detectorSpecSchema.safeParse(raw);
+    if (parsed.success) {
+      if (k === kind) chosen = parsed.data as DetectorSpec;
+      continue;
+    }
+    for (const issue of parsed.error.issues) {
+      const parameter = String(issue.path[0] ?? '');
+      const f = DETECTOR_FLAGS.find((d) => d.kind === k && d.parameter === parameter);
+      problems.push(
+        `${f?.flag ?? parameter}: ${issue.message} (got ${JSON.stringify(f === undefined ? raw[parameter] : flags[f.key])})`,
+      );
     }
   }
-  switch (kind) {
-    case 'threshold':
-      return { kind, threshold: o.threshold ?? DEFAULT_DETECTION.defaultDetector.threshold };
-    case 'zscore':
-      return {
-        kind,
-        sigma: o.zscoreSigma ?? ZSCORE_DEFAULTS.sigma,
-        minCount: o.zscoreMinCount ?? ZSCORE_DEFAULTS.minCount,
-        minDeviation: o.zscoreMinDeviation ?? ZSCORE_DEFAULTS.minDeviation,
-      };
-    case 'ewma':
-      return {
-        kind,
-        halfLifeReadings: o.ewmaHalfLifeReadings ?? EWMA_DEFAULTS.halfLifeReadings,
-        sigma: o.ewmaSigma ?? EWMA_DEFAULTS.sigma,
-        warmupReadings: o.ewmaWarmupReadings ?? EWMA_DEFAULTS.warmupReadings,
-        minRelativeDeviation: o.ewmaMinRelativeDeviation ?? EWMA_DEFAULTS.minRelativeDeviation,
-        minDeviation: o.ewmaMinDeviation ?? EWMA_DEFAULTS.minDeviation,
-        levelShiftReadings: o.ewmaLevelShiftReadings ?? EWMA_DEFAULTS.levelShiftReadings,
-      };
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  for (const k of byKind.keys()) {
+    if (k === kind) continue;
+    const f = DETECTOR_FLAGS.find((d) => d.kind === k && flags[d.key] !== undefined);
+    throw new UsageError(`${f?.flag}: applies to --detector ${k}, not ${kind}`);
   }
+  return chosen as DetectorSpec;
 }
 
 /**

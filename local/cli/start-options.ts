@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { DETECTOR_KINDS, type DetectorSpec } from '../../functions/core/detectors.ts';
 import { LOCAL_TABLE_NAME, LOCAL_TOPIC_ARN } from '../pipeline/local-detector.ts';
 import {
   checkWindowFlags,
-  DETECTOR_FLAG_DOCS,
-  DETECTOR_FLAG_SHAPE,
+  DETECTOR_FLAG_MEANINGS,
+  DETECTOR_FLAG_NAMES,
   DETECTOR_FLAGS,
+  detectorFromFlags,
 } from './detector-flags.ts';
 import { helpLines, type OptionDoc, parseFlags, UsageError, usageProblems } from './parse-flags.ts';
 
@@ -13,7 +15,9 @@ export { UsageError };
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
 
-const optionsSchema = z.strictObject({
+// Not strict: parseFlags already rejects unknown options, and the detector flags are read by
+// detectorFromFlags, not by this schema.
+const optionsSchema = z.object({
   duration: nonNegative.default(45),
   sensors: positiveInt.max(100_000).default(5),
   rate: z.coerce.number().finite().positive().max(100_000).default(20),
@@ -41,7 +45,7 @@ const optionsSchema = z.strictObject({
   eventSource: z.enum(['msk', 'self-managed']).default('msk'),
   batchSize: positiveInt.max(10_000).default(100),
   batchingWindowMs: z.coerce.number().int().min(0).max(300_000).default(500),
-  ...DETECTOR_FLAG_SHAPE,
+  rules: z.string().min(1).optional(),
   slideSeconds: positiveInt.default(5),
   windowSeconds: positiveInt.default(10),
   alertCooldownSeconds: nonNegative.default(60),
@@ -57,7 +61,29 @@ const optionsSchema = z.strictObject({
   help: z.boolean().default(false),
 });
 
-export type StartOptions = z.infer<typeof optionsSchema>;
+export type StartOptions = z.infer<typeof optionsSchema> & {
+  /** The detector the flags choose (without --rules' default). */
+  readonly defaultDetector: DetectorSpec;
+  /** Whether --detector was given (a rules file's "default" and --detector exclude each other). */
+  readonly detectorGiven: boolean;
+};
+
+const DETECTOR_OPTION_DOCS: readonly OptionDoc[] = [
+  { flag: 'detector', arg: 'D', meaning: DETECTOR_KINDS.join(' | '), defaultText: 'threshold' },
+  ...DETECTOR_FLAGS.map((f) => ({
+    flag: f.flag.slice(2),
+    arg: 'X',
+    meaning: `${f.kind}: ${DETECTOR_FLAG_MEANINGS[f.key] ?? f.parameter}`,
+    defaultText: String(f.defaultValue),
+  })),
+  {
+    flag: 'rules',
+    arg: 'FILE',
+    meaning:
+      'per-sensor rules file (docs/detectors.md), as deployed; its "default" replaces --detector',
+    defaultText: 'none',
+  },
+];
 
 /** The defaults as the schema gives them: for --help and docs/configuration.md. */
 export const START_DEFAULTS: Readonly<Record<string, unknown>> = optionsSchema.parse({});
@@ -92,7 +118,7 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
     { flag: 'batching-window-ms', arg: 'MS', meaning: 'max wait to fill a batch' },
   ].map((d) => ({ ...d, group: 'Kafka and the event source mapping' })),
   ...[
-    ...DETECTOR_FLAG_DOCS,
+    ...DETECTOR_OPTION_DOCS,
     { flag: 'slide-seconds', arg: 'S', meaning: 'window slide' },
     { flag: 'window-seconds', arg: 'S', meaning: 'window length, a multiple of the slide' },
     {
@@ -146,7 +172,7 @@ const STRING_OPTIONS = START_OPTION_DOCS.map((d) => d.flag).filter(
   (flag) => !(BOOLEAN_OPTIONS as readonly string[]).includes(flag),
 );
 // Every detector flag is an npm start flag too.
-for (const flag of DETECTOR_FLAGS) {
+for (const flag of DETECTOR_FLAG_NAMES) {
   if (!STRING_OPTIONS.includes(flag)) throw new Error(`--${flag} is not documented for npm start`);
 }
 
@@ -163,7 +189,11 @@ export function parseStartOptions(
   camel.snsEndpoint ??= fromEnv('SNS_ENDPOINT');
   const parsed = optionsSchema.safeParse(camel);
   if (!parsed.success) throw new UsageError(usageProblems(parsed.error.issues, camel));
-  const options = parsed.data;
+  const options: StartOptions = {
+    ...parsed.data,
+    defaultDetector: detectorFromFlags(camel),
+    detectorGiven: camel.detector !== undefined,
+  };
   if (options.inProcess && options.brokers !== undefined) {
     throw new UsageError('--in-process and --brokers (or KAFKA_BROKERS) exclude each other');
   }

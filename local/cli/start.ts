@@ -7,7 +7,6 @@ import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 import { ConsoleReporter } from './console-reporter.ts';
-import { detectorFromFlags } from './detector-flags.ts';
 import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -23,9 +22,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     // The same rules file the CDK app deploys (its "default" wins over --detector).
     const rulesFile = options.rules === undefined ? undefined : loadRulesFile(options.rules);
-    if (rulesFile?.defaultDetector !== undefined && options.detector !== undefined) {
+    if (rulesFile?.defaultDetector !== undefined && options.detectorGiven) {
       throw new UsageError(
-        `--detector ${options.detector} and the "default" of ${options.rules}: choose one`,
+        `--detector ${options.defaultDetector.kind} and the "default" of ${options.rules}: choose one`,
       );
     }
     config = localDetectorConfig({
@@ -33,7 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
       topicArn: options.topicArn,
       slideMs: options.slideSeconds * 1000,
       windowMs: options.windowSeconds * 1000,
-      defaultDetector: rulesFile?.defaultDetector ?? detectorFromFlags(options),
+      defaultDetector: rulesFile?.defaultDetector ?? options.defaultDetector,
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
     });

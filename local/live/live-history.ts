@@ -84,10 +84,56 @@ class Ring<T> {
   }
 }
 
+/** A sensor's last points, column by column in typed arrays: no allocation per reading. */
+class PointRing {
+  private readonly t: Float64Array;
+  private readonly v: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly limit: Float64Array;
+  private readonly mark: Uint8Array;
+  private next = 0;
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    this.t = new Float64Array(capacity);
+    this.v = new Float64Array(capacity);
+    this.mean = new Float64Array(capacity);
+    this.limit = new Float64Array(capacity);
+    this.mark = new Uint8Array(capacity);
+  }
+
+  push(t: number, v: number, mean: number, limit: number, mark: Mark): void {
+    const i = this.next;
+    this.t[i] = t;
+    this.v[i] = v;
+    this.mean[i] = mean;
+    this.limit[i] = limit;
+    this.mark[i] = mark;
+    this.next = (i + 1) % this.capacity;
+    if (this.size < this.capacity) this.size += 1;
+  }
+
+  toArray(): Point[] {
+    const out: Point[] = [];
+    const start = (this.next - this.size + this.capacity) % this.capacity;
+    for (let k = 0; k < this.size; k += 1) {
+      const i = (start + k) % this.capacity;
+      out.push([
+        this.t[i] as number,
+        this.v[i] as number,
+        this.mean[i] as number,
+        this.limit[i] as number,
+        this.mark[i] as Mark,
+      ]);
+    }
+    return out;
+  }
+}
+
 export class LiveHistory {
   private readonly pointsPerSensor: number;
   private readonly maxSensors: number;
-  private readonly sensors = new Map<string, Ring<Point>>();
+  private readonly sensors = new Map<string, PointRing>();
   private readonly notCharted = new Set<string>();
   private readonly feed: Ring<FeedLine>;
   private status: LiveStatus | null = null;
@@ -111,18 +157,19 @@ export class LiveHistory {
     else this.pending = null;
   }
 
-  point(sensorId: string, point: Point): void {
+  point(sensorId: string, t: number, v: number, mean: number, limit: number, mark: Mark): void {
     let ring = this.sensors.get(sensorId);
     if (ring === undefined) {
       if (this.sensors.size >= this.maxSensors) {
         this.notCharted.add(sensorId);
         return;
       }
-      ring = new Ring(this.pointsPerSensor);
+      ring = new PointRing(this.pointsPerSensor);
       this.sensors.set(sensorId, ring);
     }
-    ring.push(point);
+    ring.push(t, v, mean, limit, mark);
     if (this.pending !== null) {
+      const point: Point = [t, v, mean, limit, mark];
       const list = this.pending.points.get(sensorId);
       if (list === undefined) this.pending.points.set(sensorId, [point]);
       else list.push(point);

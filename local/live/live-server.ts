@@ -4,7 +4,13 @@ import { anomalyLine } from '../../functions/core/alert-text.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { Evaluation, Rejection } from '../../functions/ports.ts';
 import type { NotificationView } from '../pipeline/local-pipeline.ts';
-import { LiveHistory, type LiveHistoryOptions, type LiveStatus, MARK } from './live-history.ts';
+import {
+  LiveHistory,
+  type LiveHistoryOptions,
+  type LiveStatus,
+  MARK,
+  type Mark,
+} from './live-history.ts';
 import { livePage } from './live-page.ts';
 
 export interface LiveViewOptions extends LiveHistoryOptions {
@@ -134,16 +140,21 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
   return {
     url: `http://127.0.0.1:${port}/`,
     evaluated({ reading, verdict }) {
-      const key = `${reading.source.topic}-${reading.source.partition}-${reading.source.offset}`;
-      const mark = verdict.anomaly ? (marks.get(key) ?? MARK.notified) : MARK.none;
-      if (verdict.anomaly) marks.delete(key);
-      history.point(reading.sensorId, [
+      let mark: Mark = MARK.none;
+      if (verdict.anomaly) {
+        const { topic, partition, offset } = reading.source;
+        const key = `${topic}-${partition}-${offset}`;
+        mark = marks.get(key) ?? MARK.notified;
+        marks.delete(key);
+      }
+      history.point(
+        reading.sensorId,
         reading.eventTimeMs,
         reading.value,
         verdict.mean,
         verdict.limit,
         mark,
-      ]);
+      );
     },
     anomaly(decision) {
       const { anomaly } = decision;
