@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
-import { DETECTOR_KINDS, EWMA_DEFAULTS, ZSCORE_DEFAULTS } from './core/detectors.ts';
+import {
+  ADAPTIVE_DEFAULTS,
+  DETECTOR_KINDS,
+  EWMA_DEFAULTS,
+  ZSCORE_DEFAULTS,
+} from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';
 import { validateWindowSpec } from './core/windows.ts';
 
@@ -25,6 +30,17 @@ export const ENV = {
   ewmaMinRelativeDeviation: 'EWMA_MIN_RELATIVE_DEVIATION',
   ewmaMinDeviation: 'EWMA_MIN_DEVIATION',
   ewmaLevelShiftReadings: 'EWMA_LEVEL_SHIFT_READINGS',
+  adaptiveHalfLifeReadings: 'ADAPTIVE_HALF_LIFE_READINGS',
+  adaptiveEnvelopeHalfLifeReadings: 'ADAPTIVE_ENVELOPE_HALF_LIFE_READINGS',
+  adaptiveExtremeHalfLifeReadings: 'ADAPTIVE_EXTREME_HALF_LIFE_READINGS',
+  adaptiveSigma: 'ADAPTIVE_SIGMA',
+  adaptiveExtremeMargin: 'ADAPTIVE_EXTREME_MARGIN',
+  adaptiveExtremeMaturityReadings: 'ADAPTIVE_EXTREME_MATURITY_READINGS',
+  adaptiveScoreThreshold: 'ADAPTIVE_SCORE_THRESHOLD',
+  adaptiveWarmupReadings: 'ADAPTIVE_WARMUP_READINGS',
+  adaptiveRefractoryReadings: 'ADAPTIVE_REFRACTORY_READINGS',
+  adaptiveMinSpreadFraction: 'ADAPTIVE_MIN_SPREAD_FRACTION',
+  adaptiveMinDeviation: 'ADAPTIVE_MIN_DEVIATION',
   detectorRules: 'DETECTOR_RULES',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
@@ -52,6 +68,10 @@ export class ConfigError extends Error {
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
 
+const positiveNumber = z.number().finite().positive();
+const positiveCoerced = z.coerce.number().finite().positive();
+const wholeCoerced = z.coerce.number().int().min(0);
+
 /** One detector as JSON; omitted parameters take their defaults, unknown keys are errors. */
 export const detectorSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -76,6 +96,24 @@ export const detectorSpecSchema = z.discriminatedUnion('kind', [
       .default(EWMA_DEFAULTS.minRelativeDeviation),
     minDeviation: z.number().finite().nonnegative().default(EWMA_DEFAULTS.minDeviation),
     levelShiftReadings: z.number().int().min(1).default(EWMA_DEFAULTS.levelShiftReadings),
+  }),
+  z.strictObject({
+    kind: z.literal('adaptive'),
+    halfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.halfLifeReadings),
+    envelopeHalfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings),
+    extremeHalfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeHalfLifeReadings),
+    sigma: positiveNumber.default(ADAPTIVE_DEFAULTS.sigma),
+    extremeMargin: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeMargin),
+    extremeMaturityReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeMaturityReadings),
+    scoreThreshold: z.number().gt(0).lt(1).default(ADAPTIVE_DEFAULTS.scoreThreshold),
+    warmupReadings: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.warmupReadings),
+    refractoryReadings: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.refractoryReadings),
+    minSpreadFraction: z
+      .number()
+      .finite()
+      .nonnegative()
+      .default(ADAPTIVE_DEFAULTS.minSpreadFraction),
+    minDeviation: z.number().finite().nonnegative().default(ADAPTIVE_DEFAULTS.minDeviation),
   }),
 ]);
 
@@ -122,6 +160,27 @@ const envSchema = z.object({
   [ENV.ewmaMinRelativeDeviation]: nonNegative.default(EWMA_DEFAULTS.minRelativeDeviation),
   [ENV.ewmaMinDeviation]: nonNegative.default(EWMA_DEFAULTS.minDeviation),
   [ENV.ewmaLevelShiftReadings]: positiveInt.default(EWMA_DEFAULTS.levelShiftReadings),
+  [ENV.adaptiveHalfLifeReadings]: positiveCoerced.default(ADAPTIVE_DEFAULTS.halfLifeReadings),
+  [ENV.adaptiveEnvelopeHalfLifeReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings,
+  ),
+  [ENV.adaptiveExtremeHalfLifeReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.extremeHalfLifeReadings,
+  ),
+  [ENV.adaptiveSigma]: positiveCoerced.default(ADAPTIVE_DEFAULTS.sigma),
+  [ENV.adaptiveExtremeMargin]: positiveCoerced.default(ADAPTIVE_DEFAULTS.extremeMargin),
+  [ENV.adaptiveExtremeMaturityReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.extremeMaturityReadings,
+  ),
+  [ENV.adaptiveScoreThreshold]: z.coerce
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(ADAPTIVE_DEFAULTS.scoreThreshold),
+  [ENV.adaptiveWarmupReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.warmupReadings),
+  [ENV.adaptiveRefractoryReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.refractoryReadings),
+  [ENV.adaptiveMinSpreadFraction]: nonNegative.default(ADAPTIVE_DEFAULTS.minSpreadFraction),
+  [ENV.adaptiveMinDeviation]: nonNegative.default(ADAPTIVE_DEFAULTS.minDeviation),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
@@ -163,6 +222,21 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
           minRelativeDeviation: e[ENV.ewmaMinRelativeDeviation],
           minDeviation: e[ENV.ewmaMinDeviation],
           levelShiftReadings: e[ENV.ewmaLevelShiftReadings],
+        };
+      case 'adaptive':
+        return {
+          kind: 'adaptive',
+          halfLifeReadings: e[ENV.adaptiveHalfLifeReadings],
+          envelopeHalfLifeReadings: e[ENV.adaptiveEnvelopeHalfLifeReadings],
+          extremeHalfLifeReadings: e[ENV.adaptiveExtremeHalfLifeReadings],
+          sigma: e[ENV.adaptiveSigma],
+          extremeMargin: e[ENV.adaptiveExtremeMargin],
+          extremeMaturityReadings: e[ENV.adaptiveExtremeMaturityReadings],
+          scoreThreshold: e[ENV.adaptiveScoreThreshold],
+          warmupReadings: e[ENV.adaptiveWarmupReadings],
+          refractoryReadings: e[ENV.adaptiveRefractoryReadings],
+          minSpreadFraction: e[ENV.adaptiveMinSpreadFraction],
+          minDeviation: e[ENV.adaptiveMinDeviation],
         };
       default:
         return { kind: 'threshold', threshold: e[ENV.threshold] };

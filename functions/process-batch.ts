@@ -1,4 +1,5 @@
 import type { DetectorConfig } from './config.ts';
+import { type AdaptiveState, adaptiveStep } from './core/adaptive.ts';
 import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from './core/cooldown.ts';
 import { compileRules, type DetectorResolver } from './core/detector-rules.ts';
 import { type DetectorSpec, evaluate, isLearning } from './core/detectors.ts';
@@ -328,7 +329,7 @@ class Judge {
       spec,
       window,
       reading.value,
-      learning ? this.state.learned(reading.sensorId) : EWMA_INITIAL,
+      learning ? this.state.learned(reading.sensorId, spec) : undefined,
     );
     outcome.evaluations?.push({ reading, detector: spec, window, verdict });
     if (!verdict.anomaly) {
@@ -371,7 +372,9 @@ class Judge {
 
 /** A reading's effect on what a learning detector knows of its sensor; none for the others. */
 function learn(sensor: WorkingSensor, spec: DetectorSpec, value: number): void {
-  if (isLearning(spec)) sensor.ewma = ewmaStep(spec, sensor.ewma ?? EWMA_INITIAL, value);
+  if (spec.kind === 'ewma') sensor.ewma = ewmaStep(spec, sensor.ewma ?? EWMA_INITIAL, value);
+  else if (spec.kind === 'adaptive')
+    sensor.adaptive = adaptiveStep(spec, sensor.adaptive, value).state;
 }
 
 /** A decision's effect on its sensor's cooldown (semantics.md §4). */
@@ -406,6 +409,8 @@ interface WorkingSensor {
   cooldown: CooldownState;
   /** Undefined until a learning detector has seen the sensor. */
   ewma: EwmaState | undefined;
+  /** Undefined until the `adaptive` detector has seen the sensor. */
+  adaptive: AdaptiveState | undefined;
   watermarks: Record<string, number>;
   readonly expectedVersion: number | null;
   dirty: boolean;
@@ -499,6 +504,7 @@ class WorkingState {
       sensor = {
         cooldown: live ? stored.cooldown : INITIAL_COOLDOWN,
         ewma: live ? stored.ewma : undefined,
+        adaptive: live ? stored.adaptive : undefined,
         watermarks: live ? { ...stored.watermarks } : {},
         expectedVersion: stored?.version ?? null,
         dirty: false,
@@ -509,8 +515,9 @@ class WorkingState {
   }
 
   /** What the learning detector knows of the sensor so far, this batch's readings included. */
-  learned(sensorId: string): EwmaState {
-    return this.sensor(sensorId).ewma ?? EWMA_INITIAL;
+  learned(sensorId: string, spec: DetectorSpec): EwmaState | AdaptiveState | undefined {
+    const sensor = this.sensor(sensorId);
+    return spec.kind === 'adaptive' ? sensor.adaptive : (sensor.ewma ?? EWMA_INITIAL);
   }
 
   /**
@@ -565,6 +572,7 @@ class WorkingState {
         item: {
           cooldown: s.cooldown,
           ...(s.ewma === undefined ? {} : { ewma: s.ewma }),
+          ...(s.adaptive === undefined ? {} : { adaptive: s.adaptive }),
           watermarks: s.watermarks,
           version: (s.expectedVersion ?? 0) + 1,
           expiresAtEpochSeconds,

@@ -33,6 +33,14 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
+/** Student-t with 3 degrees of freedom: heavy tails, variance 3. */
+function studentT3(random: () => number): number {
+  const z = gaussian(random);
+  let chi = 0;
+  for (let k = 0; k < 3; k += 1) chi += gaussian(random) ** 2;
+  return z / Math.sqrt(chi / 3);
+}
+
 const between = (random: () => number, lo: number, hi: number) => lo + (hi - lo) * random();
 
 function noisy(ctx: ShapeContext, level: number, sd: number): void {
@@ -126,6 +134,48 @@ const SHAPES: Record<string, Shape> = {
     for (let i = at; i < ctx.n; i += 1) {
       ctx.values[i] = (ctx.values[i] as number) + (8 * Math.min(i - at, len)) / len;
     }
+  },
+  heavyTail(ctx) {
+    // Student-t noise with 3 degrees of freedom: large readings are normal here.
+    for (let i = 0; i < ctx.n; i += 1) ctx.values.push(10 + studentT3(ctx.random));
+    const at = ctx.eventRow();
+    for (let i = at; i < ctx.n; i += 1) ctx.values[i] = (ctx.values[i] as number) + 12;
+  },
+  bursty(ctx) {
+    // A busy server: short bursts of load are normal; the anomaly is a sustained overload.
+    noisy(ctx, 10, 1);
+    for (let i = 50; i < ctx.n; i += Math.floor(between(ctx.random, 80, 300))) {
+      const height = between(ctx.random, 3, 8);
+      for (let j = i; j < Math.min(ctx.n, i + 4); j += 1)
+        ctx.values[j] = (ctx.values[j] as number) + height;
+    }
+    const at = ctx.eventRow();
+    const len = Math.floor(ctx.n * 0.04);
+    for (let i = at; i < Math.min(ctx.n, at + len); i += 1)
+      ctx.values[i] = 24 + gaussian(ctx.random);
+  },
+  missedCycle(ctx) {
+    // A daily pattern that stops for a cycle (a holiday, a stopped line), within the normal range.
+    const period = Math.floor(between(ctx.random, 100, 300));
+    for (let i = 0; i < ctx.n; i += 1) {
+      ctx.values.push(10 + 5 * Math.sin((2 * Math.PI * i) / period) + 0.3 * gaussian(ctx.random));
+    }
+    const at = ctx.eventRow();
+    for (let i = at; i < Math.min(ctx.n, at + period); i += 1)
+      ctx.values[i] = 10 + 0.3 * gaussian(ctx.random);
+  },
+  spikeInRange(ctx) {
+    // A spike at a trough of the daily pattern, to a level that is normal at its peaks.
+    const period = 200;
+    for (let i = 0; i < ctx.n; i += 1) {
+      ctx.values.push(10 + 5 * Math.sin((2 * Math.PI * i) / period) + 0.3 * gaussian(ctx.random));
+    }
+    let at = ctx.eventRow();
+    // Move to the nearest trough (sin = −1 at i = 3/4 period).
+    ctx.labels[at] = 0;
+    at = Math.min(ctx.n - 1, at - (at % period) + Math.floor((3 * period) / 4));
+    ctx.labels[at] = 1;
+    for (let i = at; i < Math.min(ctx.n, at + 3); i += 1) ctx.values[i] = 14.5;
   },
   quietNoise(ctx) {
     noisy(ctx, 10, 1);
