@@ -33,6 +33,8 @@ export interface CandidateResult {
   readonly baseline: boolean;
   readonly nab: Record<ProfileKey, ThresholdResult>;
   readonly events: EventMetrics;
+  /** Event counts of the score column cut at the NAB-standard threshold (score ≥ thr fires). */
+  readonly eventsAtThreshold: EventMetrics;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function evaluateCandidates(
   for (const candidate of candidates) {
     onProgress(candidate.name);
     const files: ScoredFile[] = [];
+    const labels: Uint8Array[] = [];
     let events = 0;
     let detected = 0;
     let falseAlarms = 0;
@@ -126,6 +129,7 @@ export async function evaluateCandidates(
           experiment.labels.length,
         ),
       });
+      labels.push(experiment.labels);
       const c = countEvents(experiment.labels, out.anomalies);
       events += c.events;
       detected += c.detected;
@@ -134,12 +138,24 @@ export async function evaluateCandidates(
     const nab = Object.fromEntries(
       PROFILE_KEYS.map((k) => [k, scoreCorpus(files, NAB_PROFILES[k])]),
     ) as Record<ProfileKey, ThresholdResult>;
+    const threshold = nab.standard.threshold;
+    const atThreshold = { events: 0, detected: 0, falseAlarms: 0 };
+    files.forEach((file, i) => {
+      const fired = Uint8Array.from(file.scores as ArrayLike<number>, (s) =>
+        s >= threshold ? 1 : 0,
+      );
+      const c = countEvents(labels[i] as Uint8Array, fired);
+      atThreshold.events += c.events;
+      atThreshold.detected += c.detected;
+      atThreshold.falseAlarms += c.falseAlarms;
+    });
     results.push({
       name: candidate.name,
       description: candidate.description,
       baseline: candidate.baseline,
       nab,
       events: eventMetrics({ events, detected, falseAlarms }),
+      eventsAtThreshold: eventMetrics(atThreshold),
     });
   }
   return results;
