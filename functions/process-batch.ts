@@ -2,7 +2,13 @@ import type { DetectorConfig } from './config.ts';
 import { type AdaptiveState, adaptiveStep } from './core/adaptive.ts';
 import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from './core/cooldown.ts';
 import { compileRules, type DetectorResolver } from './core/detector-rules.ts';
-import { type DetectorSpec, evaluate, isLearning } from './core/detectors.ts';
+import {
+  type DetectorSpec,
+  evaluate,
+  isLearning,
+  type LearnedState,
+  learningStep,
+} from './core/detectors.ts';
 import { EWMA_INITIAL, type EwmaState, ewmaStep } from './core/ewma.ts';
 import { type ParseResult, parseReading } from './core/parse-reading.ts';
 import {
@@ -324,19 +330,16 @@ class Judge {
     outcome: JudgeOutcome,
   ): AlertDecision | null {
     const window = this.state.windowAggregate(reading, this.settings);
-    const learning = isLearning(spec);
-    const verdict = evaluate(
-      spec,
-      window,
-      reading.value,
-      learning ? this.state.learned(reading.sensorId, spec) : undefined,
-    );
+    // A learning detector's one pure step gives both the verdict and the state it leaves.
+    const prior = isLearning(spec) ? this.state.learned(reading.sensorId, spec) : undefined;
+    const step = isLearning(spec) ? learningStep(spec, prior, reading.value) : null;
+    const learning = step !== null;
+    const verdict = step?.verdict ?? evaluate(spec, window, reading.value);
+    const learnOnce = (sensor: WorkingSensor) => learn(sensor, spec, reading.value, prior, step?.state);
     outcome.evaluations?.push({ reading, detector: spec, window, verdict });
     if (!verdict.anomaly) {
       if (learning) {
-        this.state.updateSensor(reading.sensorId, pid, reading.source.offset, (sensor) =>
-          learn(sensor, spec, reading.value),
-        );
+        this.state.updateSensor(reading.sensorId, pid, reading.source.offset, learnOnce);
       }
       return null;
     }
@@ -364,17 +367,32 @@ class Judge {
       );
       result = { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
       applyCooldown(sensor, result);
-      learn(sensor, spec, reading.value);
+      learnOnce(sensor);
     });
     return result;
   }
 }
 
 /** A reading's effect on what a learning detector knows of its sensor; none for the others. */
-function learn(sensor: WorkingSensor, spec: DetectorSpec, value: number): void {
-  if (spec.kind === 'ewma') sensor.ewma = ewmaStep(spec, sensor.ewma ?? EWMA_INITIAL, value);
-  else if (spec.kind === 'adaptive')
-    sensor.adaptive = adaptiveStep(spec, sensor.adaptive, value).state;
+function learn(
+  sensor: WorkingSensor,
+  spec: DetectorSpec,
+  value: number,
+  prior?: LearnedState,
+  next?: LearnedState,
+): void {
+  // `next` is the step already taken from `prior` for this reading: reuse it if the sensor is
+  // still in that state (it always is: nothing runs between the verdict and this update).
+  if (spec.kind === 'ewma') {
+    const from = sensor.ewma ?? EWMA_INITIAL;
+    sensor.ewma =
+      next !== undefined && prior === from ? (next as EwmaState) : ewmaStep(spec, from, value);
+  } else if (spec.kind === 'adaptive') {
+    sensor.adaptive =
+      next !== undefined && prior === sensor.adaptive
+        ? (next as AdaptiveState)
+        : adaptiveStep(spec, sensor.adaptive, value).state;
+  }
 }
 
 /** A decision's effect on its sensor's cooldown (semantics.md §4). */

@@ -22,7 +22,7 @@
  * re-applies exactly the same transition (semantics.md §6). The state is a plain object of 11
  * numbers (about 300 bytes as JSON).
  */
-import { likelihoodStep, logLikelihood } from './likelihood.ts';
+import { likelihoodStepWith, logLikelihood } from './likelihood.ts';
 
 export interface AdaptiveDetector {
   readonly kind: 'adaptive';
@@ -67,10 +67,14 @@ export const ADAPTIVE_DEFAULTS = {
   minDeviation: 0,
 } as const;
 
-/** The anomaly likelihood's settings: a long-term half-life of 1000 readings, a short one of 1. */
+/**
+ * The anomaly likelihood's settings: the breakouts' distribution over a half-life of 1000
+ * readings; their recent mean with a half-life of half a reading (weight 0.75 on the newest):
+ * Numenta averages the last 10 raw scores, which would halve an isolated spike's score here.
+ */
 export const ADAPTIVE_LIKELIHOOD = {
   longHalfLifeReadings: 1000,
-  shortHalfLifeReadings: 1,
+  shortHalfLifeReadings: 0.5,
   minVariance: 0.0003,
 } as const;
 
@@ -109,6 +113,23 @@ const HUBER_SIGMA = 3;
 const FLUSH_TO_ZERO_BELOW = 1e-125;
 
 const alphaOf = (halfLife: number) => 1 - 2 ** (-1 / halfLife);
+const LIKELIHOOD_LONG_ALPHA = alphaOf(ADAPTIVE_LIKELIHOOD.longHalfLifeReadings);
+const LIKELIHOOD_SHORT_ALPHA = alphaOf(ADAPTIVE_LIKELIHOOD.shortHalfLifeReadings);
+
+/** The spec's three weights, computed once per spec object (pow is the step's dearest call). */
+const ALPHAS = new WeakMap<AdaptiveDetector, { level: number; recent: number; extreme: number }>();
+function alphas(spec: AdaptiveDetector) {
+  let a = ALPHAS.get(spec);
+  if (a === undefined) {
+    a = {
+      level: alphaOf(spec.halfLifeReadings),
+      recent: alphaOf(spec.envelopeHalfLifeReadings),
+      extreme: alphaOf(spec.extremeHalfLifeReadings),
+    };
+    ALPHAS.set(spec, a);
+  }
+  return a;
+}
 
 /** σ for judging: the learned one, floored so that a flat sensor still has a scale. */
 export function adaptiveSpread(spec: AdaptiveDetector, s: AdaptiveState): number {
@@ -163,28 +184,32 @@ export function adaptiveStep(
   // Breakout of the recent envelope, in σ, as a raw anomaly in [0, 1), and its likelihood.
   const beyondRecent = Math.max(value - s.recentHigh, s.recentLow - value, 0) / sd;
   const raw = beyondRecent / (beyondRecent + spec.sigma);
-  const lk = likelihoodStep(
-    ADAPTIVE_LIKELIHOOD,
+  const lk = likelihoodStepWith(
+    LIKELIHOOD_LONG_ALPHA,
+    LIKELIHOOD_SHORT_ALPHA,
+    ADAPTIVE_LIKELIHOOD.minVariance,
     { count: s.count - 1, mean: s.rawMean, variance: s.rawVariance, recent: s.rawRecent },
     raw,
   );
 
+  let score = Math.max(extremeScore, logLikelihood(lk.likelihood));
   const warm = s.count >= spec.warmupReadings;
   const quiet = s.sinceAnomaly >= spec.refractoryReadings;
-  let score = Math.max(extremeScore, logLikelihood(lk.likelihood));
+
   if (!warm) score = 0;
   else if (!quiet) score *= 0.5;
   const anomaly = warm && quiet && score > spec.scoreThreshold;
 
   // Learn the level and spread (clipped once warm), then the envelopes around the new level.
-  const alpha = Math.max(alphaOf(spec.halfLifeReadings), 1 / (s.count + 1));
+  const w = alphas(spec);
+  const alpha = Math.max(w.level, 1 / (s.count + 1));
   const residual = value - s.mean;
   const clip = HUBER_SIGMA * sd;
   const learned = warm ? Math.max(-clip, Math.min(clip, residual)) : residual;
   const mean = s.mean + alpha * learned;
   const variance = (1 - alpha) * (s.variance + alpha * learned * learned);
-  const er = alphaOf(spec.envelopeHalfLifeReadings);
-  const el = alphaOf(spec.extremeHalfLifeReadings);
+  const er = w.recent;
+  const el = w.extreme;
   const state: AdaptiveState = {
     count: s.count + 1,
     mean: flush(mean),

@@ -76,11 +76,27 @@ export function likelihoodStep(
   state: LikelihoodState,
   raw: number,
 ): { state: LikelihoodState; likelihood: number } {
-  const shortAlpha = 1 - 2 ** (-1 / params.shortHalfLifeReadings);
+  return likelihoodStepWith(
+    1 - 2 ** (-1 / params.longHalfLifeReadings),
+    1 - 2 ** (-1 / params.shortHalfLifeReadings),
+    params.minVariance,
+    state,
+    raw,
+  );
+}
+
+/** likelihoodStep with the two weights 1 − 2^(−1/half-life) computed once by the caller. */
+export function likelihoodStepWith(
+  longAlpha: number,
+  shortAlpha: number,
+  minVariance: number,
+  state: LikelihoodState,
+  raw: number,
+): { state: LikelihoodState; likelihood: number } {
   const recent = state.count === 0 ? raw : state.recent + shortAlpha * (raw - state.recent);
-  const sd = Math.sqrt(Math.max(state.variance, params.minVariance));
+  const sd = Math.sqrt(Math.max(state.variance, minVariance));
   const likelihood = state.count === 0 ? 0.5 : 1 - normalTail((recent - state.mean) / sd);
-  const alpha = Math.max(1 - 2 ** (-1 / params.longHalfLifeReadings), 1 / (state.count + 1));
+  const alpha = Math.max(longAlpha, 1 / (state.count + 1));
   const d = raw - state.mean;
   const mean = state.mean + alpha * d;
   const variance = (1 - alpha) * (state.variance + alpha * d * d);
