@@ -32,15 +32,16 @@ export function buildDetectorApp(app: App, options: ParseOptions = {}): Detector
     },
   });
   // The default synthesizes without an account, but its brokers are a placeholder: say so on
-  // every synth and deploy rather than let a stack poll a host that does not exist.
+  // every synth; the stack's CloudFormation rule makes `cdk deploy` fail with it.
   if (
+    config.eventSourceMapping &&
     config.kafka.kind === 'self-managed' &&
     config.kafka.bootstrapServers.join(',') === CONTEXT_DEFAULTS.bootstrapServers.join(',')
   ) {
     Annotations.of(stack).addWarningV2(
       'anomaly-detector:placeholder-brokers',
       `bootstrapServers is the placeholder ${CONTEXT_DEFAULTS.bootstrapServers.join(',')}: ` +
-        'deploy with -c bootstrapServers=host:port,... (or kafkaSource=msk, see README "Deploy")',
+        '`cdk deploy` fails until you set it: -c bootstrapServers=host:port,... (or kafkaSource=msk, see docs/deploy.md)',
     );
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

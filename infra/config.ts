@@ -30,10 +30,15 @@ export const CONTEXT_DEFAULTS = {
   kafkaSource: 'self-managed',
   bootstrapServers: ['kafka-1.example.com:9096'],
   topics: ['sensor-readings'],
-  consumerGroupId: 'anomaly-detector',
   batchSize: 500,
   batchingWindowSeconds: 1,
-  startingPosition: 'LATEST',
+  // LATEST could miss records: "if you specify LATEST as the starting position for the stream,
+  // the event source mapping could miss events during a create or update. To ensure that no
+  // events are missed, specify either TRIM_HORIZON or AT_TIMESTAMP." (Lambda developer guide,
+  // "Apache Kafka polling and stream starting positions in Lambda",
+  // https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html). Replays are
+  // safe here (exactly-once state), so a first deploy reads the retained backlog instead.
+  startingPosition: 'TRIM_HORIZON',
   memorySizeMb: 1024,
   timeoutSeconds: 60,
   logRetentionDays: 30,
@@ -60,7 +65,32 @@ export const CONTEXT_DEFAULTS = {
   opsEmails: [],
   alarmOffsetLagRecords: 10_000,
   alarmRejectedPercent: 5,
+  alarmNoRecordsMinutes: 15,
+  createSqsEndpoint: false,
+  eventSourceMapping: true,
+  tracing: false,
 } as const;
+
+/**
+ * Kafka event source mappings "only support functions with maximum timeout limits of 14
+ * minutes" (Lambda developer guide, "Using Lambda with Amazon MSK",
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html; the same note is on the
+ * self-managed Kafka page).
+ */
+export const KAFKA_MAX_TIMEOUT_SECONDS = 840;
+
+/**
+ * "Your secret name must begin with the prefix AmazonMSK_" and "A secret created with the
+ * default AWS KMS key cannot be used with an Amazon MSK cluster." (Amazon MSK developer guide,
+ * "Set up SASL/SCRAM authentication for an Amazon MSK cluster",
+ * https://docs.aws.amazon.com/msk/latest/developerguide/msk-password-tutorial.html)
+ */
+export const MSK_SCRAM_SECRET_PREFIX = 'AmazonMSK_';
+
+/** The default consumer group: one per stack, so two stacks never split a topic's partitions. */
+export function defaultConsumerGroupId(stackName: string): string {
+  return `${stackName}-anomaly-detector`;
+}
 
 /** Applied to provisioned-mode mappings only; the API rejects them in on-demand mode. */
 export const PROVISIONED_DEFAULTS = {
@@ -117,18 +147,26 @@ export interface SelfManagedSourceConfig extends KafkaCommonConfig {
   /** @default - brokers use certificates from a public CA */
   readonly rootCaSecretArn?: string;
   /** @default - brokers are reached over the internet */
-  readonly vpc?: {
-    readonly vpcId: string;
-    readonly subnetIds: readonly string[];
-    readonly securityGroupId: string;
-  };
+  readonly vpc?: VpcNetworkConfig;
 }
 
 export type KafkaSourceConfig = MskSourceConfig | SelfManagedSourceConfig;
 
+export interface VpcNetworkConfig {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+}
+
 export interface DeployConfig {
   readonly stackName: string;
   readonly kafka: KafkaSourceConfig;
+  /** false: no event source mapping (LocalStack, or a trigger attached by the user). */
+  readonly eventSourceMapping: boolean;
+  /** Where to create an SQS interface endpoint for the dead-letter queue. @default - none */
+  readonly sqsEndpoint?: VpcNetworkConfig;
+  /** X-Ray active tracing and the Powertools Tracer. */
+  readonly tracing: boolean;
   readonly function: {
     readonly memorySizeMb: number;
     readonly timeoutSeconds: number;
@@ -146,6 +184,8 @@ export interface DeployConfig {
   readonly alarms: {
     readonly offsetLagRecords: number;
     readonly rejectedPercent: number;
+    /** 0: no alarm on missing records. */
+    readonly noRecordsMinutes: number;
   };
 }
 
@@ -207,7 +247,10 @@ const schema = z.strictObject({
   topics: list(z.string().regex(TOPIC, 'must be Kafka topic names')).pipe(
     z.array(z.string()).min(1),
   ),
-  consumerGroupId: z.string().regex(CONSUMER_GROUP, 'must be 1-200 of [A-Za-z0-9-/*:_+=.@]'),
+  consumerGroupId: z
+    .string()
+    .regex(CONSUMER_GROUP, 'must be 1-200 of [A-Za-z0-9-/*:_+=.@]')
+    .optional(),
   batchSize: int(1, 10_000),
   batchingWindowSeconds: int(0, 300),
   startingPosition: z.enum(['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']),
@@ -223,7 +266,7 @@ const schema = z.strictObject({
   bisectBatchOnError: bool.optional(),
   reportBatchItemFailures: bool.optional(),
   memorySizeMb: int(128, 10_240),
-  timeoutSeconds: int(1, 900),
+  timeoutSeconds: int(1, KAFKA_MAX_TIMEOUT_SECONDS),
   logRetentionDays: z.coerce
     .number()
     .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
@@ -253,6 +296,10 @@ const schema = z.strictObject({
   opsEmails: list(z.email('must be email addresses')),
   alarmOffsetLagRecords: int(1, Number.MAX_SAFE_INTEGER),
   alarmRejectedPercent: z.coerce.number().finite().gt(0).max(100),
+  alarmNoRecordsMinutes: int(0, 1440),
+  createSqsEndpoint: bool,
+  eventSourceMapping: bool,
+  tracing: bool,
 });
 
 export type ContextKey = keyof typeof schema.shape;
@@ -289,29 +336,47 @@ export function parseDeployConfig(
       raw[key] = value;
     }
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0]);
-      problems.push(`${key}: ${issue.message} (got ${show(raw[key])})`);
+  // Each key on its own, so that one bad or unknown key never hides the problems of others;
+  // a bad key's default (if any) stands in for it in the checks across keys.
+  const invalid = new Set<string>();
+  const values: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const result = schema.shape[key].safeParse(raw[key]);
+    if (result.success) {
+      values[key] = result.data;
+      continue;
     }
+    invalid.add(key);
+    const first = result.error.issues[0];
+    problems.push(
+      `${key}: ${first === undefined ? 'is not valid' : plainIssue(key, first)} (got ${show(raw[key])})`,
+    );
+    const fallback = (CONTEXT_DEFAULTS as Record<string, unknown>)[key];
+    values[key] = fallback === undefined ? undefined : schema.shape[key].parse(fallback);
   }
-  if (problems.length > 0 || !parsed.success) throw configError(problems);
-
-  const c = parsed.data;
+  const c = values as Parsed;
   for (const key of LIST_KEYS) {
     const values = c[key];
     if (values !== undefined && new Set(values).size !== values.length) {
       problems.push(`${key}: must not repeat a value (got ${show(values)})`);
     }
   }
-  const kafka = kafkaConfig(c, problems);
-  const detectorEnvironment = detectionEnvironment(c, problems, options.cwd ?? process.cwd());
+  const kafka = kafkaConfig(c, problems, invalid);
+  const sqsEndpoint = sqsEndpointConfig(c, kafka, problems, invalid);
+  const detectorEnvironment = detectionEnvironment(
+    c,
+    problems,
+    options.cwd ?? process.cwd(),
+    invalid,
+  );
   if (problems.length > 0 || kafka === undefined) throw configError(problems);
 
   return {
     stackName: c.stackName,
     kafka,
+    eventSourceMapping: c.eventSourceMapping,
+    ...(sqsEndpoint === undefined ? {} : { sqsEndpoint }),
+    tracing: c.tracing,
     function: {
       memorySizeMb: c.memorySizeMb,
       timeoutSeconds: c.timeoutSeconds,
@@ -325,8 +390,57 @@ export function parseDeployConfig(
       smsCriticalOnly: c.smsCriticalOnly,
       opsEmails: c.opsEmails,
     },
-    alarms: { offsetLagRecords: c.alarmOffsetLagRecords, rejectedPercent: c.alarmRejectedPercent },
+    alarms: {
+      offsetLagRecords: c.alarmOffsetLagRecords,
+      rejectedPercent: c.alarmRejectedPercent,
+      noRecordsMinutes: c.alarmNoRecordsMinutes,
+    },
   };
+}
+
+/** Keys whose value carries a unit in its name: a unit in the value is a common mistake. */
+const UNIT_SUFFIX =
+  /(Mb|Seconds|Days|Minutes|Percent|Records|Readings|Pollers|Attempts|Concurrency|Size)$/;
+
+/** Extra words for a key whose limit has a reason the user should read. */
+const LIMIT_REASONS: Partial<Record<ContextKey, string>> = {
+  timeoutSeconds: `: Kafka event source mappings only support functions with a timeout of at most 14 minutes (${KAFKA_MAX_TIMEOUT_SECONDS} s)`,
+  batchSize: ': the limit of a Kafka event source mapping',
+  batchingWindowSeconds: ': the limit of a Kafka event source mapping',
+  alarmNoRecordsMinutes:
+    ' (one day, the longest a CloudWatch alarm can look back); 0 turns the alarm off',
+};
+
+/** A zod issue as a sentence a user can act on, e.g. "must be true or false". */
+export function plainIssue(key: ContextKey, issue: z.core.$ZodIssue): string {
+  const reason = LIMIT_REASONS[key] ?? '';
+  switch (issue.code) {
+    case 'invalid_union': {
+      const expectsBoolean = issue.errors.some((branch) =>
+        branch.some((i) => i.code === 'invalid_type' && i.expected === 'boolean'),
+      );
+      return expectsBoolean
+        ? 'must be true or false'
+        : 'must be a comma-separated list (or a JSON array in cdk.json)';
+    }
+    case 'invalid_type': {
+      const unit = UNIT_SUFFIX.test(key) ? ', without a unit' : '';
+      if (issue.expected === 'number') return `must be a number${unit}`;
+      if (issue.expected === 'int') return `must be a whole number${unit}`;
+      return `must be a ${issue.expected}`;
+    }
+    case 'too_small':
+      if (issue.origin === 'array') return `must list at least ${issue.minimum} value`;
+      if (issue.origin === 'string') return 'must not be empty';
+      return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}${reason}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${reason}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    default:
+      // Our own messages (regex, email, refine) are already sentences.
+      return issue.message;
+  }
 }
 
 type Parsed = z.infer<typeof schema>;
@@ -340,13 +454,20 @@ const LIST_KEYS = [
   'opsEmails',
 ] as const satisfies readonly ContextKey[];
 
-function kafkaConfig(c: Parsed, problems: string[]): KafkaSourceConfig | undefined {
+function kafkaConfig(
+  c: Parsed,
+  problems: string[],
+  invalid: ReadonlySet<string>,
+): KafkaSourceConfig | undefined {
   const before = problems.length;
+  // A key that failed its own check is reported once, not again as missing or not allowed.
   const requireKey = (key: ContextKey, why: string) => {
-    if (c[key] === undefined) problems.push(`${key}: required ${why} (not set)`);
+    if (c[key] === undefined && !invalid.has(key))
+      problems.push(`${key}: required ${why} (not set)`);
   };
   const forbidKey = (key: ContextKey, why: string) => {
-    if (c[key] !== undefined) problems.push(`${key}: not allowed ${why} (got ${show(c[key])})`);
+    if (c[key] !== undefined && !invalid.has(key))
+      problems.push(`${key}: not allowed ${why} (got ${show(c[key])})`);
   };
 
   if (c.startingPosition === 'AT_TIMESTAMP') {
@@ -354,7 +475,8 @@ function kafkaConfig(c: Parsed, problems: string[]): KafkaSourceConfig | undefin
   } else {
     forbidKey('startingPositionTimestamp', `when startingPosition is ${c.startingPosition}`);
   }
-  for (const group of consumerGroupIds(c)) {
+  const consumerGroupId = c.consumerGroupId ?? defaultConsumerGroupId(c.stackName);
+  for (const group of consumerGroupIds({ topics: c.topics, consumerGroupId })) {
     if (group.length > 200) problems.push(`consumerGroupId: "${group}" exceeds 200 characters`);
   }
   if (c.kafkaSecretKmsKeyArn !== undefined)
@@ -402,7 +524,7 @@ function kafkaConfig(c: Parsed, problems: string[]): KafkaSourceConfig | undefin
 
   const common = {
     topics: c.topics,
-    consumerGroupId: c.consumerGroupId,
+    consumerGroupId,
     batchSize: c.batchSize,
     batchingWindowSeconds: c.batchingWindowSeconds,
     startingPosition: c.startingPosition,
@@ -416,8 +538,16 @@ function kafkaConfig(c: Parsed, problems: string[]): KafkaSourceConfig | undefin
 
   if (c.kafkaSource === 'msk') {
     requireKey('mskClusterArn', 'when kafkaSource is msk');
-    for (const key of ['rootCaSecretArn', 'vpcId', 'subnetIds', 'securityGroupId'] as const) {
-      forbidKey(key, 'when kafkaSource is msk (self-managed brokers only)');
+    const forMsk = c.createSqsEndpoint
+      ? ['rootCaSecretArn']
+      : ['rootCaSecretArn', 'vpcId', 'subnetIds', 'securityGroupId'];
+    for (const key of forMsk as ContextKey[]) {
+      forbidKey(
+        key,
+        key === 'rootCaSecretArn'
+          ? 'when kafkaSource is msk (self-managed brokers only)'
+          : 'when kafkaSource is msk unless createSqsEndpoint=true (then: the cluster VPC)',
+      );
     }
     const auth = c.kafkaAuth ?? 'iam';
     if (auth !== 'iam' && auth !== 'sasl-scram-512') {
@@ -426,14 +556,33 @@ function kafkaConfig(c: Parsed, problems: string[]): KafkaSourceConfig | undefin
         `kafkaAuth: must be iam or sasl-scram-512 when kafkaSource is msk (got "${auth}")`,
       );
     }
-    if (auth === 'sasl-scram-512')
+    if (auth === 'sasl-scram-512') {
       requireKey('kafkaSecretArn', 'when kafkaAuth is sasl-scram-512 on MSK');
-    if (auth === 'iam') forbidKey('kafkaSecretArn', 'when kafkaAuth is iam');
+      requireKey(
+        'kafkaSecretKmsKeyArn',
+        'when kafkaAuth is sasl-scram-512 on MSK: MSK cannot use a secret encrypted with the default AWS managed key, so give the customer managed key of the secret',
+      );
+      const name = c.kafkaSecretArn === undefined ? undefined : secretName(c.kafkaSecretArn);
+      if (name !== undefined && !name.startsWith(MSK_SCRAM_SECRET_PREFIX)) {
+        problems.push(
+          `kafkaSecretArn: an MSK SCRAM secret's name must begin with ${MSK_SCRAM_SECRET_PREFIX} (got the name "${name}")`,
+        );
+      }
+    }
+    if (auth === 'iam' && c.kafkaSecretArn !== undefined && !invalid.has('kafkaSecretArn')) {
+      problems.push(
+        `kafkaSecretArn: only used with kafkaAuth=sasl-scram-512 on MSK, and kafkaAuth is ${c.kafkaAuth === undefined ? 'iam (the MSK default)' : 'iam'}: add -c kafkaAuth=sasl-scram-512 or remove kafkaSecretArn`,
+      );
+    }
     if (problems.length > before || c.mskClusterArn === undefined) return undefined;
     return { kind: 'msk', clusterArn: c.mskClusterArn, auth: auth as MskAuth, ...common };
   }
 
-  forbidKey('mskClusterArn', 'when kafkaSource is self-managed');
+  if (c.mskClusterArn !== undefined && !invalid.has('mskClusterArn')) {
+    problems.push(
+      `mskClusterArn: only used with kafkaSource=msk, and kafkaSource is ${c.kafkaSource}: add -c kafkaSource=msk (or remove mskClusterArn)`,
+    );
+  }
   const auth = c.kafkaAuth ?? 'sasl-scram-512';
   if (auth === 'iam') {
     problems.push(
@@ -468,6 +617,44 @@ function kafkaConfig(c: Parsed, problems: string[]): KafkaSourceConfig | undefin
   };
 }
 
+/** `arn:...:secret:NAME-AbCdEf` → NAME */
+function secretName(arn: string): string | undefined {
+  const rest = arn.split(':secret:')[1];
+  return rest === undefined ? undefined : rest.slice(0, -7);
+}
+
+/**
+ * The network of the SQS interface endpoint, from the VPC keys: the brokers' VPC for
+ * self-managed Kafka, the cluster's VPC for MSK.
+ */
+function sqsEndpointConfig(
+  c: Parsed,
+  kafka: KafkaSourceConfig | undefined,
+  problems: string[],
+  invalid: ReadonlySet<string>,
+): VpcNetworkConfig | undefined {
+  if (!c.createSqsEndpoint) return undefined;
+  if (kafka?.kind === 'self-managed') {
+    if (kafka.vpc === undefined && !invalid.has('vpcId')) {
+      problems.push(
+        'createSqsEndpoint: needs vpcId, subnetIds and securityGroupId (brokers reached over the internet need no endpoint)',
+      );
+    }
+    return kafka.vpc;
+  }
+  const missing = (['vpcId', 'subnetIds', 'securityGroupId'] as const).filter(
+    (k) => c[k] === undefined && !invalid.has(k),
+  );
+  for (const key of missing) {
+    problems.push(
+      `${key}: required when createSqsEndpoint=true on MSK (the cluster VPC) (not set)`,
+    );
+  }
+  if (c.vpcId === undefined || c.subnetIds === undefined || c.securityGroupId === undefined)
+    return undefined;
+  return { vpcId: c.vpcId, subnetIds: c.subnetIds, securityGroupId: c.securityGroupId };
+}
+
 /**
  * The consumer group of each topic's mapping, in topic order. Lambda wants a group id unique
  * across Kafka mappings, so topics after the first get `<consumerGroupId>-<topic>`.
@@ -483,8 +670,17 @@ export function consumerGroupIds(
 /** Lambda's limit on the total size of a function's environment variables. */
 const ENVIRONMENT_LIMIT_BYTES = 4096;
 
-function detectionEnvironment(c: Parsed, problems: string[], cwd: string): Record<string, string> {
-  if (c.windowSeconds % c.slideSeconds !== 0) {
+function detectionEnvironment(
+  c: Parsed,
+  problems: string[],
+  cwd: string,
+  invalid: ReadonlySet<string>,
+): Record<string, string> {
+  if (
+    !invalid.has('windowSeconds') &&
+    !invalid.has('slideSeconds') &&
+    c.windowSeconds % c.slideSeconds !== 0
+  ) {
     problems.push(
       `windowSeconds: must be a whole multiple of slideSeconds (${c.slideSeconds}) (got ${c.windowSeconds})`,
     );

@@ -1,5 +1,5 @@
 /**
- * The deploy examples of README.md ("Deploying to AWS"), kept here so the tests synthesize exactly the
+ * The deploy examples of docs/deploy.md, kept here so the tests synthesize exactly the
  * commands the documentation shows (test/infra/docs.test.ts checks the quotes).
  * Account ids, ARNs and addresses are placeholders.
  */
@@ -75,7 +75,7 @@ export const DEPLOY_EXAMPLES = {
 
 export type DeployExampleName = keyof typeof DEPLOY_EXAMPLES;
 
-/** The CLI command for a context set, one `-c` per line, as README.md ("Deploying to AWS") shows it. */
+/** The CLI command for a context set, one `-c` per line, as docs/deploy.md shows it. */
 export function cdkCommand(
   verb: 'synth' | 'deploy' | 'destroy',
   context: Readonly<Record<string, string>> = {},

@@ -2,13 +2,12 @@ import {
   type MessageAttributeValue,
   PublishBatchCommand,
   type PublishBatchRequestEntry,
-  PublishCommand,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import { anomalyJson, emailBody, emailSubject, smsText } from '../core/alert-text.ts';
+import { anomalyJson, anomalyLine, emailBody, emailSubject, smsText } from '../core/alert-text.ts';
 import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher } from '../ports.ts';
-import { chunk, forEachWithLimit } from './concurrency.ts';
+import { forEachWithLimit } from './concurrency.ts';
 
 export class AlertPublishError extends Error {
   override readonly name = 'AlertPublishError';
@@ -19,66 +18,72 @@ export interface SnsAlertPublisherOptions {
   readonly topicArn: string;
   /** Parallel PublishBatch calls. @default 4 */
   readonly concurrency?: number;
+  /** Also send one `digest` per publish call (for email subscribers). @default true */
+  readonly digest?: boolean;
 }
 
-/** PublishBatch takes at most 10 entries (https://docs.aws.amazon.com/sns/latest/api/API_PublishBatch.html). */
-const PUBLISH_BATCH_MAX = 10;
+/**
+ * The `kind` message attribute, which subscription filter policies select on: `alert` is one
+ * anomaly of one sensor (SMS, SQS, Lambda, HTTPS), `digest` is one message per published batch
+ * listing its alerts (email). SNS deactivates an email subscription that receives more than 10
+ * messages a second (AWS re:Post knowledge center, "sns-email-subscription-disabled",
+ * https://repost.aws/knowledge-center/sns-email-subscription-disabled); a plant-wide event
+ * raises one alert per sensor, so email must not get them one by one.
+ */
+export const MESSAGE_KIND = { alert: 'alert', digest: 'digest' } as const;
+export const KIND_ATTRIBUTE = 'kind';
 
 /**
- * Sends each notification once to the alert topic, with one text per protocol
- * (MessageStructure=json): a short SMS, a readable email, the anomaly as JSON for machine
- * subscribers. Message attributes let subscriptions filter (e.g. SMS for critical only).
+ * "Publishes up to 10 messages to the specified topic in a single batch" and "The maximum
+ * allowed individual message size and the maximum total payload size (the sum of the
+ * individual lengths of all of the batched messages) are both 256 KB (262,144 bytes)."
+ * (Amazon SNS API reference, PublishBatch,
+ * https://docs.aws.amazon.com/sns/latest/api/API_PublishBatch.html)
+ */
+export const PUBLISH_BATCH_MAX_ENTRIES = 10;
+export const PUBLISH_BATCH_MAX_BYTES = 262_144;
+
+/** Alerts listed in a digest; the rest are counted (the log group has them all). */
+export const DIGEST_MAX_ALERTS = 50;
+
+/**
+ * Sends each notification once to the alert topic as a per-sensor `alert` (one text per
+ * protocol, MessageStructure=json: a short SMS, a readable email, the anomaly as JSON for
+ * machine subscribers), plus one `digest` for the whole call, which email subscriptions
+ * receive instead. Message attributes (`kind`, `severity`, `sensorId`, `detector`) let
+ * subscriptions filter.
  */
 export class SnsAlertPublisher implements AlertPublisher {
   private readonly client: SNSClient;
   private readonly topicArn: string;
   private readonly concurrency: number;
+  private readonly digest: boolean;
 
   constructor(options: SnsAlertPublisherOptions) {
     this.client = options.client;
     this.topicArn = options.topicArn;
     this.concurrency = options.concurrency ?? 4;
+    this.digest = options.digest ?? true;
   }
 
   async publish(alerts: readonly AlertDecision[]): Promise<void> {
-    if (alerts.length === 1) {
-      const [only] = alerts as [AlertDecision];
-      const m = toMessage(only);
-      await this.send(() =>
-        this.client.send(
-          new PublishCommand({
-            TopicArn: this.topicArn,
-            Message: m.message,
-            Subject: m.subject,
-            MessageStructure: 'json',
-            MessageAttributes: m.attributes,
-          }),
-        ),
-      );
-      return;
-    }
-    await forEachWithLimit(chunk(alerts, PUBLISH_BATCH_MAX), this.concurrency, async (group) => {
-      const entries: PublishBatchRequestEntry[] = group.map((alert, i) => {
-        const m = toMessage(alert);
-        // Entry ids allow only [A-Za-z0-9_-]; topic names may hold dots, so ids are positions.
-        return {
-          Id: `a${i}`,
-          Message: m.message,
-          Subject: m.subject,
-          MessageStructure: 'json',
-          MessageAttributes: m.attributes,
-        };
-      });
+    if (alerts.length === 0) return;
+    const entries: PublishBatchRequestEntry[] = [
+      // Entry ids allow only [A-Za-z0-9_-]; topic names may hold dots, so ids are positions.
+      ...alerts.map((alert, i) => entry(`a${i}`, toMessage(alert))),
+      ...(this.digest ? [entry('digest', digestMessage(alerts))] : []),
+    ];
+    await forEachWithLimit(chunkEntries(entries), this.concurrency, async (group) => {
       const response = await this.send(() =>
         this.client.send(
-          new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }),
+          new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: group }),
         ),
       );
       const failed = response.Failed ?? [];
       if (failed.length > 0) {
         const first = failed[0];
         throw new AlertPublishError(
-          `SNS rejected ${failed.length} of ${entries.length} notifications (${first?.Code}: ${first?.Message})`,
+          `SNS rejected ${failed.length} of ${group.length} notifications (${first?.Code}: ${first?.Message})`,
         );
       }
     });
@@ -101,6 +106,54 @@ export interface AlertMessage {
   readonly attributes: Record<string, MessageAttributeValue>;
 }
 
+function entry(id: string, m: AlertMessage): PublishBatchRequestEntry {
+  return {
+    Id: id,
+    Message: m.message,
+    Subject: m.subject,
+    MessageStructure: 'json',
+    MessageAttributes: m.attributes,
+  };
+}
+
+/** The bytes SNS counts for an entry: its message and its attributes. */
+export function entryBytes(e: PublishBatchRequestEntry): number {
+  let bytes = Buffer.byteLength(e.Message ?? '');
+  for (const [name, value] of Object.entries(e.MessageAttributes ?? {})) {
+    bytes +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.DataType ?? '') +
+      Buffer.byteLength(value.StringValue ?? '');
+  }
+  return bytes;
+}
+
+/** Consecutive groups of at most 10 entries and 256 KB each, in order. */
+export function chunkEntries(
+  entries: readonly PublishBatchRequestEntry[],
+): PublishBatchRequestEntry[][] {
+  const groups: PublishBatchRequestEntry[][] = [];
+  let current: PublishBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = entryBytes(e);
+    if (
+      current.length > 0 &&
+      (current.length === PUBLISH_BATCH_MAX_ENTRIES || bytes + size > PUBLISH_BATCH_MAX_BYTES)
+    ) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
 /** The SNS message for one notification: per-protocol bodies and filterable attributes. */
 export function toMessage({ anomaly, heldBackBefore }: AlertDecision): AlertMessage {
   const json = JSON.stringify(anomalyJson(anomaly, heldBackBefore));
@@ -120,9 +173,109 @@ export function toMessage({ anomaly, heldBackBefore }: AlertDecision): AlertMess
       firehose: json,
     }),
     attributes: {
-      sensorId: { DataType: 'String', StringValue: anomaly.sensorId },
-      severity: { DataType: 'String', StringValue: anomaly.severity },
-      detector: { DataType: 'String', StringValue: anomaly.detector },
+      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.alert),
+      sensorId: text(anomaly.sensorId),
+      severity: text(anomaly.severity),
+      detector: text(anomaly.detector),
+    },
+  };
+}
+
+const SEVERITY_ORDER: Readonly<Record<string, number>> = { critical: 0, warning: 1 };
+
+/** Bytes of listed alerts in a digest: the whole message stays far below 256 KB. */
+const DIGEST_BUDGET_BYTES = 32 * 1024;
+const DIGEST_ID_CHARS = 64;
+
+/** Sensor ids are free text: short and printable in a digest. */
+function shortId(sensorId: string): string {
+  const ascii = sensorId.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > DIGEST_ID_CHARS ? `${ascii.slice(0, DIGEST_ID_CHARS - 3)}...` : ascii;
+}
+
+/**
+ * One message for a published batch of alerts, most severe first: at most DIGEST_MAX_ALERTS
+ * (and 32 KB of them) listed, the rest counted, so the message stays far below SNS's 256 KB
+ * whatever the batch.
+ */
+export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
+  const ordered = [...alerts].sort(
+    (a, b) => (SEVERITY_ORDER[a.anomaly.severity] ?? 2) - (SEVERITY_ORDER[b.anomaly.severity] ?? 2),
+  );
+  const lines: string[] = [];
+  const items: Array<Record<string, unknown>> = [];
+  let bytes = 0;
+  for (const { anomaly } of ordered) {
+    const id = shortId(anomaly.sensorId);
+    const line = `${anomalyLine({ ...anomaly, sensorId: id })}  ${anomaly.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}  ${anomaly.alertId}`;
+    const item = {
+      alertId: anomaly.alertId,
+      sensorId: id,
+      severity: anomaly.severity,
+      value: anomaly.value,
+      mean: anomaly.mean,
+      eventTime: new Date(anomaly.eventTimeMs).toISOString(),
+    };
+    const size = Buffer.byteLength(line) + Buffer.byteLength(JSON.stringify(item));
+    if (lines.length === DIGEST_MAX_ALERTS || bytes + size > DIGEST_BUDGET_BYTES) break;
+    lines.push(line);
+    items.push(item);
+    bytes += size;
+  }
+  const critical = alerts.filter((a) => a.anomaly.severity === 'critical').length;
+  const top = ordered[0]?.anomaly.severity ?? 'warning';
+  const sensors = [...new Set(ordered.map((a) => a.anomaly.sensorId))];
+  const names = sensors
+    .slice(0, 3)
+    .map((s) => shortId(s).slice(0, 20))
+    .join(', ');
+  // Email subjects: printable ASCII, no line breaks, under 100 characters (API_Publish).
+  const subject =
+    alerts.length === 1 && ordered[0] !== undefined
+      ? emailSubject(ordered[0].anomaly)
+      : `[${top}] ${alerts.length} sensor anomalies on ${sensors.length} sensors: ${names}${sensors.length > 3 ? ', ...' : ''}`.slice(
+          0,
+          99,
+        );
+  const more = alerts.length - lines.length;
+  const body = [
+    `${alerts.length} ${alerts.length === 1 ? 'anomaly' : 'anomalies'} in one batch (${critical} critical, ${alerts.length - critical} warning), most severe first:`,
+    '',
+    ...lines,
+    ...(more > 0
+      ? [
+          '',
+          `... and ${more} more: the function's log group has every one (Logs Insights: filter message like /^ANOMALY/).`,
+        ]
+      : []),
+    '',
+    'Email receives this digest once per batch; SMS and machine subscribers get each alert.',
+  ].join('\n');
+  // Machine subscribers should filter on kind=alert; one that does not gets this summary.
+  const json = JSON.stringify({
+    kind: MESSAGE_KIND.digest,
+    count: alerts.length,
+    critical,
+    alerts: items,
+    ...(more > 0 ? { notListed: more } : {}),
+  });
+  return {
+    subject,
+    message: JSON.stringify({
+      default: body,
+      email: body,
+      'email-json': json,
+      sms: `${alerts.length} sensor anomalies (${critical} critical): ${names}`.slice(0, 140),
+      sqs: json,
+      lambda: json,
+      http: json,
+      https: json,
+      firehose: json,
+    }),
+    attributes: {
+      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.digest),
+      severity: text(top),
+      count: { DataType: 'Number', StringValue: String(alerts.length) },
     },
   };
 }

@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
@@ -27,6 +29,14 @@ export interface HandlerDeps {
   readonly logger?: Logger;
   /** @default Metrics in METRICS_NAMESPACE for SERVICE_NAME */
   readonly metrics?: Metrics;
+  /**
+   * Send one email digest per batch besides the per-sensor alerts (kind=digest, see
+   * SnsAlertPublisher). @default false: the Lambda entry turns it on; the local pipeline and
+   * the tests have no email subscribers and count per-sensor alerts.
+   */
+  readonly emailDigest?: boolean;
+  /** X-Ray tracing of the handler (Powertools Tracer). @default - none */
+  readonly tracer?: Tracer;
 }
 
 interface Tally {
@@ -75,6 +85,8 @@ function telemetryObserver(
       tally.sent += alerts.length;
       extra?.published(alerts);
     },
+    // Passed on only when wanted: the use case collects evaluations just for such an observer.
+    ...(extra?.evaluated === undefined ? {} : { evaluated: extra.evaluated.bind(extra) }),
   };
 }
 
@@ -94,7 +106,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
     tableName: deps.config.tableName,
     concurrency: deps.config.writeConcurrency,
   });
-  const publisher = new SnsAlertPublisher({ client: deps.sns, topicArn: deps.config.topicArn });
+  const publisher = new SnsAlertPublisher({
+    client: deps.sns,
+    topicArn: deps.config.topicArn,
+    digest: deps.emailDigest ?? false,
+  });
 
   const handle = async (event: KafkaEvent): Promise<BatchReport> => {
     const startedMs = clock();
@@ -132,6 +148,8 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   const wrapped = middy(handle)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  // Responses are batch reports (small); errors are recorded on the segment.
+  if (deps.tracer !== undefined) wrapped.use(captureLambdaHandler(deps.tracer));
 
   return (event, context) => wrapped(event, context ?? LOCAL_CONTEXT);
 }

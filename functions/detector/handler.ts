@@ -1,9 +1,18 @@
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config.ts';
+import { SERVICE_NAME } from '../telemetry-names.ts';
 import { createHandler } from './create-handler.ts';
 
 export { createHandler } from './create-handler.ts';
+
+// X-Ray through the Powertools Tracer, switched by POWERTOOLS_TRACE_ENABLED (the stack sets
+// it with the `tracing` context key, together with the function's active tracing).
+const tracing = process.env.POWERTOOLS_TRACE_ENABLED === 'true';
+const tracer = tracing ? new Tracer({ serviceName: SERVICE_NAME }) : undefined;
+const traced = <T>(client: T): T =>
+  tracer === undefined ? client : tracer.captureAWSv3Client(client);
 
 /**
  * Lambda entry for Kafka event source mappings (MSK and self-managed). Config is read and
@@ -11,6 +20,8 @@ export { createHandler } from './create-handler.ts';
  */
 export const handler = createHandler({
   config: configFromEnv(process.env),
-  dynamodb: new DynamoDBClient({}),
-  sns: new SNSClient({}),
+  dynamodb: traced(new DynamoDBClient({})),
+  sns: traced(new SNSClient({})),
+  emailDigest: true,
+  ...(tracer === undefined ? {} : { tracer }),
 });

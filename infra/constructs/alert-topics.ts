@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
@@ -7,6 +7,11 @@ import { Construct } from 'constructs';
 
 /** Message attribute the function sets on every notification: `warning` or `critical`. */
 export const SEVERITY_ATTRIBUTE = 'severity';
+/**
+ * Message attribute that tells a per-sensor `alert` from the batch's `digest`
+ * (functions/adapters/sns-alert-publisher.ts): email subscriptions take digests only.
+ */
+export const KIND_ATTRIBUTE = 'kind';
 
 export interface AlertTopicsProps {
   /** Email addresses subscribed to anomaly alerts. @default - none */
@@ -39,12 +44,26 @@ export class AlertTopics extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    // CloudWatch alarms publish to the operations topic as the cloudwatch.amazonaws.com
+    // service, limited to this account's alarms (confused deputy). "To restrict the ability to
+    // publish messages to the topic for specific alarms, add global condition keys ...
+    // aws:SourceArn" (AWS re:Post knowledge center, "cloudwatch-receive-sns-for-alarm-trigger",
+    // https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger).
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: {
+        'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+      },
+    };
     this.key.addToResourcePolicy(
       new PolicyStatement({
-        // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+        // An encrypted topic needs the publisher to use its key: "Enable compatibility between
+        // event sources from AWS services and encrypted topics" (Amazon SNS developer guide,
+        // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: fromOurAlarms,
       }),
     );
 
@@ -53,17 +72,28 @@ export class AlertTopics extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // "Amazon SNS supports an email message delivery rate of 10 messages per email or
+    // email-json subscription ... This is a hard limit" and deactivates a subscription above it
+    // (AWS re:Post knowledge center, "sns-email-subscription-disabled",
+    // https://repost.aws/knowledge-center/sns-email-subscription-disabled): email gets one
+    // digest per batch, never the per-sensor alerts.
     for (const email of props.alertEmails ?? []) {
-      this.alertTopic.addSubscription(new EmailSubscription(email));
-    }
-    const smsFilter =
-      (props.smsCriticalOnly ?? true)
-        ? { [SEVERITY_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: ['critical'] }) }
-        : undefined;
-    for (const number of props.alertSmsNumbers ?? []) {
       this.alertTopic.addSubscription(
-        new SmsSubscription(number, smsFilter === undefined ? {} : { filterPolicy: smsFilter }),
+        new EmailSubscription(email, {
+          filterPolicy: {
+            [KIND_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: ['digest'] }),
+          },
+        }),
       );
+    }
+    const smsFilter = {
+      [KIND_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: ['alert'] }),
+      ...((props.smsCriticalOnly ?? true)
+        ? { [SEVERITY_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: ['critical'] }) }
+        : {}),
+    };
+    for (const number of props.alertSmsNumbers ?? []) {
+      this.alertTopic.addSubscription(new SmsSubscription(number, { filterPolicy: smsFilter }));
     }
 
     this.opsTopic = new Topic(this, 'OpsTopic', {
@@ -71,6 +101,18 @@ export class AlertTopics extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy of its own, which replaces the default one; without
+    // this statement an alarm's action fails with "is not authorized to perform: SNS:Publish"
+    // (knowledge center article above), and SnsAction adds no permission.
+    this.opsTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
     for (const email of props.opsEmails ?? []) {
       this.opsTopic.addSubscription(new EmailSubscription(email));
     }

@@ -4,7 +4,7 @@ import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -15,6 +15,13 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The Lambda entry; the same module the local pipeline and tests build handlers from. */
 const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'detector', 'handler.ts');
+
+/**
+ * Exactly the DynamoDB requests the window store sends (functions/adapters/
+ * dynamodb-window-store.ts): conditional PutItem for buckets, sensor state and journals,
+ * BatchGetItem for reads. test/infra checks this list against the adapter's commands.
+ */
+export const DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
 
 export interface DetectorFunctionProps {
   readonly table: ITable;
@@ -28,6 +35,8 @@ export interface DetectorFunctionProps {
   readonly logRetention: RetentionDays;
   /** Applies to the log group. */
   readonly removalPolicy: RemovalPolicy;
+  /** X-Ray active tracing, with the Powertools Tracer in the handler. @default false */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -62,14 +71,7 @@ export class DetectorFunction extends Construct {
     );
     this.role.addToPolicy(
       new PolicyStatement({
-        // Conditional PutItem for buckets and journal, BatchGetItem for window reads.
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:BatchWriteItem',
-        ],
+        actions: [...DYNAMODB_ACTIONS],
         resources: [props.table.tableArn],
       }),
     );
@@ -107,7 +109,21 @@ export class DetectorFunction extends Construct {
         ...props.detectorEnvironment,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_TRACE_ENABLED: String(props.tracing ?? false),
+        // Stack traces through the bundle's source map, i.e. in functions/**/*.ts. "--enable-
+        // source-maps enables caching of Source Maps and makes a best effort to report stack
+        // traces relative to the original source file" (Node.js CLI documentation,
+        // https://nodejs.org/api/cli.html#--enable-source-maps); its cost is on Error.stack
+        // access only, which this handler does not do on its hot path.
+        NODE_OPTIONS: '--enable-source-maps',
       },
+      // Active tracing makes the CDK add xray:PutTraceSegments and xray:PutTelemetryRecords
+      // to the role (acknowledged for cdk-nag below). Off by default: "X-Ray tracing is
+      // currently not supported for Lambda functions with Amazon MSK, self-managed Apache
+      // Kafka ... event source mappings" (Lambda developer guide, "Visualize Lambda function
+      // invocations using AWS X-Ray", https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html),
+      // so it serves invocations through the Invoke API (the LocalStack poller, manual tests).
+      ...(props.tracing === true ? { tracing: Tracing.ACTIVE } : {}),
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
@@ -118,12 +134,22 @@ export class DetectorFunction extends Construct {
         bundleAwsSDK: true,
         minify: true,
         keepNames: true,
+        // index.mjs.map next to the bundle; without the sources' text, mappings only.
+        sourceMap: true,
+        sourcesContent: false,
         // Some CommonJS dependencies call require() for Node built-ins; ESM output needs it.
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
 
+    if (props.tracing === true) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Added by Tracing.ACTIVE: xray:PutTraceSegments and xray:PutTelemetryRecords take no resource-level permissions.',
+      });
+    }
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

@@ -1,11 +1,22 @@
 import { Duration, Fn, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import {
+  InterfaceVpcEndpoint,
+  InterfaceVpcEndpointAwsService,
+  Peer,
+  Port,
+  SecurityGroup,
+  Subnet,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import {
+  type IFunction,
+  SourceAccessConfigurationType,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
 import {
   AuthenticationMethod,
   type KafkaEventSourceProps,
-  ManagedKafkaEventSource,
   SelfManagedKafkaEventSource,
   SqsDlq,
 } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -18,6 +29,7 @@ import {
   type MskSourceConfig,
   type SelfManagedAuth,
   type SelfManagedSourceConfig,
+  type VpcNetworkConfig,
 } from '../config.ts';
 
 export interface KafkaTriggerProps {
@@ -27,6 +39,11 @@ export interface KafkaTriggerProps {
   readonly deadLetterQueue: IQueue;
   /** Applies to a credentials secret this construct creates. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Creates an SQS interface endpoint in this network, so that pollers inside a VPC can
+   * reach the dead-letter queue. @default - none (the VPC must already have one)
+   */
+  readonly sqsEndpoint?: VpcNetworkConfig;
 }
 
 /**
@@ -39,6 +56,8 @@ export class KafkaTrigger extends Construct {
    * kafkaSecretArn): the operator puts the broker user's credentials into it.
    */
   readonly createdSecret?: Secret;
+  /** The SQS interface endpoint, when this construct created one (props.sqsEndpoint). */
+  sqsEndpoint?: InterfaceVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: KafkaTriggerProps) {
     super(scope, id);
@@ -120,18 +139,66 @@ export class KafkaTrigger extends Construct {
     };
 
     if (source.kind === 'msk') {
+      // The mapping itself, not ManagedKafkaEventSource: that class attaches the
+      // AWSLambdaMSKExecutionRole managed policy, whose statement allows logs:CreateLogGroup,
+      // logs:CreateLogStream and logs:PutLogEvents on "*" besides the EC2 and kafka actions
+      // (AWS managed policy reference, "AWSLambdaMSKExecutionRole",
+      // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaMSKExecutionRole.html).
+      // The explicit statements below are that policy minus logs (the function's own log group
+      // is granted in DetectorFunction) and minus the deprecated kafka:DescribeCluster.
       source.topics.forEach((topic, i) => {
-        props.function.addEventSource(
-          new ManagedKafkaEventSource({ clusterArn: source.clusterArn, ...common(topic, i) }),
-        );
+        const options = common(topic, i);
+        props.function.addEventSourceMapping(`Msk${i}`, {
+          eventSourceArn: source.clusterArn,
+          kafkaTopic: topic,
+          ...(options.consumerGroupId === undefined
+            ? {}
+            : { kafkaConsumerGroupId: options.consumerGroupId }),
+          startingPosition: options.startingPosition,
+          ...(options.startingPositionTimestamp === undefined
+            ? {}
+            : { startingPositionTimestamp: options.startingPositionTimestamp }),
+          batchSize: options.batchSize ?? 100,
+          ...(options.maxBatchingWindow === undefined
+            ? {}
+            : { maxBatchingWindow: options.maxBatchingWindow }),
+          ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
+          ...(secret === undefined
+            ? {}
+            : {
+                sourceAccessConfigurations: [
+                  {
+                    type: SourceAccessConfigurationType.SASL_SCRAM_512_AUTH,
+                    uri: secret.secretArn,
+                  },
+                ],
+              }),
+          ...(options.provisionedPollerConfig === undefined
+            ? {}
+            : { provisionedPollerConfig: options.provisionedPollerConfig }),
+          ...(options.retryAttempts === undefined ? {} : { retryAttempts: options.retryAttempts }),
+          ...(options.bisectBatchOnError === undefined
+            ? {}
+            : { bisectBatchOnError: options.bisectBatchOnError }),
+          ...(options.reportBatchItemFailures === undefined
+            ? {}
+            : { reportBatchItemFailures: options.reportBatchItemFailures }),
+          ...(options.maxRecordAge === undefined ? {} : { maxRecordAge: options.maxRecordAge }),
+        });
       });
+      secret?.grantRead(props.function);
+      // "You only need to add one of kafka:DescribeCluster or kafka:DescribeClusterV2" (Lambda
+      // developer guide, "Configuring Lambda permissions for Amazon MSK event source mappings",
+      // https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html).
+      props.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
+          resources: [source.clusterArn],
+        }),
+      );
+      // MSK clusters always live in a VPC: the pollers need network interfaces there.
+      this.grantVpcAccess(props.function);
       if (source.auth === 'iam') this.grantMskIamAccess(props.function, source);
-      // ManagedKafkaEventSource attaches this managed policy; it cannot be swapped out.
-      Validations.of(props.function.role ?? props.function).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
-        reason:
-          'Attached by ManagedKafkaEventSource: the mapping manages network interfaces in the cluster VPC, and those EC2 actions take no resource-level scoping.',
-      });
     } else {
       const network = this.network(source);
       const rootCaSecret =
@@ -155,6 +222,42 @@ export class KafkaTrigger extends Construct {
       });
       if (network.vpc !== undefined) this.grantVpcAccess(props.function);
     }
+    if (props.sqsEndpoint !== undefined) this.createSqsEndpoint(props.sqsEndpoint);
+  }
+
+  /**
+   * "You must deploy a VPC endpoint for your on-failure destination service inside your
+   * Kafka cluster VPC." (Lambda developer guide, "Capturing discarded batches for Amazon MSK
+   * and self-managed Apache Kafka event sources",
+   * https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html). Private DNS makes the
+   * queue's regional name resolve to the endpoint; the pollers' security group may reach it
+   * on 443.
+   */
+  private createSqsEndpoint(network: VpcNetworkConfig): void {
+    const vpc = Vpc.fromVpcAttributes(this, 'EndpointVpc', {
+      vpcId: network.vpcId,
+      availabilityZones: Fn.getAzs(),
+    });
+    const group = new SecurityGroup(this, 'SqsEndpointSecurityGroup', {
+      vpc,
+      description: 'SQS interface endpoint for the Kafka pollers (on-failure destination)',
+      allowAllOutbound: false,
+    });
+    group.addIngressRule(
+      Peer.securityGroupId(network.securityGroupId),
+      Port.tcp(443),
+      'HTTPS from the Kafka pollers',
+    );
+    this.sqsEndpoint = new InterfaceVpcEndpoint(this, 'SqsEndpoint', {
+      vpc,
+      service: InterfaceVpcEndpointAwsService.SQS,
+      subnets: {
+        subnets: network.subnetIds.map((id) => Subnet.fromSubnetId(this, `Endpoint${id}`, id)),
+      },
+      securityGroups: [group],
+      open: false,
+      privateDnsEnabled: true,
+    });
   }
 
   /**
@@ -223,7 +326,7 @@ export class KafkaTrigger extends Construct {
     Validations.of(fn.role ?? fn).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'EC2 Describe* actions take no resource-level permissions, and the network interfaces Lambda creates for the Kafka pollers have no ARN before they exist.',
+        'Only the EC2 network-interface actions the Kafka pollers need (CreateNetworkInterface, DeleteNetworkInterface, Describe*): Describe* takes no resource-level permissions, and the interfaces Lambda creates have no ARN before they exist.',
     });
   }
 }

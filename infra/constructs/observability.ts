@@ -29,6 +29,11 @@ export interface ObservabilityProps {
   readonly offsetLagThresholdRecords: number;
   /** Share of received records rejected as invalid, in percent, that counts as a problem. */
   readonly rejectedThresholdPercent: number;
+  /**
+   * Raise an alarm when no record has arrived for this many minutes (1-1440); 0 for none.
+   * @default 15
+   */
+  readonly noRecordsMinutes?: number;
   readonly dashboardName: string;
 }
 
@@ -129,6 +134,26 @@ export class Observability extends Construct {
         2,
       ),
     ];
+    const noRecordsMinutes = props.noRecordsMinutes ?? 15;
+    if (noRecordsMinutes > 0) {
+      // A mapping that cannot connect (secret, security group, endpoint) invokes nothing, so
+      // every other alarm sees missing data and stays OK. Here missing data is the signal:
+      // "BREACHING | Missing data points are treated as breaching the threshold." (AWS CDK
+      // API reference, TreatMissingData,
+      // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.TreatMissingData.html)
+      this.alarms = [
+        ...this.alarms,
+        new Alarm(this, 'NoRecords', {
+          metric: detectorMetric(METRIC.recordsReceived, 'Sum', Duration.minutes(1)),
+          threshold: 1,
+          evaluationPeriods: noRecordsMinutes,
+          datapointsToAlarm: noRecordsMinutes,
+          comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.BREACHING,
+          alarmDescription: `No Kafka record reached the detector for ${noRecordsMinutes} minutes: the mapping may not connect (secret, security group, VPC endpoints) or the producers stopped. Check the event source mapping's state (aws lambda list-event-source-mappings).`,
+        }),
+      ];
+    }
     const notify = new SnsAction(props.opsTopic);
     for (const a of this.alarms) {
       a.addAlarmAction(notify);

@@ -3,6 +3,7 @@ import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
+import { checkWindowFlags } from '../cli/detector-flags.ts';
 import { parseFlags, UsageError } from '../cli/parse-flags.ts';
 import { DETECTOR_FLAG_NAMES, DETECTOR_FLAGS_HELP, detectorFromFlags } from './detector-flags.ts';
 import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from './input-format.ts';
@@ -137,6 +138,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
   if (o.format === 'series' && o.sensorId === undefined) {
     throw new UsageError('--format series: needs --sensor-id (the file has no sensor column)');
   }
+  checkWindowFlags(o.windowSeconds, o.slideSeconds);
   const detection: DetectionSettings = {
     slideMs: o.slideSeconds * 1000,
     windowMs: o.windowSeconds * 1000,

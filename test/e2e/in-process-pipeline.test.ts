@@ -147,7 +147,12 @@ describe('event source mapping emulation without a broker (in-process topic)', (
     expect(notifications).toEqual([
       expect.objectContaining({
         subject: '[critical] Sensor anomaly on sensor_1: value 180.0',
-        attributes: { sensorId: 'sensor_1', severity: 'critical', detector: 'threshold' },
+        attributes: {
+          kind: 'alert',
+          sensorId: 'sensor_1',
+          severity: 'critical',
+          detector: 'threshold',
+        },
         sms: expect.stringMatching(/^CRITICAL sensor_1 value=180\.0 avg=/),
       }),
     ]);

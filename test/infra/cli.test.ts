@@ -28,15 +28,37 @@ async function cdkSynth(context: Readonly<Record<string, string>>) {
 // Generous timeout: each run spawns the CLI, tsx and esbuild, next to other test files.
 describe.concurrent('npx cdk synth', { timeout: 120_000 }, () => {
   it('synthesizes the default (self-managed brokers) with no extra context', async () => {
-    const { resources } = await cdkSynth({});
+    const { resources, stderr } = await cdkSynth({});
     const mapping = resources.find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
     expect(mapping?.Properties.SelfManagedEventSource).toBeDefined();
+    // Item 13: synth keeps working with the placeholder, and says that deploy will not.
+    expect(stderr).toContain('bootstrapServers is the placeholder');
+    expect(stderr).toContain('`cdk deploy` fails until you set it');
+    // Item 14: the CLI finds every feature flag configured.
+    expect(stderr).not.toMatch(/feature flags? (is|are) not configured/);
+  });
+
+  it('synthesizes the LocalStack variant: no mapping, no placeholder warning', async () => {
+    const { resources, stderr } = await cdkSynth({ eventSourceMapping: 'false' });
+    expect(resources.some((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toBe(false);
+    expect(resources.some((r) => r.Type === 'AWS::Lambda::Function')).toBe(true);
+    expect(stderr).not.toContain('bootstrapServers is the placeholder');
   });
 
   it('synthesizes the documented MSK example', async () => {
     const { resources } = await cdkSynth(DEPLOY_EXAMPLES.mskIam.context);
     const mapping = resources.find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
     expect(mapping?.Properties.EventSourceArn).toBe(DEPLOY_EXAMPLES.mskIam.context.mskClusterArn);
+  });
+
+  it('fails with the bad keys named and what is wrong, and no stack trace (item 12)', async () => {
+    const error = await cdkSynth({ smsCriticalOnly: 'yes', memorySizeMb: '1024MB' }).catch(
+      (e: unknown) => e,
+    );
+    const stderr = (error as { stderr: string }).stderr;
+    expect(stderr).toContain('smsCriticalOnly: must be true or false (got "yes")');
+    expect(stderr).toContain('memorySizeMb: must be a number, without a unit (got "1024MB")');
+    expect(stderr).not.toContain('Invalid input');
   });
 
   it('fails with the bad key and value named, and no stack trace', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -19,6 +19,9 @@ const MSK_ARN =
   'arn:aws:kafka:eu-west-1:123456789012:cluster/sensors/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-3';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka/creds-AbCdEf';
 const VPC = { vpcId: 'vpc-0abc', subnetIds: 'subnet-01,subnet-02', securityGroupId: 'sg-0123' };
+const MSK_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_detector-AbCdEf';
+const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /** The error message for a context on top of cdk.json, or a failure if it parses. */
 function errorFor(context: Record<string, unknown>, cwd?: string): string {
@@ -49,8 +52,19 @@ describe('deploy config defaults', () => {
       auth: 'sasl-scram-512',
       bootstrapServers: ['kafka-1.example.com:9096'],
       topics: ['sensor-readings'],
-      consumerGroupId: 'anomaly-detector',
+      // Items 9 and 10: no missed records on create/update, one group per stack.
+      startingPosition: 'TRIM_HORIZON',
+      consumerGroupId: 'SensorAnomalyDetector-anomaly-detector',
     });
+    expect(parseDeployConfig({ stackName: 'PlantB' }).kafka.consumerGroupId).toBe(
+      'PlantB-anomaly-detector',
+    );
+    expect(parseDeployConfig({ consumerGroupId: 'legacy-group' }).kafka.consumerGroupId).toBe(
+      'legacy-group',
+    );
+    expect(config).toMatchObject({ eventSourceMapping: true, tracing: false });
+    expect(config.alarms.noRecordsMinutes).toBe(15);
+    expect(config.sqsEndpoint).toBeUndefined();
     expect(config.kafka.provisioned).toBeUndefined();
     expect(config.removalPolicy).toBe('retain');
   });
@@ -136,8 +150,39 @@ describe('deploy config errors name the key and the bad value', () => {
       ['opsEmails: must not repeat'],
     ],
     ['batch size out of range', { batchSize: '20000' }, ['batchSize:', '20000']],
-    ['not a number', { memorySizeMb: 'lots' }, ['memorySizeMb:', '"lots"']],
-    ['bad boolean', { smsCriticalOnly: 'yes' }, ['smsCriticalOnly:', '"yes"']],
+    [
+      'not a number',
+      { memorySizeMb: 'lots' },
+      ['memorySizeMb: must be a number, without a unit (got "lots")'],
+    ],
+    [
+      'a unit in a number (item 12)',
+      { memorySizeMb: '1024MB' },
+      ['memorySizeMb: must be a number, without a unit (got "1024MB")'],
+    ],
+    [
+      'bad boolean (item 12)',
+      { smsCriticalOnly: 'yes' },
+      ['smsCriticalOnly: must be true or false (got "yes")'],
+    ],
+    [
+      'enum value',
+      { startingPosition: 'EARLIEST' },
+      ['startingPosition: must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP (got "EARLIEST")'],
+    ],
+    ['below a minimum', { batchSize: '0' }, ['batchSize: must be at least 1', '(got "0")']],
+    [
+      'timeout above what Kafka mappings support (item 2)',
+      { timeoutSeconds: '900' },
+      [
+        'timeoutSeconds: must be at most 840: Kafka event source mappings only support functions with a timeout of at most 14 minutes (840 s) (got "900")',
+      ],
+    ],
+    [
+      'no-records alarm longer than a day',
+      { alarmNoRecordsMinutes: '2000' },
+      ['alarmNoRecordsMinutes: must be at most 1440', '0 turns the alarm off'],
+    ],
     [
       'retention not offered by CloudWatch',
       { logRetentionDays: '31' },
@@ -180,20 +225,63 @@ describe('deploy config errors name the key and the bad value', () => {
       ['kafkaSecretArn: required when kafkaAuth is sasl-scram-512'],
     ],
     [
+      "MSK SCRAM without the secret's customer managed key (item 3)",
+      {
+        kafkaSource: 'msk',
+        mskClusterArn: MSK_ARN,
+        kafkaAuth: 'sasl-scram-512',
+        kafkaSecretArn: MSK_SECRET_ARN,
+      },
+      [
+        'kafkaSecretKmsKeyArn: required when kafkaAuth is sasl-scram-512 on MSK: MSK cannot use a secret encrypted with the default AWS managed key',
+      ],
+    ],
+    [
+      'MSK SCRAM secret without the AmazonMSK_ prefix (item 3)',
+      {
+        kafkaSource: 'msk',
+        mskClusterArn: MSK_ARN,
+        kafkaAuth: 'sasl-scram-512',
+        kafkaSecretArn: SECRET_ARN,
+        kafkaSecretKmsKeyArn: KMS_KEY_ARN,
+      },
+      [
+        'kafkaSecretArn: an MSK SCRAM secret\'s name must begin with AmazonMSK_ (got the name "kafka/creds")',
+      ],
+    ],
+    [
+      'createSqsEndpoint on MSK without the cluster VPC (item 4)',
+      { kafkaSource: 'msk', mskClusterArn: MSK_ARN, createSqsEndpoint: 'true' },
+      [
+        'vpcId: required when createSqsEndpoint=true on MSK',
+        'subnetIds: required',
+        'securityGroupId: required',
+      ],
+    ],
+    [
+      'createSqsEndpoint for brokers on the internet',
+      { createSqsEndpoint: 'true' },
+      ['createSqsEndpoint: needs vpcId, subnetIds and securityGroupId'],
+    ],
+    [
       'MSK with VPC keys',
       { kafkaSource: 'msk', mskClusterArn: MSK_ARN, ...VPC },
-      ['vpcId: not allowed when kafkaSource is msk'],
+      ['vpcId: not allowed when kafkaSource is msk unless createSqsEndpoint=true'],
     ],
     [
       'a secret with MSK IAM auth',
       { kafkaSource: 'msk', mskClusterArn: MSK_ARN, kafkaSecretArn: SECRET_ARN },
-      ['kafkaSecretArn: not allowed when kafkaAuth is iam'],
+      [
+        'kafkaSecretArn: only used with kafkaAuth=sasl-scram-512 on MSK, and kafkaAuth is iam (the MSK default): add -c kafkaAuth=sasl-scram-512 or remove kafkaSecretArn',
+      ],
     ],
     ['IAM auth on self-managed brokers', { kafkaAuth: 'iam' }, ['kafkaAuth: iam is for MSK only']],
     [
       'cluster ARN on self-managed brokers',
       { mskClusterArn: MSK_ARN },
-      ['mskClusterArn: not allowed when kafkaSource is self-managed'],
+      [
+        'mskClusterArn: only used with kafkaSource=msk, and kafkaSource is self-managed: add -c kafkaSource=msk (or remove mskClusterArn)',
+      ],
     ],
     [
       'unauthenticated brokers outside a VPC',
@@ -233,7 +321,7 @@ describe('deploy config errors name the key and the bad value', () => {
     [
       'timestamp without AT_TIMESTAMP',
       { startingPositionTimestamp: '1700000000' },
-      ['startingPositionTimestamp: not allowed when startingPosition is LATEST'],
+      ['startingPositionTimestamp: not allowed when startingPosition is TRIM_HORIZON'],
     ],
     [
       'KMS key without a secret',
@@ -262,6 +350,42 @@ describe('deploy config errors name the key and the bad value', () => {
   it('lists every problem at once', () => {
     const message = errorFor({ batchSize: '0', alertEmails: 'x', detector: 'nope' });
     expect(message).toMatch(/batchSize:[\s\S]*detector:[\s\S]*alertEmails:/);
+  });
+
+  it('lists the other problems, the cross-key ones included, next to an unknown key (item 12)', () => {
+    const message = errorFor({
+      windowSecond: '10',
+      smsCriticalOnly: 'yes',
+      mskClusterArn: MSK_ARN,
+      windowSeconds: '12',
+    });
+    for (const fragment of [
+      'windowSecond: unknown context key (did you mean windowSeconds?)',
+      'smsCriticalOnly: must be true or false',
+      'mskClusterArn: only used with kafkaSource=msk',
+      'windowSeconds: must be a whole multiple of slideSeconds (5) (got 12)',
+    ]) {
+      expect(message).toContain(fragment);
+    }
+  });
+
+  it('reports a bad key once, not again as missing in a check across keys', () => {
+    const message = errorFor({ kafkaSource: 'msk', mskClusterArn: 'arn:aws:kafka:x' });
+    expect(message).toContain('mskClusterArn: must be an MSK cluster ARN');
+    expect(message).not.toContain('mskClusterArn: required');
+  });
+
+  it("never shows zod's own wording", () => {
+    const message = errorFor({
+      smsCriticalOnly: 'yes',
+      memorySizeMb: '1024MB',
+      batchSize: '2.5',
+      detector: 'x',
+      timeoutSeconds: '0',
+    });
+    expect(message).not.toMatch(
+      /Invalid input|Invalid option|received NaN|Too (big|small)|expected (number|int)/,
+    );
   });
 });
 
@@ -345,5 +469,20 @@ describe('MSK example', () => {
       provisioned: { minPollers: 1, maxPollers: 4, retryAttempts: 100, bisectBatchOnError: false },
     });
     expect(config.kafka.secretArn).toMatch(/AmazonMSK_/);
+  });
+});
+
+describe('feature flags (item 14)', () => {
+  it('cdk.json sets every flag aws-cdk-lib recommends, with the recommended value', () => {
+    const recommended = JSON.parse(
+      readFileSync(
+        new URL('../../node_modules/aws-cdk-lib/recommended-feature-flags.json', import.meta.url),
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+    expect(Object.keys(recommended).length).toBeGreaterThan(80);
+    for (const [flag, value] of Object.entries(recommended)) {
+      expect(CDK_JSON_CONTEXT[flag], flag).toEqual(value);
+    }
   });
 });

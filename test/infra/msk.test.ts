@@ -31,8 +31,10 @@ describe('MSK example with IAM access control', () => {
     iam.template.hasResourceProperties(ESM, {
       EventSourceArn: CLUSTER,
       Topics: ['sensor-readings'],
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
-      StartingPosition: 'LATEST',
+      AmazonManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: 'SensorAnomalyDetector-anomaly-detector',
+      },
+      StartingPosition: 'TRIM_HORIZON',
       BatchSize: 500,
       SourceAccessConfigurations: Match.absent(),
       SelfManagedEventSource: Match.absent(),
@@ -45,9 +47,13 @@ describe('MSK example with IAM access control', () => {
 
   it('grants IAM access to exactly the cluster, the topic and the consumer group', () => {
     const statements = policyStatements(iam.template);
+    // minimizePolicies merges the IAM-auth and the mapping's statements on the cluster.
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
+        Action: expect.arrayContaining([
+          'kafka-cluster:Connect',
+          'kafka-cluster:DescribeClusterDynamicConfiguration',
+        ]),
         Resource: CLUSTER,
       }),
     );
@@ -59,28 +65,42 @@ describe('MSK example with IAM access control', () => {
     );
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-        Resource: clusterResource('group', 'anomaly-detector'),
+        Action: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+        Resource: clusterResource('group', 'SensorAnomalyDetector-anomaly-detector'),
       }),
     );
     expect(statements.flatMap((s) => s.Action).filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  it('carries the MSK execution managed policy, acknowledged for cdk-nag with a reason', () => {
-    iam.template.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [
-        {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':iam::aws:policy/service-role/AWSLambdaMSKExecutionRole',
-            ],
-          ],
-        },
-      ],
-    });
+  it('has explicit MSK statements instead of AWSLambdaMSKExecutionRole and its logs:* on * (item 6)', () => {
+    iam.template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    expect(JSON.stringify(iam.template.toJSON())).not.toContain('AWSLambdaMSKExecutionRole');
+    const statements = policyStatements(iam.template);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']),
+        Resource: CLUSTER,
+      }),
+    );
+    expect(statements.flatMap((s) => s.Action)).not.toContain('kafka:DescribeCluster');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcs',
+        ],
+        Resource: '*',
+      }),
+    );
+    // Logs only into the function's own log group.
+    for (const s of statements.filter((s) => s.Action.some((a) => a.startsWith('logs:')))) {
+      expect(s.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(s.Resource).not.toBe('*');
+    }
     expect(iam.nagFindings).toEqual([]);
   });
 
@@ -90,6 +110,14 @@ describe('MSK example with IAM access control', () => {
 });
 
 describe('MSK example with SASL/SCRAM, provisioned pollers and per-sensor rules', () => {
+  it('maps the cluster with the SCRAM secret and may decrypt it with its customer managed key (item 3)', () => {
+    const ctx = DEPLOY_EXAMPLES.mskScramProvisioned.context;
+    expect(ctx.kafkaSecretArn).toContain(':secret:AmazonMSK_');
+    scram.template.hasResourceProperties(ESM, {
+      SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: ctx.kafkaSecretArn }],
+    });
+  });
+
   it('authenticates with the SCRAM secret and uses provisioned pollers with a retry limit', () => {
     const ctx = DEPLOY_EXAMPLES.mskScramProvisioned.context;
     scram.template.hasResourceProperties(ESM, {
@@ -109,7 +137,7 @@ describe('MSK example with SASL/SCRAM, provisioned pollers and per-sensor rules'
     const statements = policyStatements(scram.template);
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         Resource: ctx.kafkaSecretArn,
       }),
     );
@@ -143,7 +171,7 @@ describe('MSK example with SASL/SCRAM, provisioned pollers and per-sensor rules'
       scram.template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'sms',
         Endpoint: number,
-        FilterPolicy: { severity: ['critical'] },
+        FilterPolicy: { kind: ['alert'], severity: ['critical'] },
       });
     }
   });

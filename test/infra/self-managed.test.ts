@@ -1,15 +1,20 @@
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/dynamodb-table.ts';
 import { ENV } from '../../functions/config.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
+import { CONTEXT_DEFAULTS } from '../../infra/config.ts';
+import { DYNAMODB_ACTIONS } from '../../infra/constructs/detector-function.ts';
 import { DEPLOY_EXAMPLES } from '../../infra/examples.ts';
+import { PLACEHOLDER_BROKERS_MESSAGE } from '../../infra/stacks/anomaly-detector-stack.ts';
 import {
   invokeBundleWithEmptyBatch,
   onlyLogicalId,
   policyStatements,
   type Synthesized,
+  stackTraceOfBadBundleStart,
   synthesize,
 } from './synth.ts';
 
@@ -49,10 +54,14 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
         Endpoints: { KafkaBootstrapServers: ['kafka-1.example.com:9096'] },
       },
       Topics: ['sensor-readings'],
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
+      // Item 10: the group comes from the stack name, so a second stack gets its own.
+      SelfManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: 'SensorAnomalyDetector-anomaly-detector',
+      },
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 1,
-      StartingPosition: 'LATEST',
+      // Item 9: LATEST can miss records while the mapping is created or updated.
+      StartingPosition: 'TRIM_HORIZON',
       SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: { Ref: secret } }],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
       // On-demand mode: the error-handling controls are left to Lambda.
@@ -97,13 +106,35 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
           [ENV.writeConcurrency]: '16',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          POWERTOOLS_TRACE_ENABLED: 'false',
+          NODE_OPTIONS: '--enable-source-maps',
         }),
       },
+      // Tracing is off unless the `tracing` context key turns it on.
+      TracingConfig: Match.absent(),
     });
     defaults.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside).
     expect(defaults.bundles).toHaveLength(1);
     expect(statSync(defaults.bundles[0] ?? '').size).toBeGreaterThan(100_000);
+  });
+
+  it('ships a source map of the TypeScript sources next to the bundle (item 11)', () => {
+    const bundle = defaults.bundles[0] ?? '';
+    const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
+    expect(readFileSync(bundle, 'utf8')).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+    expect(map.sources).toContainEqual(expect.stringMatching(/functions\/detector\/handler\.ts$/));
+    expect(map.sources).toContainEqual(expect.stringMatching(/functions\/process-batch\.ts$/));
+    // Mappings only: the sources' text would double the package for nothing.
+    expect(map.sourcesContent).toBeUndefined();
+  });
+
+  it('maps an error thrown in the bundle back to the TypeScript file (item 11)', async () => {
+    const stack = await stackTraceOfBadBundleStart(defaults);
+    expect(stack).toMatch(/functions\/config\.ts:\d+/);
   });
 
   it('ships a bundle that starts with the environment the template sets', async () => {
@@ -149,24 +180,76 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
     defaults.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
+  it("lets only this account's CloudWatch alarms publish to the ops topic and use the key (item 1)", () => {
+    const t = defaults.template;
+    const alarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:*',
+            ],
+          ],
+        },
+      },
+    };
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp('OpsTopic') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp('OpsTopic') },
+            Condition: alarmsOfThisAccount,
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: alarmsOfThisAccount,
+          }),
+        ]),
+      },
+    });
+    // The broken form: a topic policy holding only the TLS deny statement.
+    for (const policy of Object.values(t.findResources('AWS::SNS::TopicPolicy'))) {
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Effect: string }>;
+      const isOps = JSON.stringify(policy.Properties.Topics).includes('OpsTopic');
+      if (isOps) expect(statements.some((s) => s.Effect === 'Allow')).toBe(true);
+    }
+  });
+
   it('grants the function only the data actions it uses, on its own resources', () => {
     const statements = policyStatements(defaults.template);
     const wildcardActions = statements.flatMap((s) => s.Action).filter((a) => a.includes('*'));
     expect(wildcardActions).toEqual([]);
     const table = onlyLogicalId(defaults.template, 'AWS::DynamoDB::Table');
     const dynamodb = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
+    // Item 7: exactly the requests the window store sends (checked against its source below).
     expect(dynamodb).toEqual([
       expect.objectContaining({
-        Action: [
-          'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:BatchWriteItem',
-        ],
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [table, 'Arn'] },
       }),
     ]);
+    for (const unused of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']) {
+      expect(statements.flatMap((s) => s.Action)).not.toContain(unused);
+    }
     const sns = statements.filter((s) => s.Action.some((a) => a.startsWith('sns:')));
     expect(sns).toEqual([
       expect.objectContaining({
@@ -181,10 +264,10 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
     });
   });
 
-  it('alarms on errors, throttles, offset lag, dead letters and rejected-record rate', () => {
+  it('alarms on errors, throttles, offset lag, dead letters, rejected-record rate and silence', () => {
     const ops = { Ref: Match.stringLikeRegexp('OpsTopic') };
     const t = defaults.template;
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ops], OKActions: [ops] });
     for (const metric of ['Errors', 'Throttles', 'OffsetLag']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -220,6 +303,26 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
         emf(METRIC.recordsReceived),
       ]),
     });
+  });
+
+  it('alarms when no record arrived for 15 minutes, missing data breaching (item 8)', () => {
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.recordsReceived,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // The other alarms keep missing data as not breaching: only this one reads silence.
+    const breaching = Object.values(
+      defaults.template.findResources('AWS::CloudWatch::Alarm'),
+    ).filter((a) => a.Properties.TreatMissingData === 'breaching');
+    expect(breaching).toHaveLength(1);
   });
 
   it('has a dashboard of records, rejections, anomalies, notifications, lag and duration', () => {
@@ -260,25 +363,33 @@ describe('self-managed example: internet brokers, email and SMS subscribers', ()
     });
     expect(policyStatements(internet.template)).toContainEqual(
       expect.objectContaining({
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         Resource: secretArn,
       }),
     );
   });
 
-  it('subscribes email and SMS to alerts, SMS for critical anomalies only, and ops email to alarms', () => {
+  it('subscribes email to digests, SMS to critical per-sensor alerts, ops email to alarms (item 5)', () => {
     const t = internet.template;
     t.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'oncall@example.com',
       TopicArn: { Ref: Match.stringLikeRegexp('AlertTopic') },
+      FilterPolicy: { kind: ['digest'] },
     });
     t.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sms',
       Endpoint: '+14155550100',
       TopicArn: { Ref: Match.stringLikeRegexp('AlertTopic') },
-      FilterPolicy: { severity: ['critical'] },
+      FilterPolicy: { kind: ['alert'], severity: ['critical'] },
     });
+    // The broken form: an email subscription without a filter receives every alert.
+    for (const sub of Object.values(t.findResources('AWS::SNS::Subscription'))) {
+      const onAlertTopic = JSON.stringify(sub.Properties.TopicArn).includes('AlertTopic');
+      if (sub.Properties.Protocol === 'email' && onAlertTopic) {
+        expect(sub.Properties.FilterPolicy).toEqual({ kind: ['digest'] });
+      }
+    }
     t.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'platform@example.com',
@@ -302,27 +413,30 @@ describe('self-managed example: brokers in a VPC with mutual TLS', () => {
     ]);
     t.hasResourceProperties(ESM, {
       Topics: ['plant-a.readings'],
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
+      SelfManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: 'SensorAnomalyDetector-anomaly-detector',
+      },
       SourceAccessConfigurations: access,
     });
     t.hasResourceProperties(ESM, {
       Topics: ['plant-b.readings'],
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector-plant-b.readings' },
+      SelfManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: 'SensorAnomalyDetector-anomaly-detector-plant-b.readings',
+      },
       SourceAccessConfigurations: access,
     });
   });
 
   it('may read the client certificate and the root CA secrets', () => {
     const ctx = DEPLOY_EXAMPLES.selfManagedVpcMtls.context;
+    // minimizePolicies (a recommended feature flag) merges both into one statement.
     const statements = policyStatements(vpcMtls.template);
-    for (const arn of [ctx.kafkaSecretArn, ctx.rootCaSecretArn]) {
-      expect(statements).toContainEqual(
-        expect.objectContaining({
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: arn,
-        }),
-      );
-    }
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Resource: expect.arrayContaining([ctx.kafkaSecretArn, ctx.rootCaSecretArn]),
+      }),
+    );
   });
 
   it('lets the pollers manage network interfaces, acknowledged for cdk-nag with a reason', () => {
@@ -383,5 +497,141 @@ describe('placeholder brokers', () => {
       '*',
       Match.stringLikeRegexp('bootstrapServers is the placeholder'),
     );
+  });
+});
+
+describe('`cdk deploy` with the placeholder brokers (item 13)', () => {
+  it('carries a CloudFormation rule that fails the deploy, naming the context key', () => {
+    const rules = defaults.template.toJSON().Rules as Record<string, unknown>;
+    expect(rules.RequireRealBootstrapServers).toEqual({
+      Assertions: [
+        {
+          Assert: {
+            'Fn::Not': [
+              {
+                'Fn::Equals': [
+                  { Ref: 'PlaceholderBootstrapServers' },
+                  CONTEXT_DEFAULTS.bootstrapServers.join(','),
+                ],
+              },
+            ],
+          },
+          AssertDescription: PLACEHOLDER_BROKERS_MESSAGE,
+        },
+      ],
+    });
+    expect(PLACEHOLDER_BROKERS_MESSAGE).toContain('bootstrapServers');
+    expect(PLACEHOLDER_BROKERS_MESSAGE).toContain('-c bootstrapServers=');
+    defaults.template.hasParameter('PlaceholderBootstrapServers', {
+      Type: 'String',
+      Default: CONTEXT_DEFAULTS.bootstrapServers.join(','),
+    });
+  });
+
+  it('has no such rule or parameter once real brokers are given', () => {
+    const json = internet.template.toJSON();
+    expect(Object.keys(json.Rules ?? {})).toEqual(['CheckBootstrapVersion']);
+    expect(Object.keys(json.Parameters ?? {})).not.toContain('PlaceholderBootstrapServers');
+  });
+});
+
+describe('a second copy under another stackName (item 10)', () => {
+  it('joins its own consumer group', () => {
+    const other = synthesize({ stackName: 'PlantB', bootstrapServers: 'b-1.example.com:9096' });
+    other.template.hasResourceProperties(ESM, {
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'PlantB-anomaly-detector' },
+    });
+  });
+});
+
+describe('without the event source mapping (eventSourceMapping=false, LocalStack)', () => {
+  it('has no mapping, no placeholder rule, and still the function, table, topics and alarms', () => {
+    const local = synthesize({ eventSourceMapping: 'false' });
+    local.template.resourceCountIs(ESM, 0);
+    local.template.resourceCountIs('AWS::Lambda::Function', 1);
+    local.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    local.template.resourceCountIs('AWS::SNS::Topic', 2);
+    local.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(Object.keys(local.template.toJSON().Rules ?? {})).toEqual(['CheckBootstrapVersion']);
+    local.template.hasOutput('FunctionName', {});
+    expect(local.nagFindings).toEqual([]);
+  });
+});
+
+describe('an SQS interface endpoint for pollers in a VPC (item 4)', () => {
+  it('warns when the mapping runs in a VPC without one', () => {
+    Annotations.fromStack(vpcMtls.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('SQS interface endpoint'),
+    );
+    Annotations.fromStack(internet.stack).hasNoWarning(
+      '*',
+      Match.stringLikeRegexp('SQS interface endpoint'),
+    );
+    vpcMtls.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  it("creates one in the brokers' subnets with createSqsEndpoint=true, reachable from the pollers", () => {
+    const withEndpoint = synthesize({
+      ...DEPLOY_EXAMPLES.selfManagedVpcMtls.context,
+      createSqsEndpoint: 'true',
+    });
+    const t = withEndpoint.template;
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.sqs']] },
+      VpcEndpointType: 'Interface',
+      VpcId: 'vpc-0a1b2c3d4e5f67890',
+      SubnetIds: ['subnet-0a1b2c3d4e5f67891', 'subnet-0a1b2c3d4e5f67892'],
+      PrivateDnsEnabled: true,
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      VpcId: 'vpc-0a1b2c3d4e5f67890',
+      SecurityGroupIngress: [
+        Match.objectLike({
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          SourceSecurityGroupId: 'sg-0a1b2c3d4e5f67893',
+        }),
+      ],
+    });
+    Annotations.fromStack(withEndpoint.stack).hasNoWarning(
+      '*',
+      Match.stringLikeRegexp('SQS interface endpoint'),
+    );
+    expect(withEndpoint.nagFindings).toEqual([]);
+  });
+});
+
+describe('tracing=true', () => {
+  it('turns on X-Ray active tracing, the Powertools Tracer and the X-Ray grants', async () => {
+    const traced = synthesize({ tracing: 'true', bootstrapServers: 'b-1.example.com:9096' });
+    // The bundle with the Tracer in it still starts and handles a batch.
+    expect(await invokeBundleWithEmptyBatch(traced)).toMatchObject({ records: 0 });
+    traced.template.hasResourceProperties('AWS::Lambda::Function', {
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_TRACE_ENABLED: 'true' }) },
+    });
+    expect(policyStatements(traced.template)).toContainEqual(
+      expect.objectContaining({
+        Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+        Resource: '*',
+      }),
+    );
+    expect(traced.nagFindings).toEqual([]);
+  });
+});
+
+describe('the function role and the adapters (item 7)', () => {
+  it('grants exactly the DynamoDB requests the adapters send', () => {
+    const sent = new Set<string>();
+    for (const file of readdirSync('functions/adapters')) {
+      const source = readFileSync(join('functions/adapters', file), 'utf8');
+      if (!source.includes('@aws-sdk/client-dynamodb')) continue;
+      for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
+        sent.add(`dynamodb:${command}`);
+      }
+    }
+    expect([...DYNAMODB_ACTIONS].sort()).toEqual([...sent].sort());
   });
 });

@@ -93,3 +93,27 @@ export async function invokeBundleWithEmptyBatch(synth: Synthesized): Promise<un
   );
   return JSON.parse(stderr);
 }
+
+/**
+ * Starts the bundle as Lambda would, with the template's NODE_OPTIONS but without the
+ * table name, so that the cold-start config check throws: returns that error's stack trace.
+ */
+export async function stackTraceOfBadBundleStart(synth: Synthesized): Promise<string> {
+  const fn = Object.values(synth.template.findResources('AWS::Lambda::Function'))[0];
+  const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+  const script = `
+    try { await import(${JSON.stringify(pathToFileURL(synth.bundles[0] ?? '').href)}); }
+    catch (error) { process.stderr.write(String(error.stack)); }`;
+  const { stderr } = await run(
+    process.execPath,
+    ['--no-warnings', '--input-type=module', '-e', script],
+    {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'eu-west-1',
+        NODE_OPTIONS: String(variables.NODE_OPTIONS ?? ''),
+      },
+    },
+  );
+  return stderr;
+}

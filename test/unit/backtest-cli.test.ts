@@ -48,7 +48,7 @@ describe('npm run backtest', () => {
     expect(stdout).toContain(`wrote ${csv} (752 rows), ${html} (5 sensors)`);
     expect(readFileSync(csv, 'utf8')).toBe(readFileSync('test/golden/rules.csv', 'utf8'));
     expect(readFileSync(html, 'utf8')).toMatch(
-      /^<!doctype html>[\s\S]*<svg[\s\S]*<\/svg>\n<\/body><\/html>$/,
+      /^<!doctype html>[\s\S]*<script type="application\/json" id="plot-data">[\s\S]*<\/body><\/html>\n$/,
     );
   });
 

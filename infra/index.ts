@@ -1,0 +1,18 @@
+/**
+ * The package entry point: the SensorAnomalyDetector construct for existing CDK apps
+ * (docs/deploy.md, "Adding the detector to an existing CDK app").
+ */
+
+export { DeployConfigError, type VpcNetworkConfig } from './config.ts';
+export {
+  type DetectionSettings,
+  detectionEnvironment,
+  KafkaSource,
+  type KafkaSourceCommonProps,
+  type MskKafkaSourceProps,
+  type ProvisionedPollersProps,
+  type SelfManagedKafkaSourceProps,
+  SensorAnomalyDetector,
+  SensorAnomalyDetectorError,
+  type SensorAnomalyDetectorProps,
+} from './sensor-anomaly-detector.ts';

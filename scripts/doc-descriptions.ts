@@ -1,0 +1,279 @@
+/**
+ * What each documented setting means, for the tables of docs/configuration.md that
+ * scripts/doc-tables.ts generates. Names and defaults come from the schemas the code validates
+ * with (functions/config.ts, infra/config.ts); only the meanings are written here. A setting
+ * the code knows but this file does not describe fails test/unit/doc-tables.test.ts.
+ */
+
+export interface SettingDoc {
+  readonly meaning: string;
+  /** For a setting whose schema has no default: what happens when it is not set. */
+  readonly defaultText?: string;
+}
+
+/** The detector function's environment variables (functions/config.ts `ENV`). */
+export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
+  TABLE_NAME: { meaning: 'The DynamoDB table.' },
+  ALERT_TOPIC_ARN: { meaning: 'The SNS topic for notifications.' },
+  SLIDE_SECONDS: { meaning: 'Bucket length and window step.' },
+  WINDOW_SECONDS: { meaning: 'Window length, a whole multiple of the slide.' },
+  DETECTOR: {
+    meaning: 'Default detector: `threshold`, `zscore`, `ewma` or `adaptive` (docs/detectors.md).',
+  },
+  THRESHOLD: { meaning: 'Threshold detector: max distance from the window mean.' },
+  ZSCORE_SIGMA: {
+    meaning:
+      'Z-score detector: k in k·σ (3 could never fire on 10 readings, see docs/detectors.md).',
+  },
+  ZSCORE_MIN_COUNT: { meaning: 'Z-score detector: readings in the window before it judges.' },
+  ZSCORE_MIN_DEVIATION: { meaning: 'Z-score detector: minimum absolute deviation.' },
+  EWMA_HALF_LIFE_READINGS: {
+    meaning: "EWMA detector: readings after which an observation's weight has halved.",
+  },
+  EWMA_SIGMA: {
+    meaning:
+      'EWMA detector: band of this many learned standard deviations around the learned mean.',
+  },
+  EWMA_WARMUP_READINGS: {
+    meaning: 'EWMA detector: readings learned per sensor before it may flag anything.',
+  },
+  EWMA_MIN_RELATIVE_DEVIATION: {
+    meaning: 'EWMA detector: the band is never narrower than this fraction of the learned mean.',
+  },
+  EWMA_MIN_DEVIATION: {
+    meaning: "EWMA detector: the band is never narrower than this, in the sensor's units.",
+  },
+  EWMA_LEVEL_SHIFT_READINGS: {
+    meaning:
+      'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
+  },
+  ADAPTIVE_HALF_LIFE_READINGS: {
+    meaning: 'Adaptive detector: half-life, in readings, of the learned level and spread.',
+  },
+  ADAPTIVE_ENVELOPE_HALF_LIFE_READINGS: {
+    meaning:
+      'Adaptive detector: half-life of the recent envelope (running max/min) back to the level.',
+  },
+  ADAPTIVE_EXTREME_HALF_LIFE_READINGS: {
+    meaning: 'Adaptive detector: half-life of the long-term envelope (the new-extreme rule).',
+  },
+  ADAPTIVE_SIGMA: {
+    meaning:
+      'Adaptive detector: a breakout of this many σ out of the recent envelope is a raw anomaly of 0.5.',
+  },
+  ADAPTIVE_EXTREME_MARGIN: {
+    meaning:
+      'Adaptive detector: a value beyond the long-term range by this fraction of it scores 0.5.',
+  },
+  ADAPTIVE_EXTREME_MATURITY_READINGS: {
+    meaning:
+      'Adaptive detector: until this many readings, the new-extreme margin is widened by √(this / readings).',
+  },
+  ADAPTIVE_SCORE_THRESHOLD: {
+    meaning:
+      'Adaptive detector: anomaly iff the score (in [0, 1], the same scale for every sensor) exceeds this.',
+  },
+  ADAPTIVE_WARMUP_READINGS: {
+    meaning: 'Adaptive detector: readings learned per sensor before it may flag anything.',
+  },
+  ADAPTIVE_REFRACTORY_READINGS: {
+    meaning:
+      'Adaptive detector: readings after an anomaly that are not flagged again (one event, one anomaly).',
+  },
+  ADAPTIVE_MIN_SPREAD_FRACTION: {
+    meaning: 'Adaptive detector: σ is never taken below this fraction of the long-term range.',
+  },
+  ADAPTIVE_MIN_DEVIATION: {
+    meaning: "Adaptive detector: σ is never taken below this, in the sensor's units.",
+  },
+  DETECTOR_RULES: {
+    meaning:
+      'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
+  },
+  ALERT_COOLDOWN_SECONDS: {
+    meaning: 'At most one notification per sensor per this much event time.',
+  },
+  RETENTION_MARGIN_SECONDS: {
+    meaning: 'Buckets live window + this long after their last write.',
+  },
+  DYNAMODB_WRITE_CONCURRENCY: { meaning: 'Parallel DynamoDB writes per batch.' },
+};
+
+/** The CDK app's context keys (infra/config.ts `CONTEXT_KEYS`). */
+export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
+  stackName: {
+    meaning: 'CloudFormation stack name and dashboard name; use another to deploy a second copy.',
+  },
+  kafkaSource: { meaning: '`self-managed` brokers or `msk`.' },
+  bootstrapServers: {
+    meaning:
+      'Self-managed brokers, `host:port,...` (the default is a placeholder: set it before deploying). Ignored for MSK.',
+  },
+  mskClusterArn: {
+    meaning: 'MSK cluster ARN; required when `kafkaSource=msk`.',
+    defaultText: '(none)',
+  },
+  kafkaAuth: {
+    meaning:
+      'MSK: `iam` or `sasl-scram-512`. Self-managed: `sasl-scram-512`, `sasl-scram-256`, `mtls`, or `none` (VPC only).',
+    defaultText: '`iam` (MSK), `sasl-scram-512` (self-managed)',
+  },
+  kafkaSecretArn: {
+    meaning:
+      'Complete ARN of the credentials secret (SCRAM user or client certificate). Required for MSK SCRAM and mTLS; a self-managed SCRAM stack creates one when absent.',
+    defaultText: '(none)',
+  },
+  kafkaSecretKmsKeyArn: {
+    meaning:
+      'Customer managed KMS key of that secret; required for MSK SCRAM. The function may decrypt through Secrets Manager only.',
+    defaultText: '(none)',
+  },
+  rootCaSecretArn: {
+    meaning: "Self-managed only: secret with the brokers' private root CA.",
+    defaultText: '(none)',
+  },
+  vpcId: {
+    meaning:
+      "Self-managed: VPC of the brokers; needs `subnetIds` and `securityGroupId`. MSK: the cluster's VPC, only with `createSqsEndpoint=true`.",
+    defaultText: '(none)',
+  },
+  subnetIds: {
+    meaning: 'Subnets the pollers connect from (and where the SQS endpoint goes).',
+    defaultText: '(none)',
+  },
+  securityGroupId: {
+    meaning: 'Security group the pollers use; the SQS endpoint admits it on 443.',
+    defaultText: '(none)',
+  },
+  topics: { meaning: 'Topics to read; one mapping each.' },
+  consumerGroupId: {
+    meaning:
+      "Consumer group of the first topic; further topics use `<consumerGroupId>-<topic>` (Lambda wants a group id unique per mapping). The default differs per stack, so a second copy under another `stackName` reads every partition itself instead of splitting them with the first. Fixed once created; set it to take over an existing group's offsets.",
+    defaultText: '`<stackName>-anomaly-detector`',
+  },
+  batchSize: { meaning: 'Largest batch per invocation (1–10000).' },
+  batchingWindowSeconds: { meaning: 'Longest wait to fill a batch (0–300).' },
+  startingPosition: {
+    meaning:
+      'Where a new consumer group starts: `TRIM_HORIZON` (oldest retained record), `LATEST` or `AT_TIMESTAMP`; ignored when the group already has committed offsets. The default is `TRIM_HORIZON` because with `LATEST` "the event source mapping could miss events during a create or update" ([Lambda docs](https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html)); replays are safe here. A first deploy therefore works through the retained backlog (email stays at one digest per batch); choose `LATEST` only if the backlog does not matter.',
+  },
+  startingPositionTimestamp: {
+    meaning: 'Epoch seconds; required with `AT_TIMESTAMP`.',
+    defaultText: '(none)',
+  },
+  provisionedMinPollers: {
+    meaning:
+      "Setting any provisioned key switches the mappings to provisioned mode (Lambda's defaults: 1 to 200 pollers).",
+    defaultText: '(none)',
+  },
+  provisionedMaxPollers: { meaning: 'Upper bound of provisioned pollers.', defaultText: '(none)' },
+  pollerGroupName: {
+    meaning: 'Share provisioned pollers between mappings with the same group name.',
+    defaultText: '(none)',
+  },
+  retryAttempts: {
+    meaning:
+      'Retries of a failed batch before it goes to the dead-letter queue (-1 to 10000; -1 with a destination means 10). Provisioned mode only.',
+  },
+  maxRecordAgeSeconds: {
+    meaning:
+      'Send records older than this to the dead-letter queue instead (60–604800). Provisioned mode only.',
+    defaultText: '(none: never)',
+  },
+  bisectBatchOnError: {
+    meaning: 'Split a failed batch in two and retry the halves. Provisioned mode only.',
+  },
+  reportBatchItemFailures: { meaning: 'Partial batch responses. Provisioned mode only.' },
+  memorySizeMb: { meaning: 'Function memory (CPU scales with it).' },
+  timeoutSeconds: {
+    meaning:
+      'Function timeout, at most 840: Kafka mappings "only support functions with maximum timeout limits of 14 minutes" ([Lambda docs](https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html)).',
+  },
+  logRetentionDays: {
+    meaning:
+      'Log group retention; a value CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ...).',
+  },
+  slideSeconds: { meaning: 'Window slide S.' },
+  windowSeconds: { meaning: 'Window length W, a whole multiple of S.' },
+  detector: {
+    meaning:
+      "Default detector: `threshold`, `zscore` or `ewma` (learns each sensor's own level and spread).",
+  },
+  threshold: { meaning: 'Threshold detector: anomaly when \\|value − window mean\\| > threshold.' },
+  zscoreSigma: {
+    meaning: 'Z-score detector: anomaly when the deviation exceeds this many standard deviations…',
+  },
+  zscoreMinCount: { meaning: '…with at least this many readings in the window…' },
+  zscoreMinDeviation: { meaning: '…and a deviation above this.' },
+  ewmaHalfLifeReadings: {
+    meaning: "EWMA detector: readings after which an observation's weight has halved.",
+  },
+  ewmaSigma: {
+    meaning:
+      'EWMA detector: band of this many learned standard deviations around the learned mean.',
+  },
+  ewmaWarmupReadings: {
+    meaning: 'EWMA detector: readings learned per sensor before it may flag anything.',
+  },
+  ewmaMinRelativeDeviation: {
+    meaning: 'EWMA detector: the band is never narrower than this fraction of the learned mean.',
+  },
+  ewmaMinDeviation: {
+    meaning: "EWMA detector: the band is never narrower than this, in the sensor's units.",
+  },
+  ewmaLevelShiftReadings: {
+    meaning:
+      'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
+  },
+  detectorRulesFile: {
+    meaning:
+      'JSON file of per-sensor rules, relative to where `cdk` runs: an array `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; validated at synth and passed minified in `DETECTOR_RULES` (the whole environment must fit in 4 KB). Example: `infra/examples/detector-rules.json`.',
+    defaultText: '(none)',
+  },
+  alertCooldownSeconds: {
+    meaning: 'At most one notification per sensor per this much event time.',
+  },
+  retentionMarginSeconds: {
+    meaning: 'A window bucket expires W plus this long after its last write.',
+  },
+  dynamodbWriteConcurrency: { meaning: 'Parallel DynamoDB writes per batch.' },
+  removalPolicy: {
+    meaning:
+      '`retain` keeps the table, the log group, the dead-letter queue and a created secret when the stack is deleted; `destroy` deletes them.',
+  },
+  alertEmails: {
+    meaning:
+      'Email addresses for anomaly digests: one email per batch listing its anomalies (filter `kind=digest`), never one per sensor.',
+  },
+  alertSmsNumbers: {
+    meaning:
+      'E.164 phone numbers (`+14155550100`) for per-sensor anomaly alerts by SMS (filter `kind=alert`).',
+  },
+  smsCriticalOnly: {
+    meaning: 'SMS only for `critical` anomalies (deviation at least twice the limit).',
+  },
+  opsEmails: { meaning: 'Email addresses for the operations alarms.' },
+  alarmOffsetLagRecords: {
+    meaning: 'Offset lag (records) that, held for 15 minutes, raises the lag alarm.',
+  },
+  alarmRejectedPercent: {
+    meaning:
+      'Share of rejected records (%) that, in 2 of 3 five-minute periods, raises the rejection alarm.',
+  },
+  alarmNoRecordsMinutes: {
+    meaning:
+      'No record received for this many minutes (1–1440) raises `NoRecords`, with missing data as breaching: a mapping that cannot connect invokes nothing, which no other alarm sees. `0` turns it off (topics that are quiet on purpose).',
+  },
+  createSqsEndpoint: {
+    meaning:
+      'Create an SQS interface endpoint (private DNS) in `vpcId`/`subnetIds`, so pollers inside a VPC can deliver failed batches to the dead-letter queue. Leave `false` if the VPC already has one (a second one with private DNS fails).',
+  },
+  eventSourceMapping: {
+    meaning:
+      "`false` leaves the Kafka event source mapping out (LocalStack's free edition; or you attach your own trigger to the function).",
+  },
+  tracing: {
+    meaning:
+      'X-Ray active tracing and the Powertools Tracer on the function (see [operations.md](operations.md#tracing)).',
+  },
+};
