@@ -150,7 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
             ? (DEFAULT_SKAB.find((d) => existsSync(d)) ?? (DEFAULT_SKAB[0] as string))
             : resolve(options.skab);
         try {
-          data.push({ corpus: `SKAB (${dir})`, experiments: readSkab(dir) });
+          data.push({ corpus: 'SKAB', experiments: readSkab(dir) });
         } catch (error) {
           // Missing by default only skips it; asked for by --skab or --corpus, it is an error.
           if (!(error instanceof DatasetError) || options.skab !== undefined || options.corpus)
