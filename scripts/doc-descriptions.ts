@@ -47,45 +47,6 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
   },
-  ADAPTIVE_HALF_LIFE_READINGS: {
-    meaning: 'Adaptive detector: half-life, in readings, of the learned level and spread.',
-  },
-  ADAPTIVE_ENVELOPE_HALF_LIFE_READINGS: {
-    meaning:
-      'Adaptive detector: half-life of the recent envelope (running max/min) back to the level.',
-  },
-  ADAPTIVE_EXTREME_HALF_LIFE_READINGS: {
-    meaning: 'Adaptive detector: half-life of the long-term envelope (the new-extreme rule).',
-  },
-  ADAPTIVE_SIGMA: {
-    meaning:
-      'Adaptive detector: a breakout of this many σ out of the recent envelope is a raw anomaly of 0.5.',
-  },
-  ADAPTIVE_EXTREME_MARGIN: {
-    meaning:
-      'Adaptive detector: a value beyond the long-term range by this fraction of it scores 0.5.',
-  },
-  ADAPTIVE_EXTREME_MATURITY_READINGS: {
-    meaning:
-      'Adaptive detector: until this many readings, the new-extreme margin is widened by √(this / readings).',
-  },
-  ADAPTIVE_SCORE_THRESHOLD: {
-    meaning:
-      'Adaptive detector: anomaly iff the score (in [0, 1], the same scale for every sensor) exceeds this.',
-  },
-  ADAPTIVE_WARMUP_READINGS: {
-    meaning: 'Adaptive detector: readings learned per sensor before it may flag anything.',
-  },
-  ADAPTIVE_REFRACTORY_READINGS: {
-    meaning:
-      'Adaptive detector: readings after an anomaly that are not flagged again (one event, one anomaly).',
-  },
-  ADAPTIVE_MIN_SPREAD_FRACTION: {
-    meaning: 'Adaptive detector: σ is never taken below this fraction of the long-term range.',
-  },
-  ADAPTIVE_MIN_DEVIATION: {
-    meaning: "Adaptive detector: σ is never taken below this, in the sensor's units.",
-  },
   DETECTOR_RULES: {
     meaning:
       'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',

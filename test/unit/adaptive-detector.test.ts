@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { configFromEnv, parseRulesFile } from '../../functions/config.ts';
 import {
   ADAPTIVE_DEFAULTS,
   type AdaptiveDetector,
@@ -121,5 +122,22 @@ describe('adaptive detector', () => {
     const values = noise(100, 7, 0, 1);
     values[5] = 100;
     expect(run(values).anomalies).toEqual([]);
+  });
+});
+
+describe('adaptive detector settings', () => {
+  const base = { TABLE_NAME: 't', ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:t' };
+
+  it('the function reads DETECTOR=adaptive and its ADAPTIVE_* variables', () => {
+    const config = configFromEnv({ ...base, DETECTOR: 'adaptive', ADAPTIVE_SIGMA: '3' });
+    expect(config.defaultDetector).toEqual({ ...SPEC, sigma: 3 });
+  });
+
+  it('names a bad variable, and a rules file takes the same parameters', () => {
+    expect(() =>
+      configFromEnv({ ...base, DETECTOR: 'adaptive', ADAPTIVE_SCORE_THRESHOLD: '1.5' }),
+    ).toThrow(/ADAPTIVE_SCORE_THRESHOLD: .*"1.5"/);
+    const file = parseRulesFile('{"default": {"kind": "adaptive", "refractoryReadings": 10}}', 'x');
+    expect(file.defaultDetector).toEqual({ ...SPEC, refractoryReadings: 10 });
   });
 });
