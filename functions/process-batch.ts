@@ -335,7 +335,8 @@ class Judge {
     const step = isLearning(spec) ? learningStep(spec, prior, reading.value) : null;
     const learning = step !== null;
     const verdict = step?.verdict ?? evaluate(spec, window, reading.value);
-    const learnOnce = (sensor: WorkingSensor) => learn(sensor, spec, reading.value, prior, step?.state);
+    const learnOnce = (sensor: WorkingSensor) =>
+      learn(sensor, spec, reading.value, prior, step?.state);
     outcome.evaluations?.push({ reading, detector: spec, window, verdict });
     if (!verdict.anomaly) {
       if (learning) {
