@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
-import { DETECTOR_KINDS, EWMA_DEFAULTS, ZSCORE_DEFAULTS } from './core/detectors.ts';
+import {
+  ADAPTIVE_DEFAULTS,
+  DETECTOR_KINDS,
+  EWMA_DEFAULTS,
+  ZSCORE_DEFAULTS,
+} from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';
 import { validateWindowSpec } from './core/windows.ts';
 
@@ -31,6 +36,25 @@ export const ENV = {
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
 } as const;
 
+/**
+ * The `adaptive` detector's parameter variables (docs/detectors.md). Kept apart from ENV until
+ * the CDK app has a context key for each (every ENV name has one); the function reads them all
+ * the same.
+ */
+export const ADAPTIVE_ENV = {
+  adaptiveHalfLifeReadings: 'ADAPTIVE_HALF_LIFE_READINGS',
+  adaptiveEnvelopeHalfLifeReadings: 'ADAPTIVE_ENVELOPE_HALF_LIFE_READINGS',
+  adaptiveExtremeHalfLifeReadings: 'ADAPTIVE_EXTREME_HALF_LIFE_READINGS',
+  adaptiveSigma: 'ADAPTIVE_SIGMA',
+  adaptiveExtremeMargin: 'ADAPTIVE_EXTREME_MARGIN',
+  adaptiveExtremeMaturityReadings: 'ADAPTIVE_EXTREME_MATURITY_READINGS',
+  adaptiveScoreThreshold: 'ADAPTIVE_SCORE_THRESHOLD',
+  adaptiveWarmupReadings: 'ADAPTIVE_WARMUP_READINGS',
+  adaptiveRefractoryReadings: 'ADAPTIVE_REFRACTORY_READINGS',
+  adaptiveMinSpreadFraction: 'ADAPTIVE_MIN_SPREAD_FRACTION',
+  adaptiveMinDeviation: 'ADAPTIVE_MIN_DEVIATION',
+} as const;
+
 export interface DetectorConfig {
   readonly tableName: string;
   readonly topicArn: string;
@@ -51,6 +75,10 @@ export class ConfigError extends Error {
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
+
+const positiveNumber = z.number().finite().positive();
+const positiveCoerced = z.coerce.number().finite().positive();
+const wholeCoerced = z.coerce.number().int().min(0);
 
 /** One detector as JSON; omitted parameters take their defaults, unknown keys are errors. */
 export const detectorSpecSchema = z.discriminatedUnion('kind', [
@@ -76,6 +104,24 @@ export const detectorSpecSchema = z.discriminatedUnion('kind', [
       .default(EWMA_DEFAULTS.minRelativeDeviation),
     minDeviation: z.number().finite().nonnegative().default(EWMA_DEFAULTS.minDeviation),
     levelShiftReadings: z.number().int().min(1).default(EWMA_DEFAULTS.levelShiftReadings),
+  }),
+  z.strictObject({
+    kind: z.literal('adaptive'),
+    halfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.halfLifeReadings),
+    envelopeHalfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings),
+    extremeHalfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeHalfLifeReadings),
+    sigma: positiveNumber.default(ADAPTIVE_DEFAULTS.sigma),
+    extremeMargin: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeMargin),
+    extremeMaturityReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeMaturityReadings),
+    scoreThreshold: z.number().gt(0).lt(1).default(ADAPTIVE_DEFAULTS.scoreThreshold),
+    warmupReadings: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.warmupReadings),
+    refractoryReadings: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.refractoryReadings),
+    minSpreadFraction: z
+      .number()
+      .finite()
+      .nonnegative()
+      .default(ADAPTIVE_DEFAULTS.minSpreadFraction),
+    minDeviation: z.number().finite().nonnegative().default(ADAPTIVE_DEFAULTS.minDeviation),
   }),
 ]);
 
@@ -123,6 +169,33 @@ export const envSchema = z.object({
   [ENV.ewmaMinRelativeDeviation]: nonNegative.default(EWMA_DEFAULTS.minRelativeDeviation),
   [ENV.ewmaMinDeviation]: nonNegative.default(EWMA_DEFAULTS.minDeviation),
   [ENV.ewmaLevelShiftReadings]: positiveInt.default(EWMA_DEFAULTS.levelShiftReadings),
+  [ADAPTIVE_ENV.adaptiveHalfLifeReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.halfLifeReadings,
+  ),
+  [ADAPTIVE_ENV.adaptiveEnvelopeHalfLifeReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings,
+  ),
+  [ADAPTIVE_ENV.adaptiveExtremeHalfLifeReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.extremeHalfLifeReadings,
+  ),
+  [ADAPTIVE_ENV.adaptiveSigma]: positiveCoerced.default(ADAPTIVE_DEFAULTS.sigma),
+  [ADAPTIVE_ENV.adaptiveExtremeMargin]: positiveCoerced.default(ADAPTIVE_DEFAULTS.extremeMargin),
+  [ADAPTIVE_ENV.adaptiveExtremeMaturityReadings]: positiveCoerced.default(
+    ADAPTIVE_DEFAULTS.extremeMaturityReadings,
+  ),
+  [ADAPTIVE_ENV.adaptiveScoreThreshold]: z.coerce
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(ADAPTIVE_DEFAULTS.scoreThreshold),
+  [ADAPTIVE_ENV.adaptiveWarmupReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.warmupReadings),
+  [ADAPTIVE_ENV.adaptiveRefractoryReadings]: wholeCoerced.default(
+    ADAPTIVE_DEFAULTS.refractoryReadings,
+  ),
+  [ADAPTIVE_ENV.adaptiveMinSpreadFraction]: nonNegative.default(
+    ADAPTIVE_DEFAULTS.minSpreadFraction,
+  ),
+  [ADAPTIVE_ENV.adaptiveMinDeviation]: nonNegative.default(ADAPTIVE_DEFAULTS.minDeviation),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
@@ -164,6 +237,21 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
           minRelativeDeviation: e[ENV.ewmaMinRelativeDeviation],
           minDeviation: e[ENV.ewmaMinDeviation],
           levelShiftReadings: e[ENV.ewmaLevelShiftReadings],
+        };
+      case 'adaptive':
+        return {
+          kind: 'adaptive',
+          halfLifeReadings: e[ADAPTIVE_ENV.adaptiveHalfLifeReadings],
+          envelopeHalfLifeReadings: e[ADAPTIVE_ENV.adaptiveEnvelopeHalfLifeReadings],
+          extremeHalfLifeReadings: e[ADAPTIVE_ENV.adaptiveExtremeHalfLifeReadings],
+          sigma: e[ADAPTIVE_ENV.adaptiveSigma],
+          extremeMargin: e[ADAPTIVE_ENV.adaptiveExtremeMargin],
+          extremeMaturityReadings: e[ADAPTIVE_ENV.adaptiveExtremeMaturityReadings],
+          scoreThreshold: e[ADAPTIVE_ENV.adaptiveScoreThreshold],
+          warmupReadings: e[ADAPTIVE_ENV.adaptiveWarmupReadings],
+          refractoryReadings: e[ADAPTIVE_ENV.adaptiveRefractoryReadings],
+          minSpreadFraction: e[ADAPTIVE_ENV.adaptiveMinSpreadFraction],
+          minDeviation: e[ADAPTIVE_ENV.adaptiveMinDeviation],
         };
       default:
         return { kind: 'threshold', threshold: e[ENV.threshold] };

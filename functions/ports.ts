@@ -1,3 +1,4 @@
+import type { AdaptiveState } from './core/adaptive.ts';
 import type { CooldownState } from './core/cooldown.ts';
 import type { DetectorSpec, Verdict } from './core/detectors.ts';
 import type { EwmaState } from './core/ewma.ts';
@@ -49,6 +50,8 @@ export interface StoredSensorState extends Versioned {
    * item exactly when the item's watermark for its partition has reached its offset.
    */
   readonly ewma?: EwmaState;
+  /** What the `adaptive` detector has learned of the sensor (aggregates only), like `ewma`. */
+  readonly adaptive?: AdaptiveState;
 }
 
 /** A decided anomaly kept until its batch has fully succeeded (the outbox). */

@@ -1,7 +1,14 @@
 import type { DetectorConfig } from './config.ts';
+import { type AdaptiveState, adaptiveStep } from './core/adaptive.ts';
 import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from './core/cooldown.ts';
 import { compileRules, type DetectorResolver } from './core/detector-rules.ts';
-import { type DetectorSpec, evaluate, isLearning } from './core/detectors.ts';
+import {
+  type DetectorSpec,
+  evaluate,
+  isLearning,
+  type LearnedState,
+  learningStep,
+} from './core/detectors.ts';
 import { EWMA_INITIAL, type EwmaState, ewmaStep } from './core/ewma.ts';
 import { type ParseResult, parseReading } from './core/parse-reading.ts';
 import {
@@ -323,19 +330,17 @@ class Judge {
     outcome: JudgeOutcome,
   ): AlertDecision | null {
     const window = this.state.windowAggregate(reading, this.settings);
-    const learning = isLearning(spec);
-    const verdict = evaluate(
-      spec,
-      window,
-      reading.value,
-      learning ? this.state.learned(reading.sensorId) : EWMA_INITIAL,
-    );
+    // A learning detector's one pure step gives both the verdict and the state it leaves.
+    const prior = isLearning(spec) ? this.state.learned(reading.sensorId, spec) : undefined;
+    const step = isLearning(spec) ? learningStep(spec, prior, reading.value) : null;
+    const learning = step !== null;
+    const verdict = step?.verdict ?? evaluate(spec, window, reading.value);
+    const learnOnce = (sensor: WorkingSensor) =>
+      learn(sensor, spec, reading.value, prior, step?.state);
     outcome.evaluations?.push({ reading, detector: spec, window, verdict });
     if (!verdict.anomaly) {
       if (learning) {
-        this.state.updateSensor(reading.sensorId, pid, reading.source.offset, (sensor) =>
-          learn(sensor, spec, reading.value),
-        );
+        this.state.updateSensor(reading.sensorId, pid, reading.source.offset, learnOnce);
       }
       return null;
     }
@@ -363,15 +368,32 @@ class Judge {
       );
       result = { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
       applyCooldown(sensor, result);
-      learn(sensor, spec, reading.value);
+      learnOnce(sensor);
     });
     return result;
   }
 }
 
 /** A reading's effect on what a learning detector knows of its sensor; none for the others. */
-function learn(sensor: WorkingSensor, spec: DetectorSpec, value: number): void {
-  if (isLearning(spec)) sensor.ewma = ewmaStep(spec, sensor.ewma ?? EWMA_INITIAL, value);
+function learn(
+  sensor: WorkingSensor,
+  spec: DetectorSpec,
+  value: number,
+  prior?: LearnedState,
+  next?: LearnedState,
+): void {
+  // `next` is the step already taken from `prior` for this reading: reuse it if the sensor is
+  // still in that state (it always is: nothing runs between the verdict and this update).
+  if (spec.kind === 'ewma') {
+    const from = sensor.ewma ?? EWMA_INITIAL;
+    sensor.ewma =
+      next !== undefined && prior === from ? (next as EwmaState) : ewmaStep(spec, from, value);
+  } else if (spec.kind === 'adaptive') {
+    sensor.adaptive =
+      next !== undefined && prior === sensor.adaptive
+        ? (next as AdaptiveState)
+        : adaptiveStep(spec, sensor.adaptive, value).state;
+  }
 }
 
 /** A decision's effect on its sensor's cooldown (semantics.md §4). */
@@ -406,6 +428,8 @@ interface WorkingSensor {
   cooldown: CooldownState;
   /** Undefined until a learning detector has seen the sensor. */
   ewma: EwmaState | undefined;
+  /** Undefined until the `adaptive` detector has seen the sensor. */
+  adaptive: AdaptiveState | undefined;
   watermarks: Record<string, number>;
   readonly expectedVersion: number | null;
   dirty: boolean;
@@ -499,6 +523,7 @@ class WorkingState {
       sensor = {
         cooldown: live ? stored.cooldown : INITIAL_COOLDOWN,
         ewma: live ? stored.ewma : undefined,
+        adaptive: live ? stored.adaptive : undefined,
         watermarks: live ? { ...stored.watermarks } : {},
         expectedVersion: stored?.version ?? null,
         dirty: false,
@@ -509,8 +534,9 @@ class WorkingState {
   }
 
   /** What the learning detector knows of the sensor so far, this batch's readings included. */
-  learned(sensorId: string): EwmaState {
-    return this.sensor(sensorId).ewma ?? EWMA_INITIAL;
+  learned(sensorId: string, spec: DetectorSpec): EwmaState | AdaptiveState | undefined {
+    const sensor = this.sensor(sensorId);
+    return spec.kind === 'adaptive' ? sensor.adaptive : (sensor.ewma ?? EWMA_INITIAL);
   }
 
   /**
@@ -565,6 +591,7 @@ class WorkingState {
         item: {
           cooldown: s.cooldown,
           ...(s.ewma === undefined ? {} : { ewma: s.ewma }),
+          ...(s.adaptive === undefined ? {} : { adaptive: s.adaptive }),
           watermarks: s.watermarks,
           version: (s.expectedVersion ?? 0) + 1,
           expiresAtEpochSeconds,

@@ -17,7 +17,9 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
   ALERT_TOPIC_ARN: { meaning: 'The SNS topic for notifications.' },
   SLIDE_SECONDS: { meaning: 'Bucket length and window step.' },
   WINDOW_SECONDS: { meaning: 'Window length, a whole multiple of the slide.' },
-  DETECTOR: { meaning: 'Default detector: `threshold`, `zscore` or `ewma` (docs/detectors.md).' },
+  DETECTOR: {
+    meaning: 'Default detector: `threshold`, `zscore`, `ewma` or `adaptive` (docs/detectors.md).',
+  },
   THRESHOLD: { meaning: 'Threshold detector: max distance from the window mean.' },
   ZSCORE_SIGMA: {
     meaning:

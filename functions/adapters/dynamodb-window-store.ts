@@ -7,6 +7,7 @@ import {
   PutItemCommand,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import type { AdaptiveState } from '../core/adaptive.ts';
 import type { EwmaState } from '../core/ewma.ts';
 import type {
   BucketKey,
@@ -154,6 +155,7 @@ export class DynamoDbWindowStore implements WindowStore {
           lastNotifiedEventTimeMs: last === null ? { NULL: true } : num(last),
           heldBack: num(w.item.cooldown.heldBack),
           ...(w.item.ewma === undefined ? {} : { ewma: ewmaMap(w.item.ewma) }),
+          ...(w.item.adaptive === undefined ? {} : { adaptive: numberMap(w.item.adaptive) }),
           watermarks: watermarkMap(w.item.watermarks),
           version: num(w.item.version),
           [TTL]: num(w.item.expiresAtEpochSeconds),
@@ -304,6 +306,7 @@ function readSensorState(item: Item): StoredSensorState {
       heldBack: Number(item.heldBack?.N ?? 0),
     },
     ...(item.ewma?.M === undefined ? {} : { ewma: readEwma(item.ewma.M) }),
+    ...(item.adaptive?.M === undefined ? {} : { adaptive: readAdaptive(item.adaptive.M) }),
     watermarks: readWatermarks(item),
     version: Number(item.version?.N ?? 0),
     expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
@@ -342,6 +345,33 @@ function readEwma(map: Record<string, AttributeValue>): EwmaState {
     varianceBeforeRun: varianceBeforeRun ?? 0,
   };
 }
+
+/** The `adaptive` detector's state: a map of its numbers, exact as for `ewma`. */
+function numberMap(state: AdaptiveState): AttributeValue {
+  return {
+    M: Object.fromEntries(ADAPTIVE_FIELDS.map((f) => [f, num(state[f])])),
+  };
+}
+
+function readAdaptive(map: Record<string, AttributeValue>): AdaptiveState {
+  return Object.fromEntries(
+    ADAPTIVE_FIELDS.map((f) => [f, Number(map[f]?.N ?? 0)]),
+  ) as unknown as AdaptiveState;
+}
+
+const ADAPTIVE_FIELDS = [
+  'count',
+  'mean',
+  'variance',
+  'recentLow',
+  'recentHigh',
+  'low',
+  'high',
+  'rawMean',
+  'rawVariance',
+  'rawRecent',
+  'sinceAnomaly',
+] as const satisfies readonly (keyof AdaptiveState)[];
 
 /** Journal alerts as compact tuples: a batch may hold thousands. */
 function compactAlert(a: JournalAlert): unknown[] {

@@ -82,6 +82,7 @@ function copySensorState(item: StoredSensorState): StoredSensorState {
     ...item,
     cooldown: { ...item.cooldown },
     ...(item.ewma === undefined ? {} : { ewma: { ...item.ewma } }),
+    ...(item.adaptive === undefined ? {} : { adaptive: { ...item.adaptive } }),
     watermarks: { ...item.watermarks },
   };
 }

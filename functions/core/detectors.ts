@@ -1,7 +1,10 @@
+import { type AdaptiveDetector, type AdaptiveState, adaptiveStep } from './adaptive.ts';
 import { CoreConfigError } from './errors.ts';
-import { EWMA_INITIAL, type EwmaDetector, type EwmaState, ewmaJudge } from './ewma.ts';
+import { EWMA_INITIAL, type EwmaDetector, type EwmaState, ewmaJudge, ewmaStep } from './ewma.ts';
 import type { Aggregate } from './types.ts';
 
+export type { AdaptiveDetector, AdaptiveState } from './adaptive.ts';
+export { ADAPTIVE_DEFAULTS, adaptiveStep } from './adaptive.ts';
 export type { EwmaDetector, EwmaState } from './ewma.ts';
 export { EWMA_DEFAULTS, EWMA_INITIAL, ewmaStep } from './ewma.ts';
 
@@ -19,7 +22,7 @@ export interface ZScoreDetector {
   readonly minDeviation: number;
 }
 
-export type DetectorSpec = ThresholdDetector | ZScoreDetector | EwmaDetector;
+export type DetectorSpec = ThresholdDetector | ZScoreDetector | EwmaDetector | AdaptiveDetector;
 export type DetectorKind = DetectorSpec['kind'];
 
 export const DEFAULT_DETECTOR: ThresholdDetector = { kind: 'threshold', threshold: 50 };
@@ -30,11 +33,38 @@ export const DEFAULT_DETECTOR: ThresholdDetector = { kind: 'threshold', threshol
  */
 export const ZSCORE_DEFAULTS = { sigma: 2.5, minCount: 5, minDeviation: 0 } as const;
 
-export const DETECTOR_KINDS = ['threshold', 'zscore', 'ewma'] as const;
+export const DETECTOR_KINDS = ['threshold', 'zscore', 'ewma', 'adaptive'] as const;
 
 /** Detectors that learn per-sensor state from every reading (kept in the sensor's state item). */
-export function isLearning(spec: DetectorSpec): spec is EwmaDetector {
-  return spec.kind === 'ewma';
+export type LearningDetector = EwmaDetector | AdaptiveDetector;
+/** What a learning detector knows of one sensor: a plain object of numbers. */
+export type LearnedState = EwmaState | AdaptiveState;
+
+export function isLearning(spec: DetectorSpec): spec is LearningDetector {
+  return spec.kind === 'ewma' || spec.kind === 'adaptive';
+}
+
+/**
+ * A learning detector's pure step: judges `value` against what was learned before it and
+ * returns the verdict and the state with the value learned. Deterministic, so a retried batch
+ * re-applies exactly the same transition. A prior state of another detector (the sensor was
+ * switched) counts as none.
+ */
+export function learningStep(
+  spec: LearningDetector,
+  prior: LearnedState | undefined,
+  value: number,
+): { verdict: Verdict; state: LearnedState } {
+  if (spec.kind === 'adaptive') {
+    const p = prior !== undefined && 'recentHigh' in prior ? prior : undefined;
+    const { state, judgement } = adaptiveStep(spec, p, value);
+    return { verdict: judgement, state };
+  }
+  const p = prior !== undefined && 'runMean' in prior ? prior : EWMA_INITIAL;
+  const j = ewmaJudge(spec, p, value);
+  // Nothing learned yet: the reading is its own baseline, neither near nor past a limit.
+  const verdict = { ...j, score: j.count === 0 ? 0 : score(j.deviation, j.limit) };
+  return { verdict, state: ewmaStep(spec, p, value) };
 }
 
 export interface Verdict {
@@ -85,6 +115,40 @@ export function validateDetector(spec: DetectorSpec, where: string): DetectorSpe
         throw bad(`levelShiftReadings must be a whole number >= 1, got ${spec.levelShiftReadings}`);
       }
       return spec;
+    case 'adaptive': {
+      for (const key of [
+        'halfLifeReadings',
+        'envelopeHalfLifeReadings',
+        'extremeHalfLifeReadings',
+        'sigma',
+        'extremeMargin',
+        'extremeMaturityReadings',
+      ] as const) {
+        if (!(Number.isFinite(spec[key]) && spec[key] > 0)) {
+          throw bad(`${key} must be > 0, got ${spec[key]}`);
+        }
+      }
+      if (
+        !(
+          Number.isFinite(spec.scoreThreshold) &&
+          spec.scoreThreshold > 0 &&
+          spec.scoreThreshold < 1
+        )
+      ) {
+        throw bad(`scoreThreshold must be between 0 and 1, got ${spec.scoreThreshold}`);
+      }
+      for (const key of ['warmupReadings', 'refractoryReadings'] as const) {
+        if (!(Number.isInteger(spec[key]) && spec[key] >= 0)) {
+          throw bad(`${key} must be a whole number >= 0, got ${spec[key]}`);
+        }
+      }
+      for (const key of ['minSpreadFraction', 'minDeviation'] as const) {
+        if (!(Number.isFinite(spec[key]) && spec[key] >= 0)) {
+          throw bad(`${key} must be >= 0, got ${spec[key]}`);
+        }
+      }
+      return spec;
+    }
     default:
       throw bad(`unknown detector ${JSON.stringify((spec as { kind: unknown }).kind)}`);
   }
@@ -92,20 +156,16 @@ export function validateDetector(spec: DetectorSpec, where: string): DetectorSpe
 
 /**
  * Judges `value` against its window aggregate, which already includes the value itself
- * (semantics.md §3); the `ewma` detector judges it against what its sensor has `learned`
- * from earlier readings instead, and ignores the window.
+ * (semantics.md §3); the learning detectors (`ewma`, `adaptive`) judge it against what its
+ * sensor has `learned` from earlier readings instead, and ignore the window.
  */
 export function evaluate(
   spec: DetectorSpec,
   window: Aggregate,
   value: number,
-  learned: EwmaState = EWMA_INITIAL,
+  learned?: LearnedState,
 ): Verdict {
-  if (spec.kind === 'ewma') {
-    const j = ewmaJudge(spec, learned, value);
-    // Nothing learned yet: the reading is its own baseline, neither near nor past a limit.
-    return { ...j, score: j.count === 0 ? 0 : score(j.deviation, j.limit) };
-  }
+  if (isLearning(spec)) return learningStep(spec, learned, value).verdict;
   const { count } = window;
   const mean = window.sum / count;
   const deviation = Math.abs(value - mean);

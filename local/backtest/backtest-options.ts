@@ -1,15 +1,11 @@
 import { z } from 'zod';
 import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/config.ts';
-import {
-  DETECTOR_KINDS,
-  type DetectorSpec,
-  EWMA_DEFAULTS,
-  ZSCORE_DEFAULTS,
-} from '../../functions/core/detectors.ts';
+import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { checkWindowFlags } from '../cli/detector-flags.ts';
 import { parseFlags, UsageError } from '../cli/parse-flags.ts';
+import { DETECTOR_FLAG_NAMES, DETECTOR_FLAGS_HELP, detectorFromFlags } from './detector-flags.ts';
 import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from './input-format.ts';
 import { PLOT_DEFAULT_MAX_SENSORS } from './svg-plot.ts';
 
@@ -37,17 +33,7 @@ Input
   --interval-ms MS        event-time step between lines without one      (default 1000)
 
 Detection (as the deployed function's settings, docs/detectors.md)
-  --detector D            threshold | zscore | ewma                       (default threshold)
-  --threshold X           threshold: |value - window avg| > X             (default 50)
-  --zscore-sigma K        zscore: k of k·σ                                (default ${ZSCORE_DEFAULTS.sigma})
-  --zscore-min-count N    zscore: readings in the window before flagging  (default ${ZSCORE_DEFAULTS.minCount})
-  --zscore-min-deviation X  zscore: never flag |value - avg| <= X         (default ${ZSCORE_DEFAULTS.minDeviation})
-  --ewma-half-life-readings N  ewma: readings until a reading's weight halves (default ${EWMA_DEFAULTS.halfLifeReadings})
-  --ewma-sigma K          ewma: k of the k·σ band                         (default ${EWMA_DEFAULTS.sigma})
-  --ewma-warmup-readings N  ewma: readings learned before flagging        (default ${EWMA_DEFAULTS.warmupReadings})
-  --ewma-min-relative-deviation F  ewma: band >= F·|mean|                 (default ${EWMA_DEFAULTS.minRelativeDeviation})
-  --ewma-min-deviation X  ewma: band >= X                                 (default ${EWMA_DEFAULTS.minDeviation})
-  --ewma-level-shift-readings N  ewma: out-of-band run that is a new level (default ${EWMA_DEFAULTS.levelShiftReadings})
+${DETECTOR_FLAGS_HELP}
   --rules FILE            per-sensor rules file (its "default" replaces --detector)
   --window-seconds S      window length, a multiple of the slide          (default 10)
   --slide-seconds S       window slide                                    (default 5)
@@ -62,10 +48,9 @@ Output
 `;
 
 const positiveInt = z.coerce.number().int().positive();
-const positive = z.coerce.number().finite().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
 
-const optionsSchema = z.strictObject({
+const optionsSchema = z.object({
   input: z.string().min(1),
   format: z.enum(INPUT_FORMATS).default('auto'),
   sensorId: z.string().min(1).optional(),
@@ -78,17 +63,6 @@ const optionsSchema = z.strictObject({
     )
     .default(DEFAULT_START),
   intervalMs: z.coerce.number().int().min(0).default(1000),
-  detector: z.enum(DETECTOR_KINDS).optional(),
-  threshold: nonNegative.optional(),
-  zscoreSigma: positive.optional(),
-  zscoreMinCount: positiveInt.optional(),
-  zscoreMinDeviation: nonNegative.optional(),
-  ewmaHalfLifeReadings: positive.optional(),
-  ewmaSigma: positive.optional(),
-  ewmaWarmupReadings: positiveInt.optional(),
-  ewmaMinRelativeDeviation: nonNegative.optional(),
-  ewmaMinDeviation: nonNegative.optional(),
-  ewmaLevelShiftReadings: positiveInt.optional(),
   rules: z.string().min(1).optional(),
   windowSeconds: positiveInt.default(DEFAULT_DETECTION.windowMs / 1000),
   slideSeconds: positiveInt.default(DEFAULT_DETECTION.slideMs / 1000),
@@ -102,8 +76,6 @@ const optionsSchema = z.strictObject({
   plotMaxSensors: positiveInt.max(1000).default(PLOT_DEFAULT_MAX_SENSORS),
   help: z.boolean().default(false),
 });
-
-type ParsedOptions = z.infer<typeof optionsSchema>;
 
 export interface BacktestOptions {
   readonly help: boolean;
@@ -123,17 +95,6 @@ const STRING_OPTIONS = [
   'time-unit',
   'start',
   'interval-ms',
-  'detector',
-  'threshold',
-  'zscore-sigma',
-  'zscore-min-count',
-  'zscore-min-deviation',
-  'ewma-half-life-readings',
-  'ewma-sigma',
-  'ewma-warmup-readings',
-  'ewma-min-relative-deviation',
-  'ewma-min-deviation',
-  'ewma-level-shift-readings',
   'rules',
   'window-seconds',
   'slide-seconds',
@@ -148,7 +109,7 @@ const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 
 /** Parses argv into backtest settings; a UsageError names each bad option and its value. */
 export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
-  const camel = parseFlags(argv, STRING_OPTIONS);
+  const camel = parseFlags(argv, [...STRING_OPTIONS, ...DETECTOR_FLAG_NAMES]);
   if (camel.help === true) return helpOnly();
   if (camel.input === undefined)
     throw new UsageError('--input: required (a file of recorded readings, or - for stdin)');
@@ -161,15 +122,17 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     throw new UsageError(problems.join('\n'));
   }
   const o = parsed.data;
-  const defaultDetector = detectorFromOptions(o);
+  const defaultDetector = detectorFromFlags(camel);
   let rules: DetectionSettings['rules'] = [];
   let fileDefault: DetectorSpec | undefined;
   if (o.rules !== undefined) {
     const file = loadRulesFile(o.rules);
     rules = file.rules;
     fileDefault = file.defaultDetector;
-    if (fileDefault !== undefined && o.detector !== undefined) {
-      throw new UsageError(`--detector ${o.detector} and the "default" of ${o.rules}: choose one`);
+    if (fileDefault !== undefined && camel.detector !== undefined) {
+      throw new UsageError(
+        `--detector ${String(camel.detector)} and the "default" of ${o.rules}: choose one`,
+      );
     }
   }
   if (o.format === 'series' && o.sensorId === undefined) {
@@ -207,52 +170,6 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     ...(o.plot === undefined ? {} : { plotPath: o.plot }),
     plotMaxSensors: o.plotMaxSensors,
   };
-}
-
-const PARAMETERS_OF = {
-  threshold: ['threshold'],
-  zscore: ['zscoreSigma', 'zscoreMinCount', 'zscoreMinDeviation'],
-  ewma: [
-    'ewmaHalfLifeReadings',
-    'ewmaSigma',
-    'ewmaWarmupReadings',
-    'ewmaMinRelativeDeviation',
-    'ewmaMinDeviation',
-    'ewmaLevelShiftReadings',
-  ],
-} as const satisfies Record<DetectorSpec['kind'], readonly (keyof ParsedOptions)[]>;
-
-/** The default detector; a parameter of another detector than the chosen one is a mistake. */
-function detectorFromOptions(o: ParsedOptions): DetectorSpec {
-  const kind = o.detector ?? 'threshold';
-  for (const [other, keys] of Object.entries(PARAMETERS_OF)) {
-    if (other === kind) continue;
-    const given = keys.find((k) => o[k] !== undefined);
-    if (given !== undefined) {
-      throw new UsageError(`${flag(given)}: applies to --detector ${other}, not ${kind}`);
-    }
-  }
-  switch (kind) {
-    case 'threshold':
-      return { kind, threshold: o.threshold ?? DEFAULT_DETECTION.defaultDetector.threshold };
-    case 'zscore':
-      return {
-        kind,
-        sigma: o.zscoreSigma ?? ZSCORE_DEFAULTS.sigma,
-        minCount: o.zscoreMinCount ?? ZSCORE_DEFAULTS.minCount,
-        minDeviation: o.zscoreMinDeviation ?? ZSCORE_DEFAULTS.minDeviation,
-      };
-    case 'ewma':
-      return {
-        kind,
-        halfLifeReadings: o.ewmaHalfLifeReadings ?? EWMA_DEFAULTS.halfLifeReadings,
-        sigma: o.ewmaSigma ?? EWMA_DEFAULTS.sigma,
-        warmupReadings: o.ewmaWarmupReadings ?? EWMA_DEFAULTS.warmupReadings,
-        minRelativeDeviation: o.ewmaMinRelativeDeviation ?? EWMA_DEFAULTS.minRelativeDeviation,
-        minDeviation: o.ewmaMinDeviation ?? EWMA_DEFAULTS.minDeviation,
-        levelShiftReadings: o.ewmaLevelShiftReadings ?? EWMA_DEFAULTS.levelShiftReadings,
-      };
-  }
 }
 
 function helpOnly(): BacktestOptions {

@@ -19,6 +19,15 @@ export function describeDetector(spec: DetectorSpec): string {
         `warmup=${spec.warmupReadings} minRelativeDeviation=${formatNumber(spec.minRelativeDeviation)} ` +
         `minDeviation=${formatNumber(spec.minDeviation)} levelShift=${spec.levelShiftReadings}`
       );
+    case 'adaptive':
+      return (
+        `adaptive halfLife=${formatNumber(spec.halfLifeReadings)} envelopeHalfLife=${formatNumber(spec.envelopeHalfLifeReadings)} ` +
+        `extremeHalfLife=${formatNumber(spec.extremeHalfLifeReadings)} k=${formatNumber(spec.sigma)} ` +
+        `extremeMargin=${formatNumber(spec.extremeMargin)} maturity=${formatNumber(spec.extremeMaturityReadings)} ` +
+        `scoreThreshold=${formatNumber(spec.scoreThreshold)} warmup=${spec.warmupReadings} ` +
+        `refractory=${spec.refractoryReadings} minSpreadFraction=${formatNumber(spec.minSpreadFraction)} ` +
+        `minDeviation=${formatNumber(spec.minDeviation)}`
+      );
   }
 }
 

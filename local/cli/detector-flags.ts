@@ -1,5 +1,6 @@
 import { detectorSpecSchema } from '../../functions/config.ts';
 import {
+  ADAPTIVE_DEFAULTS,
   DETECTOR_KINDS,
   type DetectorKind,
   type DetectorSpec,
@@ -20,6 +21,7 @@ const PARAMETERS = {
   threshold: { threshold: 50 },
   zscore: ZSCORE_DEFAULTS,
   ewma: EWMA_DEFAULTS,
+  adaptive: ADAPTIVE_DEFAULTS,
 } as const satisfies Record<DetectorKind, Record<string, number>>;
 
 const kebab = (camel: string) => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -66,6 +68,17 @@ export const DETECTOR_FLAG_MEANINGS: Readonly<Record<string, string>> = {
   ewmaMinRelativeDeviation: 'band >= F·|mean|',
   ewmaMinDeviation: 'band >= X',
   ewmaLevelShiftReadings: 'out-of-band run that is a new level',
+  adaptiveHalfLifeReadings: 'half-life of the learned level and spread',
+  adaptiveEnvelopeHalfLifeReadings: 'half-life of the recent envelope',
+  adaptiveExtremeHalfLifeReadings: 'half-life of the long-term (new extreme) envelope',
+  adaptiveSigma: 'breakout, in σ, that is a raw anomaly of 0.5',
+  adaptiveExtremeMargin: 'new extreme beyond the range by F of it scores 0.5',
+  adaptiveExtremeMaturityReadings: 'readings until the range is trusted',
+  adaptiveScoreThreshold: 'anomaly iff score > X',
+  adaptiveWarmupReadings: 'readings learned before flagging',
+  adaptiveRefractoryReadings: 'readings not flagged after an anomaly',
+  adaptiveMinSpreadFraction: 'σ >= F·(long-term range)',
+  adaptiveMinDeviation: 'σ >= X',
 };
 
 /** The help lines for the detector flags. */

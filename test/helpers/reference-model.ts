@@ -1,3 +1,8 @@
+import {
+  type AdaptiveDetector,
+  type AdaptiveState,
+  adaptiveStep,
+} from '../../functions/core/adaptive.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 
@@ -20,7 +25,8 @@ export interface ReferenceConfig {
         minRelativeDeviation: number;
         minDeviation: number;
         levelShiftReadings: number;
-      };
+      }
+    | AdaptiveDetector;
   readonly alertCooldownMs: number;
   /** Exact sensor id → its own detector, overriding `detector`. */
   readonly perSensor?: Readonly<Record<string, ReferenceConfig['detector']>>;
@@ -44,6 +50,12 @@ export interface ReferenceResult {
   readonly rejected: number;
   /** For the ewma detector: each sensor's learned state after the stream. */
   readonly learned: Map<string, LearnedSensor>;
+  /**
+   * For the adaptive detector: each sensor's state after the stream. Its transition is the
+   * core's pure step (its math is tested on its own, test/unit/adaptive-detector.test.ts);
+   * here it is applied once per reading in stream order, as an uninterrupted run would.
+   */
+  readonly adaptive: Map<string, AdaptiveState>;
 }
 
 /** The ewma detector's state as docs/detectors.md describes it, kept apart from functions/core. */
@@ -69,6 +81,7 @@ export function runReferenceModel(
   const anomalies: ReferenceAnomaly[] = [];
   const notifications = new Map<string, number>();
   const learned = new Map<string, LearnedSensor>();
+  const adaptive = new Map<string, AdaptiveState>();
   const seen = new Set<string>();
   let rejected = 0;
 
@@ -105,7 +118,16 @@ export function runReferenceModel(
     let anomaly: boolean;
     let limit: number;
     const detector = config.perSensor?.[sensorId] ?? config.detector;
-    if (detector.kind === 'ewma') {
+    if (detector.kind === 'adaptive') {
+      const prior = adaptive.get(sensorId);
+      const { state, judgement } = adaptiveStep(detector, prior, value);
+      adaptive.set(sensorId, state);
+      count = judgement.count;
+      mean = judgement.mean;
+      deviation = judgement.deviation;
+      limit = judgement.limit;
+      anomaly = judgement.anomaly;
+    } else if (detector.kind === 'ewma') {
       // Judged against what was learned before the reading, then the reading is learned.
       const d = detector;
       const s = learned.get(sensorId) ?? {
@@ -155,7 +177,7 @@ export function runReferenceModel(
       cooldown.set(sensorId, { last: state.last, held: state.held + 1 });
     }
   }
-  return { anomalies, notifications, buckets, rejected, learned };
+  return { anomalies, notifications, buckets, rejected, learned, adaptive };
 }
 
 /** A learned sensor in the shape of the state item's `ewma` field. */

@@ -68,6 +68,22 @@ const EWMA_FOR_LAWS = {
   levelShiftReadings: 2,
 } as const;
 
+/** Short memory and no warm-up, so that a few readings per sensor flag, go quiet and flag again. */
+const ADAPTIVE_FOR_LAWS = {
+  kind: 'adaptive',
+  halfLifeReadings: 4,
+  envelopeHalfLifeReadings: 2,
+  extremeHalfLifeReadings: 20,
+  sigma: 1,
+  extremeMargin: 0.05,
+  extremeMaturityReadings: 10,
+  scoreThreshold: 0.5,
+  warmupReadings: 1,
+  refractoryReadings: 1,
+  minSpreadFraction: 0.01,
+  minDeviation: 0,
+} as const;
+
 /** Cut points as fractions of the stream. */
 export const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 });
 
@@ -79,6 +95,7 @@ export const detectionArb: fc.Arbitrary<{
     { kind: 'threshold', threshold: 50 },
     { kind: 'zscore', sigma: 1.5, minCount: 3, minDeviation: 5 },
     EWMA_FOR_LAWS,
+    ADAPTIVE_FOR_LAWS,
     {
       kind: 'ewma',
       halfLifeReadings: 2.5,
@@ -94,7 +111,11 @@ export const detectionArb: fc.Arbitrary<{
     // window detectors share batches, partitions and state items.
     fc.boolean().map((mixed) => {
       const perSensor: Record<string, ReferenceConfig['detector']> = mixed
-        ? { sensor_1: { kind: 'threshold', threshold: 50 }, sensor_2: EWMA_FOR_LAWS }
+        ? {
+            sensor_1: { kind: 'threshold', threshold: 50 },
+            sensor_2: EWMA_FOR_LAWS,
+            sensor_3: ADAPTIVE_FOR_LAWS,
+          }
         : {};
       return {
         settings: {

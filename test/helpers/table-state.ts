@@ -67,6 +67,7 @@ export async function tableCooldowns(
       lastNotifiedEventTimeMs: last === undefined ? null : Number(last),
       heldBack: Number(item.heldBack?.N ?? 0),
       ...(item.ewma === undefined ? {} : { learned: item.ewma }),
+      ...(item.adaptive === undefined ? {} : { learned: item.adaptive }),
     });
   }
   return result;
@@ -83,7 +84,7 @@ export function memoryBuckets(store: MemoryWindowStore): BucketMap {
 export function memoryCooldowns(store: MemoryWindowStore) {
   return new Map(
     [...store.sensors].map(([id, s]) => {
-      const learned = (s as { ewma?: unknown }).ewma;
+      const learned = s.ewma ?? s.adaptive;
       return [id, { ...s.cooldown, ...(learned === undefined ? {} : { learned }) }];
     }),
   );

@@ -21,6 +21,7 @@ const GOLDEN_CASES = [
   ['threshold', []],
   ['zscore', ['--detector', 'zscore', '--zscore-sigma', '2.5']],
   ['ewma', ['--detector', 'ewma']],
+  ['adaptive', ['--detector', 'adaptive']],
   ['rules', ['--rules', RULES]],
 ] as const;
 

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  ADAPTIVE_DEFAULTS,
   type DetectorSpec,
   EWMA_DEFAULTS,
   ZSCORE_DEFAULTS,
@@ -28,6 +29,7 @@ const DETECTORS: readonly (readonly [string, DetectorSpec])[] = [
   ['threshold 50 (deployed default, the Flink rule)', { kind: 'threshold', threshold: 50 }],
   ['zscore (defaults)', { kind: 'zscore', ...ZSCORE_DEFAULTS }],
   ['ewma (defaults)', { kind: 'ewma', ...EWMA_DEFAULTS }],
+  ['adaptive (defaults)', { kind: 'adaptive', ...ADAPTIVE_DEFAULTS }],
 ];
 
 interface Counts {
@@ -139,8 +141,12 @@ describe('detector quality on labelled plant streams', () => {
     writeFileSync('bench/results/detector-quality.md', report);
     console.log(report);
 
-    const [threshold, , ewma] = results;
-    if (threshold === undefined || ewma === undefined) throw new Error('missing results');
+    const [threshold, , ewma, adaptive] = results;
+    if (threshold === undefined || ewma === undefined || adaptive === undefined)
+      throw new Error('missing results');
+    // The adaptive detector trades recall on repeated spikes for one anomaly per event.
+    expect(f1(adaptive.total)).toBeGreaterThan(f1(threshold.total) + 0.5);
+    expect(precision(adaptive.total)).toBeGreaterThan(0.9);
     expect(f1(ewma.total)).toBeGreaterThan(f1(threshold.total) + 0.5);
     expect(precision(ewma.total)).toBeGreaterThan(0.75);
     expect(recall(ewma.total)).toBeGreaterThan(0.9);

@@ -32,7 +32,8 @@ function readings(sensorId: string, values: readonly number[], firstOffset = 0, 
 /** Also records every evaluation, as the backtest does. */
 class EvaluationProbe extends PipelineProbe {
   readonly evaluations: Evaluation[] = [];
-  evaluated(evaluation: Evaluation): void {
+  override evaluated(evaluation: Evaluation): void {
+    super.evaluated(evaluation);
     this.evaluations.push(evaluation);
   }
 }

@@ -24,8 +24,10 @@ function memoryBuckets(store: MemoryWindowStore) {
 /** What the learning detector holds per sensor, as stored. */
 function memoryLearned(store: MemoryWindowStore) {
   const result = new Map<string, unknown>();
-  for (const [id, sensor] of store.sensors)
+  for (const [id, sensor] of store.sensors) {
     if (sensor.ewma !== undefined) result.set(id, sensor.ewma);
+    if (sensor.adaptive !== undefined) result.set(id, sensor.adaptive);
+  }
   return result;
 }
 
@@ -88,7 +90,10 @@ describe('process batch: laws against the reference model (in-memory store)', ()
         expect(probe.sent).toEqual(expected.notifications);
         expect(memoryBuckets(store)).toEqual(expected.buckets);
         expect(memoryLearned(store)).toEqual(
-          new Map([...expected.learned].map(([id, s]) => [id, learnedAsState(s)])),
+          new Map<string, unknown>([
+            ...[...expected.learned].map(([id, s]) => [id, learnedAsState(s)] as const),
+            ...expected.adaptive,
+          ]),
         );
       }),
       { numRuns: 300 },

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'evaluate-cli-'));
+
+/** `npm run evaluate -- …` without npm: node with tsx, as the script does. */
+async function evaluate(args: readonly string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'local/cli/evaluate.ts',
+      ...args,
+    ]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A labelled series the project makes up: level 5, noise, one jump to 9 at row 1400. */
+function labelledCsv(path: string): void {
+  const lines = ['timestamp,value,label'];
+  for (let i = 0; i < 2000; i += 1) {
+    const value = (i >= 1400 ? 9 : 5) + 0.1 * Math.sin(i * 1.7) + 0.05 * Math.cos(i * 0.31);
+    lines.push(`${Date.UTC(2026, 0, 1) + i * 300_000},${value.toFixed(4)},${i === 1400 ? 1 : 0}`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+describe('npm run evaluate', () => {
+  it('scores a timestamp,value,label CSV and writes the table as Markdown and JSON', async () => {
+    // Prepare
+    const csv = join(dir, 'jump.csv');
+    labelledCsv(csv);
+    // Act
+    const r = await evaluate([
+      '--csv',
+      csv,
+      '--corpus',
+      'csv',
+      '--detectors',
+      'adaptive,gaussian',
+      '--output-dir',
+      dir,
+    ]);
+    // Assess
+    expect(r.code).toBe(0);
+    // Found at the event, the middle of its window [1300, 1500]: position −101/201, so
+    // (2·sigmoid(5·101/201) − 1) / (2·sigmoid(5) − 1) = 0.8616, normalised (0.8616 + 1) / 2.
+    expect(r.stdout).toMatch(/adaptive\s+93\.1/);
+    const md = readFileSync(join(dir, 'evaluation.md'), 'utf8');
+    expect(md).toContain('| `adaptive` | 93.1 |');
+    const json = JSON.parse(readFileSync(join(dir, 'evaluation.json'), 'utf8'));
+    expect(json.corpora[0].results[0].events).toMatchObject({ events: 1, detected: 1 });
+  });
+
+  it.each([
+    [
+      ['--skab', '/nonexistent/skab'],
+      /SKAB data not found at \/nonexistent\/skab: pass --skab DIR/,
+    ],
+    [['--detectors', 'magic'], /--detectors: .*"magic"/],
+    [['--corpus', 'csv'], /--corpus csv: needs --csv PATH/],
+  ])('%o: one line and exit 2', async (args, message) => {
+    const r = await evaluate([...args, '--no-write']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
