@@ -85,7 +85,20 @@ export interface PartitionJournal {
   readonly maxTimestampMs: number;
   /** The latest bucket start this partition has written its own sensors to (-Infinity: none). */
   readonly newestBucketMs: number;
+  /**
+   * Offset ranges below `decidedThroughOffset` that no batch delivered (the event source
+   * mapping gave up on them, or they hold no record), each judged up to its own offset when
+   * replayed.
+   */
+  readonly gaps: readonly OffsetGap[];
   readonly alerts: readonly JournalAlert[];
+}
+
+export interface OffsetGap {
+  readonly from: number;
+  readonly to: number;
+  /** Offsets of the gap up to here have been judged (from − 1: none). */
+  readonly decidedThrough: number;
 }
 
 /** Which partition owns a sensor's state: the first that saw it. */

@@ -81,6 +81,8 @@ export const JOURNAL_ALERT_BYTES_LIMIT = 96 * 1024;
 export const SHARD_TARGET_BYTES = 32 * 1024;
 /** ...and a shard above this after a batch is split in two (and again), marks kept. */
 export const SHARD_SPLIT_BYTES = 96 * 1024;
+/** Skipped offset ranges a journal remembers; the oldest is forgotten first. */
+export const MAX_GAPS = 16;
 
 /**
  * The use case shared by the Lambda handler, the local pipeline and the backtest:
@@ -831,17 +833,33 @@ class BatchRun {
     let epoch = journal?.epoch ?? 0;
     let decidedThrough = journal?.decidedThroughOffset ?? -1;
     let maxTimestampMs = journal?.maxTimestampMs ?? Number.NEGATIVE_INFINITY;
+    let gaps = (journal?.gaps ?? []).map((g) => ({ ...g }));
+    const gapOf = (offset: number) => gaps.find((g) => g.from <= offset && offset <= g.to);
     // A record at a decided offset but newer than every decided record cannot be a
     // redelivery: the topic was recreated (offsets restart at 0). A new epoch judges it.
     const reincarnated = group.records.some(
-      (r) => r.offset <= decidedThrough && r.timestampMs >= 0 && r.timestampMs > maxTimestampMs,
+      (r) =>
+        r.offset <= decidedThrough &&
+        r.timestampMs >= 0 &&
+        r.timestampMs > maxTimestampMs &&
+        gapOf(r.offset) === undefined,
     );
     if (reincarnated) {
       epoch += 1;
       decidedThrough = -1;
       maxTimestampMs = Number.NEGATIVE_INFINITY;
+      gaps = [];
     }
-    const writer = `${group.pid}@${epoch}`;
+    // Offsets the event source mapping skipped (it gave up on a batch, or they hold no
+    // record): remembered as undecided, so a replay of them is judged (docs/state.md).
+    const firstFresh = group.records.find((r) => r.offset > decidedThrough)?.offset;
+    let changed = false;
+    if (firstFresh !== undefined && decidedThrough >= 0 && firstFresh > decidedThrough + 1) {
+      gaps.push({ from: decidedThrough + 1, to: firstFresh - 1, decidedThrough: decidedThrough });
+      gaps = gaps.slice(-MAX_GAPS);
+      changed = true;
+    }
+    const mainWriter = `${group.pid}@${epoch}`;
     let newestBucketMs = journal?.newestBucketMs ?? Number.NEGATIVE_INFINITY;
     const journaled = new Map<number, JournalAlert>();
     for (const a of journal?.alerts ?? []) {
@@ -850,9 +868,19 @@ class BatchRun {
     const fresh: JournalAlert[] = [];
     for (let i = 0; i < group.records.length; i += 1) {
       const record = group.records[i] as RawRecord;
-      const decided = record.offset <= decidedThrough;
+      // A replayed gap is applied by a writer of its own: the partition's marks are past it.
+      const gap = record.offset <= decidedThrough ? gapOf(record.offset) : undefined;
+      const writer = gap === undefined ? mainWriter : `${mainWriter}g${gap.from}`;
+      const decided =
+        gap === undefined ? record.offset <= decidedThrough : record.offset <= gap.decidedThrough;
       if (decided) outcome.redelivered += 1;
-      else if (record.timestampMs > maxTimestampMs) maxTimestampMs = record.timestampMs;
+      else {
+        if (record.timestampMs > maxTimestampMs) maxTimestampMs = record.timestampMs;
+        if (gap !== undefined) {
+          gap.decidedThrough = record.offset;
+          changed = true;
+        }
+      }
       const result = group.parsed[i];
       if (result === undefined) continue;
       if (!result.ok) {
@@ -892,19 +920,17 @@ class BatchRun {
       if (decision !== null) fresh.push(decision);
     }
     const lastOffset = group.records.at(-1)?.offset ?? -1;
-    if (lastOffset <= decidedThrough) return { fresh, write: null };
-    const kept = (journal?.alerts ?? []).filter(
-      (a) => a.epoch !== epoch || journaled.has(a.anomaly.source.offset),
-    );
+    if (lastOffset <= decidedThrough && !changed && !reincarnated) return { fresh, write: null };
     return {
       fresh,
       write: {
         version: (journal?.version ?? 0) + 1,
         epoch,
-        decidedThroughOffset: lastOffset,
+        decidedThroughOffset: Math.max(decidedThrough, lastOffset),
         maxTimestampMs,
         newestBucketMs,
-        alerts: [...kept, ...fresh],
+        gaps,
+        alerts: [...(journal?.alerts ?? []), ...fresh],
       },
     };
   }

@@ -107,6 +107,11 @@ export class DynamoDbWindowStore implements WindowStore {
           // -Infinity (nothing decided yet) has no DynamoDB number form.
           ...(Number.isFinite(w.item.maxTimestampMs) ? { t: num(w.item.maxTimestampMs) } : {}),
           ...(Number.isFinite(w.item.newestBucketMs) ? { b: num(w.item.newestBucketMs) } : {}),
+          ...(w.item.gaps.length === 0
+            ? {}
+            : {
+                g: { S: JSON.stringify(w.item.gaps.map((g) => [g.from, g.to, g.decidedThrough])) },
+              }),
           a: { S: JSON.stringify(w.item.alerts.map(compactAlert)) },
         },
         w.expectedVersion,
@@ -339,6 +344,9 @@ function readJournal(item: Item): PartitionJournal {
     decidedThroughOffset: Number(item.o?.N ?? -1),
     maxTimestampMs: item.t?.N === undefined ? Number.NEGATIVE_INFINITY : Number(item.t.N),
     newestBucketMs: item.b?.N === undefined ? Number.NEGATIVE_INFINITY : Number(item.b.N),
+    gaps: (JSON.parse(item.g?.S ?? '[]') as [number, number, number][]).map(
+      ([from, to, decidedThrough]) => ({ from, to, decidedThrough }),
+    ),
     alerts: (JSON.parse(item.a?.S ?? '[]') as unknown[]).map(expandAlert),
   };
 }

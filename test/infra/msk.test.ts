@@ -33,7 +33,7 @@ describe('MSK example with IAM access control', () => {
       Topics: ['sensor-readings'],
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
       StartingPosition: 'LATEST',
-      BatchSize: 500,
+      BatchSize: 10000,
       SourceAccessConfigurations: Match.absent(),
       SelfManagedEventSource: Match.absent(),
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },

@@ -1,12 +1,14 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { encodeAggregates } from '../../functions/adapters/dynamodb-window-store.ts';
 import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
 import { localSnsClient } from '../../local/embedded/clients.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
 import { mskEvent, toRawRecord } from '../helpers/kafka-events.ts';
 import { countCommands, type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
+import { tableBuckets } from '../helpers/table-state.ts';
 
 const T0 = Date.parse('2026-11-21T10:00:00Z');
 let aws: LocalAws;
@@ -95,13 +97,15 @@ describe('retention', () => {
       new PutItemCommand({
         TableName: config.tableName,
         Item: {
-          pk: { S: 'sensor#sensor_1' },
-          sk: { S: `bucket#${T0}` },
-          count: { N: '100' },
-          sum: { N: '50000' },
-          sumSq: { N: '25000000' },
-          watermarks: { M: {} },
-          version: { N: '3' },
+          // The partition's bucket shard, as the adapter writes it (dynamodb-table.ts).
+          pk: { S: `bucket#${T0}#0#sensor-data#0` },
+          sk: { S: 'bucket' },
+          v: { N: '3' },
+          n: { N: '1' },
+          m: { M: { 'sensor-data#0@0': { N: '41' } } },
+          d: {
+            B: encodeAggregates(new Map([['sensor_1', { count: 100, sum: 50000, sumSq: 25e6 }]])),
+          },
           expiresAtEpochSeconds: { N: String(Math.floor(nowMs / 1000) - 5) },
         },
       }),
@@ -118,9 +122,12 @@ describe('retention', () => {
       mskEvent([toRawRecord({ offset: 0, timestampMs: T0 + 1000, value: 'sensor_1,50' })]),
     );
     capture.restore();
-    // Assess: judged against an empty window, not against the stale mean of 500
+    // Assess: judged against an empty window, not against the stale mean of 500, and the
+    // expired shard replaced (its old marks would have skipped offset 0)
     expect(report.anomalies).toBe(0);
     expect(report.bucketsWritten).toBe(1);
+    const buckets = await tableBuckets(aws.dynamodbClient, config.tableName);
+    expect(buckets.get(`sensor_1|${T0}`)).toEqual({ count: 1, sum: 50, sumSq: 2500 });
   });
 });
 
