@@ -102,7 +102,8 @@ export interface RulesFile {
   readonly rules: readonly DetectorRule[];
 }
 
-const envSchema = z.object({
+/** The variables and their defaults (docs/configuration.md is generated from this schema). */
+export const envSchema = z.object({
   [ENV.tableName]: z.string().min(1),
   [ENV.topicArn]: z.string().min(1),
   [ENV.slideSeconds]: positiveInt.default(5),

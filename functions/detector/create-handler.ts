@@ -76,6 +76,8 @@ function telemetryObserver(
       tally.sent += alerts.length;
       extra?.published(alerts);
     },
+    // Passed on only when wanted: the use case collects evaluations just for such an observer.
+    ...(extra?.evaluated === undefined ? {} : { evaluated: extra.evaluated.bind(extra) }),
   };
 }
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/config.ts';
 import {
-  DETECTOR_KINDS,
   type DetectorSpec,
   EWMA_DEFAULTS,
   ZSCORE_DEFAULTS,
 } from '../../functions/core/detectors.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
+import { checkWindowFlags, DETECTOR_FLAG_SHAPE, detectorFromFlags } from '../cli/detector-flags.ts';
 import { parseFlags, UsageError } from '../cli/parse-flags.ts';
 import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from './input-format.ts';
 import { PLOT_DEFAULT_MAX_SENSORS } from './svg-plot.ts';
@@ -61,7 +61,7 @@ Output
 `;
 
 const positiveInt = z.coerce.number().int().positive();
-const positive = z.coerce.number().finite().positive();
+const _positive = z.coerce.number().finite().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
 
 const optionsSchema = z.strictObject({
@@ -77,18 +77,7 @@ const optionsSchema = z.strictObject({
     )
     .default(DEFAULT_START),
   intervalMs: z.coerce.number().int().min(0).default(1000),
-  detector: z.enum(DETECTOR_KINDS).optional(),
-  threshold: nonNegative.optional(),
-  zscoreSigma: positive.optional(),
-  zscoreMinCount: positiveInt.optional(),
-  zscoreMinDeviation: nonNegative.optional(),
-  ewmaHalfLifeReadings: positive.optional(),
-  ewmaSigma: positive.optional(),
-  ewmaWarmupReadings: positiveInt.optional(),
-  ewmaMinRelativeDeviation: nonNegative.optional(),
-  ewmaMinDeviation: nonNegative.optional(),
-  ewmaLevelShiftReadings: positiveInt.optional(),
-  rules: z.string().min(1).optional(),
+  ...DETECTOR_FLAG_SHAPE,
   windowSeconds: positiveInt.default(DEFAULT_DETECTION.windowMs / 1000),
   slideSeconds: positiveInt.default(DEFAULT_DETECTION.slideMs / 1000),
   alertCooldownSeconds: nonNegative.default(DEFAULT_DETECTION.alertCooldownMs / 1000),
@@ -101,8 +90,6 @@ const optionsSchema = z.strictObject({
   plotMaxSensors: positiveInt.max(1000).default(PLOT_DEFAULT_MAX_SENSORS),
   help: z.boolean().default(false),
 });
-
-type ParsedOptions = z.infer<typeof optionsSchema>;
 
 export interface BacktestOptions {
   readonly help: boolean;
@@ -160,7 +147,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     throw new UsageError(problems.join('\n'));
   }
   const o = parsed.data;
-  const defaultDetector = detectorFromOptions(o);
+  const defaultDetector = detectorFromFlags(o);
   let rules: DetectionSettings['rules'] = [];
   let fileDefault: DetectorSpec | undefined;
   if (o.rules !== undefined) {
@@ -174,6 +161,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
   if (o.format === 'series' && o.sensorId === undefined) {
     throw new UsageError('--format series: needs --sensor-id (the file has no sensor column)');
   }
+  checkWindowFlags(o.windowSeconds, o.slideSeconds);
   const detection: DetectionSettings = {
     slideMs: o.slideSeconds * 1000,
     windowMs: o.windowSeconds * 1000,
@@ -205,52 +193,6 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     ...(o.plot === undefined ? {} : { plotPath: o.plot }),
     plotMaxSensors: o.plotMaxSensors,
   };
-}
-
-const PARAMETERS_OF = {
-  threshold: ['threshold'],
-  zscore: ['zscoreSigma', 'zscoreMinCount', 'zscoreMinDeviation'],
-  ewma: [
-    'ewmaHalfLifeReadings',
-    'ewmaSigma',
-    'ewmaWarmupReadings',
-    'ewmaMinRelativeDeviation',
-    'ewmaMinDeviation',
-    'ewmaLevelShiftReadings',
-  ],
-} as const satisfies Record<DetectorSpec['kind'], readonly (keyof ParsedOptions)[]>;
-
-/** The default detector; a parameter of another detector than the chosen one is a mistake. */
-function detectorFromOptions(o: ParsedOptions): DetectorSpec {
-  const kind = o.detector ?? 'threshold';
-  for (const [other, keys] of Object.entries(PARAMETERS_OF)) {
-    if (other === kind) continue;
-    const given = keys.find((k) => o[k] !== undefined);
-    if (given !== undefined) {
-      throw new UsageError(`${flag(given)}: applies to --detector ${other}, not ${kind}`);
-    }
-  }
-  switch (kind) {
-    case 'threshold':
-      return { kind, threshold: o.threshold ?? DEFAULT_DETECTION.defaultDetector.threshold };
-    case 'zscore':
-      return {
-        kind,
-        sigma: o.zscoreSigma ?? ZSCORE_DEFAULTS.sigma,
-        minCount: o.zscoreMinCount ?? ZSCORE_DEFAULTS.minCount,
-        minDeviation: o.zscoreMinDeviation ?? ZSCORE_DEFAULTS.minDeviation,
-      };
-    case 'ewma':
-      return {
-        kind,
-        halfLifeReadings: o.ewmaHalfLifeReadings ?? EWMA_DEFAULTS.halfLifeReadings,
-        sigma: o.ewmaSigma ?? EWMA_DEFAULTS.sigma,
-        warmupReadings: o.ewmaWarmupReadings ?? EWMA_DEFAULTS.warmupReadings,
-        minRelativeDeviation: o.ewmaMinRelativeDeviation ?? EWMA_DEFAULTS.minRelativeDeviation,
-        minDeviation: o.ewmaMinDeviation ?? EWMA_DEFAULTS.minDeviation,
-        levelShiftReadings: o.ewmaLevelShiftReadings ?? EWMA_DEFAULTS.levelShiftReadings,
-      };
-  }
 }
 
 function helpOnly(): BacktestOptions {

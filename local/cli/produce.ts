@@ -1,26 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
+import { ServiceUnavailableError, unavailable, waitForService } from '../embedded/reachable.ts';
 import { type LineRecord, lineToRecord } from '../producer/line-records.ts';
+import { helpLines, parseFlags, UsageError, usageProblems } from './parse-flags.ts';
+import { PRODUCE_OPTION_DOCS } from './produce-options.ts';
 
 const HELP = `Usage: npm run produce -- [options] [< readings.csv]
 
-Sends sensor readings, one per line, to a Kafka topic (like kafka-console-producer).
-Reads --file, or standard input: type lines interactively, or pipe a file.
+Sends sensor readings, one per line, to a Kafka topic (like kafka-console-producer), each
+keyed by its sensor id. Reads --file, or standard input: type lines, or pipe a file.
 
-  --brokers LIST     bootstrap brokers (default: KAFKA_BROKERS, else localhost:9092)
-  --topic NAME       topic (default sensor-data)
-  --file F           read lines from F instead of standard input
-  --format F         csv (sensor_1,57.3[,timestamp]) | json ({"sensorId":…,"value":…}) (default csv)
-  --key-by-sensor    key each record by its sensor id (keeps a sensor's readings in order)
-  -h, --help         this help
+${helpLines(PRODUCE_OPTION_DOCS, {})}
+  -h, --help                  this help
 
 Examples:
-  npm run produce -- --brokers localhost:9092 --topic sensor-data --key-by-sensor
-  printf 'sensor_1,57.3\\nsensor_1,150.0\\n' | npm run produce -- --key-by-sensor
-  npm run produce -- --file readings.jsonl --format json --key-by-sensor
+  npm run produce -- --brokers localhost:9092 --topic sensor-data
+  printf 'sensor_1,57.3\\nsensor_1,150.0\\n' | npm run produce -- --brokers 127.0.0.1:PORT
+  npm run produce -- --file examples/readings.csv
 `;
 
 const schema = z.strictObject({
@@ -28,7 +26,7 @@ const schema = z.strictObject({
   topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),
   file: z.string().min(1).optional(),
   format: z.enum(['csv', 'json']),
-  keyBySensor: z.boolean(),
+  noKey: z.boolean(),
   help: z.boolean(),
 });
 
@@ -38,33 +36,22 @@ const SEND_BATCH = 500;
 async function main(argv: string[]): Promise<number> {
   let options: z.infer<typeof schema>;
   try {
-    const { values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        brokers: { type: 'string' },
-        topic: { type: 'string' },
-        file: { type: 'string' },
-        format: { type: 'string' },
-        'key-by-sensor': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const values = parseFlags(argv, ['brokers', 'topic', 'file', 'format'], ['no-key']);
     const env = process.env.KAFKA_BROKERS;
-    options = schema.parse({
+    const given = {
       brokers: values.brokers ?? (env === undefined || env === '' ? 'localhost:9092' : env),
       topic: values.topic ?? 'sensor-data',
       file: values.file,
       format: values.format ?? 'csv',
-      keyBySensor: values['key-by-sensor'] ?? false,
+      noKey: values.noKey ?? false,
       help: values.help ?? false,
-    });
+    };
+    const parsed = schema.safeParse(given);
+    if (!parsed.success) throw new UsageError(usageProblems(parsed.error.issues, given));
+    options = parsed.data;
   } catch (error) {
-    const message =
-      error instanceof z.ZodError
-        ? error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('\n')
-        : (error as Error).message;
-    process.stderr.write(`${message}\nSee: npm run produce -- --help\n`);
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\nSee: npm run produce -- --help\n`);
     return 2;
   }
   if (options.help) {
@@ -81,7 +68,22 @@ async function main(argv: string[]): Promise<number> {
   });
   // Neither idempotent nor transactional: librdkafka's mock cluster supports neither.
   const producer = kafka.producer({ allowAutoTopicCreation: true });
-  await producer.connect();
+  const spec = {
+    service: 'Kafka',
+    address: brokers.join(','),
+    hint: 'start a broker (e.g. `docker compose up -d redpanda redpanda-init`), or give --brokers the address `npm start` prints',
+  };
+  try {
+    await waitForService(spec, brokers, 5000);
+    await producer.connect();
+  } catch (error) {
+    const message =
+      error instanceof ServiceUnavailableError
+        ? error.message
+        : unavailable(spec, (error as Error).message).message;
+    process.stderr.write(`npm run produce: ${message}\n`);
+    return 1;
+  }
 
   const interactive = options.file === undefined && process.stdin.isTTY === true;
   if (interactive)
@@ -104,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     for await (const line of lines) {
-      const { record, warning } = lineToRecord(line, options.format, options.keyBySensor);
+      const { record, warning } = lineToRecord(line, options.format, !options.noKey);
       if (warning !== undefined) {
         warnings += 1;
         process.stderr.write(`warning: ${warning}\n`);

@@ -1,56 +1,14 @@
 import { z } from 'zod';
-import { ZSCORE_DEFAULTS } from '../../functions/core/detectors.ts';
 import { LOCAL_TABLE_NAME, LOCAL_TOPIC_ARN } from '../pipeline/local-detector.ts';
-import { parseFlags, UsageError } from './parse-flags.ts';
+import {
+  checkWindowFlags,
+  DETECTOR_FLAG_DOCS,
+  DETECTOR_FLAG_SHAPE,
+  DETECTOR_FLAGS,
+} from './detector-flags.ts';
+import { helpLines, type OptionDoc, parseFlags, UsageError, usageProblems } from './parse-flags.ts';
 
 export { UsageError };
-
-export const START_HELP = `Usage: npm start -- [options]
-
-Runs the anomaly detector locally: a Kafka broker (embedded when none is given), DynamoDB
-(dynalite) and an SNS capture endpoint, the Lambda event source mapping emulation, the very
-Lambda handler, and a sensor simulator. Prints each anomaly as the Flink job did, each
-notification as SNS receives it, and a status line.
-
-Simulator
-  --duration S            seconds to run; 0 = until Ctrl-C              (default 45)
-  --sensors N             number of simulated sensors                   (default 5)
-  --rate R                readings per second over all sensors          (default 20)
-  --anomaly-rate P        share of readings that are spikes, 0..1       (default 0.02)
-  --seed N                seed for a reproducible stream                (default random)
-  --no-simulator          only consume: feed the topic yourself (npm run produce)
-
-Kafka and the event source mapping
-  --brokers LIST          use these brokers (also KAFKA_BROKERS), e.g. localhost:9092
-  --in-process            no broker at all: an in-process topic (auto when kcat is missing)
-  --topic NAME            topic to consume                              (default sensor-data)
-  --group-id ID           consumer group                                (default anomaly-detector-local)
-  --starting-position P   trim-horizon | latest                         (default trim-horizon)
-  --event-source K        msk | self-managed: the Lambda event shape    (default msk)
-  --batch-size N          records per invocation, 1..10000              (default 100)
-  --batching-window-ms MS max wait to fill a batch                      (default 500)
-
-Detection (the Lambda's environment, see functions/config.ts)
-  --detector D            threshold | zscore | ewma                     (default threshold)
-  --threshold X           threshold detector: |value - avg| > X         (default 50)
-  --zscore-sigma K        zscore detector: k                            (default 2.5)
-  --rules FILE            per-sensor rules file (docs/detectors.md), as deployed with
-                          cdk -c detectorRulesFile=FILE; its "default" replaces --detector
-  --slide-seconds S       window slide                                  (default 5)
-  --window-seconds S      window length, a multiple of the slide        (default 10)
-  --alert-cooldown-seconds S  at most one notification per sensor per S (default 60)
-
-AWS endpoints (default: embedded dynalite and SNS capture endpoint)
-  --dynamodb-endpoint URL e.g. http://localhost:4566 (LocalStack); also DYNAMODB_ENDPOINT
-  --sns-endpoint URL      e.g. http://localhost:4566 (LocalStack); also SNS_ENDPOINT
-  --table-name NAME       (default ${LOCAL_TABLE_NAME})
-  --topic-arn ARN         (default ${LOCAL_TOPIC_ARN})
-
-Output
-  --status-interval S     seconds between status lines; 0 = none       (default 5)
-  --lambda-logs           also print the function's JSON logs and EMF metrics
-  -h, --help              this help
-`;
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
@@ -83,10 +41,7 @@ const optionsSchema = z.strictObject({
   eventSource: z.enum(['msk', 'self-managed']).default('msk'),
   batchSize: positiveInt.max(10_000).default(100),
   batchingWindowMs: z.coerce.number().int().min(0).max(300_000).default(500),
-  detector: z.enum(['threshold', 'zscore', 'ewma']).default('threshold'),
-  rules: z.string().min(1).optional(),
-  threshold: nonNegative.default(50),
-  zscoreSigma: z.coerce.number().finite().positive().default(ZSCORE_DEFAULTS.sigma),
+  ...DETECTOR_FLAG_SHAPE,
   slideSeconds: positiveInt.default(5),
   windowSeconds: positiveInt.default(10),
   alertCooldownSeconds: nonNegative.default(60),
@@ -94,40 +49,106 @@ const optionsSchema = z.strictObject({
   snsEndpoint: z.url().optional(),
   tableName: z.string().min(3).max(255).default(LOCAL_TABLE_NAME),
   topicArn: z.string().startsWith('arn:').default(LOCAL_TOPIC_ARN),
+  serviceWaitSeconds: z.coerce.number().finite().positive().max(600).default(5),
   statusInterval: nonNegative.default(5),
+  noLive: z.boolean().default(false),
+  livePort: z.coerce.number().int().min(0).max(65_535).default(0),
   lambdaLogs: z.boolean().default(false),
   help: z.boolean().default(false),
 });
 
 export type StartOptions = z.infer<typeof optionsSchema>;
 
-const STRING_OPTIONS = [
-  'duration',
-  'sensors',
-  'rate',
-  'anomaly-rate',
-  'seed',
-  'brokers',
-  'topic',
-  'group-id',
-  'starting-position',
-  'event-source',
-  'batch-size',
-  'batching-window-ms',
-  'detector',
-  'threshold',
-  'zscore-sigma',
-  'rules',
-  'slide-seconds',
-  'window-seconds',
-  'alert-cooldown-seconds',
-  'dynamodb-endpoint',
-  'sns-endpoint',
-  'table-name',
-  'topic-arn',
-  'status-interval',
-] as const;
-const BOOLEAN_OPTIONS = ['no-simulator', 'in-process', 'lambda-logs'] as const;
+/** The defaults as the schema gives them: for --help and docs/configuration.md. */
+export const START_DEFAULTS: Readonly<Record<string, unknown>> = optionsSchema.parse({});
+
+/** Every option of `npm start`, in --help order (docs/configuration.md is generated from it). */
+export const START_OPTION_DOCS: readonly OptionDoc[] = [
+  ...[
+    { flag: 'duration', arg: 'S', meaning: 'seconds to run; 0 = until Ctrl-C' },
+    { flag: 'sensors', arg: 'N', meaning: 'number of simulated sensors (sensor_1 … sensor_N)' },
+    { flag: 'rate', arg: 'R', meaning: 'readings per second over all sensors' },
+    { flag: 'anomaly-rate', arg: 'P', meaning: 'share of readings that are spikes, 0..1' },
+    { flag: 'seed', arg: 'N', meaning: 'seed for a reproducible stream', defaultText: 'random' },
+    { flag: 'no-simulator', meaning: 'only consume: feed the topic yourself (npm run produce)' },
+  ].map((d) => ({ ...d, group: 'Simulator' })),
+  ...[
+    {
+      flag: 'brokers',
+      arg: 'LIST',
+      meaning: 'use these brokers, e.g. localhost:9092 (also KAFKA_BROKERS)',
+      defaultText: 'embedded',
+    },
+    { flag: 'in-process', meaning: 'no broker at all: an in-process topic (auto without kcat)' },
+    { flag: 'topic', arg: 'NAME', meaning: 'topic to consume' },
+    { flag: 'group-id', arg: 'ID', meaning: "the poller's consumer group" },
+    {
+      flag: 'starting-position',
+      arg: 'P',
+      meaning: 'trim-horizon | latest, for a group without committed offsets',
+    },
+    { flag: 'event-source', arg: 'K', meaning: 'msk | self-managed: the Lambda event shape' },
+    { flag: 'batch-size', arg: 'N', meaning: 'records per invocation, 1..10000' },
+    { flag: 'batching-window-ms', arg: 'MS', meaning: 'max wait to fill a batch' },
+  ].map((d) => ({ ...d, group: 'Kafka and the event source mapping' })),
+  ...[
+    ...DETECTOR_FLAG_DOCS,
+    { flag: 'slide-seconds', arg: 'S', meaning: 'window slide' },
+    { flag: 'window-seconds', arg: 'S', meaning: 'window length, a multiple of the slide' },
+    {
+      flag: 'alert-cooldown-seconds',
+      arg: 'S',
+      meaning: 'at most one notification per sensor per S',
+    },
+  ].map((d) => ({ ...d, group: 'Detection (as the deployed function, docs/configuration.md)' })),
+  ...[
+    {
+      flag: 'dynamodb-endpoint',
+      arg: 'URL',
+      meaning: 'e.g. http://localhost:4566 (LocalStack); also DYNAMODB_ENDPOINT',
+      defaultText: 'embedded dynalite',
+    },
+    {
+      flag: 'sns-endpoint',
+      arg: 'URL',
+      meaning: 'e.g. http://localhost:4566 (LocalStack); also SNS_ENDPOINT',
+      defaultText: 'embedded capture endpoint',
+    },
+    { flag: 'table-name', arg: 'NAME', meaning: 'created if missing' },
+    { flag: 'topic-arn', arg: 'ARN', meaning: 'on an external SNS, created if missing' },
+    {
+      flag: 'service-wait-seconds',
+      arg: 'S',
+      meaning: 'how long to wait for a given broker, DynamoDB or SNS before giving up',
+    },
+  ].map((d) => ({ ...d, group: 'AWS endpoints and the broker you give' })),
+  ...[
+    { flag: 'status-interval', arg: 'S', meaning: 'seconds between status lines; 0 = none' },
+    { flag: 'no-live', meaning: 'no live view page (docs/live-view.md)' },
+    { flag: 'live-port', arg: 'PORT', meaning: 'port of the live view on 127.0.0.1; 0 = any free' },
+    { flag: 'lambda-logs', meaning: "also print the function's JSON logs and EMF metrics" },
+  ].map((d) => ({ ...d, group: 'Output' })),
+];
+
+export const START_HELP = `Usage: npm start -- [options]
+
+Runs the anomaly detector locally: a Kafka broker (embedded when none is given), DynamoDB
+(dynalite) and an SNS capture endpoint, the Lambda event source mapping emulation, the very
+Lambda handler, and a sensor simulator. Prints each anomaly as the Flink job did, each
+notification as SNS receives it, and a status line; serves a live view on loopback.
+
+${helpLines(START_OPTION_DOCS, START_DEFAULTS)}
+  -h, --help                  this help
+`;
+
+const BOOLEAN_OPTIONS = ['no-simulator', 'in-process', 'no-live', 'lambda-logs'] as const;
+const STRING_OPTIONS = START_OPTION_DOCS.map((d) => d.flag).filter(
+  (flag) => !(BOOLEAN_OPTIONS as readonly string[]).includes(flag),
+);
+// Every detector flag is an npm start flag too.
+for (const flag of DETECTOR_FLAGS) {
+  if (!STRING_OPTIONS.includes(flag)) throw new Error(`--${flag} is not documented for npm start`);
+}
 
 /** Parses argv (and the KAFKA_BROKERS / DYNAMODB_ENDPOINT / SNS_ENDPOINT fallbacks). */
 export function parseStartOptions(
@@ -141,19 +162,14 @@ export function parseStartOptions(
   camel.dynamodbEndpoint ??= fromEnv('DYNAMODB_ENDPOINT');
   camel.snsEndpoint ??= fromEnv('SNS_ENDPOINT');
   const parsed = optionsSchema.safeParse(camel);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '');
-      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-      return `${flag}: ${issue.message} (got ${JSON.stringify(camel[key])})`;
-    });
-    throw new UsageError(problems.join('\n'));
-  }
-  if (parsed.data.inProcess && parsed.data.brokers !== undefined) {
+  if (!parsed.success) throw new UsageError(usageProblems(parsed.error.issues, camel));
+  const options = parsed.data;
+  if (options.inProcess && options.brokers !== undefined) {
     throw new UsageError('--in-process and --brokers (or KAFKA_BROKERS) exclude each other');
   }
-  if (parsed.data.noSimulator && parsed.data.inProcess) {
+  if (options.noSimulator && options.inProcess) {
     throw new UsageError('--no-simulator needs a broker to produce to: drop --in-process');
   }
-  return parsed.data;
+  checkWindowFlags(options.windowSeconds, options.slideSeconds);
+  return options;
 }

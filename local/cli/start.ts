@@ -1,28 +1,16 @@
+import './quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
-import {
-  type DetectorSpec,
-  EWMA_DEFAULTS,
-  ZSCORE_DEFAULTS,
-} from '../../functions/core/detectors.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
+import { ServiceUnavailableError } from '../embedded/reachable.ts';
+import { type LiveView, startLiveView } from '../live/live-server.ts';
 import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 import { ConsoleReporter } from './console-reporter.ts';
+import { detectorFromFlags } from './detector-flags.ts';
 import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-function detectorFromOptions(options: StartOptions): DetectorSpec {
-  switch (options.detector) {
-    case 'zscore':
-      return { kind: 'zscore', ...ZSCORE_DEFAULTS, sigma: options.zscoreSigma };
-    case 'ewma':
-      return { kind: 'ewma', ...EWMA_DEFAULTS };
-    default:
-      return { kind: 'threshold', threshold: options.threshold };
-  }
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: StartOptions;
@@ -35,12 +23,17 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     // The same rules file the CDK app deploys (its "default" wins over --detector).
     const rulesFile = options.rules === undefined ? undefined : loadRulesFile(options.rules);
+    if (rulesFile?.defaultDetector !== undefined && options.detector !== undefined) {
+      throw new UsageError(
+        `--detector ${options.detector} and the "default" of ${options.rules}: choose one`,
+      );
+    }
     config = localDetectorConfig({
       tableName: options.tableName,
       topicArn: options.topicArn,
       slideMs: options.slideSeconds * 1000,
       windowMs: options.windowSeconds * 1000,
-      defaultDetector: rulesFile?.defaultDetector ?? detectorFromOptions(options),
+      defaultDetector: rulesFile?.defaultDetector ?? detectorFromFlags(options),
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
     });
@@ -54,29 +47,62 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reporter = new ConsoleReporter(say);
   say('Starting the local anomaly-detection pipeline…');
-  const pipeline = await startLocalPipeline({
-    config,
-    topic: options.topic,
-    groupId: options.groupId,
-    fromBeginning: options.startingPosition === 'trim-horizon',
-    eventSource: options.eventSource,
-    batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
-    ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
-    inProcess: options.inProcess,
-    ...(options.dynamodbEndpoint === undefined
-      ? {}
-      : { dynamodbEndpoint: options.dynamodbEndpoint }),
-    ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
-    lambdaLogs: options.lambdaLogs,
-    observer: {
-      anomaly: (d) => reporter.anomaly(d),
-      rejected: (r) => reporter.rejected(r),
-    },
-    onNotification: (n) => reporter.notification(n),
-    hooks: reporter.hooks(),
-    log: say,
-  });
-  printBanner(pipeline, options, config);
+  let pipeline: LocalPipeline | undefined;
+  const live = options.noLive ? null : await startLive(options, config, reporter, () => pipeline);
+  const consoleHooks = reporter.hooks();
+  try {
+    pipeline = await startLocalPipeline({
+      config,
+      topic: options.topic,
+      groupId: options.groupId,
+      fromBeginning: options.startingPosition === 'trim-horizon',
+      eventSource: options.eventSource,
+      batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
+      ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
+      inProcess: options.inProcess,
+      ...(options.dynamodbEndpoint === undefined
+        ? {}
+        : { dynamodbEndpoint: options.dynamodbEndpoint }),
+      ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
+      lambdaLogs: options.lambdaLogs,
+      // The live view gets the same events as the console, and each judged reading for its charts.
+      observer: {
+        anomaly: (d) => {
+          reporter.anomaly(d);
+          live?.anomaly(d);
+        },
+        rejected: (r) => {
+          reporter.rejected(r);
+          live?.rejected(r);
+        },
+        ...(live === null ? {} : { evaluated: (e) => live.evaluated(e) }),
+      },
+      onNotification: (n) => {
+        reporter.notification(n);
+        live?.notification(n);
+      },
+      hooks: {
+        ...consoleHooks,
+        failed: (info) => {
+          consoleHooks.failed?.(info);
+          live?.failed(
+            `BATCH FAILED (${info.records} records, attempt ${info.attempt}): ${(info.error as Error).message}; retrying in ${info.retryInMs} ms`,
+          );
+        },
+      },
+      log: say,
+      serviceWaitMs: options.serviceWaitSeconds * 1000,
+    });
+  } catch (error) {
+    await live?.close();
+    if (error instanceof ServiceUnavailableError) {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const running = pipeline;
+  printBanner(running, options, config, live?.url);
 
   const simulator: RunningSimulator | null = options.noSimulator
     ? null
@@ -85,8 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
         anomalyRate: options.anomalyRate,
         ratePerSecond: options.rate,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
-        send: (readings) =>
-          pipeline.send(readings.map((r) => ({ key: r.sensorId, value: r.line }))),
+        send: (readings) => running.send(readings.map((r) => ({ key: r.sensorId, value: r.line }))),
       });
 
   const statusTimer =
@@ -95,7 +120,7 @@ async function main(argv: readonly string[]): Promise<number> {
           void pipeline
             .lag()
             .catch(() => null)
-            .then((lag) => reporter.status(pipeline.stats(), lag));
+            .then((lag) => reporter.status(running.stats(), lag));
         }, options.statusInterval * 1000)
       : null;
 
@@ -119,16 +144,22 @@ async function main(argv: readonly string[]): Promise<number> {
   await simulator?.stop().catch(() => {});
   // Give the poller time to process what was produced, so the summary adds up.
   const drainMs = reason === 'duration' ? 20_000 : 3_000;
-  const drained = await pipeline.drain(drainMs).catch(() => false);
+  const drained = await running.drain(drainMs).catch(() => false);
   if (!drained)
     say(`(not everything was processed within ${drainMs / 1000} s; it stays uncommitted)`);
-  const lag = await pipeline.lag().catch(() => null);
-  reporter.summary(pipeline.stats(), simulator?.produced() ?? null, lag);
-  await pipeline.stop();
+  const lag = await running.lag().catch(() => null);
+  reporter.summary(running.stats(), simulator?.produced() ?? null, lag);
+  await running.stop();
+  await live?.close();
   return reason === 'error' ? 1 : 0;
 }
 
-function printBanner(pipeline: LocalPipeline, options: StartOptions, config: DetectorConfig): void {
+function printBanner(
+  pipeline: LocalPipeline,
+  options: StartOptions,
+  config: DetectorConfig,
+  liveUrl: string | undefined,
+): void {
   const { mode } = pipeline;
   const kafka =
     mode.kind === 'external'
@@ -136,13 +167,6 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
       : mode.kind === 'embedded'
         ? `embedded Kafka (librdkafka mock cluster via kcat) at ${mode.bootstrap}`
         : `in-process topic, no broker (${mode.reason})`;
-  const spec = config.defaultDetector;
-  const detector =
-    spec.kind === 'threshold'
-      ? `threshold ${spec.threshold}`
-      : spec.kind === 'zscore'
-        ? `zscore ${spec.sigma}σ`
-        : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
   say(`  mode        ${mode.kind === 'in-process' ? 'in-process' : 'kafka'}: ${kafka}`);
   if (mode.kind === 'in-process') {
     say(
@@ -162,11 +186,7 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
   say(
     `  SNS         ${pipeline.snsEndpoint}${pipeline.snsEmbedded ? ' (embedded capture endpoint)' : ''} topic ${pipeline.topicArn}`,
   );
-  say(
-    `  detection   ${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
-      `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
-      `alert cooldown ${config.alertCooldownMs / 1000} s`,
-  );
+  say(`  detection   ${detectionLine(config)}`);
   if (options.noSimulator) {
     const brokers =
       mode.kind === 'external'
@@ -174,9 +194,7 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
         : mode.kind === 'embedded'
           ? mode.bootstrap
           : '';
-    say(
-      `  simulator   off: npm run produce -- --brokers ${brokers} --topic ${options.topic} --key-by-sensor`,
-    );
+    say(`  simulator   off: npm run produce -- --brokers ${brokers} --topic ${options.topic}`);
   } else {
     say(
       `  simulator   ${options.sensors} sensors, ${options.rate} readings/s, anomaly rate ${options.anomalyRate}` +
@@ -188,7 +206,62 @@ function printBanner(pipeline: LocalPipeline, options: StartOptions, config: Det
       );
     }
   }
+  if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
   say('');
+}
+
+function detectionLine(config: DetectorConfig): string {
+  const spec = config.defaultDetector;
+  const detector =
+    spec.kind === 'threshold'
+      ? `threshold ${spec.threshold}`
+      : spec.kind === 'zscore'
+        ? `zscore ${spec.sigma}σ`
+        : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
+  return (
+    `${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
+    `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
+    `alert cooldown ${config.alertCooldownMs / 1000} s`
+  );
+}
+
+/** The live view, its status counters read from the pipeline only while a browser watches. */
+async function startLive(
+  options: StartOptions,
+  config: DetectorConfig,
+  reporter: ConsoleReporter,
+  pipeline: () => LocalPipeline | undefined,
+): Promise<LiveView> {
+  const startedMs = Date.now();
+  let last = { atMs: startedMs, processed: 0 };
+  return startLiveView({
+    port: options.livePort,
+    title: `npm start: ${options.topic}`,
+    detection: detectionLine(config),
+    status: async () => {
+      const p = pipeline();
+      const stats = p?.stats();
+      const lag = p === undefined ? null : await p.lag().catch(() => null);
+      const now = Date.now();
+      const processed = stats?.recordsProcessed ?? 0;
+      const rate = ((processed - last.processed) * 1000) / Math.max(1, now - last.atMs);
+      last = { atMs: now, processed };
+      const t = reporter.totals;
+      return {
+        atMs: now,
+        elapsedSeconds: (now - startedMs) / 1000,
+        readingsPerSecond: Math.round(rate * 10) / 10,
+        lag,
+        processed,
+        batches: stats?.batches ?? 0,
+        anomalies: t.anomalies,
+        notifications: t.notifications,
+        heldBack: t.heldBack,
+        rejected: t.rejected,
+        retries: t.retries,
+      };
+    },
+  });
 }
 
 main(process.argv.slice(2)).then(

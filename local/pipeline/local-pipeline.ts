@@ -3,10 +3,11 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
-import type { BatchObserver, Rejection } from '../../functions/ports.ts';
+import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import { localDynamoDbClient, localSnsClient } from '../embedded/clients.ts';
 import { ensureTable, startDynamoDb } from '../embedded/dynamodb.ts';
 import { kcatAvailable, startMockKafka } from '../embedded/kafka-mock-cluster.ts';
+import { describeSocketError, unavailable, waitForService } from '../embedded/reachable.ts';
 import { type PublishedMessage, startSnsEndpoint } from '../embedded/sns-endpoint.ts';
 import type { BatchingOptions, DispatchHooks } from '../poller/dispatcher.ts';
 import { InProcessTopic, type LogMessage, startInProcessPoller } from '../poller/in-process-log.ts';
@@ -46,6 +47,11 @@ export interface LocalPipelineOptions {
   readonly hooks?: DispatchHooks;
   /** Progress messages while starting. */
   readonly log?: (line: string) => void;
+  /**
+   * How long to wait for given brokers and endpoints to answer before failing with a
+   * ServiceUnavailableError. @default 5000
+   */
+  readonly serviceWaitMs?: number;
 }
 
 export interface LocalPipeline {
@@ -70,6 +76,7 @@ export interface LocalPipeline {
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const log = options.log ?? (() => {});
+  const waitMs = options.serviceWaitMs ?? 5000;
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -82,7 +89,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const dynamodbEndpoint = ddb?.endpoint ?? (options.dynamodbEndpoint as string);
     const dynamodb = localDynamoDbClient(dynamodbEndpoint);
     cleanups.push(async () => dynamodb.destroy());
-    await ensureTable(dynamodb, options.config.tableName);
+    if (ddb === null) {
+      const spec = {
+        service: 'DynamoDB',
+        address: dynamodbEndpoint,
+        hint: `start it (e.g. \`docker compose up -d localstack\`), or drop --dynamodb-endpoint and DYNAMODB_ENDPOINT to use the embedded dynalite`,
+      };
+      await waitForService(spec, [dynamodbEndpoint], waitMs);
+      await ensureTable(dynamodb, options.config.tableName).catch((error: unknown) => {
+        throw unavailable(spec, sdkProblem(error));
+      });
+    } else {
+      await ensureTable(dynamodb, options.config.tableName);
+    }
 
     const capture = options.snsEndpoint === undefined ? await startSnsEndpoint() : null;
     if (capture !== null) cleanups.push(() => capture.close());
@@ -90,16 +109,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const sns = localSnsClient(snsEndpoint);
     cleanups.push(async () => sns.destroy());
     let topicArn = options.config.topicArn;
-    if (capture === null) topicArn = await ensureSnsTopic(sns, topicArn, log);
+    if (capture === null) {
+      const spec = {
+        service: 'SNS',
+        address: snsEndpoint,
+        hint: `start it (e.g. \`docker compose up -d localstack\`), or drop --sns-endpoint and SNS_ENDPOINT to use the embedded capture endpoint`,
+      };
+      await waitForService(spec, [snsEndpoint], waitMs);
+      topicArn = await ensureSnsTopic(sns, topicArn, log).catch((error: unknown) => {
+        throw unavailable(spec, sdkProblem(error));
+      });
+    }
 
     // The capture endpoint shows what SNS really received; elsewhere, what was sent.
     if (capture !== null && options.onNotification) {
       const notify = options.onNotification;
       capture.onMessage((m) => notify(fromPublished(m)));
     }
+    const evaluated = options.observer?.evaluated;
     const observer: BatchObserver = {
       rejected: (r: Rejection) => options.observer?.rejected?.(r),
       anomaly: (d: AlertDecision) => options.observer?.anomaly?.(d),
+      // Only when asked for: the use case collects evaluations for an observer that wants them.
+      ...(evaluated === undefined ? {} : { evaluated: (e: Evaluation) => evaluated(e) }),
       published: (alerts: readonly AlertDecision[]) => {
         options.observer?.published?.(alerts);
         if (capture === null && options.onNotification)
@@ -143,6 +175,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     const brokers = mode.kind === 'external' ? mode.brokers : [mode.bootstrap];
     const embedded = mode.kind === 'embedded';
+    const kafkaSpec = {
+      service: 'Kafka',
+      address: brokers.join(','),
+      hint: 'start a broker (e.g. `docker compose up -d redpanda redpanda-init`), or drop --brokers and KAFKA_BROKERS to use the embedded one',
+    };
+    if (!embedded) await waitForService(kafkaSpec, brokers, waitMs);
     const poller = await startKafkaPoller({
       brokers,
       topics: [options.topic],
@@ -154,6 +192,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       // The mock cluster rebalances in about one session timeout: keep it short there.
       ...(embedded ? { sessionTimeoutMs: 3000, heartbeatIntervalMs: 300, maxWaitTimeMs: 100 } : {}),
+    }).catch((error: unknown) => {
+      throw embedded ? error : unavailable(kafkaSpec, kafkaProblem(error));
     });
     cleanups.push(() => poller.stop());
     const producer = await connectProducer(brokers);
@@ -277,4 +317,28 @@ function fromDecision(decision: AlertDecision): NotificationView {
       Object.entries(m.attributes).map(([k, v]) => [k, v.StringValue ?? '']),
     ),
   };
+}
+
+/** An SDK failure against a given endpoint, in a few words (no stack). */
+function sdkProblem(error: unknown): string {
+  const e = error as NodeJS.ErrnoException & { $metadata?: { httpStatusCode?: number } };
+  if (typeof e.code === 'string' && e.code.startsWith('E')) return describeSocketError(e);
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  return `${status === undefined ? '' : `HTTP ${status}, `}${name}${e.message ?? String(error)}`;
+}
+
+/** A kafkajs failure, innermost cause first (ECONNREFUSED, SASL, …), in a few words. */
+function kafkaProblem(error: unknown): string {
+  let e = error as
+    | (Error & { cause?: unknown; originalError?: unknown; code?: string })
+    | undefined;
+  let message = (e as Error | undefined)?.message ?? String(error);
+  while (e !== undefined) {
+    if (typeof e.code === 'string' && e.code.startsWith('E'))
+      return describeSocketError(e as NodeJS.ErrnoException);
+    message = e.message;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return message;
 }

@@ -8,7 +8,7 @@ export interface LineRecord {
 
 export interface LineResult {
   readonly record: LineRecord | null;
-  /** Why a line has no key though --key-by-sensor asked for one (the line is still sent). */
+  /** Why a line has no key though keying was asked for (the line is still sent). */
   readonly warning?: string;
 }
 

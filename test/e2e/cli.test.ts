@@ -1,48 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { startMockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
-
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a CLI as `npm start` / `npm run produce` do (tsx), without inherited Kafka/AWS settings. */
-function runCli(
-  script: string,
-  args: readonly string[],
-  options: { stdin?: string; timeoutMs?: number } = {},
-) {
-  const env = { ...process.env };
-  for (const name of ['KAFKA_BROKERS', 'DYNAMODB_ENDPOINT', 'SNS_ENDPOINT']) delete env[name];
-  return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repo, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not finish in time:\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 45_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+import { runCli } from './support/run-cli.ts';
 
 const FLINK_LINE = /^ANOMALY → sensor_\d+: value=-?\d+\.\d+, avg=-?\d+\.\d+$/m;
 
@@ -128,7 +88,7 @@ describeWithKafka('npm start and npm run produce with Kafka', () => {
       // Act
       const result = await runCli(
         'local/cli/produce.ts',
-        ['--brokers', cluster.bootstrap, '--topic', 'readings', '--key-by-sensor'],
+        ['--brokers', cluster.bootstrap, '--topic', 'readings'],
         { stdin: 'sensor_1,57.3\nsensor_2,49.0\n\nsensor_1,150.0\n' },
       );
       // Assess

@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { CONTEXT_DEFAULTS, CONTEXT_KEYS, PROVISIONED_DEFAULTS } from '../../infra/config.ts';
 import { cdkCommand, DEPLOY_EXAMPLES } from '../../infra/examples.ts';
 
-// The README's deploy section: from its heading to the next second-level heading.
+// The README's deploy section (from its heading to the next second-level heading) and the
+// configuration reference, which holds the context keys and the example deploy commands.
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const DOC =
-  README.slice(README.indexOf('\n## Deploying to AWS')).split(/\n## (?!Deploying)/)[0] ?? '';
+const DOC = [
+  README.slice(README.indexOf('\n## Deploying to AWS')).split(/\n## (?!Deploying)/)[0] ?? '',
+  readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8'),
+].join('\n');
 
 /** The cells of the table row of a context key: `| \`key\` | default | meaning |`. */
 function cells(key: string): string[] | undefined {
@@ -22,7 +25,7 @@ function shown(value: unknown): string {
   return `\`${String(value)}\``;
 }
 
-describe('README: Deploying to AWS', () => {
+describe('docs: deploying and the context keys', () => {
   it.each(Object.entries(DEPLOY_EXAMPLES))(
     'quotes the tested deploy command of %s',
     (_, example) => {
@@ -47,7 +50,7 @@ describe('README: Deploying to AWS', () => {
 
   it('has no table row for a key the app does not know', () => {
     const documented = DOC.split('\n')
-      .map((line) => /^\|\s*`([A-Za-z]+)`\s*\|/.exec(line)?.[1])
+      .map((line) => /^\|\s*`([a-z][A-Za-z]+)`\s*\|/.exec(line)?.[1])
       .filter((key) => key !== undefined);
     expect(documented.sort()).toEqual([...CONTEXT_KEYS].sort());
   });

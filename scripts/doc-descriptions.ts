@@ -1,0 +1,212 @@
+/**
+ * What each documented setting means, for the tables of docs/configuration.md that
+ * scripts/doc-tables.ts generates. Names and defaults come from the schemas the code validates
+ * with (functions/config.ts, infra/config.ts); only the meanings are written here. A setting
+ * the code knows but this file does not describe fails test/unit/doc-tables.test.ts.
+ */
+
+export interface SettingDoc {
+  readonly meaning: string;
+  /** For a setting whose schema has no default: what happens when it is not set. */
+  readonly defaultText?: string;
+}
+
+/** The detector function's environment variables (functions/config.ts `ENV`). */
+export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
+  TABLE_NAME: { meaning: 'The DynamoDB table.' },
+  ALERT_TOPIC_ARN: { meaning: 'The SNS topic for notifications.' },
+  SLIDE_SECONDS: { meaning: 'Bucket length and window step.' },
+  WINDOW_SECONDS: { meaning: 'Window length, a whole multiple of the slide.' },
+  DETECTOR: { meaning: 'Default detector: `threshold`, `zscore` or `ewma` (docs/detectors.md).' },
+  THRESHOLD: { meaning: 'Threshold detector: max distance from the window mean.' },
+  ZSCORE_SIGMA: {
+    meaning:
+      'Z-score detector: k in k·σ (3 could never fire on 10 readings, see docs/detectors.md).',
+  },
+  ZSCORE_MIN_COUNT: { meaning: 'Z-score detector: readings in the window before it judges.' },
+  ZSCORE_MIN_DEVIATION: { meaning: 'Z-score detector: minimum absolute deviation.' },
+  EWMA_HALF_LIFE_READINGS: {
+    meaning: "EWMA detector: readings after which an observation's weight has halved.",
+  },
+  EWMA_SIGMA: {
+    meaning:
+      'EWMA detector: band of this many learned standard deviations around the learned mean.',
+  },
+  EWMA_WARMUP_READINGS: {
+    meaning: 'EWMA detector: readings learned per sensor before it may flag anything.',
+  },
+  EWMA_MIN_RELATIVE_DEVIATION: {
+    meaning: 'EWMA detector: the band is never narrower than this fraction of the learned mean.',
+  },
+  EWMA_MIN_DEVIATION: {
+    meaning: "EWMA detector: the band is never narrower than this, in the sensor's units.",
+  },
+  EWMA_LEVEL_SHIFT_READINGS: {
+    meaning:
+      'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
+  },
+  DETECTOR_RULES: {
+    meaning:
+      'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
+  },
+  ALERT_COOLDOWN_SECONDS: {
+    meaning: 'At most one notification per sensor per this much event time.',
+  },
+  RETENTION_MARGIN_SECONDS: {
+    meaning: 'Buckets live window + this long after their last write.',
+  },
+  DYNAMODB_WRITE_CONCURRENCY: { meaning: 'Parallel DynamoDB writes per batch.' },
+};
+
+/** The CDK app's context keys (infra/config.ts `CONTEXT_KEYS`). */
+export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
+  stackName: {
+    meaning: 'CloudFormation stack name and dashboard name; use another to deploy a second copy.',
+  },
+  kafkaSource: { meaning: '`self-managed` brokers or `msk`.' },
+  bootstrapServers: {
+    meaning:
+      'Self-managed brokers, `host:port,...` (the default is a placeholder: set it before deploying). Ignored for MSK.',
+  },
+  mskClusterArn: {
+    meaning: 'MSK cluster ARN; required when `kafkaSource=msk`.',
+    defaultText: '(none)',
+  },
+  kafkaAuth: {
+    meaning:
+      'MSK: `iam` or `sasl-scram-512`. Self-managed: `sasl-scram-512`, `sasl-scram-256`, `mtls`, or `none` (VPC only).',
+    defaultText: '`iam` (MSK), `sasl-scram-512` (self-managed)',
+  },
+  kafkaSecretArn: {
+    meaning:
+      'Complete ARN of the credentials secret (SCRAM user or client certificate). Required for MSK SCRAM and mTLS; a self-managed SCRAM stack creates one when absent.',
+    defaultText: '(none)',
+  },
+  kafkaSecretKmsKeyArn: {
+    meaning:
+      'Customer managed KMS key of that secret; the function may decrypt through Secrets Manager only.',
+    defaultText: '(none)',
+  },
+  rootCaSecretArn: {
+    meaning: "Self-managed only: secret with the brokers' private root CA.",
+    defaultText: '(none)',
+  },
+  vpcId: {
+    meaning: 'Self-managed only: VPC of the brokers; needs `subnetIds` and `securityGroupId`.',
+    defaultText: '(none)',
+  },
+  subnetIds: {
+    meaning: 'Self-managed only: subnets the pollers connect from.',
+    defaultText: '(none)',
+  },
+  securityGroupId: {
+    meaning: 'Self-managed only: security group the pollers use.',
+    defaultText: '(none)',
+  },
+  topics: { meaning: 'Topics to read; one mapping each.' },
+  consumerGroupId: {
+    meaning:
+      'Consumer group of the first topic; further topics use `<consumerGroupId>-<topic>` (Lambda wants a group id unique per mapping). Fixed once created.',
+  },
+  batchSize: { meaning: 'Largest batch per invocation (1–10000).' },
+  batchingWindowSeconds: { meaning: 'Longest wait to fill a batch (0–300).' },
+  startingPosition: {
+    meaning:
+      '`LATEST`, `TRIM_HORIZON` or `AT_TIMESTAMP`; ignored when the consumer group already has committed offsets.',
+  },
+  startingPositionTimestamp: {
+    meaning: 'Epoch seconds; required with `AT_TIMESTAMP`.',
+    defaultText: '(none)',
+  },
+  provisionedMinPollers: {
+    meaning:
+      "Setting any provisioned key switches the mappings to provisioned mode (Lambda's defaults: 1 to 200 pollers).",
+    defaultText: '(none)',
+  },
+  provisionedMaxPollers: { meaning: 'Upper bound of provisioned pollers.', defaultText: '(none)' },
+  pollerGroupName: {
+    meaning: 'Share provisioned pollers between mappings with the same group name.',
+    defaultText: '(none)',
+  },
+  retryAttempts: {
+    meaning:
+      'Retries of a failed batch before it goes to the dead-letter queue (-1 to 10000; -1 with a destination means 10). Provisioned mode only.',
+  },
+  maxRecordAgeSeconds: {
+    meaning:
+      'Send records older than this to the dead-letter queue instead (60–604800). Provisioned mode only.',
+    defaultText: '(none: never)',
+  },
+  bisectBatchOnError: {
+    meaning: 'Split a failed batch in two and retry the halves. Provisioned mode only.',
+  },
+  reportBatchItemFailures: { meaning: 'Partial batch responses. Provisioned mode only.' },
+  memorySizeMb: { meaning: 'Function memory (CPU scales with it).' },
+  timeoutSeconds: { meaning: 'Function timeout.' },
+  logRetentionDays: {
+    meaning:
+      'Log group retention; a value CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, ...).',
+  },
+  slideSeconds: { meaning: 'Window slide S.' },
+  windowSeconds: { meaning: 'Window length W, a whole multiple of S.' },
+  detector: {
+    meaning:
+      "Default detector: `threshold`, `zscore` or `ewma` (learns each sensor's own level and spread).",
+  },
+  threshold: { meaning: 'Threshold detector: anomaly when \\|value − window mean\\| > threshold.' },
+  zscoreSigma: {
+    meaning: 'Z-score detector: anomaly when the deviation exceeds this many standard deviations…',
+  },
+  zscoreMinCount: { meaning: '…with at least this many readings in the window…' },
+  zscoreMinDeviation: { meaning: '…and a deviation above this.' },
+  ewmaHalfLifeReadings: {
+    meaning: "EWMA detector: readings after which an observation's weight has halved.",
+  },
+  ewmaSigma: {
+    meaning:
+      'EWMA detector: band of this many learned standard deviations around the learned mean.',
+  },
+  ewmaWarmupReadings: {
+    meaning: 'EWMA detector: readings learned per sensor before it may flag anything.',
+  },
+  ewmaMinRelativeDeviation: {
+    meaning: 'EWMA detector: the band is never narrower than this fraction of the learned mean.',
+  },
+  ewmaMinDeviation: {
+    meaning: "EWMA detector: the band is never narrower than this, in the sensor's units.",
+  },
+  ewmaLevelShiftReadings: {
+    meaning:
+      'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
+  },
+  detectorRulesFile: {
+    meaning:
+      'JSON file of per-sensor rules, relative to where `cdk` runs: an array `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; validated at synth and passed minified in `DETECTOR_RULES` (the whole environment must fit in 4 KB). Example: `infra/examples/detector-rules.json`.',
+    defaultText: '(none)',
+  },
+  alertCooldownSeconds: {
+    meaning: 'At most one notification per sensor per this much event time.',
+  },
+  retentionMarginSeconds: {
+    meaning: 'A window bucket expires W plus this long after its last write.',
+  },
+  dynamodbWriteConcurrency: { meaning: 'Parallel DynamoDB writes per batch.' },
+  removalPolicy: {
+    meaning:
+      '`retain` keeps the table, the log group, the dead-letter queue and a created secret when the stack is deleted; `destroy` deletes them.',
+  },
+  alertEmails: { meaning: 'Email addresses for anomaly alerts.' },
+  alertSmsNumbers: { meaning: 'E.164 phone numbers (`+14155550100`) for anomaly alerts by SMS.' },
+  smsCriticalOnly: {
+    meaning:
+      'SMS only for `critical` anomalies (deviation at least twice the limit); email gets all.',
+  },
+  opsEmails: { meaning: 'Email addresses for the operations alarms.' },
+  alarmOffsetLagRecords: {
+    meaning: 'Offset lag (records) that, held for 15 minutes, raises the lag alarm.',
+  },
+  alarmRejectedPercent: {
+    meaning:
+      'Share of rejected records (%) that, in 2 of 3 five-minute periods, raises the rejection alarm.',
+  },
+};
