@@ -133,6 +133,9 @@ function dynamodbSection(d: DynamoDbResult): string[] {
     `AWS SDK; dynalite runs in another process) ÷ the CPU share of ${d.lambdaAssumptions.memoryMb} MB (1 vCPU at ${d.lambdaAssumptions.fullVcpuMemoryMb} MB) + assumed round trips ` +
       `(BatchGetItem ${d.lambdaAssumptions.batchGetRoundTripMs} ms, PutItem ${d.lambdaAssumptions.putRoundTripMs} ms, ${d.lambdaAssumptions.writeConcurrency} in parallel per phase); ` +
       'the naive design waits for its requests one reading at a time per partition. Model and sources: docs/bench.md.',
+  );
+  if (d.fleet === undefined) return [...lines, ''];
+  lines.push(
     '',
     `### Monthly cost of a fleet (730 h; ours and naive at the deploy defaults' measured cost per reading)`,
     '',
