@@ -32,7 +32,7 @@ export const CONTEXT_DEFAULTS = {
   topics: ['sensor-readings'],
   consumerGroupId: 'anomaly-detector',
   batchSize: 10_000,
-  batchingWindowSeconds: 4,
+  batchingWindowSeconds: 3,
   startingPosition: 'LATEST',
   memorySizeMb: 1024,
   timeoutSeconds: 60,

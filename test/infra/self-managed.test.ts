@@ -51,7 +51,7 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
       Topics: ['sensor-readings'],
       SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'anomaly-detector' },
       BatchSize: 10000,
-      MaximumBatchingWindowInSeconds: 4,
+      MaximumBatchingWindowInSeconds: 3,
       StartingPosition: 'LATEST',
       SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: { Ref: secret } }],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
