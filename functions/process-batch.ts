@@ -612,7 +612,6 @@ class BatchRun {
 
     // Records are told when judged: their verdict depends on the record alone.
     for (const rejection of outcome.rejections) this.observer.rejected(rejection);
-    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
 
     // 5. The commit point of every decision in this batch; anomalies are told from here on.
     await this.deps.store.saveJournals(journalWrites);
@@ -624,6 +623,9 @@ class BatchRun {
         this.observer.anomaly(alertOnly(a));
       }
     }
+    // Evaluations after the anomalies they include, so an observer that draws both (the live
+    // view) already knows whether an anomalous reading was notified or held back.
+    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
 
     // 6. State: one conditional write per touched shard.
     const bucketWrites: BucketShardWrite[] = [];

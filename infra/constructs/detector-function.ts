@@ -19,9 +19,14 @@ const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'detector', 'handler.ts');
 /**
  * Exactly the DynamoDB requests the window store sends (functions/adapters/
  * dynamodb-window-store.ts): conditional PutItem for buckets, sensor state and journals,
- * BatchGetItem for reads. test/infra checks this list against the adapter's commands.
+ * BatchGetItem for reads, GetItem to read whose home claim won a lost race. test/infra checks
+ * this list against the adapter's commands.
  */
-export const DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
+export const DYNAMODB_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+] as const;
 
 export interface DetectorFunctionProps {
   readonly table: ITable;

@@ -128,7 +128,14 @@ async function main(argv: readonly string[]): Promise<number> {
       setTimeout(() => resolve('duration'), options.duration * 1000).unref();
     const onSignal = () => {
       say('\nStopping (Ctrl-C again to quit at once)…');
-      process.once('SIGINT', () => process.exit(130));
+      // One Ctrl-C in a terminal signals the whole foreground group, and tsx also relays it to
+      // this process: a second SIGINT within a second is the same key press, not a new one.
+      const firstAtMs = Date.now();
+      const onAgain = () => {
+        if (Date.now() - firstAtMs < 1000) process.once('SIGINT', onAgain);
+        else process.exit(130);
+      };
+      process.once('SIGINT', onAgain);
       resolve('signal');
     };
     process.once('SIGINT', onSignal);

@@ -158,7 +158,9 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
     },
     anomaly(decision) {
       const { anomaly } = decision;
-      marks.set(anomaly.alertId, decision.notify ? MARK.notified : MARK.heldBack);
+      // Keyed by the record, as `evaluated` sees it (an alert id may carry an epoch suffix).
+      const { topic, partition, offset } = anomaly.source;
+      marks.set(`${topic}-${partition}-${offset}`, decision.notify ? MARK.notified : MARK.heldBack);
       // An anomaly whose evaluation never comes (a failed batch) must not grow the map.
       if (marks.size > 10_000) marks.clear();
       history.line({
