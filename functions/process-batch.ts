@@ -646,9 +646,8 @@ class BatchRun {
       }
     }
 
-    // Records are told when judged: their verdict depends on the record alone.
+    // Rejections are told when judged: they depend on the record alone.
     for (const rejection of outcome.rejections) this.observer.rejected(rejection);
-    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
 
     // 5. The commit point of every decision in this batch; anomalies are told from here on.
     await this.deps.store.saveJournals(journalWrites);
@@ -660,6 +659,8 @@ class BatchRun {
         this.observer.anomaly(alertOnly(a));
       }
     }
+    // Evaluations after the anomalies, as observers (the live view) expect them.
+    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
 
     // 6. State: one conditional write per touched shard. A set that must split first reads
     // what may already sit at its new indices (an attempt that died mid-split).
