@@ -230,9 +230,9 @@ export interface Evaluation {
 
 /**
  * Told about each decision. Anomalies are told once their decision is durable (the journal
- * write held), from the journal, so a retry can only repeat the very same decision; records
- * and evaluations are told when judged (they depend on the record alone, or, for
- * evaluations, are only asked for by the backtest).
+ * write held), from the journal, so a retry can only repeat the very same decision, and the
+ * batch's evaluations right after them; rejections are told when judged (they depend on the
+ * record alone).
  */
 export interface BatchObserver {
   rejected(rejection: Rejection): void;

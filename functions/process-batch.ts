@@ -318,37 +318,79 @@ class ShardSet<E> {
    * one old shard, so it keeps that shard's marks); shard 0, which names the count, is
    * written whenever any shard is, so it never expires before the others.
    */
-  layout(entryBytes: (id: string, e: E) => number): { index: number; meta: ShardMeta }[] {
+  /** Set when this batch splits the set: its shard count before. */
+  splitFrom: number | null = null;
+
+  private sizes(entryBytes: (id: string, e: E) => number): number[] {
+    const sizes = new Array<number>(this.shards).fill(0);
+    for (const [id, e] of this.entries) {
+      const i = shardOf(id, this.shards);
+      sizes[i] = (sizes[i] ?? 0) + entryBytes(id, e);
+    }
+    return sizes;
+  }
+
+  /** The shard count a split would give this batch's set, or null when none is needed. */
+  splitTo(entryBytes: (id: string, e: E) => number): number | null {
+    if (this.shards === 0 || !this.dirty()) return null;
+    const largest = Math.max(...this.sizes(entryBytes));
+    if (largest <= SHARD_SPLIT_BYTES) return null;
+    return this.shards * powerOfTwoAtLeast(Math.ceil(largest / SHARD_TARGET_BYTES));
+  }
+
+  /**
+   * The shards to write: a new set gets its shard count from its size (at least `minBytes`,
+   * the size of the bucket before it, so a batch that opens a bucket with a few sensors does
+   * not make it small); a shard grown past SHARD_SPLIT_BYTES is split by doubling the count
+   * (each new shard takes its sensors from one old shard, so it keeps that shard's marks;
+   * `versions` are those of any items already at the new indices). Shard 0, which names the
+   * count, is written whenever any shard is, so it never expires before the others.
+   */
+  layout(
+    entryBytes: (id: string, e: E) => number,
+    minBytes = 0,
+    versions: ReadonlyMap<number, number | null> = new Map(),
+  ): { index: number; meta: ShardMeta }[] {
     if (!this.dirty()) return [];
     if (this.shards === 0) {
       let bytes = 0;
       for (const [id, e] of this.entries) bytes += entryBytes(id, e);
-      const n = powerOfTwoAtLeast(Math.ceil(bytes / SHARD_TARGET_BYTES));
+      const n = powerOfTwoAtLeast(Math.ceil(Math.max(bytes, minBytes) / SHARD_TARGET_BYTES));
       this.shards = n;
       for (let i = 0; i < n; i += 1) {
         this.metas.push({ expected: null, marks: { ...this.pending.marks }, dirty: true });
       }
     } else {
-      const sizes = new Array<number>(this.shards).fill(0);
-      for (const [id, e] of this.entries) {
-        const i = shardOf(id, this.shards);
-        sizes[i] = (sizes[i] ?? 0) + entryBytes(id, e);
-      }
-      const largest = Math.max(...sizes);
-      if (largest > SHARD_SPLIT_BYTES) {
-        const factor = powerOfTwoAtLeast(Math.ceil(largest / SHARD_TARGET_BYTES));
+      const to = this.splitTo(entryBytes);
+      if (to !== null) {
         const old = this.shards;
-        this.shards = old * factor;
-        for (let i = 0; i < this.shards; i += 1) {
+        this.splitFrom = old;
+        this.shards = to;
+        for (let i = 0; i < to; i += 1) {
           const from = this.metas[i % old] as ShardMeta;
-          const marks = { ...from.marks };
           if (i < old) (this.metas[i] as ShardMeta).dirty = true;
-          else this.metas.push({ expected: null, marks, dirty: true });
+          else
+            this.metas.push({
+              expected: versions.get(i) ?? null,
+              marks: { ...from.marks },
+              dirty: true,
+            });
         }
       }
       (this.metas[0] as ShardMeta).dirty = true;
     }
     return this.metas.map((meta, index) => ({ index, meta })).filter((s) => s.meta.dirty);
+  }
+
+  /**
+   * The order a split must be written in, so a reader never misses a sensor: the new shards
+   * first (readers of the old count do not read them), then shard 0 (the new count), then
+   * the old shards, which until then still hold the sensors that moved (a reader of the new
+   * count takes the higher shard's entry).
+   */
+  phase(index: number): 0 | 1 | 2 {
+    if (this.splitFrom === null || index === 0) return 1;
+    return index >= this.splitFrom ? 0 : 2;
   }
 
   entriesOf(index: number): Map<string, E> {
@@ -610,7 +652,7 @@ class BatchRun {
       }
     }
 
-    // Records are told when judged: their verdict depends on the record alone.
+    // Rejections are told when judged: they depend on the record alone.
     for (const rejection of outcome.rejections) this.observer.rejected(rejection);
 
     // 5. The commit point of every decision in this batch; anomalies are told from here on.
@@ -623,18 +665,47 @@ class BatchRun {
         this.observer.anomaly(alertOnly(a));
       }
     }
-    // Evaluations after the anomalies they include, so an observer that draws both (the live
-    // view) already knows whether an anomalous reading was notified or held back.
+    // Evaluations after the anomalies, as observers (the live view) expect them.
     for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
 
-    // 6. State: one conditional write per touched shard.
+    // 6. State: one conditional write per touched shard. A set that must split first reads
+    // what may already sit at its new indices (an attempt that died mid-split).
+    const splitBuckets: BucketShardKey[] = [];
+    const splitStates: StateShardKey[] = [];
+    for (const home of homes.values()) {
+      for (const [start, set] of home.buckets) {
+        const to = set.splitTo(bucketEntryBytes);
+        for (let i = set.shards; to !== null && i < to; i += 1)
+          splitBuckets.push({ pid: home.pid, bucketStartMs: start, shard: i });
+      }
+      const to = home.state?.splitTo(stateEntryBytes) ?? null;
+      for (let i = home.state?.shards ?? 0; to !== null && i < to; i += 1)
+        splitStates.push({ pid: home.pid, shard: i });
+    }
+    const existing =
+      splitBuckets.length + splitStates.length === 0
+        ? null
+        : await store.load({ journals: [], buckets: splitBuckets, states: splitStates, homes: [] });
+    const versionOf = (item: { version: number; expiresAtEpochSeconds: number } | undefined) =>
+      item !== undefined && item.expiresAtEpochSeconds > this.nowSeconds ? item.version : null;
+
     const bucketWrites: BucketShardWrite[] = [];
     const stateWrites: StateShardWrite[] = [];
+    const bucketPhases: BucketShardWrite[][] = [[], [], []];
+    const statePhases: StateShardWrite[][] = [[], [], []];
     const bucketExpiry = this.nowSeconds + this.bucketLifeSeconds;
     for (const home of homes.values()) {
       for (const [start, set] of home.buckets) {
-        for (const { index, meta } of set.layout(bucketEntryBytes)) {
-          bucketWrites.push({
+        const versions = new Map<number, number | null>();
+        for (const key of splitBuckets) {
+          if (key.pid === home.pid && key.bucketStartMs === start)
+            versions.set(key.shard, versionOf(existing?.buckets.get(bucketShardId(key))));
+        }
+        const before = home.buckets.get(start - this.settings.slideMs);
+        let minBytes = 0;
+        for (const id of before?.entries.keys() ?? []) minBytes += bucketEntryBytes(id);
+        for (const { index, meta } of set.layout(bucketEntryBytes, minBytes, versions)) {
+          const w: BucketShardWrite = {
             key: { pid: home.pid, bucketStartMs: start, shard: index },
             expectedVersion: meta.expected,
             item: {
@@ -644,12 +715,19 @@ class BatchRun {
               sensors: set.entriesOf(index),
               expiresAtEpochSeconds: bucketExpiry,
             },
-          });
+          };
+          bucketWrites.push(w);
+          bucketPhases[set.phase(index)]?.push(w);
         }
       }
       const state = home.state;
       if (state === undefined) continue;
-      for (const { index, meta } of state.layout(stateEntryBytes)) {
+      const versions = new Map<number, number | null>();
+      for (const key of splitStates) {
+        if (key.pid === home.pid)
+          versions.set(key.shard, versionOf(existing?.states.get(stateShardId(key))));
+      }
+      for (const { index, meta } of state.layout(stateEntryBytes, 0, versions)) {
         const sensors = new Map<string, SensorEntry>();
         let expires = this.nowSeconds;
         for (const [id, s] of state.entriesOf(index)) {
@@ -660,7 +738,7 @@ class BatchRun {
           });
           expires = Math.max(expires, s.expiresAtEpochSeconds);
         }
-        stateWrites.push({
+        const w: StateShardWrite = {
           key: { pid: home.pid, shard: index },
           expectedVersion: meta.expected,
           item: {
@@ -671,11 +749,15 @@ class BatchRun {
             // Shard 0 names the count: it lives as long as any shard.
             expiresAtEpochSeconds: index === 0 ? this.nowSeconds + this.sensorLifeSeconds : expires,
           },
-        });
+        };
+        stateWrites.push(w);
+        statePhases[state.phase(index)]?.push(w);
       }
     }
-    await store.saveBuckets(bucketWrites, this.nowSeconds);
-    await store.saveStates(stateWrites, this.nowSeconds);
+    for (let phase = 0; phase < 3; phase += 1) {
+      await store.saveBuckets(bucketPhases[phase] ?? [], this.nowSeconds);
+      await store.saveStates(statePhases[phase] ?? [], this.nowSeconds);
+    }
 
     // 7 and 8. Publish what every journal holds unpublished, then trim.
     const toPublish = [...committed.values()].flatMap((j) =>
