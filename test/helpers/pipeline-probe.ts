@@ -1,5 +1,5 @@
 import type { AlertDecision } from '../../functions/core/types.ts';
-import type { AlertPublisher, BatchObserver, Evaluation } from '../../functions/ports.ts';
+import type { AlertPublisher, BatchObserver } from '../../functions/ports.ts';
 import type { ReferenceResult } from './reference-model.ts';
 
 /** Records what a pipeline run decided and sent, in the shape the reference model gives. */
@@ -15,16 +15,6 @@ export class PipelineProbe implements BatchObserver {
   }
   anomaly(decision: AlertDecision): void {
     this.anomalies.push(decision);
-  }
-  /**
-   * alertId → whether the last judgement of that record was an anomaly. A retry re-judges
-   * what an earlier attempt did not commit, and with a learning detector fed through several
-   * partitions the verdict may differ: the last judgement is the committed one.
-   */
-  readonly lastVerdict = new Map<string, boolean>();
-  evaluated(e: Evaluation): void {
-    const { topic, partition, offset } = e.reading.source;
-    this.lastVerdict.set(`${topic}-${partition}-${offset}`, e.verdict.anomaly);
   }
   // The observer's `published` is informational; what the publisher accepted is the proof.
   published(_alerts: readonly AlertDecision[]): void {}
