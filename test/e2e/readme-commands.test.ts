@@ -29,8 +29,8 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
     /live view {3}http:\/\/127\.0\.0\.1:\d+\/[\s\S]*ANOMALY → sensor_\d+: value=[\d.]+, avg=[\d.]+[\s\S]*Summary after/,
   'npm start -- --help':
     /Usage: npm start -- \[options\][\s\S]*--ewma-sigma X +ewma: k of the k·σ band \(default 4\)/,
-  'npm start -- --detector ewma --sensors 3 --duration 10':
-    /detection {3}ewma 4σ[\s\S]*Summary after[\s\S]*records processed/,
+  'npm start -- --detector adaptive --sensors 3 --duration 10':
+    /detection {3}adaptive \(score > 0\.7\)[\s\S]*Summary after[\s\S]*records processed/,
   'npm run backtest -- --input examples/readings.csv':
     /backtest of examples\/readings\.csv \(csv\): 756 data lines[\s\S]*flinkLike_1 +threshold/,
   'npm run backtest -- --input examples/readings.csv --rules examples/detector-rules.json --plot judged.html':
