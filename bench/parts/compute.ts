@@ -1,5 +1,8 @@
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import { DEFAULT_DETECTION } from '../../functions/config.ts';
+import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
+import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import { EWMA_DEFAULTS } from '../../functions/core/ewma.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import { type KafkaEvent, recordsFromEvent } from '../../functions/kafka-event.ts';
 import type { BatchReport } from '../../functions/ports.ts';
@@ -65,6 +68,10 @@ export async function runCompute(options: ComputeOptions): Promise<ComputeResult
   for (const format of ['json', 'csv'] as const) {
     cases.push(await measureFormat(format, warmup, repetitions));
   }
+  // The learning detectors step every reading through the sensor's learned state as well.
+  for (const detector of LEARNING_DETECTORS) {
+    cases.push(await measureFormat('json', warmup, repetitions, detector));
+  }
   return {
     cases,
     note:
@@ -73,8 +80,16 @@ export async function runCompute(options: ComputeOptions): Promise<ComputeResult
   };
 }
 
+const LEARNING_DETECTORS: readonly DetectorSpec[] = [
+  { kind: 'ewma', ...EWMA_DEFAULTS },
+  { kind: 'adaptive', ...ADAPTIVE_DEFAULTS },
+];
+
 /** The timed batch, its event, and a store primed with the batch before it. */
-export async function computeFixture(format: ReadingFormat) {
+export async function computeFixture(
+  format: ReadingFormat,
+  detector: DetectorSpec = DEFAULT_DETECTION.defaultDetector,
+) {
   const shape: BatchShape = {
     name: `compute-${format}`,
     sensors: SENSORS,
@@ -89,7 +104,7 @@ export async function computeFixture(format: ReadingFormat) {
   const event: KafkaEvent = toMskEvent(timed);
   const nowMs = BENCH_T0_MS + 2 * READINGS_PER_SENSOR * 1000 + 500;
   const primed = new MemoryWindowStore();
-  await processor(primed, nowMs)(all.slice(0, all.length - cut));
+  await processor(primed, nowMs, detector)(all.slice(0, all.length - cut));
   return { timed, event, nowMs, primed };
 }
 
@@ -97,8 +112,9 @@ async function measureFormat(
   format: ReadingFormat,
   warmup: number,
   repetitions: number,
+  detector: DetectorSpec = DEFAULT_DETECTION.defaultDetector,
 ): Promise<ComputeCase> {
-  const { timed, event, nowMs, primed } = await computeFixture(format);
+  const { timed, event, nowMs, primed } = await computeFixture(format, detector);
   let lastReport: BatchReport | undefined;
   const floor = () => {
     const t0 = performance.now();
@@ -114,7 +130,7 @@ async function measureFormat(
   const handler = async () => {
     // The store copy is made outside the timed section: it stands for DynamoDB's state.
     const store = cloneStore(primed);
-    const run = processor(store, nowMs);
+    const run = processor(store, nowMs, detector);
     const t0 = performance.now();
     lastReport = await run(recordsFromEvent(event));
     return performance.now() - t0;
@@ -149,7 +165,7 @@ async function measureFormat(
   const handlerMs = median(handlers);
   const ratio = median(ratios);
   return {
-    name: `${SENSORS.toLocaleString('en-US')} sensors × ${READINGS_PER_SENSOR} readings, ${format.toUpperCase()}`,
+    name: `${SENSORS.toLocaleString('en-US')} sensors × ${READINGS_PER_SENSOR} readings, ${format.toUpperCase()}, ${detector.kind} detector`,
     format,
     records: timed.length,
     sensors: SENSORS,
@@ -170,12 +186,19 @@ async function measureFormat(
   };
 }
 
-export function processor(store: MemoryWindowStore, nowMs: number) {
-  return createBatchProcessor(DEFAULT_DETECTION, {
-    store,
-    publisher: { publish: async () => {} },
-    nowMs: () => nowMs,
-  });
+export function processor(
+  store: MemoryWindowStore,
+  nowMs: number,
+  detector: DetectorSpec = DEFAULT_DETECTION.defaultDetector,
+) {
+  return createBatchProcessor(
+    { ...DEFAULT_DETECTION, defaultDetector: detector },
+    {
+      store,
+      publisher: { publish: async () => {} },
+      nowMs: () => nowMs,
+    },
+  );
 }
 
 /** A store holding the same items; the items themselves are never mutated, so sharing them is safe. */
