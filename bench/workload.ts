@@ -23,6 +23,8 @@ export interface BatchShape {
   readonly anomalyEvery?: number;
   /** Sensor-id prefix; long ids make bigger items and records. @default 'sensor_' */
   readonly sensorPrefix?: string;
+  /** An unkeyed producer: each sensor's readings go round-robin over the partitions. */
+  readonly unkeyed?: boolean;
 }
 
 /**
@@ -45,7 +47,7 @@ export function sensorRecords(shape: BatchShape, startMs = BENCH_T0_MS): RawReco
   const records: RawRecord[] = [];
   for (let i = 0; i < shape.readingsPerSensor; i += 1) {
     for (let s = 0; s < shape.sensors; s += 1) {
-      const partition = s % BENCH_PARTITIONS;
+      const partition = shape.unkeyed ? (s + i) % BENCH_PARTITIONS : s % BENCH_PARTITIONS;
       const step = order[s]?.[i] ?? i;
       const eventTimeMs = startMs + step * shape.intervalMs + (s % 997);
       // Drawn, not every n-th: a fixed stride would hit the same sensor every time.
@@ -67,7 +69,7 @@ export function sensorRecords(shape: BatchShape, startMs = BENCH_T0_MS): RawReco
         timestampMs: shape.outOfOrder
           ? startMs + shape.readingsPerSensor * shape.intervalMs + 1000
           : startMs + i * shape.intervalMs + 50,
-        key: enc.encode(sensorId),
+        key: shape.unkeyed ? null : enc.encode(sensorId),
         value: enc.encode(text),
       });
     }

@@ -1,3 +1,4 @@
+import { StoreConflictError } from './adapters/store-errors.ts';
 import type { DetectorConfig } from './config.ts';
 import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from './core/cooldown.ts';
 import { compileRules, type DetectorResolver } from './core/detector-rules.ts';
@@ -18,19 +19,27 @@ import {
   type AlertPublisher,
   type BatchObserver,
   type BatchReport,
-  type BucketKey,
-  type BucketWrite,
-  bucketId,
+  type BucketShard,
+  type BucketShardKey,
+  type BucketShardWrite,
+  bucketShardId,
+  type ClaimRequest,
   type Evaluation,
+  type HomeClaim,
   type JournalAlert,
   type JournalWrite,
+  type LearnedState,
+  type LoadRequest,
   NO_OBSERVER,
   type PartitionJournal,
   type PartitionKey,
   partitionId,
   type Rejection,
-  type SensorStateWrite,
-  type Snapshot,
+  type SensorEntry,
+  type StateShard,
+  type StateShardKey,
+  type StateShardWrite,
+  stateShardId,
   type WindowStore,
 } from './ports.ts';
 
@@ -51,139 +60,159 @@ export interface ProcessBatchDeps {
   readonly observer?: BatchObserver;
   /** Processing time in ms; drives TTLs and expiry, never detection. */
   readonly nowMs: () => number;
+  /** The Kafka cluster the records come from (streamIdOf the event). @default '' */
+  readonly stream?: string;
+  /** What a warm container keeps between invocations. @default one per processor */
+  readonly cache?: StateCache;
 }
 
 /** Sensor state outlives the cooldown by this much, so a quiet sensor's state still expires. */
 const SENSOR_STATE_EXTRA_SECONDS = 24 * 3600;
 const RAW_PREVIEW_BYTES = 200;
+/** Conflicts answered inside one invocation (reload, judge again) before the batch fails. */
+const MAX_ATTEMPTS = 4;
+/**
+ * A partition's journal holds its batch's anomalies until they are published. Above this
+ * estimate the batch is committed in smaller pieces, so the journal stays one item far
+ * below DynamoDB's 400 KB (no page items to lose or orphan).
+ */
+export const JOURNAL_ALERT_BYTES_LIMIT = 96 * 1024;
+/** A new bucket or state set gets enough shards for this many bytes each... */
+export const SHARD_TARGET_BYTES = 32 * 1024;
+/** ...and a shard above this after a batch is split in two (and again), marks kept. */
+export const SHARD_SPLIT_BYTES = 96 * 1024;
+/** Skipped offset ranges a journal remembers; the oldest is forgotten first. */
+export const MAX_GAPS = 16;
 
 /**
  * The use case shared by the Lambda handler, the local pipeline and the backtest:
- * parse → evaluate → persist → alert, with the guarantees of semantics.md §6.
+ * parse → evaluate → persist → alert, with the guarantees of semantics.md §6 and the layout
+ * of docs/state.md.
  *
  * Order of effects, each step idempotent so that a retry after a failure anywhere converges:
- *  1. load the partition journals, window buckets and sensor states (batched reads);
- *  2. judge every record not yet decided (offset > the partition's decided offset), in
- *     offset order, against the in-memory state;
- *  3. save each partition's journal: the decided offset and the anomalies (the outbox);
- *     from here on no retry re-judges these records, so a partially applied batch cannot
- *     change a verdict;
- *  4. save every touched bucket and sensor state once, conditional on its version; each
- *     carries per-partition watermarks so a retried record is never applied twice;
- *     a learning detector (`ewma`) changes its sensor's state with every reading, so such a
- *     sensor's item is written once per batch; its transition depends only on the prior
- *     state and the reading's value, so a retry re-applies exactly what the first try did;
- *  5. publish the journal's unpublished notifications;
- *  6. trim the journal of what is now fully done.
+ *  1. read the partitions' journals; a warm container whose cached journal version matches
+ *     reads nothing else of its own partition;
+ *  2. find each sensor's home partition (claims), and load the packed bucket and state
+ *     shards of every home the batch touches that is not cached;
+ *  3. judge every record not yet decided (offset > the partition's decided offset, in its
+ *     epoch), in offset order, against the in-memory state;
+ *  4. save each partition's journal: the decided offset and the anomalies (the outbox);
+ *     from here on no retry re-judges these records; the anomalies are reported now;
+ *  5. save every touched shard once, conditional on its version; each carries per-writer
+ *     marks so a retried record is never applied twice;
+ *  6. publish the journal's unpublished notifications; 7. trim the journal.
+ * A version conflict (a stale cache, a concurrent writer) is answered by reloading and
+ * running the batch again; a batch whose journal would be too large is run in halves.
  */
 export function createBatchProcessor(settings: DetectionSettings, deps: ProcessBatchDeps) {
   const resolveDetector = compileRules(settings.defaultDetector, settings.rules);
   const observer = deps.observer ?? NO_OBSERVER;
+  const cache = deps.cache ?? new StateCache();
+  const stream = deps.stream ?? '';
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
-    const partitions = groupByPartition(records);
-    // Per partition, each record's parse result at the record's position: cheaper than a Map
-    // keyed by record (npx tsx bench/profile.ts).
-    const parsed = new Map<string, ParseResult[]>();
-    for (const [id, group] of partitions) parsed.set(id, group.records.map(parseReading));
-
-    const request = loadRequest(partitions, parsed, settings);
-    const snapshot = await deps.store.load(request);
-    const state = new WorkingState(snapshot, nowMs);
-    const judge = new Judge(settings, resolveDetector, state);
-
-    const outcome: JudgeOutcome = {
-      rejections: [],
-      fresh: [],
-      evaluations: observer.evaluated === undefined ? null : [],
-      redelivered: 0,
-      readings: 0,
-      rejectedByReason: {},
-    };
-    const journalWrites: JournalWrite[] = [];
-    const batchEnd = new Map<string, number>();
-    for (const [id, group] of partitions) {
-      const journal = snapshot.journals.get(id) ?? null;
-      const freshAlerts = judge.partition(group, journal, parsed.get(id) ?? [], outcome);
-      const lastOffset = group.records.at(-1)?.offset ?? -1;
-      batchEnd.set(id, lastOffset);
-      const decidedThrough = journal?.decidedThroughOffset ?? -1;
-      if (lastOffset > decidedThrough) {
-        journalWrites.push({
-          partition: group.key,
-          expectedVersion: journal?.version ?? null,
-          item: {
-            decidedThroughOffset: lastOffset,
-            alerts: [...(journal?.alerts ?? []), ...freshAlerts],
-            version: (journal?.version ?? 0) + 1,
-          },
-        });
-      }
-    }
-
-    // Told before the commit point: if the journal write takes effect but its answer is lost,
-    // the retry treats these records as decided and would never report them. So reporting is
-    // at-least-once; a repeat can only follow a failed journal write and is identical.
-    for (const rejection of outcome.rejections) observer.rejected(rejection);
-    for (const decision of outcome.fresh) observer.anomaly(decision);
-    for (const evaluation of outcome.evaluations ?? []) observer.evaluated?.(evaluation);
-    // 3. The commit point of every decision in this batch.
-    await deps.store.saveJournals(journalWrites);
-
-    // 4. State: one conditional write per touched (sensor, bucket) and per changed sensor.
-    const nowSeconds = Math.floor(nowMs / 1000);
-    const bucketLifeSeconds = Math.ceil(settings.windowMs / 1000) + settings.retentionMarginSeconds;
-    const sensorLifeSeconds =
-      bucketLifeSeconds + Math.ceil(settings.alertCooldownMs / 1000) + SENSOR_STATE_EXTRA_SECONDS;
-    await deps.store.saveBuckets(state.bucketWrites(nowSeconds + bucketLifeSeconds));
-    await deps.store.saveSensorStates(state.sensorWrites(nowSeconds + sensorLifeSeconds));
-
-    // 5 and 6. Every journal now saved (or loaded and not rewritten) may hold pending alerts.
-    const journals = new Map<string, { key: PartitionKey; journal: PartitionJournal }>();
-    for (const [id, group] of partitions) {
-      const saved =
-        journalWrites.find((w) => partitionId(w.partition) === id)?.item ??
-        snapshot.journals.get(id);
-      if (saved !== undefined) journals.set(id, { key: group.key, journal: saved });
-    }
-    const toPublish = [...journals.values()].flatMap(({ journal }) =>
-      journal.alerts.filter((a) => a.notify && !a.published),
-    );
-    if (toPublish.length > 0) {
-      await deps.publisher.publish(toPublish);
-      observer.published(toPublish);
-    }
-    await deps.store.saveJournals(trimJournals(journals, batchEnd));
-
-    return {
-      records: records.length,
-      readings: outcome.readings,
-      rejectedByReason: outcome.rejectedByReason,
-      redelivered: outcome.redelivered,
-      anomalies: outcome.fresh.length,
-      notificationsSent: toPublish.length,
-      notificationsHeldBack: outcome.fresh.filter((d) => !d.notify).length,
-      bucketsWritten: state.dirtyBucketCount(),
-      bucketKeysRead: request.buckets.length,
-    };
+    const groups = groupByPartition(records, stream);
+    const run = new BatchRun(settings, resolveDetector, deps, observer, cache, nowMs);
+    const total = emptyReport(records.length);
+    await runSplitting(run, groups, total);
+    return total;
   };
+}
+
+async function runSplitting(
+  run: BatchRun,
+  groups: readonly PartitionGroup[],
+  total: MutableReport,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      addReport(total, await run.once(groups));
+      return;
+    } catch (error) {
+      if (error instanceof JournalTooLarge) {
+        const [first, second] = halves(groups);
+        if (second.length === 0) throw error;
+        await runSplitting(run, first, total);
+        await runSplitting(run, second, total);
+        return;
+      }
+      run.forget(groups);
+      if (!(error instanceof StoreConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class JournalTooLarge extends Error {
+  override readonly name = 'JournalTooLarge';
+}
+
+/** Each partition's records cut in two, first halves before second halves. */
+function halves(groups: readonly PartitionGroup[]): [PartitionGroup[], PartitionGroup[]] {
+  const first: PartitionGroup[] = [];
+  const second: PartitionGroup[] = [];
+  for (const g of groups) {
+    const mid = Math.ceil(g.records.length / 2);
+    if (g.records.length <= 1) {
+      first.push(g);
+      continue;
+    }
+    first.push({ ...g, records: g.records.slice(0, mid), parsed: g.parsed.slice(0, mid) });
+    second.push({ ...g, records: g.records.slice(mid), parsed: g.parsed.slice(mid) });
+  }
+  return [first, second];
+}
+
+type MutableReport = {
+  -readonly [K in keyof BatchReport]: BatchReport[K] extends Readonly<Record<string, number>>
+    ? Record<string, number>
+    : BatchReport[K];
+};
+
+function emptyReport(records: number): MutableReport {
+  return {
+    records,
+    readings: 0,
+    rejectedByReason: {},
+    redelivered: 0,
+    anomalies: 0,
+    notificationsSent: 0,
+    notificationsHeldBack: 0,
+    bucketsWritten: 0,
+    bucketKeysRead: 0,
+    foreignReadings: 0,
+  };
+}
+
+function addReport(total: MutableReport, part: Omit<BatchReport, 'records'>): void {
+  total.readings += part.readings;
+  for (const [reason, n] of Object.entries(part.rejectedByReason))
+    total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
+  total.redelivered += part.redelivered;
+  total.anomalies += part.anomalies;
+  total.notificationsSent += part.notificationsSent;
+  total.notificationsHeldBack += part.notificationsHeldBack;
+  total.bucketsWritten += part.bucketsWritten;
+  total.bucketKeysRead += part.bucketKeysRead;
+  total.foreignReadings += part.foreignReadings;
 }
 
 interface PartitionGroup {
   readonly key: PartitionKey;
+  readonly pid: string;
   readonly records: readonly RawRecord[];
+  readonly parsed: readonly ParseResult[];
 }
 
 /** Records per partition in offset order; a repeated offset within one batch counts once. */
-function groupByPartition(records: readonly RawRecord[]): Map<string, PartitionGroup> {
+function groupByPartition(records: readonly RawRecord[], stream: string): PartitionGroup[] {
   const byId = new Map<string, { key: PartitionKey; records: RawRecord[] }>();
   // An event lists each partition's records together: look the group up only when it changes.
   let group: { key: PartitionKey; records: RawRecord[] } | undefined;
   for (const record of records) {
     if (group?.key.topic !== record.topic || group.key.partition !== record.partition) {
       const key = { topic: record.topic, partition: record.partition };
-      const id = partitionId(key);
+      const id = partitionId(key, stream);
       group = byId.get(id);
       if (group === undefined) {
         group = { key, records: [] };
@@ -193,16 +222,15 @@ function groupByPartition(records: readonly RawRecord[]): Map<string, PartitionG
     group.records.push(record);
   }
   const sorted = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const result = new Map<string, PartitionGroup>();
-  for (const [id, group] of sorted) {
+  const result: PartitionGroup[] = [];
+  for (const [pid, g] of sorted) {
+    let list = g.records;
     // Lambda delivers a partition in offset order: sort and de-duplicate only when it is not.
-    if (strictlyIncreasing(group.records)) {
-      result.set(id, group);
-      continue;
+    if (!strictlyIncreasing(list)) {
+      list.sort((a, b) => a.offset - b.offset);
+      list = list.filter((r, i, all) => i === 0 || all[i - 1]?.offset !== r.offset);
     }
-    group.records.sort((a, b) => a.offset - b.offset);
-    const unique = group.records.filter((r, i, all) => i === 0 || all[i - 1]?.offset !== r.offset);
-    result.set(id, { key: group.key, records: unique });
+    result.push({ key: g.key, pid, records: list, parsed: list.map(parseReading) });
   }
   return result;
 }
@@ -214,73 +242,646 @@ function strictlyIncreasing(records: readonly RawRecord[]): boolean {
   return true;
 }
 
-function loadRequest(
-  partitions: ReadonlyMap<string, PartitionGroup>,
-  parsed: ReadonlyMap<string, readonly ParseResult[]>,
-  settings: DetectionSettings,
-) {
-  // Keys in first-seen order, de-duplicated per sensor by bucket start: building and hashing
-  // a bucketId string per reading and window bucket was the use case's top cost.
-  const buckets: BucketKey[] = [];
-  const seen = new Map<string, Set<number>>();
-  for (const id of partitions.keys()) {
-    for (const result of parsed.get(id) ?? []) {
-      if (!result.ok) continue;
-      const { sensorId, eventTimeMs } = result.reading;
-      let starts = seen.get(sensorId);
-      if (starts === undefined) {
-        starts = new Set();
-        seen.set(sensorId, starts);
-      }
-      const last = bucketStartMs(eventTimeMs, settings);
-      for (let k = settings.windowMs / settings.slideMs - 1; k >= 0; k -= 1) {
-        const start = last - k * settings.slideMs;
-        if (starts.has(start)) continue;
-        starts.add(start);
-        buckets.push({ sensorId, bucketStartMs: start });
-      }
-    }
+/**
+ * What a warm Lambda container keeps between invocations (containers are reused): per
+ * partition the journal version it last wrote or read and the shards it used then, and the
+ * home of each sensor. The cached shards are used only while the partition's journal still
+ * has that version (read at the start of every batch), so another container's batches are
+ * never missed; a concurrent writer's change surfaces as a version conflict on write.
+ */
+export class StateCache {
+  readonly partitions = new Map<string, CachedPartition>();
+  readonly homes = new Map<string, HomeClaim>();
+  /**
+   * Anomalies this container has told its observer and not yet trimmed from their journal:
+   * a batch run again after a version conflict does not log them twice.
+   */
+  readonly told = new Set<string>();
+  /** A container serves a bounded fleet; past this many sensors the home cache restarts. */
+  static readonly MAX_HOMES = 200_000;
+
+  rememberHome(sensorId: string, claim: HomeClaim): void {
+    if (this.homes.size >= StateCache.MAX_HOMES) this.homes.clear();
+    this.homes.set(sensorId, claim);
   }
-  return {
-    buckets,
-    sensorIds: [...seen.keys()],
-    partitions: [...partitions.values()].map((g) => g.key),
-  };
+}
+
+interface CachedPartition {
+  readonly journalVersion: number;
+  /** By shard id; null: known to be absent. */
+  readonly buckets: Map<string, BucketShard | null>;
+  readonly states: Map<string, StateShard | null>;
+}
+
+interface ShardMeta {
+  readonly expected: number | null;
+  marks: Record<string, number>;
+  dirty: boolean;
+}
+
+/**
+ * A set of shards in memory: a bucket of a home partition (entries: aggregates) or its
+ * sensor state (entries: cooldown and learned state). `shards` is 0 for a set that does not
+ * exist yet: its shard count is chosen when it is first written.
+ */
+class ShardSet<E> {
+  shards: number;
+  readonly metas: ShardMeta[];
+  readonly entries: Map<string, E>;
+  /** The marks of a new set, given to every one of its shards when it is written. */
+  readonly pending: ShardMeta = { expected: null, marks: {}, dirty: false };
+
+  constructor(shards: number, metas: ShardMeta[], entries: Map<string, E>) {
+    this.shards = shards;
+    this.metas = metas;
+    this.entries = entries;
+  }
+
+  meta(sensorId: string): ShardMeta {
+    if (this.shards === 0) return this.pending;
+    return this.metas[shardOf(sensorId, this.shards)] as ShardMeta;
+  }
+
+  dirty(): boolean {
+    return this.shards === 0 ? this.pending.dirty : this.metas.some((m) => m.dirty);
+  }
+
+  /**
+   * The shards to write: a new set gets its shard count from its size; a shard grown past
+   * SHARD_SPLIT_BYTES is split by doubling the count (each new shard takes its sensors from
+   * one old shard, so it keeps that shard's marks); shard 0, which names the count, is
+   * written whenever any shard is, so it never expires before the others.
+   */
+  layout(entryBytes: (id: string, e: E) => number): { index: number; meta: ShardMeta }[] {
+    if (!this.dirty()) return [];
+    if (this.shards === 0) {
+      let bytes = 0;
+      for (const [id, e] of this.entries) bytes += entryBytes(id, e);
+      const n = powerOfTwoAtLeast(Math.ceil(bytes / SHARD_TARGET_BYTES));
+      this.shards = n;
+      for (let i = 0; i < n; i += 1) {
+        this.metas.push({ expected: null, marks: { ...this.pending.marks }, dirty: true });
+      }
+    } else {
+      const sizes = new Array<number>(this.shards).fill(0);
+      for (const [id, e] of this.entries) {
+        const i = shardOf(id, this.shards);
+        sizes[i] = (sizes[i] ?? 0) + entryBytes(id, e);
+      }
+      const largest = Math.max(...sizes);
+      if (largest > SHARD_SPLIT_BYTES) {
+        const factor = powerOfTwoAtLeast(Math.ceil(largest / SHARD_TARGET_BYTES));
+        const old = this.shards;
+        this.shards = old * factor;
+        for (let i = 0; i < this.shards; i += 1) {
+          const from = this.metas[i % old] as ShardMeta;
+          const marks = { ...from.marks };
+          if (i < old) (this.metas[i] as ShardMeta).dirty = true;
+          else this.metas.push({ expected: null, marks, dirty: true });
+        }
+      }
+      (this.metas[0] as ShardMeta).dirty = true;
+    }
+    return this.metas.map((meta, index) => ({ index, meta })).filter((s) => s.meta.dirty);
+  }
+
+  entriesOf(index: number): Map<string, E> {
+    const result = new Map<string, E>();
+    for (const [id, e] of this.entries) if (shardOf(id, this.shards) === index) result.set(id, e);
+    return result;
+  }
+}
+
+function powerOfTwoAtLeast(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** FNV-1a over UTF-16 code units: stable across processes and versions. */
+export function shardOf(sensorId: string, shards: number): number {
+  if (shards <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sensorId.length; i += 1) {
+    h ^= sensorId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+/** Bytes an entry takes in its item (the adapter's encodings), for sizing shards. */
+function bucketEntryBytes(id: string): number {
+  return 22 + Buffer.byteLength(id);
+}
+
+function stateEntryBytes(id: string, e: WorkingSensor): number {
+  return 40 + Buffer.byteLength(id) + (e.learned === undefined ? 0 : e.learnedBytes);
+}
+
+interface WorkingSensor {
+  cooldown: CooldownState;
+  learned: LearnedState | undefined;
+  /** JSON size of `learned`, kept with it. */
+  learnedBytes: number;
+  expiresAtEpochSeconds: number;
+}
+
+/** One home partition's state as the batch sees it. */
+class HomeState {
+  readonly buckets = new Map<number, ShardSet<Aggregate>>();
+  state: ShardSet<WorkingSensor> | undefined;
+  constructor(readonly pid: string) {}
 }
 
 interface JudgeOutcome {
   readonly rejections: Rejection[];
-  readonly fresh: AlertDecision[];
   /** Null unless the observer asked for every evaluation. */
   readonly evaluations: Evaluation[] | null;
   readonly rejectedByReason: Record<string, number>;
   redelivered: number;
   readings: number;
+  foreign: number;
 }
 
-/** Walks one partition's records in offset order, applying and judging them in memory. */
-class Judge {
+/** One attempt at a batch (or a piece of one), and what it shares with the next attempt. */
+class BatchRun {
+  private readonly nowSeconds: number;
+  private readonly bucketLifeSeconds: number;
+  private readonly sensorLifeSeconds: number;
+  private readonly k: number;
+
   constructor(
     private readonly settings: DetectionSettings,
     private readonly resolveDetector: DetectorResolver,
-    private readonly state: WorkingState,
-  ) {}
+    private readonly deps: ProcessBatchDeps,
+    private readonly observer: BatchObserver,
+    private readonly cache: StateCache,
+    nowMs: number,
+  ) {
+    this.nowSeconds = Math.floor(nowMs / 1000);
+    this.bucketLifeSeconds = Math.ceil(settings.windowMs / 1000) + settings.retentionMarginSeconds;
+    this.sensorLifeSeconds =
+      this.bucketLifeSeconds +
+      Math.ceil(settings.alertCooldownMs / 1000) +
+      SENSOR_STATE_EXTRA_SECONDS;
+    this.k = settings.windowMs / settings.slideMs;
+  }
 
-  partition(
+  /** After a failure nothing cached about these partitions can be trusted. */
+  forget(groups: readonly PartitionGroup[]): void {
+    for (const g of groups) this.cache.partitions.delete(g.pid);
+  }
+
+  async once(groups: readonly PartitionGroup[]): Promise<Omit<BatchReport, 'records'>> {
+    const store = this.deps.store;
+    const pids = groups.map((g) => g.pid);
+
+    // 1. Journals, and the homes of sensors this container does not know yet.
+    const unknown = new Set<string>();
+    for (const g of groups) {
+      for (const p of g.parsed) {
+        if (!p.ok) continue;
+        const known = this.cache.homes.get(p.reading.sensorId);
+        if (known === undefined || known.expiresAtEpochSeconds <= this.nowSeconds) {
+          unknown.add(p.reading.sensorId);
+        }
+      }
+    }
+    const first = await store.load({
+      journals: pids,
+      buckets: [],
+      states: [],
+      homes: [...unknown],
+    });
+    let keysRead = 0;
+    const cached = new Map<string, CachedPartition>();
+    for (const pid of pids) {
+      const entry = this.cache.partitions.get(pid);
+      const journal = first.journals.get(pid);
+      if (entry !== undefined && journal !== undefined && entry.journalVersion === journal.version)
+        cached.set(pid, entry);
+      else this.cache.partitions.delete(pid);
+    }
+
+    // 2. Homes: a live claim, or a claim by the first partition that sees the sensor.
+    const claims: ClaimRequest[] = [];
+    const claimed = new Set<string>();
+    for (const g of groups) {
+      for (const p of g.parsed) {
+        if (!p.ok) continue;
+        const id = p.reading.sensorId;
+        if (claimed.has(id)) continue;
+        let claim = this.cache.homes.get(id);
+        if (claim === undefined || claim.expiresAtEpochSeconds <= this.nowSeconds) {
+          claim = first.homes.get(id);
+          if (claim !== undefined && claim.expiresAtEpochSeconds > this.nowSeconds)
+            this.cache.rememberHome(id, claim);
+        }
+        const live = claim !== undefined && claim.expiresAtEpochSeconds > this.nowSeconds;
+        // A claim is renewed by its home when half its life is gone.
+        const renew =
+          live &&
+          claim?.home === g.pid &&
+          (claim?.expiresAtEpochSeconds ?? 0) < this.nowSeconds + this.sensorLifeSeconds / 2;
+        if (!live || renew) {
+          claimed.add(id);
+          claims.push({
+            sensorId: id,
+            home: live ? (claim as HomeClaim).home : g.pid,
+            expiresAtEpochSeconds: this.nowSeconds + this.sensorLifeSeconds,
+          });
+        }
+      }
+    }
+    if (claims.length > 0) {
+      const won = await store.claimHomes(claims, this.nowSeconds);
+      for (const c of claims) {
+        const home = won.get(c.sensorId) ?? c.home;
+        // Another partition's claim: its end is not known here; look again within the hour.
+        const expires = home === c.home ? c.expiresAtEpochSeconds : this.nowSeconds + 3600;
+        this.cache.rememberHome(c.sensorId, { home, expiresAtEpochSeconds: expires });
+      }
+    }
+    const homeOf = (sensorId: string) => this.cache.homes.get(sensorId)?.home ?? '';
+
+    // 3. The shards of every home the batch touches: shard 0 of each set, then the rest.
+    const homes = new Map<string, HomeState>();
+    const bucketStarts = new Map<string, Set<number>>();
+    for (const g of groups) {
+      for (const p of g.parsed) {
+        if (!p.ok) continue;
+        const home = homeOf(p.reading.sensorId);
+        let starts = bucketStarts.get(home);
+        if (starts === undefined) {
+          starts = new Set();
+          bucketStarts.set(home, starts);
+          homes.set(home, new HomeState(home));
+        }
+        const last = bucketStartMs(p.reading.eventTimeMs, this.settings);
+        for (let i = 0; i < this.k; i += 1) starts.add(last - i * this.settings.slideMs);
+      }
+    }
+    // A partition's journal names the newest bucket it has written (as home): no read past it.
+    const newest = new Map<string, number>();
+    for (const pid of pids) {
+      const journal = first.journals.get(pid);
+      newest.set(pid, journal?.newestBucketMs ?? Number.NEGATIVE_INFINITY);
+    }
+    const loaded = await this.loadShards(homes, bucketStarts, cached, newest);
+    keysRead += loaded.keysRead;
+
+    // 4. Judge.
+    const outcome: JudgeOutcome = {
+      rejections: [],
+      evaluations: this.observer.evaluated === undefined ? null : [],
+      redelivered: 0,
+      readings: 0,
+      rejectedByReason: {},
+      foreign: 0,
+    };
+    const journalWrites: JournalWrite[] = [];
+    const committed = new Map<string, PartitionJournal>();
+    const batchEnd = new Map<string, number>();
+    let freshCount = 0;
+    let heldBack = 0;
+    for (const g of groups) {
+      const journal = first.journals.get(g.pid) ?? null;
+      const result = this.judgePartition(g, journal, homes, homeOf, outcome);
+      batchEnd.set(g.pid, g.records.at(-1)?.offset ?? -1);
+      freshCount += result.fresh.length;
+      heldBack += result.fresh.filter((a) => !a.notify).length;
+      if (result.write !== null) {
+        journalWrites.push({
+          pid: g.pid,
+          expectedVersion: journal?.version ?? null,
+          item: result.write,
+        });
+        committed.set(g.pid, result.write);
+      } else if (journal !== null) {
+        committed.set(g.pid, journal);
+      }
+    }
+    for (const w of journalWrites) {
+      if (alertBytes(w.item.alerts) > JOURNAL_ALERT_BYTES_LIMIT) {
+        const before = first.journals.get(w.pid);
+        // Only this batch's anomalies can be cut smaller; earlier ones are drained first.
+        if (before !== undefined && alertBytes(before.alerts) > JOURNAL_ALERT_BYTES_LIMIT / 2) {
+          await this.drain(w.pid, before);
+          throw new StoreConflictError(`${w.pid}: journal drained, judging again`);
+        }
+        throw new JournalTooLarge(w.pid);
+      }
+    }
+
+    // Records are told when judged: their verdict depends on the record alone.
+    for (const rejection of outcome.rejections) this.observer.rejected(rejection);
+    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
+
+    // 5. The commit point of every decision in this batch; anomalies are told from here on.
+    await this.deps.store.saveJournals(journalWrites);
+    for (const [pid, journal] of committed) {
+      for (const a of journal.alerts) {
+        if (!trimmed(a, journal, batchEnd.get(pid) ?? -1)) continue;
+        if (this.cache.told.has(a.anomaly.alertId)) continue;
+        this.cache.told.add(a.anomaly.alertId);
+        this.observer.anomaly(alertOnly(a));
+      }
+    }
+
+    // 6. State: one conditional write per touched shard.
+    const bucketWrites: BucketShardWrite[] = [];
+    const stateWrites: StateShardWrite[] = [];
+    const bucketExpiry = this.nowSeconds + this.bucketLifeSeconds;
+    for (const home of homes.values()) {
+      for (const [start, set] of home.buckets) {
+        for (const { index, meta } of set.layout(bucketEntryBytes)) {
+          bucketWrites.push({
+            key: { pid: home.pid, bucketStartMs: start, shard: index },
+            expectedVersion: meta.expected,
+            item: {
+              version: (meta.expected ?? 0) + 1,
+              shards: set.shards,
+              marks: meta.marks,
+              sensors: set.entriesOf(index),
+              expiresAtEpochSeconds: bucketExpiry,
+            },
+          });
+        }
+      }
+      const state = home.state;
+      if (state === undefined) continue;
+      for (const { index, meta } of state.layout(stateEntryBytes)) {
+        const sensors = new Map<string, SensorEntry>();
+        let expires = this.nowSeconds;
+        for (const [id, s] of state.entriesOf(index)) {
+          sensors.set(id, {
+            cooldown: s.cooldown,
+            ...(s.learned === undefined ? {} : { learned: s.learned }),
+            expiresAtEpochSeconds: s.expiresAtEpochSeconds,
+          });
+          expires = Math.max(expires, s.expiresAtEpochSeconds);
+        }
+        stateWrites.push({
+          key: { pid: home.pid, shard: index },
+          expectedVersion: meta.expected,
+          item: {
+            version: (meta.expected ?? 0) + 1,
+            shards: state.shards,
+            marks: meta.marks,
+            sensors,
+            // Shard 0 names the count: it lives as long as any shard.
+            expiresAtEpochSeconds: index === 0 ? this.nowSeconds + this.sensorLifeSeconds : expires,
+          },
+        });
+      }
+    }
+    await store.saveBuckets(bucketWrites, this.nowSeconds);
+    await store.saveStates(stateWrites, this.nowSeconds);
+
+    // 7 and 8. Publish what every journal holds unpublished, then trim.
+    const toPublish = [...committed.values()].flatMap((j) =>
+      j.alerts.filter((a) => a.notify && !a.published).map(alertOnly),
+    );
+    if (toPublish.length > 0) {
+      await this.deps.publisher.publish(toPublish);
+      this.observer.published(toPublish);
+    }
+    const trims: JournalWrite[] = [];
+    const done: string[] = [];
+    for (const [pid, journal] of committed) {
+      if (journal.alerts.length === 0) continue;
+      const end = batchEnd.get(pid) ?? -1;
+      for (const a of journal.alerts) if (trimmed(a, journal, end)) done.push(a.anomaly.alertId);
+      const kept = journal.alerts
+        .filter((a) => !trimmed(a, journal, end))
+        .map((a) => ({ ...a, published: a.published || a.notify }));
+      const item = { ...journal, alerts: kept, version: journal.version + 1 };
+      trims.push({ pid, expectedVersion: journal.version, item });
+      committed.set(pid, item);
+    }
+    await store.saveJournals(trims);
+    for (const id of done) this.cache.told.delete(id);
+
+    // The container's cache: what this batch used of its own partitions, as now stored.
+    this.remember(committed, homes, loaded, bucketWrites, stateWrites);
+
+    return {
+      readings: outcome.readings,
+      rejectedByReason: outcome.rejectedByReason,
+      redelivered: outcome.redelivered,
+      anomalies: freshCount,
+      notificationsSent: toPublish.length,
+      notificationsHeldBack: heldBack,
+      bucketsWritten: bucketWrites.length,
+      bucketKeysRead: keysRead,
+      foreignReadings: outcome.foreign,
+    };
+  }
+
+  /** Publishes and trims a journal's old anomalies before a batch that would overfill it. */
+  private async drain(pid: string, journal: PartitionJournal): Promise<void> {
+    for (const a of journal.alerts) this.observer.anomaly(alertOnly(a));
+    const toPublish = journal.alerts.filter((a) => a.notify && !a.published).map(alertOnly);
+    if (toPublish.length > 0) {
+      await this.deps.publisher.publish(toPublish);
+      this.observer.published(toPublish);
+    }
+    await this.deps.store.saveJournals([
+      {
+        pid,
+        expectedVersion: journal.version,
+        item: { ...journal, alerts: [], version: journal.version + 1 },
+      },
+    ]);
+  }
+
+  private async loadShards(
+    homes: Map<string, HomeState>,
+    bucketStarts: Map<string, Set<number>>,
+    cached: Map<string, CachedPartition>,
+    newest: ReadonlyMap<string, number>,
+  ): Promise<LoadedShards> {
+    const buckets = new Map<string, BucketShard | null>();
+    const states = new Map<string, StateShard | null>();
+    let keysRead = 0;
+    const fetch = async (bucketKeys: BucketShardKey[], stateKeys: StateShardKey[]) => {
+      const want: LoadRequest = { journals: [], buckets: [], states: [], homes: [] };
+      const wb = want.buckets as BucketShardKey[];
+      const ws = want.states as StateShardKey[];
+      for (const key of bucketKeys) {
+        const id = bucketShardId(key);
+        const hit = cached.get(key.pid)?.buckets.get(id);
+        // Past the newest bucket its journal names, a partition has no bucket of its own.
+        if (hit !== undefined) buckets.set(id, hit);
+        else if (key.bucketStartMs > (newest.get(key.pid) ?? Number.POSITIVE_INFINITY))
+          buckets.set(id, null);
+        else wb.push(key);
+      }
+      for (const key of stateKeys) {
+        const id = stateShardId(key);
+        const hit = cached.get(key.pid)?.states.get(id);
+        if (hit !== undefined) states.set(id, hit);
+        else ws.push(key);
+      }
+      if (wb.length + ws.length === 0) return;
+      keysRead += wb.length;
+      const snapshot = await this.deps.store.load(want);
+      for (const key of wb)
+        buckets.set(bucketShardId(key), snapshot.buckets.get(bucketShardId(key)) ?? null);
+      for (const key of ws)
+        states.set(stateShardId(key), snapshot.states.get(stateShardId(key)) ?? null);
+    };
+    const live = <T extends { expiresAtEpochSeconds: number }>(item: T | null | undefined) =>
+      item !== null && item !== undefined && item.expiresAtEpochSeconds > this.nowSeconds
+        ? item
+        : undefined;
+
+    // Shard 0 of every set.
+    const zeroBuckets: BucketShardKey[] = [];
+    const zeroStates: StateShardKey[] = [];
+    for (const [pid, starts] of bucketStarts) {
+      for (const start of starts) zeroBuckets.push({ pid, bucketStartMs: start, shard: 0 });
+      zeroStates.push({ pid, shard: 0 });
+    }
+    await fetch(zeroBuckets, zeroStates);
+    // The other shards of the live sets.
+    const restBuckets: BucketShardKey[] = [];
+    const restStates: StateShardKey[] = [];
+    for (const key of zeroBuckets) {
+      const head = live(buckets.get(bucketShardId(key)));
+      for (let i = 1; i < (head?.shards ?? 0); i += 1) restBuckets.push({ ...key, shard: i });
+    }
+    for (const key of zeroStates) {
+      const head = live(states.get(stateShardId(key)));
+      for (let i = 1; i < (head?.shards ?? 0); i += 1) restStates.push({ ...key, shard: i });
+    }
+    await fetch(restBuckets, restStates);
+
+    // The working sets: live shards' entries merged, every shard's version kept.
+    for (const key of zeroBuckets) {
+      const home = homes.get(key.pid) as HomeState;
+      const head = live(buckets.get(bucketShardId(key)));
+      const set = buildSet<Aggregate, Aggregate>(
+        head?.shards ?? 0,
+        (i) => buckets.get(bucketShardId({ ...key, shard: i })) ?? null,
+        this.nowSeconds,
+        (a) => a,
+      );
+      home.buckets.set(key.bucketStartMs, set);
+    }
+    for (const key of zeroStates) {
+      const home = homes.get(key.pid) as HomeState;
+      const head = live(states.get(stateShardId(key)));
+      home.state = buildSet<SensorEntry, WorkingSensor>(
+        head?.shards ?? 0,
+        (i) => states.get(stateShardId({ ...key, shard: i })) ?? null,
+        this.nowSeconds,
+        (e) =>
+          e.expiresAtEpochSeconds > this.nowSeconds
+            ? {
+                cooldown: e.cooldown,
+                learned: e.learned,
+                learnedBytes: e.learned === undefined ? 0 : JSON.stringify(e.learned).length,
+                expiresAtEpochSeconds: e.expiresAtEpochSeconds,
+              }
+            : undefined,
+      );
+    }
+    return { buckets, states, keysRead };
+  }
+
+  private remember(
+    journals: ReadonlyMap<string, PartitionJournal>,
+    homes: ReadonlyMap<string, HomeState>,
+    loaded: LoadedShards,
+    bucketWrites: readonly BucketShardWrite[],
+    stateWrites: readonly StateShardWrite[],
+  ): void {
+    for (const [pid, journal] of journals) {
+      if (!homes.has(pid) && !this.cache.partitions.has(pid)) {
+        this.cache.partitions.set(pid, {
+          journalVersion: journal.version,
+          buckets: new Map(),
+          states: new Map(),
+        });
+        continue;
+      }
+      const buckets = new Map<string, BucketShard | null>();
+      const states = new Map<string, StateShard | null>();
+      const prefix = `${pid}\u0000`;
+      for (const [id, item] of loaded.buckets) {
+        if (!id.startsWith(prefix)) continue;
+        // Keep what is still alive; expired buckets are dropped (absent next time).
+        if (item === null || item.expiresAtEpochSeconds > this.nowSeconds) buckets.set(id, item);
+      }
+      for (const [id, item] of loaded.states) if (id.startsWith(prefix)) states.set(id, item);
+      for (const w of bucketWrites)
+        if (w.key.pid === pid) buckets.set(bucketShardId(w.key), w.item);
+      for (const w of stateWrites) if (w.key.pid === pid) states.set(stateShardId(w.key), w.item);
+      this.cache.partitions.set(pid, { journalVersion: journal.version, buckets, states });
+    }
+  }
+
+  /** Walks one partition's records in offset order, applying and judging them in memory. */
+  private judgePartition(
     group: PartitionGroup,
     journal: PartitionJournal | null,
-    parsed: readonly ParseResult[],
+    homes: ReadonlyMap<string, HomeState>,
+    homeOf: (sensorId: string) => string,
     outcome: JudgeOutcome,
-  ): JournalAlert[] {
-    const pid = partitionId(group.key);
-    const decidedThrough = journal?.decidedThroughOffset ?? -1;
-    const journaled = new Map((journal?.alerts ?? []).map((a) => [a.anomaly.source.offset, a]));
+  ): { fresh: JournalAlert[]; write: PartitionJournal | null } {
+    let epoch = journal?.epoch ?? 0;
+    let decidedThrough = journal?.decidedThroughOffset ?? -1;
+    let maxTimestampMs = journal?.maxTimestampMs ?? Number.NEGATIVE_INFINITY;
+    let gaps = (journal?.gaps ?? []).map((g) => ({ ...g }));
+    const gapOf = (offset: number) => gaps.find((g) => g.from <= offset && offset <= g.to);
+    // A record at a decided offset but newer than every decided record cannot be a
+    // redelivery: the topic was recreated (offsets restart at 0). A new epoch judges it.
+    const reincarnated = group.records.some(
+      (r) =>
+        r.offset <= decidedThrough &&
+        r.timestampMs >= 0 &&
+        r.timestampMs > maxTimestampMs &&
+        gapOf(r.offset) === undefined,
+    );
+    if (reincarnated) {
+      epoch += 1;
+      decidedThrough = -1;
+      maxTimestampMs = Number.NEGATIVE_INFINITY;
+      gaps = [];
+    }
+    // Offsets the event source mapping skipped (it gave up on a batch, or they hold no
+    // record): remembered as undecided, so a replay of them is judged (docs/state.md).
+    const firstFresh = group.records.find((r) => r.offset > decidedThrough)?.offset;
+    let changed = false;
+    if (firstFresh !== undefined && decidedThrough >= 0 && firstFresh > decidedThrough + 1) {
+      gaps.push({ from: decidedThrough + 1, to: firstFresh - 1, decidedThrough: decidedThrough });
+      gaps = gaps.slice(-MAX_GAPS);
+      changed = true;
+    }
+    const mainWriter = `${group.pid}@${epoch}`;
+    let newestBucketMs = journal?.newestBucketMs ?? Number.NEGATIVE_INFINITY;
+    const journaled = new Map<number, JournalAlert>();
+    for (const a of journal?.alerts ?? []) {
+      if (a.epoch === epoch) journaled.set(a.anomaly.source.offset, a);
+    }
     const fresh: JournalAlert[] = [];
     for (let i = 0; i < group.records.length; i += 1) {
       const record = group.records[i] as RawRecord;
-      const decided = record.offset <= decidedThrough;
+      // A replayed gap is applied by a writer of its own: the partition's marks are past it.
+      const gap = record.offset <= decidedThrough ? gapOf(record.offset) : undefined;
+      const writer = gap === undefined ? mainWriter : `${mainWriter}g${gap.from}`;
+      const decided =
+        gap === undefined ? record.offset <= decidedThrough : record.offset <= gap.decidedThrough;
       if (decided) outcome.redelivered += 1;
-      const result = parsed[i];
+      else {
+        if (record.timestampMs > maxTimestampMs) maxTimestampMs = record.timestampMs;
+        if (gap !== undefined) {
+          gap.decidedThrough = record.offset;
+          changed = true;
+        }
+      }
+      const result = group.parsed[i];
       if (result === undefined) continue;
       if (!result.ok) {
         if (!decided) {
@@ -290,58 +891,79 @@ class Judge {
         }
         continue;
       }
-      if (!decided) outcome.readings += 1;
       const reading = result.reading;
+      const home = homes.get(homeOf(reading.sensorId)) as HomeState;
+      if (!decided) {
+        outcome.readings += 1;
+        if (home.pid !== group.pid) outcome.foreign += 1;
+      }
       const spec = this.resolveDetector(reading.sensorId);
-      this.state.applyToBucket(reading, pid, this.settings);
+      if (home.pid === group.pid) {
+        const start = bucketStartMs(reading.eventTimeMs, this.settings);
+        if (start > newestBucketMs) newestBucketMs = start;
+      }
+      this.applyToBucket(home, reading, writer);
       if (decided) {
-        // Judged in an earlier attempt: replay the effects on the sensor's item that may not
+        // Judged in an earlier attempt: replay the effects on the sensor's entry that may not
         // have been saved (the cooldown from the journaled decision, the learned state from
         // the value); the verdict itself stays the journaled one.
         const earlier = journaled.get(record.offset);
         if (earlier !== undefined || isLearning(spec)) {
-          this.state.updateSensor(reading.sensorId, pid, record.offset, (sensor) => {
-            if (earlier !== undefined) applyCooldown(sensor, earlier);
+          this.updateSensor(home, reading.sensorId, writer, record.offset, (sensor) => {
+            if (earlier !== undefined) applyCooldown(sensor, earlier, earlier.cooldownAtMs);
             learn(sensor, spec, reading.value);
           });
         }
         continue;
       }
-      const decision = this.judge(reading, pid, spec, outcome);
-      if (decision !== null) {
-        fresh.push({ ...decision, published: false });
-        outcome.fresh.push(decision);
-      }
+      const decision = this.judge(home, reading, writer, spec, epoch, outcome);
+      if (decision !== null) fresh.push(decision);
     }
-    return fresh;
+    const lastOffset = group.records.at(-1)?.offset ?? -1;
+    if (lastOffset <= decidedThrough && !changed && !reincarnated) return { fresh, write: null };
+    return {
+      fresh,
+      write: {
+        version: (journal?.version ?? 0) + 1,
+        epoch,
+        decidedThroughOffset: Math.max(decidedThrough, lastOffset),
+        maxTimestampMs,
+        newestBucketMs,
+        gaps,
+        alerts: [...(journal?.alerts ?? []), ...fresh],
+      },
+    };
   }
 
   private judge(
+    home: HomeState,
     reading: Reading,
-    pid: string,
+    writer: string,
     spec: DetectorSpec,
+    epoch: number,
     outcome: JudgeOutcome,
-  ): AlertDecision | null {
-    const window = this.state.windowAggregate(reading, this.settings);
+  ): JournalAlert | null {
+    const window = this.windowAggregate(home, reading);
     const learning = isLearning(spec);
     const verdict = evaluate(
       spec,
       window,
       reading.value,
-      learning ? this.state.learned(reading.sensorId) : EWMA_INITIAL,
+      learning ? this.learned(home, reading.sensorId, spec) : EWMA_INITIAL,
     );
     outcome.evaluations?.push({ reading, detector: spec, window, verdict });
+    const offset = reading.source.offset;
     if (!verdict.anomaly) {
       if (learning) {
-        this.state.updateSensor(reading.sensorId, pid, reading.source.offset, (sensor) =>
+        this.updateSensor(home, reading.sensorId, writer, offset, (sensor) =>
           learn(sensor, spec, reading.value),
         );
       }
       return null;
     }
-    const { topic, partition, offset } = reading.source;
+    const { topic, partition } = reading.source;
     const anomaly: Anomaly = {
-      alertId: `${topic}-${partition}-${offset}`,
+      alertId: `${topic}-${partition}-${offset}${epoch === 0 ? '' : `~${epoch}`}`,
       sensorId: reading.sensorId,
       value: reading.value,
       mean: verdict.mean,
@@ -354,30 +976,191 @@ class Judge {
       severity: verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning,
       source: reading.source,
     };
-    let result: AlertDecision | null = null;
-    this.state.updateSensor(reading.sensorId, pid, offset, (sensor) => {
+    const cooldownAtMs = reading.eventTimeMs;
+    let result: JournalAlert | null = null;
+    this.updateSensor(home, reading.sensorId, writer, offset, (sensor) => {
       const decision = decideNotification(
-        sensor.cooldown,
-        reading.eventTimeMs,
+        credibleCooldown(sensor.cooldown, cooldownAtMs),
+        cooldownAtMs,
         this.settings.alertCooldownMs,
       );
-      result = { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
-      applyCooldown(sensor, result);
+      result = {
+        anomaly,
+        notify: decision.notify,
+        heldBackBefore: decision.heldBackBefore,
+        published: false,
+        epoch,
+        cooldownAtMs,
+      };
+      applyCooldown(sensor, result, cooldownAtMs);
       learn(sensor, spec, reading.value);
     });
     return result;
   }
+
+  private bucketSet(home: HomeState, start: number): ShardSet<Aggregate> {
+    let set = home.buckets.get(start);
+    if (set === undefined) {
+      // Only buckets outside every window loaded (none, in practice): a new set.
+      set = new ShardSet<Aggregate>(0, [], new Map());
+      home.buckets.set(start, set);
+    }
+    return set;
+  }
+
+  /** The reading's window: its buckets added oldest first, as combine() adds them. */
+  private windowAggregate(home: HomeState, reading: Reading): Aggregate {
+    let count = EMPTY_AGGREGATE.count;
+    let sum = EMPTY_AGGREGATE.sum;
+    let sumSq = EMPTY_AGGREGATE.sumSq;
+    const last = bucketStartMs(reading.eventTimeMs, this.settings);
+    for (let i = this.k - 1; i >= 0; i -= 1) {
+      const a = this.bucketSet(home, last - i * this.settings.slideMs).entries.get(
+        reading.sensorId,
+      );
+      if (a === undefined) continue;
+      count += a.count;
+      sum += a.sum;
+      sumSq += a.sumSq;
+    }
+    return { count, sum, sumSq };
+  }
+
+  /** Adds the reading to its bucket unless the shard's mark shows it is already in. */
+  private applyToBucket(home: HomeState, reading: Reading, writer: string): void {
+    const set = this.bucketSet(home, bucketStartMs(reading.eventTimeMs, this.settings));
+    const meta = set.meta(reading.sensorId);
+    const applied = meta.marks[writer];
+    if (applied !== undefined && reading.source.offset <= applied) return;
+    set.entries.set(
+      reading.sensorId,
+      addValue(set.entries.get(reading.sensorId) ?? EMPTY_AGGREGATE, reading.value),
+    );
+    meta.marks[writer] = reading.source.offset;
+    meta.dirty = true;
+  }
+
+  private learned(home: HomeState, sensorId: string, spec: DetectorSpec): EwmaState {
+    const learned = home.state?.entries.get(sensorId)?.learned;
+    return learned !== undefined && learned.kind === spec.kind
+      ? (learned.state as EwmaState)
+      : EWMA_INITIAL;
+  }
+
+  /**
+   * Applies one reading's whole effect on its sensor's entry (cooldown, learned state) once
+   * per (writer, offset): the shard's mark says whether it is already in.
+   */
+  private updateSensor(
+    home: HomeState,
+    sensorId: string,
+    writer: string,
+    offset: number,
+    apply: (sensor: WorkingSensor) => void,
+  ): void {
+    const set = home.state as ShardSet<WorkingSensor>;
+    const meta = set.meta(sensorId);
+    const applied = meta.marks[writer];
+    if (applied !== undefined && offset <= applied) return;
+    let sensor = set.entries.get(sensorId);
+    if (sensor === undefined) {
+      sensor = {
+        cooldown: INITIAL_COOLDOWN,
+        learned: undefined,
+        learnedBytes: 0,
+        expiresAtEpochSeconds: 0,
+      };
+    } else {
+      sensor = { ...sensor };
+    }
+    apply(sensor);
+    sensor.expiresAtEpochSeconds = this.nowSeconds + this.sensorLifeSeconds;
+    set.entries.set(sensorId, sensor);
+    meta.marks[writer] = offset;
+    meta.dirty = true;
+  }
+}
+
+interface LoadedShards {
+  readonly buckets: Map<string, BucketShard | null>;
+  readonly states: Map<string, StateShard | null>;
+  readonly keysRead: number;
+}
+
+function buildSet<S, E>(
+  shards: number,
+  shard: (i: number) => BucketShard | StateShard | null,
+  nowSeconds: number,
+  entry: (stored: S) => E | undefined,
+): ShardSet<E> {
+  const metas: ShardMeta[] = [];
+  const entries = new Map<string, E>();
+  for (let i = 0; i < shards; i += 1) {
+    const item = shard(i);
+    const live = item !== null && item.expiresAtEpochSeconds > nowSeconds;
+    // An expired shard is overwritten as if absent (the write condition allows it).
+    metas.push({
+      expected: live ? item.version : null,
+      marks: live ? { ...item.marks } : {},
+      dirty: false,
+    });
+    if (!live) continue;
+    for (const [id, e] of item.sensors as ReadonlyMap<string, S>) {
+      const value = entry(e);
+      if (value !== undefined) entries.set(id, value);
+    }
+  }
+  return new ShardSet<E>(shards, metas, entries);
+}
+
+/** Whether a journal alert is done once this batch succeeds (and is trimmed, and told). */
+function trimmed(a: JournalAlert, journal: PartitionJournal, batchEnd: number): boolean {
+  return a.epoch !== journal.epoch || a.anomaly.source.offset <= batchEnd;
+}
+
+function alertOnly(a: JournalAlert): AlertDecision {
+  return { anomaly: a.anomaly, notify: a.notify, heldBackBefore: a.heldBackBefore };
+}
+
+/** About the bytes the alerts take in the journal item (the adapter's compact tuples). */
+export function alertBytes(alerts: readonly JournalAlert[]): number {
+  let bytes = 0;
+  for (const a of alerts) {
+    bytes += 160 + 3 * (a.anomaly.sensorId.length + a.anomaly.source.topic.length);
+  }
+  return bytes;
 }
 
 /** A reading's effect on what a learning detector knows of its sensor; none for the others. */
 function learn(sensor: WorkingSensor, spec: DetectorSpec, value: number): void {
-  if (isLearning(spec)) sensor.ewma = ewmaStep(spec, sensor.ewma ?? EWMA_INITIAL, value);
+  if (!isLearning(spec)) return;
+  const prior =
+    sensor.learned !== undefined && sensor.learned.kind === spec.kind
+      ? (sensor.learned.state as EwmaState)
+      : EWMA_INITIAL;
+  const state = ewmaStep(spec, prior, value);
+  sensor.learned = { kind: spec.kind, state };
+  sensor.learnedBytes = 120;
+}
+
+/**
+ * A last notification more than this far ahead of an anomaly says more about a clock than
+ * about the anomaly: a producer whose clock ran years ahead once must not silence its sensor
+ * until then. Readings a day late are past any window's retention anyway.
+ */
+export const COOLDOWN_CREDIBLE_AHEAD_MS = 24 * 3600 * 1000;
+
+/** The cooldown an anomaly at `atMs` is judged against: a far-future last notification is void. */
+function credibleCooldown(cooldown: CooldownState, atMs: number): CooldownState {
+  const last = cooldown.lastNotifiedEventTimeMs;
+  if (last === null || last - atMs <= COOLDOWN_CREDIBLE_AHEAD_MS) return cooldown;
+  return { lastNotifiedEventTimeMs: null, heldBack: cooldown.heldBack };
 }
 
 /** A decision's effect on its sensor's cooldown (semantics.md §4). */
-function applyCooldown(sensor: WorkingSensor, decision: AlertDecision): void {
+function applyCooldown(sensor: WorkingSensor, decision: AlertDecision, atMs: number): void {
   sensor.cooldown = decision.notify
-    ? { lastNotifiedEventTimeMs: decision.anomaly.eventTimeMs, heldBack: 0 }
+    ? { lastNotifiedEventTimeMs: atMs, heldBack: 0 }
     : {
         lastNotifiedEventTimeMs: sensor.cooldown.lastNotifiedEventTimeMs,
         heldBack: sensor.cooldown.heldBack + 1,
@@ -392,213 +1175,4 @@ function toRejection(record: RawRecord, result: Extract<ParseResult, { ok: false
     detail: result.detail,
     rawPreview: Buffer.from(bytes.subarray(0, RAW_PREVIEW_BYTES)).toString('utf8'),
   };
-}
-
-interface WorkingBucket {
-  readonly key: BucketKey;
-  aggregate: Aggregate;
-  watermarks: Record<string, number>;
-  readonly expectedVersion: number | null;
-  dirty: boolean;
-}
-
-interface WorkingSensor {
-  cooldown: CooldownState;
-  /** Undefined until a learning detector has seen the sensor. */
-  ewma: EwmaState | undefined;
-  watermarks: Record<string, number>;
-  readonly expectedVersion: number | null;
-  dirty: boolean;
-}
-
-/**
- * The batch's view of the store: loaded items, expired ones treated as absent (DynamoDB
- * deletes expired items up to days late), plus this batch's changes.
- * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
- */
-class WorkingState {
-  /** By sensor, then bucket start: no key string to build and hash on every lookup. */
-  private readonly buckets = new Map<string, Map<number, WorkingBucket>>();
-  /** Every bucket in the order first touched, so writes keep the order they always had. */
-  private readonly touched: WorkingBucket[] = [];
-  private lastSensorId: string | undefined;
-  private lastSensorBuckets: Map<number, WorkingBucket> | undefined;
-  private readonly sensors = new Map<string, WorkingSensor>();
-  private readonly nowSeconds: number;
-
-  constructor(
-    private readonly snapshot: Snapshot,
-    nowMs: number,
-  ) {
-    this.nowSeconds = Math.floor(nowMs / 1000);
-  }
-
-  private bucket(sensorId: string, bucketStartMs: number): WorkingBucket {
-    // A reading looks up its sensor three times in a row (window, then its own bucket).
-    let bySensor =
-      sensorId === this.lastSensorId ? this.lastSensorBuckets : this.buckets.get(sensorId);
-    if (bySensor === undefined) {
-      bySensor = new Map();
-      this.buckets.set(sensorId, bySensor);
-    }
-    this.lastSensorId = sensorId;
-    this.lastSensorBuckets = bySensor;
-    let bucket = bySensor.get(bucketStartMs);
-    if (bucket === undefined) {
-      const key = { sensorId, bucketStartMs };
-      const stored = this.snapshot.buckets.get(bucketId(key));
-      const live = stored !== undefined && stored.expiresAtEpochSeconds > this.nowSeconds;
-      bucket = {
-        key,
-        aggregate: live ? stored.aggregate : EMPTY_AGGREGATE,
-        watermarks: live ? { ...stored.watermarks } : {},
-        // An expired item is overwritten, still conditional on the version it had.
-        expectedVersion: stored?.version ?? null,
-        dirty: false,
-      };
-      bySensor.set(bucketStartMs, bucket);
-      this.touched.push(bucket);
-    }
-    return bucket;
-  }
-
-  /**
-   * The reading's window: its buckets added oldest first, the very additions combine() makes
-   * in the same order (so the same bits), without a key object, an array or a partial sum
-   * per bucket.
-   */
-  windowAggregate(reading: Reading, settings: DetectionSettings): Aggregate {
-    let count = EMPTY_AGGREGATE.count;
-    let sum = EMPTY_AGGREGATE.sum;
-    let sumSq = EMPTY_AGGREGATE.sumSq;
-    const last = bucketStartMs(reading.eventTimeMs, settings);
-    for (let k = settings.windowMs / settings.slideMs - 1; k >= 0; k -= 1) {
-      const a = this.bucket(reading.sensorId, last - k * settings.slideMs).aggregate;
-      count += a.count;
-      sum += a.sum;
-      sumSq += a.sumSq;
-    }
-    return { count, sum, sumSq };
-  }
-
-  /** Adds the reading to its bucket unless the bucket's watermark shows it is already in. */
-  applyToBucket(reading: Reading, pid: string, settings: DetectionSettings): void {
-    const bucket = this.bucket(reading.sensorId, bucketStartMs(reading.eventTimeMs, settings));
-    const applied = bucket.watermarks[pid];
-    if (applied !== undefined && reading.source.offset <= applied) return;
-    bucket.aggregate = addValue(bucket.aggregate, reading.value);
-    bucket.watermarks[pid] = reading.source.offset;
-    bucket.dirty = true;
-  }
-
-  private sensor(sensorId: string): WorkingSensor {
-    let sensor = this.sensors.get(sensorId);
-    if (sensor === undefined) {
-      const stored = this.snapshot.sensors.get(sensorId);
-      const live = stored !== undefined && stored.expiresAtEpochSeconds > this.nowSeconds;
-      sensor = {
-        cooldown: live ? stored.cooldown : INITIAL_COOLDOWN,
-        ewma: live ? stored.ewma : undefined,
-        watermarks: live ? { ...stored.watermarks } : {},
-        expectedVersion: stored?.version ?? null,
-        dirty: false,
-      };
-      this.sensors.set(sensorId, sensor);
-    }
-    return sensor;
-  }
-
-  /** What the learning detector knows of the sensor so far, this batch's readings included. */
-  learned(sensorId: string): EwmaState {
-    return this.sensor(sensorId).ewma ?? EWMA_INITIAL;
-  }
-
-  /**
-   * Applies one reading's whole effect on its sensor's item (cooldown, learned state) once
-   * per (partition, offset): the item's watermark says whether it is already in.
-   */
-  updateSensor(
-    sensorId: string,
-    pid: string,
-    offset: number,
-    apply: (sensor: WorkingSensor) => void,
-  ): void {
-    const sensor = this.sensor(sensorId);
-    const applied = sensor.watermarks[pid];
-    if (applied !== undefined && offset <= applied) return;
-    apply(sensor);
-    sensor.watermarks[pid] = offset;
-    sensor.dirty = true;
-  }
-
-  dirtyBucketCount(): number {
-    let n = 0;
-    for (const b of this.touched) if (b.dirty) n += 1;
-    return n;
-  }
-
-  bucketWrites(expiresAtEpochSeconds: number): BucketWrite[] {
-    const writes: BucketWrite[] = [];
-    for (const b of this.touched) {
-      if (!b.dirty) continue;
-      writes.push({
-        key: b.key,
-        expectedVersion: b.expectedVersion,
-        item: {
-          aggregate: b.aggregate,
-          watermarks: b.watermarks,
-          version: (b.expectedVersion ?? 0) + 1,
-          expiresAtEpochSeconds,
-        },
-      });
-    }
-    return writes;
-  }
-
-  sensorWrites(expiresAtEpochSeconds: number): SensorStateWrite[] {
-    const writes: SensorStateWrite[] = [];
-    for (const [sensorId, s] of this.sensors) {
-      if (!s.dirty) continue;
-      writes.push({
-        sensorId,
-        expectedVersion: s.expectedVersion,
-        item: {
-          cooldown: s.cooldown,
-          ...(s.ewma === undefined ? {} : { ewma: s.ewma }),
-          watermarks: s.watermarks,
-          version: (s.expectedVersion ?? 0) + 1,
-          expiresAtEpochSeconds,
-        },
-      });
-    }
-    return writes;
-  }
-}
-
-/**
- * After a successful batch, a journal keeps only alerts past the batch's last offset (from a
- * longer earlier attempt), marked published. A journal that is already minimal is not rewritten.
- */
-function trimJournals(
-  journals: ReadonlyMap<string, { key: PartitionKey; journal: PartitionJournal }>,
-  batchEnd: ReadonlyMap<string, number>,
-): JournalWrite[] {
-  const writes: JournalWrite[] = [];
-  for (const [id, { key, journal }] of journals) {
-    if (journal.alerts.length === 0) continue;
-    const end = batchEnd.get(id) ?? -1;
-    const kept = journal.alerts
-      .filter((a) => a.anomaly.source.offset > end)
-      .map((a) => ({ ...a, published: a.published || a.notify }));
-    writes.push({
-      partition: key,
-      expectedVersion: journal.version,
-      item: {
-        decidedThroughOffset: journal.decidedThroughOffset,
-        alerts: kept,
-        version: journal.version + 1,
-      },
-    });
-  }
-  return writes;
 }

@@ -30,8 +30,8 @@ export const CONTEXT_DEFAULTS = {
   kafkaSource: 'self-managed',
   bootstrapServers: ['kafka-1.example.com:9096'],
   topics: ['sensor-readings'],
-  batchSize: 500,
-  batchingWindowSeconds: 1,
+  batchSize: 10_000,
+  batchingWindowSeconds: 3,
   // LATEST could miss records: "if you specify LATEST as the starting position for the stream,
   // the event source mapping could miss events during a create or update. To ensure that no
   // events are missed, specify either TRIM_HORIZON or AT_TIMESTAMP." (Lambda developer guide,

@@ -31,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { decodeAggregates } from '../functions/adapters/dynamodb-window-store.ts';
 import { localDynamoDbClient } from '../local/embedded/clients.ts';
 import { startDynamoDb } from '../local/embedded/dynamodb.ts';
 import {
@@ -315,9 +316,12 @@ async function runSoak(): Promise<number> {
       }),
     );
     for (const item of page.Items ?? []) {
-      if (!item.sk?.S?.startsWith('bucket#')) continue;
-      buckets += 1;
-      applied += Number(item.count?.N ?? 0);
+      if (item.sk?.S !== 'bucket') continue;
+      // A bucket shard holds many sensors' aggregates (functions/adapters/dynamodb-table.ts).
+      for (const a of decodeAggregates(item.d?.B ?? new Uint8Array()).values()) {
+        buckets += 1;
+        applied += a.count;
+      }
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);

@@ -73,3 +73,32 @@ export function lambdaBatchSeconds(cpuMs: number, roundTripMs: number): number {
   const cpuShare = Math.min(1, a.memoryMb / a.fullVcpuMemoryMb);
   return (cpuMs / cpuShare + roundTripMs) / 1000;
 }
+
+/** 730 hours, the month AWS prices use. */
+export const SECONDS_PER_MONTH = 730 * 3600;
+
+/**
+ * Amazon Managed Service for Apache Flink, us-east-1: $0.11 per KPU-hour, one more KPU per
+ * application for orchestration (https://docs.aws.amazon.com/managed-flink/latest/java/how-pricing.html),
+ * a KPU being 1 vCPU and 4 GB (https://docs.aws.amazon.com/managed-flink/latest/java/how-resources.html).
+ * AWS publishes no records-per-second figure per KPU; we assume 5,000 readings/s for a keyed
+ * sliding-window job, the top of the range Alibaba Cloud documents for window functions on
+ * its same-sized unit (1 core, 4 GiB: 1,000–5,000 records/s,
+ * https://www.alibabacloud.com/help/en/realtime-compute-for-apache-flink/latest/billing-unit-and-billable-items),
+ * so generous to Flink. Running storage ($0.10/GB-month, 50 GB per KPU) is left out.
+ */
+export const FLINK_ASSUMPTIONS = {
+  kpuHourUsd: 0.11,
+  orchestrationKpus: 1,
+  readingsPerSecondPerKpu: 5000,
+  minimumKpus: 2,
+} as const;
+
+export function flinkMonthlyUsd(readingsPerSecond: number): { kpus: number; usd: number } {
+  const f = FLINK_ASSUMPTIONS;
+  const kpus = Math.max(
+    f.minimumKpus,
+    Math.max(1, Math.ceil(readingsPerSecond / f.readingsPerSecondPerKpu)) + f.orchestrationKpus,
+  );
+  return { kpus, usd: kpus * f.kpuHourUsd * 730 };
+}

@@ -4,7 +4,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 type Item = Record<string, AttributeValue>;
 
 /** What kind of item a request touched, from its sort key (layout in dynamodb-table.ts). */
-export type ItemKind = 'bucket' | 'state' | 'journal' | 'journalPage' | 'other';
+export type ItemKind = 'bucket' | 'state' | 'journal' | 'journalPage' | 'home' | 'other';
 
 export interface MeterTotals {
   /** Requests by command name (PutItemCommand, BatchGetItemCommand, …). */
@@ -180,15 +180,16 @@ export class SnsMeter {
 }
 
 function emptyByKind(): Record<ItemKind, number> {
-  return { bucket: 0, state: 0, journal: 0, journalPage: 0, other: 0 };
+  return { bucket: 0, state: 0, journal: 0, journalPage: 0, home: 0, other: 0 };
 }
 
 function kindOf(item: Item): ItemKind {
   const sk = item.sk?.S ?? '';
-  if (sk.startsWith('bucket#')) return 'bucket';
+  // The layout of functions/adapters/dynamodb-table.ts; the naive baseline's `bucket#…` too.
+  if (sk === 'bucket' || sk.startsWith('bucket#')) return 'bucket';
   if (sk === 'state') return 'state';
   if (sk === 'journal') return 'journal';
-  if (sk.startsWith('journal#')) return 'journalPage';
+  if (sk === 'home') return 'home';
   return 'other';
 }
 

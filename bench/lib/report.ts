@@ -82,19 +82,20 @@ function dynamodbSection(d: DynamoDbResult): string[] {
   const lines = [
     '## 2. DynamoDB requests against the limit (dynalite)',
     '',
-    'Limits: one bucket write per (sensor, bucket) pair the batch touches, and ceil(keys / 100) BatchGetItem',
-    'calls. Besides buckets the use case writes one journal item per partition (plus one trim when the batch',
-    'had anomalies) and a sensor-state item per sensor whose state changed (anomaly cooldown; every sensor',
-    'with readings under the learning `ewma` detector). Naive: one UpdateItem + one GetItem per reading and',
-    'one Publish per anomaly.',
+    'Layout of docs/state.md: one bucket item per (partition, bucket, shard) packs every sensor of the partition,',
+    'so a batch writes far fewer bucket items than the (sensor, bucket) pairs it touches; checked: every item',
+    'under 100 KB (BatchGetItem: ceil(keys / 100) calls per read round). Besides buckets the use case writes one journal item per',
+    'partition (plus one trim when the batch had anomalies), a state shard per partition whose cooldowns or learned',
+    'state changed, and, the first time a sensor is seen, its home claim. Naive: one UpdateItem + one GetItem per',
+    'reading and one Publish per anomaly.',
     '',
-    '| batch shape (10,000 records) | pairs | bucket writes / pair | all writes / pair | journal + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
+    '| batch shape (10,000 records) | pairs | bucket items / pair | all writes / pair | journal + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
   ];
   for (const s of d.shapes) {
     const n = s.naive;
     lines.push(
-      `| ${s.name} | ${grouped(s.pairs)} | **${s.bucketWritesPerPair.toFixed(2)}** | ${s.totalWritesPerPair.toFixed(3)} | ` +
+      `| ${s.name} | ${grouped(s.pairs)} | **${s.bucketWritesPerPair.toFixed(3)}** | ${s.totalWritesPerPair.toFixed(3)} | ` +
         `${s.journalWrites + s.journalPageWrites} + ${s.stateWrites} | ${s.batchGetCalls} (${s.batchGetLimit}) | ${grouped(s.wru)} | ${grouped(s.rru)} | ` +
         `${grouped(s.handlerCpuMs)} ms (${Math.round(s.cpuMsPerRequest * 1000)} µs) | ` +
         `${grouped(n.writeRequestsPerRecord * s.records)} / ${grouped(n.readRequestsPerRecord * s.records)} / ${grouped(Math.round(n.publishesPerRecord * s.records))} | ` +
@@ -132,6 +133,30 @@ function dynamodbSection(d: DynamoDbResult): string[] {
     `AWS SDK; dynalite runs in another process) ÷ the CPU share of ${d.lambdaAssumptions.memoryMb} MB (1 vCPU at ${d.lambdaAssumptions.fullVcpuMemoryMb} MB) + assumed round trips ` +
       `(BatchGetItem ${d.lambdaAssumptions.batchGetRoundTripMs} ms, PutItem ${d.lambdaAssumptions.putRoundTripMs} ms, ${d.lambdaAssumptions.writeConcurrency} in parallel per phase); ` +
       'the naive design waits for its requests one reading at a time per partition. Model and sources: docs/bench.md.',
+  );
+  if (d.fleet === undefined) return [...lines, ''];
+  lines.push(
+    '',
+    `### Monthly cost of a fleet (730 h; ours and naive at the deploy defaults' measured cost per reading)`,
+    '',
+    `Managed Flink: $${d.fleet.flink.kpuHourUsd}/KPU-hour, max(${d.fleet.flink.minimumKpus}, ceil(rate / ${grouped(d.fleet.flink.readingsPerSecondPerKpu)}) + ${d.fleet.flink.orchestrationKpus}) KPUs ` +
+      `(${grouped(d.fleet.flink.readingsPerSecondPerKpu)} readings/s per KPU assumed; sources in bench/lib/cost-model.ts).`,
+    '',
+    '| sensors | rate | readings/s | ours | naive | Managed Flink (KPUs) | cheapest |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const r of d.fleet.rows) {
+    const cheapest = r.oursMonthlyUsd <= r.flinkMonthlyUsd ? 'ours' : 'Managed Flink';
+    lines.push(
+      `| ${grouped(r.sensors)} | ${r.hz} Hz | ${grouped(r.readingsPerSecond)} | **$${grouped(Math.round(r.oursMonthlyUsd))}** | $${grouped(Math.round(r.naiveMonthlyUsd))} | ` +
+        `$${grouped(Math.round(r.flinkMonthlyUsd))} (${r.flinkKpus}) | ${cheapest} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Managed Flink becomes cheaper above ${Object.entries(d.fleet.crossoverReadingsPerSecond)
+      .map(([hz, rate]) => `**${grouped(rate)} readings/s** for ${hz} sensors`)
+      .join(' and ')}.`,
     '',
   );
   return lines;

@@ -182,7 +182,8 @@ export function processor(store: MemoryWindowStore, nowMs: number) {
 export function cloneStore(from: MemoryWindowStore): MemoryWindowStore {
   const to = new MemoryWindowStore();
   for (const [k, v] of from.buckets) to.buckets.set(k, v);
-  for (const [k, v] of from.sensors) to.sensors.set(k, v);
+  for (const [k, v] of from.states) to.states.set(k, v);
+  for (const [k, v] of from.homes) to.homes.set(k, v);
   for (const [k, v] of from.journals) to.journals.set(k, v);
   return to;
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CONTEXT_DEFAULTS } from '../../infra/config.ts';
 import { localDetectorConfig } from '../../local/pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline/local-pipeline.ts';
 import type { ProducerReport, RunCommand } from '../lib/load-producer.ts';
@@ -61,7 +62,11 @@ export type EndToEndResult =
 const say = (line: string) => process.stderr.write(`  e2e: ${line}\n`);
 
 /** Deploy defaults (infra/config.ts): what production would run. */
-const BATCHING = { batchSize: 500, batchingWindowMs: 1000 } as const;
+/** The deploy defaults (infra/config.ts): what the latency target is measured at. */
+const BATCHING = {
+  batchSize: CONTEXT_DEFAULTS.batchSize,
+  batchingWindowMs: CONTEXT_DEFAULTS.batchingWindowSeconds * 1000,
+} as const;
 const SENSORS = 1000;
 /** A fleet of fast sensors: at 1,000 readings/s each sends 10 a second. */
 const FEW_SENSORS = 100;
@@ -309,7 +314,11 @@ async function ladderStep(
   const achievedRate = Math.round(done.produced / (done.elapsedMs / 1000));
   const invocations = after.batches - before.batches;
   const producerOk = achievedRate >= 0.95 * rate;
-  const lagOk = growth <= GROWTH_TOLERANCE * rate && endLag <= END_LAG_BATCHES * BATCHING.batchSize;
+  const lagOk =
+    growth <= GROWTH_TOLERANCE * rate &&
+    endLag <=
+      END_LAG_BATCHES *
+        Math.min(BATCHING.batchSize, Math.ceil((rate * BATCHING.batchingWindowMs) / 1000) + 1);
   return {
     sensors,
     targetRate: rate,

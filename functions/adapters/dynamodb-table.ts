@@ -4,12 +4,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * The one table's layout, shared by the DynamoDB adapter, the CDK stack and the local
  * pipeline so they cannot drift apart.
  *
- * | item            | pk                      | sk                         |
- * |-----------------|-------------------------|----------------------------|
- * | window bucket   | `sensor#<sensorId>`     | `bucket#<bucketStartMs>`   |
- * | sensor state    | `sensor#<sensorId>`     | `state`                    |
- * | partition journal | `partition#<topic>#<n>` | `journal`                |
- * | journal page    | `partition#<topic>#<n>` | `journal#<version>#<page>` |
+ * | item                                  | pk                                   | sk        |
+ * |---------------------------------------|--------------------------------------|-----------|
+ * | bucket shard (many sensors' aggregates) | `bucket#<bucketStartMs>#<shard>#<pid>` | `bucket`  |
+ * | state shard (cooldowns, learned state)  | `state#<shard>#<pid>`                | `state`   |
+ * | partition journal                     | `journal#<pid>`                      | `journal` |
+ * | home claim of a sensor                | `home#<sensorId>`                    | `home`    |
+ *
+ * `<pid>` is `[<stream>#]<topic>#<partition>`: state is owned by Kafka partition
+ * (docs/state.md).
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',

@@ -4,26 +4,30 @@ import {
   type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { EwmaState } from '../core/ewma.ts';
+import type { Aggregate } from '../core/types.ts';
 import type {
-  BucketKey,
-  BucketWrite,
+  BucketShard,
+  BucketShardKey,
+  BucketShardWrite,
+  ClaimRequest,
+  HomeClaim,
   JournalAlert,
   JournalWrite,
   LoadRequest,
+  Marks,
   PartitionJournal,
-  PartitionKey,
-  SensorStateWrite,
+  SensorEntry,
   Snapshot,
-  StoredBucket,
-  StoredSensorState,
-  Watermarks,
+  StateShard,
+  StateShardKey,
+  StateShardWrite,
   WindowStore,
 } from '../ports.ts';
-import { bucketId, partitionId } from '../ports.ts';
+import { bucketShardId, stateShardId } from '../ports.ts';
 import { chunk, forEachWithLimit } from './concurrency.ts';
 import { TABLE_SCHEMA } from './dynamodb-table.ts';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.ts';
@@ -40,20 +44,14 @@ export interface DynamoDbWindowStoreOptions {
 /** BatchGetItem takes at most 100 keys (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html). */
 const BATCH_GET_MAX_KEYS = 100;
 const UNPROCESSED_RETRIES = 8;
-/**
- * Journals above this size go to page items: an item holds at most 400 KB. Pages are cut by
- * characters, and a character takes at most 4 bytes in UTF-8: 90,000 characters ≤ 360 KB.
- */
-const JOURNAL_INLINE_BYTES = 300_000;
-const JOURNAL_PAGE_CHARS = 90_000;
-const JOURNAL_PAGE_LIFE_SECONDS = 7 * 24 * 3600;
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = TABLE_SCHEMA;
 
 /**
- * WindowStore on one DynamoDB table (layout in dynamodb-table.ts). Reads are strongly
- * consistent BatchGetItem calls of up to 100 keys; every write is one PutItem conditional
- * on the version that was read, so a lost race surfaces as StoreConflictError.
+ * WindowStore on one DynamoDB table (layout in dynamodb-table.ts and docs/state.md). Reads
+ * are strongly consistent BatchGetItem calls of up to 100 keys; every write is one PutItem
+ * conditional on the version that was read (or on the item being absent or expired), so a
+ * lost race surfaces as StoreConflictError.
  */
 export class DynamoDbWindowStore implements WindowStore {
   private readonly client: DynamoDBClient;
@@ -68,116 +66,166 @@ export class DynamoDbWindowStore implements WindowStore {
 
   async load(request: LoadRequest): Promise<Snapshot> {
     const keys: Item[] = [
-      ...request.partitions.map(journalKey),
-      ...request.sensorIds.map(sensorStateKey),
+      ...request.journals.map(journalKey),
+      ...request.states.map(stateKey),
       ...request.buckets.map(bucketKey),
+      ...request.homes.map(homeKey),
     ];
-    const items = await this.batchGet(keys);
-    const buckets = new Map<string, StoredBucket>();
-    const sensors = new Map<string, StoredSensorState>();
-    const journalItems: Item[] = [];
-    for (const item of items) {
+    const journals = new Map<string, PartitionJournal>();
+    const buckets = new Map<string, BucketShard>();
+    const states = new Map<string, StateShard>();
+    const homes = new Map<string, HomeClaim>();
+    if (keys.length === 0) return { journals, buckets, states, homes };
+    for (const item of await this.batchGet(keys)) {
+      const pk = item[PK]?.S ?? '';
       const sk = item[SK]?.S ?? '';
-      if (sk.startsWith('bucket#')) {
-        const key = {
-          sensorId: sensorFromPk(item),
-          bucketStartMs: Number(sk.slice('bucket#'.length)),
-        };
-        buckets.set(bucketId(key), readBucket(item));
+      if (sk === 'journal') journals.set(pk.slice('journal#'.length), readJournal(item));
+      else if (sk === 'home')
+        homes.set(pk.slice('home#'.length), {
+          home: item.h?.S ?? '',
+          expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
+        });
+      else if (sk === 'bucket') {
+        const key = parseBucketPk(pk);
+        buckets.set(bucketShardId(key), readBucket(item));
       } else if (sk === 'state') {
-        sensors.set(sensorFromPk(item), readSensorState(item));
-      } else if (sk === 'journal') {
-        journalItems.push(item);
+        const key = parseStatePk(pk);
+        states.set(stateShardId(key), readState(item));
       }
     }
-    const journals = new Map<string, PartitionJournal>();
-    for (const item of journalItems) {
-      const pid = (item[PK]?.S ?? '').slice('partition#'.length);
-      journals.set(pid, await this.readJournal(item));
-    }
-    return { buckets, sensors, journals };
+    return { journals, buckets, states, homes };
   }
 
   async saveJournals(writes: readonly JournalWrite[]): Promise<void> {
-    await forEachWithLimit(writes, this.concurrency, async (w) => {
-      const alertsJson = JSON.stringify(w.item.alerts.map(compactAlert));
-      const item: Item = {
-        ...journalKey(w.partition),
-        decidedThroughOffset: num(w.item.decidedThroughOffset),
-        version: num(w.item.version),
-      };
-      if (Buffer.byteLength(alertsJson) <= JOURNAL_INLINE_BYTES) {
-        item.alerts = { S: alertsJson };
-      } else {
-        // Pages first: the journal item that names them is the commit point.
-        const pages = chunkString(alertsJson, JOURNAL_PAGE_CHARS);
-        const expires = Math.floor(Date.now() / 1000) + JOURNAL_PAGE_LIFE_SECONDS;
-        for (const [i, page] of pages.entries()) {
-          await this.put(
-            {
-              ...journalPageKey(w.partition, w.item.version, i),
-              alerts: { S: page },
-              [TTL]: num(expires),
-            },
-            null,
-          );
-        }
-        item.pages = num(pages.length);
-      }
-      await this.put(item, w.expectedVersion);
-    });
-  }
-
-  async saveBuckets(writes: readonly BucketWrite[]): Promise<void> {
     await forEachWithLimit(writes, this.concurrency, (w) =>
       this.put(
         {
-          ...bucketKey(w.key),
-          count: num(w.item.aggregate.count),
-          sum: num(w.item.aggregate.sum),
-          sumSq: num(w.item.aggregate.sumSq),
-          watermarks: watermarkMap(w.item.watermarks),
-          version: num(w.item.version),
-          [TTL]: num(w.item.expiresAtEpochSeconds),
+          ...journalKey(w.pid),
+          v: num(w.item.version),
+          e: num(w.item.epoch),
+          o: num(w.item.decidedThroughOffset),
+          // -Infinity (nothing decided yet) has no DynamoDB number form.
+          ...(Number.isFinite(w.item.maxTimestampMs) ? { t: num(w.item.maxTimestampMs) } : {}),
+          ...(Number.isFinite(w.item.newestBucketMs) ? { b: num(w.item.newestBucketMs) } : {}),
+          ...(w.item.gaps.length === 0
+            ? {}
+            : {
+                g: { S: JSON.stringify(w.item.gaps.map((g) => [g.from, g.to, g.decidedThrough])) },
+              }),
+          a: { S: JSON.stringify(w.item.alerts.map(compactAlert)) },
         },
         w.expectedVersion,
+        null,
       ),
     );
   }
 
-  async saveSensorStates(writes: readonly SensorStateWrite[]): Promise<void> {
-    await forEachWithLimit(writes, this.concurrency, (w) => {
-      const last = w.item.cooldown.lastNotifiedEventTimeMs;
-      return this.put(
+  async saveBuckets(writes: readonly BucketShardWrite[], nowEpochSeconds: number): Promise<void> {
+    await forEachWithLimit(writes, this.concurrency, (w) =>
+      this.put(
         {
-          ...sensorStateKey(w.sensorId),
-          lastNotifiedEventTimeMs: last === null ? { NULL: true } : num(last),
-          heldBack: num(w.item.cooldown.heldBack),
-          ...(w.item.ewma === undefined ? {} : { ewma: ewmaMap(w.item.ewma) }),
-          watermarks: watermarkMap(w.item.watermarks),
-          version: num(w.item.version),
+          ...bucketKey(w.key),
+          v: num(w.item.version),
+          n: num(w.item.shards),
+          m: marksMap(w.item.marks),
+          d: { B: encodeAggregates(w.item.sensors) },
           [TTL]: num(w.item.expiresAtEpochSeconds),
         },
         w.expectedVersion,
-      );
-    });
+        nowEpochSeconds,
+      ),
+    );
   }
 
-  private async put(item: Item, expectedVersion: number | null): Promise<void> {
+  async saveStates(writes: readonly StateShardWrite[], nowEpochSeconds: number): Promise<void> {
+    await forEachWithLimit(writes, this.concurrency, (w) =>
+      this.put(
+        {
+          ...stateKey(w.key),
+          v: num(w.item.version),
+          n: num(w.item.shards),
+          m: marksMap(w.item.marks),
+          d: { S: encodeSensors(w.item.sensors) },
+          [TTL]: num(w.item.expiresAtEpochSeconds),
+        },
+        w.expectedVersion,
+        nowEpochSeconds,
+      ),
+    );
+  }
+
+  async claimHomes(
+    claims: readonly ClaimRequest[],
+    nowEpochSeconds: number,
+  ): Promise<ReadonlyMap<string, string>> {
+    const homes = new Map<string, string>();
+    await forEachWithLimit(claims, this.concurrency, async (c) => {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: { ...homeKey(c.sensorId), h: { S: c.home }, [TTL]: num(c.expiresAtEpochSeconds) },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #h = :h OR #ttl <= :now',
+            ExpressionAttributeNames: { '#pk': PK, '#h': 'h', '#ttl': TTL },
+            ExpressionAttributeValues: { ':h': { S: c.home }, ':now': num(nowEpochSeconds) },
+          }),
+        );
+        homes.set(c.sensorId, c.home);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          throw new StoreUnavailableError(`PutItem failed: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        // Another partition holds a live claim: read whose.
+        try {
+          const found = await this.client.send(
+            new GetItemCommand({
+              TableName: this.tableName,
+              Key: homeKey(c.sensorId),
+              ConsistentRead: true,
+            }),
+          );
+          homes.set(c.sensorId, found.Item?.h?.S ?? c.home);
+        } catch (readError) {
+          throw new StoreUnavailableError(`GetItem failed: ${(readError as Error).message}`, {
+            cause: readError,
+          });
+        }
+      }
+    });
+    return homes;
+  }
+
+  /**
+   * `expectedVersion` null: the item must be absent, or (with `nowEpochSeconds`) expired:
+   * DynamoDB deletes expired items up to days late, and an expired item is dead state.
+   */
+  private async put(
+    item: Item,
+    expectedVersion: number | null,
+    nowEpochSeconds: number | null,
+  ): Promise<void> {
     const condition: Pick<
       PutItemCommandInput,
       'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
     > =
-      expectedVersion === null
+      expectedVersion !== null
         ? {
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
+            ConditionExpression: '#v = :v',
+            ExpressionAttributeNames: { '#v': 'v' },
+            ExpressionAttributeValues: { ':v': num(expectedVersion) },
           }
-        : {
-            ConditionExpression: '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': num(expectedVersion) },
-          };
+        : nowEpochSeconds === null
+          ? {
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': PK },
+            }
+          : {
+              ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+              ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL },
+              ExpressionAttributeValues: { ':now': num(nowEpochSeconds) },
+            };
     try {
       await this.client.send(
         new PutItemCommand({ TableName: this.tableName, Item: item, ...condition }),
@@ -221,126 +269,173 @@ export class DynamoDbWindowStore implements WindowStore {
     });
     return found;
   }
-
-  private async readJournal(item: Item): Promise<PartitionJournal> {
-    let alertsJson = item.alerts?.S;
-    const pages = Number(item.pages?.N ?? 0);
-    if (alertsJson === undefined && pages > 0) {
-      const pid = (item[PK]?.S ?? '').slice('partition#'.length);
-      const version = Number(item.version?.N);
-      const keys = Array.from({ length: pages }, (_, i) => ({
-        [PK]: { S: `partition#${pid}` },
-        [SK]: { S: `journal#${version}#${i}` },
-      }));
-      const pageItems = await this.batchGet(keys);
-      const bySk = new Map(pageItems.map((p) => [p[SK]?.S, p.alerts?.S ?? '']));
-      alertsJson = keys.map((k) => bySk.get(k[SK]?.S) ?? '').join('');
-    }
-    return {
-      decidedThroughOffset: Number(item.decidedThroughOffset?.N ?? -1),
-      version: Number(item.version?.N ?? 0),
-      alerts: alertsJson ? (JSON.parse(alertsJson) as unknown[]).map(expandAlert) : [],
-    };
-  }
 }
 
 function num(value: number): AttributeValue {
   return { N: String(value) };
 }
 
-function bucketKey(key: BucketKey): Item {
-  return { [PK]: { S: `sensor#${key.sensorId}` }, [SK]: { S: `bucket#${key.bucketStartMs}` } };
+/*
+ * Every item has a partition key of its own, so no partition key of the table carries more
+ * than one item's traffic (DynamoDB's per-partition limits apply per key range):
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
+ */
+function journalKey(pid: string): Item {
+  return { [PK]: { S: `journal#${pid}` }, [SK]: { S: 'journal' } };
 }
 
-function sensorStateKey(sensorId: string): Item {
-  return { [PK]: { S: `sensor#${sensorId}` }, [SK]: { S: 'state' } };
-}
-
-function journalKey(partition: PartitionKey): Item {
-  return { [PK]: { S: `partition#${partitionId(partition)}` }, [SK]: { S: 'journal' } };
-}
-
-function journalPageKey(partition: PartitionKey, version: number, page: number): Item {
+function bucketKey(key: BucketShardKey): Item {
   return {
-    [PK]: { S: `partition#${partitionId(partition)}` },
-    [SK]: { S: `journal#${version}#${page}` },
+    [PK]: { S: `bucket#${key.bucketStartMs}#${key.shard}#${key.pid}` },
+    [SK]: { S: 'bucket' },
   };
 }
 
-function sensorFromPk(item: Item): string {
-  return (item[PK]?.S ?? '').slice('sensor#'.length);
+function stateKey(key: StateShardKey): Item {
+  return { [PK]: { S: `state#${key.shard}#${key.pid}` }, [SK]: { S: 'state' } };
 }
 
-function watermarkMap(watermarks: Watermarks): AttributeValue {
+function homeKey(sensorId: string): Item {
+  return { [PK]: { S: `home#${sensorId}` }, [SK]: { S: 'home' } };
+}
+
+export function parseBucketPk(pk: string): BucketShardKey {
+  const [, start, shard, ...pid] = pk.split('#');
+  return { pid: pid.join('#'), bucketStartMs: Number(start), shard: Number(shard) };
+}
+
+export function parseStatePk(pk: string): StateShardKey {
+  const [, shard, ...pid] = pk.split('#');
+  return { pid: pid.join('#'), shard: Number(shard) };
+}
+
+function marksMap(marks: Marks): AttributeValue {
+  return { M: Object.fromEntries(Object.entries(marks).map(([w, offset]) => [w, num(offset)])) };
+}
+
+function readMarks(item: Item): Record<string, number> {
+  return Object.fromEntries(Object.entries(item.m?.M ?? {}).map(([w, v]) => [w, Number(v.N)]));
+}
+
+function readBucket(item: Item): BucketShard {
   return {
-    M: Object.fromEntries(Object.entries(watermarks).map(([pid, offset]) => [pid, num(offset)])),
-  };
-}
-
-function readWatermarks(item: Item): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(item.watermarks?.M ?? {}).map(([pid, v]) => [pid, Number(v.N)]),
-  );
-}
-
-function readBucket(item: Item): StoredBucket {
-  return {
-    aggregate: {
-      count: Number(item.count?.N ?? 0),
-      sum: Number(item.sum?.N ?? 0),
-      sumSq: Number(item.sumSq?.N ?? 0),
-    },
-    watermarks: readWatermarks(item),
-    version: Number(item.version?.N ?? 0),
+    version: Number(item.v?.N ?? 0),
+    shards: Number(item.n?.N ?? 1),
+    marks: readMarks(item),
+    sensors: decodeAggregates(item.d?.B ?? new Uint8Array()),
     expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
   };
 }
 
-function readSensorState(item: Item): StoredSensorState {
-  const last = item.lastNotifiedEventTimeMs;
+function readState(item: Item): StateShard {
   return {
-    cooldown: {
-      lastNotifiedEventTimeMs: last?.N === undefined ? null : Number(last.N),
-      heldBack: Number(item.heldBack?.N ?? 0),
-    },
-    ...(item.ewma?.M === undefined ? {} : { ewma: readEwma(item.ewma.M) }),
-    watermarks: readWatermarks(item),
-    version: Number(item.version?.N ?? 0),
+    version: Number(item.v?.N ?? 0),
+    shards: Number(item.n?.N ?? 1),
+    marks: readMarks(item),
+    sensors: decodeSensors(item.d?.S ?? '[]'),
     expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
   };
 }
 
-const EWMA_FIELDS = [
-  'count',
-  'mean',
-  'variance',
-  'run',
-  'runMean',
-  'runM2',
-  'varianceBeforeRun',
-] as const;
+function readJournal(item: Item): PartitionJournal {
+  return {
+    version: Number(item.v?.N ?? 0),
+    epoch: Number(item.e?.N ?? 0),
+    decidedThroughOffset: Number(item.o?.N ?? -1),
+    maxTimestampMs: item.t?.N === undefined ? Number.NEGATIVE_INFINITY : Number(item.t.N),
+    newestBucketMs: item.b?.N === undefined ? Number.NEGATIVE_INFINITY : Number(item.b.N),
+    gaps: (JSON.parse(item.g?.S ?? '[]') as [number, number, number][]).map(
+      ([from, to, decidedThrough]) => ({ from, to, decidedThrough }),
+    ),
+    alerts: (JSON.parse(item.a?.S ?? '[]') as unknown[]).map(expandAlert),
+  };
+}
 
 /**
- * The learned state as a map of numbers. DynamoDB keeps 38 significant digits and String()
- * gives the shortest text that reads back as the same double, so the state round-trips exactly.
+ * A bucket shard's aggregates as binary: per sensor a 2-byte id length, the id in UTF-8, the
+ * count (4 bytes) and sum and sum of squares (8-byte doubles, so exact). About 22 bytes plus
+ * the id, against 50–60 as JSON text: the item size is what a write costs.
  */
-function ewmaMap(state: EwmaState): AttributeValue {
-  return { M: Object.fromEntries(EWMA_FIELDS.map((f) => [f, num(state[f])])) };
+export function encodeAggregates(sensors: ReadonlyMap<string, Aggregate>): Uint8Array {
+  let size = 0;
+  const ids: Buffer[] = [];
+  for (const id of sensors.keys()) {
+    const b = Buffer.from(id, 'utf8');
+    ids.push(b);
+    size += 22 + b.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  let i = 0;
+  for (const a of sensors.values()) {
+    const id = ids[i] as Buffer;
+    i += 1;
+    out.writeUInt16LE(id.length, at);
+    id.copy(out, at + 2);
+    at += 2 + id.length;
+    out.writeUInt32LE(a.count, at);
+    out.writeDoubleLE(a.sum, at + 4);
+    out.writeDoubleLE(a.sumSq, at + 12);
+    at += 20;
+  }
+  return out;
 }
 
-function readEwma(map: Record<string, AttributeValue>): EwmaState {
-  const [count, mean, variance, run, runMean, runM2, varianceBeforeRun] = EWMA_FIELDS.map((f) =>
-    Number(map[f]?.N ?? 0),
-  );
-  return {
-    count: count ?? 0,
-    mean: mean ?? 0,
-    variance: variance ?? 0,
-    run: run ?? 0,
-    runMean: runMean ?? 0,
-    runM2: runM2 ?? 0,
-    varianceBeforeRun: varianceBeforeRun ?? 0,
-  };
+export function decodeAggregates(bytes: Uint8Array): Map<string, Aggregate> {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const result = new Map<string, Aggregate>();
+  let at = 0;
+  while (at + 2 <= b.length) {
+    const length = b.readUInt16LE(at);
+    const id = b.toString('utf8', at + 2, at + 2 + length);
+    at += 2 + length;
+    result.set(id, {
+      count: b.readUInt32LE(at),
+      sum: b.readDoubleLE(at + 4),
+      sumSq: b.readDoubleLE(at + 12),
+    });
+    at += 20;
+  }
+  return result;
+}
+
+/**
+ * A state shard's sensors as JSON tuples [id, lastNotified | null, heldBack, expires,
+ * learned kind?, learned state?]. JSON numbers round-trip doubles exactly.
+ */
+export function encodeSensors(sensors: ReadonlyMap<string, SensorEntry>): string {
+  const rows: unknown[] = [];
+  for (const [id, e] of sensors) {
+    const row: unknown[] = [
+      id,
+      e.cooldown.lastNotifiedEventTimeMs,
+      e.cooldown.heldBack,
+      e.expiresAtEpochSeconds,
+    ];
+    if (e.learned !== undefined) row.push(e.learned.kind, e.learned.state);
+    rows.push(row);
+  }
+  return JSON.stringify(rows);
+}
+
+export function decodeSensors(text: string): Map<string, SensorEntry> {
+  const result = new Map<string, SensorEntry>();
+  for (const row of JSON.parse(text) as unknown[][]) {
+    const [id, last, heldBack, expires, kind, state] = row as [
+      string,
+      number | null,
+      number,
+      number,
+      string | undefined,
+      unknown,
+    ];
+    result.set(id, {
+      cooldown: { lastNotifiedEventTimeMs: last, heldBack },
+      ...(kind === undefined ? {} : { learned: { kind, state } }),
+      expiresAtEpochSeconds: expires,
+    });
+  }
+  return result;
 }
 
 /** Journal alerts as compact tuples: a batch may hold thousands. */
@@ -363,6 +458,9 @@ function compactAlert(a: JournalAlert): unknown[] {
     a.heldBackBefore,
     a.published ? 1 : 0,
     x.sigma ?? null,
+    a.epoch,
+    a.cooldownAtMs,
+    x.alertId,
   ];
 }
 
@@ -384,6 +482,9 @@ function expandAlert(raw: unknown): JournalAlert {
     heldBackBefore,
     published,
     sigma,
+    epoch,
+    cooldownAtMs,
+    alertId,
   ] = raw as [
     string,
     number,
@@ -401,10 +502,13 @@ function expandAlert(raw: unknown): JournalAlert {
     number,
     number,
     number | null,
+    number,
+    number,
+    string,
   ];
   return {
     anomaly: {
-      alertId: `${topic}-${partition}-${offset}`,
+      alertId,
       sensorId,
       value,
       mean,
@@ -420,13 +524,9 @@ function expandAlert(raw: unknown): JournalAlert {
     notify: notify === 1,
     heldBackBefore,
     published: published === 1,
+    epoch,
+    cooldownAtMs,
   };
-}
-
-function chunkString(text: string, size: number): string[] {
-  const parts: string[] = [];
-  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
-  return parts;
 }
 
 function sleep(ms: number): Promise<void> {

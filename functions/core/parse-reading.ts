@@ -159,19 +159,28 @@ function validate(fields: Fields, record: RawRecord): ParseResult {
     );
   }
 
+  // Kafka gives -1 (any negative value here) when a record has no timestamp type
+  // (https://kafka.apache.org/documentation/#messageformat, "timestamp"): no event time, and
+  // nothing to bound a reading's own timestamp with.
+  const recordHasTime = record.timestampMs >= 0;
   let eventTimeMs = record.timestampMs;
   if (fields.timestamp !== undefined && fields.timestamp !== null && fields.timestamp !== '') {
     const parsed = toEpochMs(fields.timestamp);
     if (parsed === undefined)
       return reject(REJECT_REASONS.badTimestamp, 'timestamp does not parse');
     eventTimeMs = parsed;
+  } else if (!recordHasTime) {
+    return reject(
+      REJECT_REASONS.badTimestamp,
+      'no event time: no timestamp in the reading or the record',
+    );
   }
   // The record timestamp comes from the producer unchecked; outside Date's range the alert's
   // time could not be formatted, and the batch would fail on every retry.
   if (!Number.isFinite(eventTimeMs) || Math.abs(eventTimeMs) > MAX_EPOCH_MS) {
     return reject(REJECT_REASONS.badTimestamp, 'event time outside the representable range');
   }
-  if (eventTimeMs - record.timestampMs > MAX_FUTURE_SKEW_MS) {
+  if (recordHasTime && eventTimeMs - record.timestampMs > MAX_FUTURE_SKEW_MS) {
     return reject(REJECT_REASONS.futureTimestamp, 'event time over 5 min ahead of the record');
   }
   return {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -14,7 +15,7 @@ import type { DetectorConfig } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
 import type { BatchObserver, BatchReport } from '../ports.ts';
-import { createBatchProcessor } from '../process-batch.ts';
+import { createBatchProcessor, StateCache } from '../process-batch.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
 
 export interface HandlerDeps {
@@ -111,6 +112,8 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
     topicArn: deps.config.topicArn,
     digest: deps.emailDigest ?? false,
   });
+  // Lambda reuses a container for many invocations: its cache lets a warm one skip reads.
+  const cache = new StateCache();
 
   const handle = async (event: KafkaEvent): Promise<BatchReport> => {
     const startedMs = clock();
@@ -122,6 +125,8 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       publisher,
       observer: telemetryObserver(logger, tally, deps.observer),
       nowMs: clock,
+      stream: streamIdOf(event),
+      cache,
     });
     try {
       const report = await processBatch(records);
@@ -152,6 +157,24 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   if (deps.tracer !== undefined) wrapped.use(captureLambdaHandler(deps.tracer));
 
   return (event, context) => wrapped(event, context ?? LOCAL_CONTEXT);
+}
+
+/**
+ * The Kafka cluster of an event, as a short stable id: the MSK cluster's ARN
+ * (`eventSourceArn`) or, for a self-managed cluster, its `bootstrapServers`. It is part of
+ * every partition's id, so the same topic on another cluster is judged afresh.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html (event shape)
+ */
+export function streamIdOf(event: KafkaEvent): string {
+  const e = event as { eventSourceArn?: unknown; bootstrapServers?: unknown };
+  const source =
+    typeof e.eventSourceArn === 'string' && e.eventSourceArn !== ''
+      ? e.eventSourceArn
+      : typeof e.bootstrapServers === 'string'
+        ? e.bootstrapServers
+        : '';
+  if (source === '') return '';
+  return createHash('sha256').update(source).digest('base64url').slice(0, 10);
 }
 
 /** Context for callers outside Lambda (local pipeline, tests). */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AlertDecision } from '../../functions/core/types.ts';
@@ -17,6 +17,7 @@ import { type KafkaPoller, startKafkaPoller } from '../../local/poller/kafka-pol
 import { type LambdaKafkaEvent, LOCAL_MSK_CLUSTER_ARN } from '../../local/poller/lambda-event.ts';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { kafkaEventShape } from '../helpers/kafka-event-shape.ts';
+import { tableBuckets } from '../helpers/table-state.ts';
 
 const fixture = (name: string) =>
   JSON.parse(
@@ -133,12 +134,10 @@ describeWithKafka('Kafka (mock cluster) → poller → Lambda handler → dynali
 
   /** Sum of the bucket counts per sensor: every reading must be in exactly once. */
   async function readingsInBuckets(tableName: string): Promise<Record<string, number>> {
-    const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: tableName }));
     const counts: Record<string, number> = {};
-    for (const item of Items) {
-      if (!item.sk?.S?.startsWith('bucket#')) continue;
-      const sensor = (item.pk?.S ?? '').replace(/^sensor#/, '');
-      counts[sensor] = (counts[sensor] ?? 0) + Number(item.count?.N ?? 0);
+    for (const [key, bucket] of await tableBuckets(dynamodb, tableName)) {
+      const sensor = key.slice(0, key.lastIndexOf('|'));
+      counts[sensor] = (counts[sensor] ?? 0) + bucket.count;
     }
     return counts;
   }

@@ -5,11 +5,12 @@ import { StoreUnavailableError } from '../../functions/adapters/store-errors.ts'
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type {
   AlertPublisher,
-  BucketWrite,
+  BucketShardWrite,
+  ClaimRequest,
   JournalWrite,
   LoadRequest,
-  SensorStateWrite,
   Snapshot,
+  StateShardWrite,
   WindowStore,
 } from '../../functions/ports.ts';
 import { FAULT_HEADER, type ProxyFault } from './fault-proxy.ts';
@@ -87,11 +88,22 @@ export class FaultInjectingStore implements WindowStore {
   async saveJournals(writes: readonly JournalWrite[]): Promise<void> {
     for (const w of writes) await this.call('journal', () => this.inner.saveJournals([w]));
   }
-  async saveBuckets(writes: readonly BucketWrite[]): Promise<void> {
-    for (const w of writes) await this.call('bucket', () => this.inner.saveBuckets([w]));
+  async saveBuckets(writes: readonly BucketShardWrite[], now: number): Promise<void> {
+    for (const w of writes) await this.call('bucket', () => this.inner.saveBuckets([w], now));
   }
-  async saveSensorStates(writes: readonly SensorStateWrite[]): Promise<void> {
-    for (const w of writes) await this.call('sensor', () => this.inner.saveSensorStates([w]));
+  async saveStates(writes: readonly StateShardWrite[], now: number): Promise<void> {
+    for (const w of writes) await this.call('sensor', () => this.inner.saveStates([w], now));
+  }
+  async claimHomes(
+    claims: readonly ClaimRequest[],
+    now: number,
+  ): Promise<ReadonlyMap<string, string>> {
+    const homes = new Map<string, string>();
+    for (const c of claims) {
+      const won = await this.call('claim', () => this.inner.claimHomes([c], now));
+      for (const [k, v] of won) homes.set(k, v);
+    }
+    return homes;
   }
 
   private async call<T>(operation: string, effect: () => Promise<T>): Promise<T> {

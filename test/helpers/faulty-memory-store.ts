@@ -1,11 +1,12 @@
 import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import type {
   AlertPublisher,
-  BucketWrite,
+  BucketShardWrite,
+  ClaimRequest,
   JournalWrite,
   LoadRequest,
-  SensorStateWrite,
   Snapshot,
+  StateShardWrite,
   WindowStore,
 } from '../../functions/ports.ts';
 
@@ -45,17 +46,28 @@ export class FaultyStore implements WindowStore {
       this.plan.tick();
     }
   }
-  async saveBuckets(writes: readonly BucketWrite[]): Promise<void> {
+  async saveBuckets(writes: readonly BucketShardWrite[], now: number): Promise<void> {
     for (const w of writes) {
-      await this.inner.saveBuckets([w]);
+      await this.inner.saveBuckets([w], now);
       this.plan.tick();
     }
   }
-  async saveSensorStates(writes: readonly SensorStateWrite[]): Promise<void> {
+  async saveStates(writes: readonly StateShardWrite[], now: number): Promise<void> {
     for (const w of writes) {
-      await this.inner.saveSensorStates([w]);
+      await this.inner.saveStates([w], now);
       this.plan.tick();
     }
+  }
+  async claimHomes(
+    claims: readonly ClaimRequest[],
+    now: number,
+  ): Promise<ReadonlyMap<string, string>> {
+    const homes = new Map<string, string>();
+    for (const c of claims) {
+      for (const [k, v] of await this.inner.claimHomes([c], now)) homes.set(k, v);
+      this.plan.tick();
+    }
+    return homes;
   }
 }
 

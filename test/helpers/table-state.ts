@@ -1,4 +1,9 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  decodeAggregates,
+  decodeSensors,
+  parseBucketPk,
+} from '../../functions/adapters/dynamodb-window-store.ts';
 import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
@@ -33,23 +38,19 @@ async function scanAll(
   return items;
 }
 
-/** Every bucket item of the table as aggregates. */
+/** Every sensor's bucket aggregates in the table (bucket shards decoded), expired ones included. */
 export async function tableBuckets(client: DynamoDBClient, tableName: string): Promise<BucketMap> {
   const result: BucketMap = new Map();
   for (const item of await scanAll(client, tableName)) {
-    const sk = item.sk?.S ?? '';
-    if (!sk.startsWith('bucket#')) continue;
-    const sensor = (item.pk?.S ?? '').slice('sensor#'.length);
-    result.set(`${sensor}|${sk.slice('bucket#'.length)}`, {
-      count: Number(item.count?.N),
-      sum: Number(item.sum?.N),
-      sumSq: Number(item.sumSq?.N),
-    });
+    if (item.sk?.S !== 'bucket') continue;
+    const key = parseBucketPk(item.pk?.S ?? '');
+    for (const [sensor, a] of decodeAggregates(item.d?.B ?? new Uint8Array()))
+      result.set(`${sensor}|${key.bucketStartMs}`, { ...a });
   }
   return result;
 }
 
-/** `sensorId` → the cooldown (and what an adaptive detector learned) the table holds for it. */
+/** `sensorId` → the cooldown (and what a learning detector learned) the table holds for it. */
 export async function tableCooldowns(
   client: DynamoDBClient,
   tableName: string,
@@ -62,30 +63,28 @@ export async function tableCooldowns(
   >();
   for (const item of await scanAll(client, tableName)) {
     if (item.sk?.S !== 'state') continue;
-    const last = item.lastNotifiedEventTimeMs?.N;
-    result.set((item.pk?.S ?? '').slice('sensor#'.length), {
-      lastNotifiedEventTimeMs: last === undefined ? null : Number(last),
-      heldBack: Number(item.heldBack?.N ?? 0),
-      ...(item.ewma === undefined ? {} : { learned: item.ewma }),
-    });
+    for (const [sensor, e] of decodeSensors(item.d?.S ?? '[]'))
+      result.set(sensor, {
+        ...e.cooldown,
+        ...(e.learned === undefined ? {} : { learned: e.learned }),
+      });
   }
   return result;
 }
 
 export function memoryBuckets(store: MemoryWindowStore): BucketMap {
   const result: BucketMap = new Map();
-  for (const [id, bucket] of store.buckets)
-    result.set(id.replace('\u0000', '|'), { ...bucket.aggregate });
+  for (const [id, a] of store.aggregates()) result.set(id.replace('\u0000', '|'), { ...a });
   return result;
 }
 
-/** `sensorId` → its cooldown and whatever an adaptive detector learned (versions left out). */
+/** `sensorId` → its cooldown and whatever a learning detector learned (versions left out). */
 export function memoryCooldowns(store: MemoryWindowStore) {
   return new Map(
-    [...store.sensors].map(([id, s]) => {
-      const learned = (s as { ewma?: unknown }).ewma;
-      return [id, { ...s.cooldown, ...(learned === undefined ? {} : { learned }) }];
-    }),
+    [...store.sensorStates()].map(([id, s]) => [
+      id,
+      { ...s.cooldown, ...(s.learned === undefined ? {} : { learned: s.learned }) },
+    ]),
   );
 }
 

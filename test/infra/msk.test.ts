@@ -35,7 +35,7 @@ describe('MSK example with IAM access control', () => {
         ConsumerGroupId: 'SensorAnomalyDetector-anomaly-detector',
       },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 500,
+      BatchSize: 10000,
       SourceAccessConfigurations: Match.absent(),
       SelfManagedEventSource: Match.absent(),
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },

@@ -58,8 +58,8 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
       SelfManagedKafkaEventSourceConfig: {
         ConsumerGroupId: 'SensorAnomalyDetector-anomaly-detector',
       },
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 1,
+      BatchSize: 10000,
+      MaximumBatchingWindowInSeconds: 3,
       // Item 9: LATEST can miss records while the mapping is created or updated.
       StartingPosition: 'TRIM_HORIZON',
       SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: { Ref: secret } }],

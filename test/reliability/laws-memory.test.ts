@@ -288,12 +288,13 @@ describe('law: concurrent invocations for one sensor through two partitions (in-
             saveJournals: async (ws) => {
               for (const w of ws) await gate('journal', () => inner.saveJournals([w]));
             },
-            saveBuckets: async (ws) => {
-              for (const w of ws) await gate('bucket', () => inner.saveBuckets([w]));
+            saveBuckets: async (ws, now) => {
+              for (const w of ws) await gate('bucket', () => inner.saveBuckets([w], now));
             },
-            saveSensorStates: async (ws) => {
-              for (const w of ws) await gate('sensor', () => inner.saveSensorStates([w]));
+            saveStates: async (ws, now) => {
+              for (const w of ws) await gate('sensor', () => inner.saveStates([w], now));
             },
+            claimHomes: (cs, now) => gate('claim', () => inner.claimHomes(cs, now)),
           };
           const probe = new PipelineProbe();
           const consumer = async (partition: number, cuts: number[]) => {
@@ -354,12 +355,13 @@ describe('law: concurrent invocations through two partitions, with faults (in-me
             saveJournals: async (ws) => {
               for (const w of ws) await gate('journal', () => inner.saveJournals([w]));
             },
-            saveBuckets: async (ws) => {
-              for (const w of ws) await gate('bucket', () => inner.saveBuckets([w]));
+            saveBuckets: async (ws, now) => {
+              for (const w of ws) await gate('bucket', () => inner.saveBuckets([w], now));
             },
-            saveSensorStates: async (ws) => {
-              for (const w of ws) await gate('sensor', () => inner.saveSensorStates([w]));
+            saveStates: async (ws, now) => {
+              for (const w of ws) await gate('sensor', () => inner.saveStates([w], now));
             },
+            claimHomes: (cs, now) => gate('claim', () => inner.claimHomes(cs, now)),
           };
           const withoutZombies = plan.map((p) => ({
             ...p,

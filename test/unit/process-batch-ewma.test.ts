@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import { EWMA_DEFAULTS } from '../../functions/core/detectors.ts';
 import type { Evaluation } from '../../functions/ports.ts';
+import { stateShardId } from '../../functions/ports.ts';
 import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
 import { toRawRecord } from '../helpers/kafka-events.ts';
 import { PipelineProbe } from '../helpers/pipeline-probe.ts';
@@ -59,14 +60,15 @@ describe('process batch with the ewma detector', () => {
     ];
     // Act
     await process(batch);
-    // Assess: one sensor write (boiler_1); the threshold sensor has no anomaly, so no item
-    expect(store.requests.sensorWrites).toBe(1);
-    expect(store.sensors.get('boiler_1')).toMatchObject({
-      ewma: { count: 7 },
-      watermarks: { 'sensor-data#0': 6 },
-      version: 1,
+    // Assess: one state shard write (the partition's, holding boiler_1); the threshold sensor
+    // has no anomaly, so no entry
+    expect(store.requests.stateWrites).toBe(1);
+    const shard = store.states.get(stateShardId({ pid: 'sensor-data#0', shard: 0 }));
+    expect(shard).toMatchObject({ marks: { 'sensor-data#0@0': 6 }, version: 1 });
+    expect(shard?.sensors.get('boiler_1')).toMatchObject({
+      learned: { kind: 'ewma', state: { count: 7 } },
     });
-    expect(store.sensors.has('fixed_1')).toBe(false);
+    expect(store.sensorStates().has('fixed_1')).toBe(false);
   });
 
   it('judges a reading against what was learned before it, across batches', async () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
+import { bucketShardId } from '../../functions/ports.ts';
 import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
 import {
   FaultPlan,
@@ -16,16 +17,15 @@ import { cutsArb, detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stre
 
 function memoryBuckets(store: MemoryWindowStore) {
   const result = new Map<string, { count: number; sum: number; sumSq: number }>();
-  for (const [id, bucket] of store.buckets)
-    result.set(id.replace('\u0000', '|'), { ...bucket.aggregate });
+  for (const [id, a] of store.aggregates()) result.set(id.replace('\u0000', '|'), { ...a });
   return result;
 }
 
 /** What the learning detector holds per sensor, as stored. */
 function memoryLearned(store: MemoryWindowStore) {
   const result = new Map<string, unknown>();
-  for (const [id, sensor] of store.sensors)
-    if (sensor.ewma !== undefined) result.set(id, sensor.ewma);
+  for (const [id, sensor] of store.sensorStates())
+    if (sensor.learned !== undefined) result.set(id, sensor.learned.state);
   return result;
 }
 
@@ -201,9 +201,11 @@ describe('process batch: retention', () => {
     const t0 = Date.parse('2026-11-21T10:00:00Z');
     const store = new MemoryWindowStore();
     const nowMs = t0 + 10_000;
-    store.buckets.set(`sensor_1\u0000${t0}`, {
-      aggregate: { count: 100, sum: 100 * 500, sumSq: 100 * 500 * 500 },
-      watermarks: { 'old#0': 99 },
+    const key = bucketShardId({ pid: 'sensor-data#0', bucketStartMs: t0, shard: 0 });
+    store.buckets.set(key, {
+      sensors: new Map([['sensor_1', { count: 100, sum: 100 * 500, sumSq: 100 * 500 * 500 }]]),
+      shards: 1,
+      marks: { 'old#0@0': 99 },
       version: 7,
       expiresAtEpochSeconds: Math.floor(nowMs / 1000) - 1,
     });
@@ -226,12 +228,10 @@ describe('process batch: retention', () => {
     await process([toRawRecord({ offset: 0, timestampMs: t0 + 1000, value: 'sensor_1,50' })]);
     // Assess: no anomaly against the stale mean of 500, and the bucket starts afresh
     expect(probe.anomalies).toEqual([]);
-    const bucket = store.buckets.get(`sensor_1\u0000${t0}`);
-    expect(bucket).toMatchObject({
-      aggregate: { count: 1, sum: 50, sumSq: 2500 },
-      watermarks: { 'sensor-data#0': 0 },
-      version: 8,
-    });
+    const bucket = store.buckets.get(key);
+    expect(bucket?.sensors.get('sensor_1')).toEqual({ count: 1, sum: 50, sumSq: 2500 });
+    // Overwritten as if absent (the write holds because the old item expired): marks afresh.
+    expect(bucket).toMatchObject({ marks: { 'sensor-data#0@0': 0 }, version: 1 });
     expect(bucket?.expiresAtEpochSeconds).toBe(Math.floor(nowMs / 1000) + 10 + 3600);
   });
 });
