@@ -62,7 +62,7 @@ export interface KafkaSourceCommonProps {
    * @default - `<stack name>-anomaly-detector`, so two stacks never share a group
    */
   readonly consumerGroupId?: string;
-  /** @default 500 */
+  /** @default 10000 */
   readonly batchSize?: number;
   /** @default 1 */
   readonly batchingWindowSeconds?: number;

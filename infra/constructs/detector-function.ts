@@ -21,7 +21,7 @@ const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'detector', 'handler.ts');
  * dynamodb-window-store.ts): conditional PutItem for buckets, sensor state and journals,
  * BatchGetItem for reads. test/infra checks this list against the adapter's commands.
  */
-export const DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
+export const DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] as const;
 
 export interface DetectorFunctionProps {
   readonly table: ITable;
