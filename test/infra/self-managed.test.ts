@@ -247,7 +247,7 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
         Resource: { 'Fn::GetAtt': [table, 'Arn'] },
       }),
     ]);
-    for (const unused of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']) {
+    for (const unused of ['dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']) {
       expect(statements.flatMap((s) => s.Action)).not.toContain(unused);
     }
     const sns = statements.filter((s) => s.Action.some((a) => a.startsWith('sns:')));
