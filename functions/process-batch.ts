@@ -450,13 +450,31 @@ class BatchRun {
         }
       }
     }
-    const first = await store.load({
-      journals: pids,
+    // A partition this container holds nothing of (a cold start, most often) has its own
+    // shard 0s read in the same round, on the guess that its sensors are its own.
+    const prefetch: { buckets: BucketShardKey[]; states: StateShardKey[] } = {
       buckets: [],
       states: [],
+    };
+    for (const g of groups) {
+      if (this.cache.partitions.has(g.pid)) continue;
+      const starts = new Set<number>();
+      for (const p of g.parsed) {
+        if (!p.ok) continue;
+        const last = bucketStartMs(p.reading.eventTimeMs, this.settings);
+        for (let i = 0; i < this.k; i += 1) starts.add(last - i * this.settings.slideMs);
+      }
+      for (const start of starts)
+        prefetch.buckets.push({ pid: g.pid, bucketStartMs: start, shard: 0 });
+      prefetch.states.push({ pid: g.pid, shard: 0 });
+    }
+    const first = await store.load({
+      journals: pids,
+      buckets: prefetch.buckets,
+      states: prefetch.states,
       homes: [...unknown],
     });
-    let keysRead = 0;
+    let keysRead = prefetch.buckets.length;
     const cached = new Map<string, CachedPartition>();
     for (const pid of pids) {
       const entry = this.cache.partitions.get(pid);
@@ -464,6 +482,19 @@ class BatchRun {
       if (entry !== undefined && journal !== undefined && entry.journalVersion === journal.version)
         cached.set(pid, entry);
       else this.cache.partitions.delete(pid);
+    }
+    // What was just read counts as known for this batch (absent ones included).
+    for (const key of prefetch.buckets) {
+      const id = bucketShardId(key);
+      cached.get(key.pid) ??
+        cached.set(key.pid, { journalVersion: -1, buckets: new Map(), states: new Map() });
+      cached.get(key.pid)?.buckets.set(id, first.buckets.get(id) ?? null);
+    }
+    for (const key of prefetch.states) {
+      const id = stateShardId(key);
+      cached.get(key.pid) ??
+        cached.set(key.pid, { journalVersion: -1, buckets: new Map(), states: new Map() });
+      cached.get(key.pid)?.states.set(id, first.states.get(id) ?? null);
     }
 
     // 2. Homes: a live claim, or a claim by the first partition that sees the sensor.
