@@ -200,6 +200,10 @@ describeWithKafka('anomalies topic: Kafka sink fed from the outbox, under broker
     expect(r.wire.stats.faults.refused).toBeGreaterThan(0);
     expect(r.failedInvocations()).toBeGreaterThanOrEqual(4);
     const duplicated = reconcile(r.logged, r.consumed);
+    const distinct = new Set(r.logged.map((d) => d.anomaly.alertId)).size;
+    console.info(
+      `[anomalies-topic] faults ${JSON.stringify(r.wire.stats.faults)}, ${r.failedInvocations()} failed invocations: ${distinct} anomalies logged, ${r.consumed.length} records on the topic, all ${distinct} present, ${duplicated} with copies (same alertId, same value), 0 unknown`,
+    );
     // A lost response stored the records it carried: they come again, and only they.
     expect(duplicated).toBeGreaterThanOrEqual(1);
     expect(r.consumed.length - r.logged.length).toBeLessThanOrEqual(
