@@ -33,8 +33,7 @@ function readings(sensorId: string, values: readonly number[], firstOffset = 0, 
 /** Also records every evaluation, as the backtest does. */
 class EvaluationProbe extends PipelineProbe {
   readonly evaluations: Evaluation[] = [];
-  override evaluated(evaluation: Evaluation): void {
-    super.evaluated(evaluation);
+  evaluated(evaluation: Evaluation): void {
     this.evaluations.push(evaluation);
   }
 }
