@@ -1,6 +1,4 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export class SecretReadError extends Error {
   override readonly name = 'SecretReadError';
@@ -8,50 +6,35 @@ export class SecretReadError extends Error {
 
 /**
  * Reads a Secrets Manager secret's SecretString (the Kafka sink's SCRAM or mTLS material)
- * through the JSON API, signed with the function's role: "GetSecretValue ... Retrieves the
- * contents of the encrypted fields SecretString or SecretBinary from the specified version
- * of a secret" (AWS Secrets Manager API Reference, GetSecretValue,
+ * with the function's role: "GetSecretValue ... Retrieves the contents of the encrypted fields
+ * SecretString or SecretBinary from the specified version of a secret" (AWS Secrets Manager
+ * API Reference, GetSecretValue,
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html).
- * A signed request rather than @aws-sdk/client-secrets-manager, which the project does not
- * depend on; the signer and the credential chain are the SDK's own (dependencies of the
- * installed clients).
+ * Read once per container by the sink; `endpoint` points tests at a loopback server.
  */
 export async function readSecretString(
   secretArn: string,
   region: string,
-  endpoint = `https://secretsmanager.${region}.amazonaws.com`,
+  endpoint?: string,
 ): Promise<string> {
-  const url = new URL(endpoint);
-  const body = JSON.stringify({ SecretId: secretArn });
-  const signer = new SignatureV4({
-    credentials: defaultProvider(),
+  const client = new SecretsManagerClient({
     region,
-    service: 'secretsmanager',
-    sha256: Sha256,
+    ...(endpoint === undefined ? {} : { endpoint }),
   });
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port === '' ? {} : { port: Number(url.port) }),
-    path: '/',
-    headers: {
-      host: url.host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'secretsmanager.GetSecretValue',
-    },
-    body,
-  });
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: signed.headers as Record<string, string>,
-    body,
-  });
-  const text = await response.text();
-  if (!response.ok)
-    throw new SecretReadError(`could not read secret ${secretArn}: ${response.status} ${text}`);
-  const parsed = JSON.parse(text) as { SecretString?: string };
-  if (typeof parsed.SecretString !== 'string')
-    throw new SecretReadError(`secret ${secretArn} has no SecretString`);
-  return parsed.SecretString;
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    if (typeof out.SecretString !== 'string')
+      throw new SecretReadError(`secret ${secretArn} has no SecretString`);
+    return out.SecretString;
+  } catch (error) {
+    if (error instanceof SecretReadError) throw error;
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const { name, message } = error as Error;
+    throw new SecretReadError(
+      `could not read secret ${secretArn}: ${status === undefined ? '' : `${status} `}${name}: ${message}`,
+      { cause: error },
+    );
+  } finally {
+    client.destroy();
+  }
 }
