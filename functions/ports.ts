@@ -194,6 +194,17 @@ export interface AlertPublisher {
   publish(alerts: readonly AlertDecision[]): Promise<void>;
 }
 
+/**
+ * A destination for every decided anomaly (notified or held back by the cooldown): a Kafka
+ * topic, an EventBridge bus. Fed from the partition journal (the outbox) like the SNS
+ * publisher: resolves only when every alert was accepted, otherwise throws, and the batch is
+ * retried with the same alert ids (docs/sinks.md).
+ */
+export interface AnomalySink {
+  readonly name: string;
+  deliver(alerts: readonly AlertDecision[]): Promise<void>;
+}
+
 export interface Rejection {
   readonly source: RecordSource;
   readonly reason: RejectReason;

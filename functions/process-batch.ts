@@ -23,6 +23,7 @@ import {
 import { addValue, bucketStartMs } from './core/windows.ts';
 import {
   type AlertPublisher,
+  type AnomalySink,
   type BatchObserver,
   type BatchReport,
   type BucketShard,
@@ -63,6 +64,8 @@ export type DetectionSettings = Pick<
 export interface ProcessBatchDeps {
   readonly store: WindowStore;
   readonly publisher: AlertPublisher;
+  /** Where every decided anomaly goes besides SNS, from the same outbox. @default none */
+  readonly sinks?: readonly AnomalySink[];
   readonly observer?: BatchObserver;
   /** Processing time in ms; drives TTLs and expiry, never detection. */
   readonly nowMs: () => number;
@@ -760,13 +763,8 @@ class BatchRun {
     }
 
     // 7 and 8. Publish what every journal holds unpublished, then trim.
-    const toPublish = [...committed.values()].flatMap((j) =>
-      j.alerts.filter((a) => a.notify && !a.published).map(alertOnly),
-    );
-    if (toPublish.length > 0) {
-      await this.deps.publisher.publish(toPublish);
-      this.observer.published(toPublish);
-    }
+    const pending = [...committed.values()].flatMap((j) => j.alerts.filter((a) => !a.published));
+    const toPublish = await this.sendOutbox(pending);
     const trims: JournalWrite[] = [];
     const done: string[] = [];
     for (const [pid, journal] of committed) {
@@ -775,7 +773,7 @@ class BatchRun {
       for (const a of journal.alerts) if (trimmed(a, journal, end)) done.push(a.anomaly.alertId);
       const kept = journal.alerts
         .filter((a) => !trimmed(a, journal, end))
-        .map((a) => ({ ...a, published: a.published || a.notify }));
+        .map((a) => ({ ...a, published: a.published || a.notify || this.sinks.length > 0 }));
       const item = { ...journal, alerts: kept, version: journal.version + 1 };
       trims.push({ pid, expectedVersion: journal.version, item });
       committed.set(pid, item);
@@ -799,14 +797,34 @@ class BatchRun {
     };
   }
 
+  private get sinks(): readonly AnomalySink[] {
+    return this.deps.sinks ?? [];
+  }
+
+  /**
+   * The outbox's effects: the notifications to SNS and every anomaly to each sink, all at
+   * once. Each must settle before a failure is thrown, so no send is still running when the
+   * batch is retried; the journal is trimmed (and marked sent) only after all succeeded.
+   */
+  private async sendOutbox(pending: readonly JournalAlert[]): Promise<AlertDecision[]> {
+    const toPublish = pending.filter((a) => a.notify).map(alertOnly);
+    const all = pending.map(alertOnly);
+    const sends: Promise<void>[] = [];
+    if (toPublish.length > 0) {
+      sends.push(
+        this.deps.publisher.publish(toPublish).then(() => this.observer.published(toPublish)),
+      );
+    }
+    if (all.length > 0) for (const sink of this.sinks) sends.push(sink.deliver(all));
+    const failed = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    return toPublish;
+  }
+
   /** Publishes and trims a journal's old anomalies before a batch that would overfill it. */
   private async drain(pid: string, journal: PartitionJournal): Promise<void> {
     for (const a of journal.alerts) this.observer.anomaly(alertOnly(a));
-    const toPublish = journal.alerts.filter((a) => a.notify && !a.published).map(alertOnly);
-    if (toPublish.length > 0) {
-      await this.deps.publisher.publish(toPublish);
-      this.observer.published(toPublish);
-    }
+    await this.sendOutbox(journal.alerts.filter((a) => !a.published));
     await this.deps.store.saveJournals([
       {
         pid,

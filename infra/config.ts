@@ -158,6 +158,18 @@ export interface VpcNetworkConfig {
   readonly securityGroupId: string;
 }
 
+export interface AnomalySinksConfig {
+  /** The anomalies topic, on the cluster of the mapping, with its auth and secret. */
+  readonly kafka?: {
+    readonly topic: string;
+    readonly bootstrapServers: readonly string[];
+    /** The brokers' VPC, which the function joins to reach them. @default - not in a VPC */
+    readonly vpc?: VpcNetworkConfig;
+  };
+  /** Name or ARN of the EventBridge bus. */
+  readonly eventBus?: string;
+}
+
 export interface DeployConfig {
   readonly stackName: string;
   readonly kafka: KafkaSourceConfig;
@@ -167,6 +179,8 @@ export interface DeployConfig {
   readonly sqsEndpoint?: VpcNetworkConfig;
   /** X-Ray active tracing and the Powertools Tracer. */
   readonly tracing: boolean;
+  /** Where every anomaly goes besides SNS and the log (docs/sinks.md). @default - nowhere */
+  readonly anomalySinks: AnomalySinksConfig;
   readonly function: {
     readonly memorySizeMb: number;
     readonly timeoutSeconds: number;
@@ -300,6 +314,15 @@ const schema = z.strictObject({
   createSqsEndpoint: bool,
   eventSourceMapping: bool,
   tracing: bool,
+  anomaliesTopic: z.string().regex(TOPIC, 'must be a Kafka topic name').optional(),
+  anomaliesBootstrapServers: list(z.string().regex(BROKER, 'must be host:port')).optional(),
+  anomaliesEventBus: z
+    .string()
+    .regex(
+      /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]{1,256}$/,
+      'must be an event bus name or ARN',
+    )
+    .optional(),
 });
 
 export type ContextKey = keyof typeof schema.shape;
@@ -363,6 +386,7 @@ export function parseDeployConfig(
   }
   const kafka = kafkaConfig(c, problems, invalid);
   const sqsEndpoint = sqsEndpointConfig(c, kafka, problems, invalid);
+  const anomalySinks = anomalySinksConfig(c, kafka, problems);
   const detectorEnvironment = detectionEnvironment(
     c,
     problems,
@@ -377,6 +401,7 @@ export function parseDeployConfig(
     eventSourceMapping: c.eventSourceMapping,
     ...(sqsEndpoint === undefined ? {} : { sqsEndpoint }),
     tracing: c.tracing,
+    anomalySinks,
     function: {
       memorySizeMb: c.memorySizeMb,
       timeoutSeconds: c.timeoutSeconds,
@@ -452,6 +477,7 @@ const LIST_KEYS = [
   'alertEmails',
   'alertSmsNumbers',
   'opsEmails',
+  'anomaliesBootstrapServers',
 ] as const satisfies readonly ContextKey[];
 
 function kafkaConfig(
@@ -614,6 +640,50 @@ function kafkaConfig(
       ? { vpc: { vpcId: c.vpcId, subnetIds: c.subnetIds, securityGroupId: c.securityGroupId } }
       : {}),
     ...common,
+  };
+}
+
+/**
+ * The anomaly sinks. The topic is on the mapping's cluster with the mapping's auth; the
+ * function joins the brokers' VPC when they are in one (self-managed with vpcId, MSK with
+ * vpcId, subnetIds and securityGroupId of the cluster).
+ */
+function anomalySinksConfig(
+  c: Parsed,
+  kafka: KafkaSourceConfig | undefined,
+  problems: string[],
+): AnomalySinksConfig {
+  const eventBus = c.anomaliesEventBus === undefined ? {} : { eventBus: c.anomaliesEventBus };
+  if (c.anomaliesTopic === undefined) {
+    if (c.anomaliesBootstrapServers !== undefined)
+      problems.push('anomaliesBootstrapServers: only used with anomaliesTopic (not set)');
+    return eventBus;
+  }
+  if (kafka === undefined) return eventBus;
+  if (kafka.topics.includes(c.anomaliesTopic))
+    problems.push(
+      `anomaliesTopic: must not be one of the topics the function reads (got "${c.anomaliesTopic}")`,
+    );
+  let bootstrapServers: readonly string[] | undefined = c.anomaliesBootstrapServers;
+  let vpc: VpcNetworkConfig | undefined;
+  if (kafka.kind === 'self-managed') {
+    bootstrapServers ??= kafka.bootstrapServers;
+    vpc = kafka.vpc;
+  } else {
+    if (bootstrapServers === undefined)
+      problems.push(
+        `anomaliesBootstrapServers: required with anomaliesTopic on MSK: the cluster's brokers for ${kafka.auth} (aws kafka get-bootstrap-brokers) (not set)`,
+      );
+    if (c.vpcId === undefined || c.subnetIds === undefined || c.securityGroupId === undefined)
+      problems.push(
+        'anomaliesTopic: on MSK needs vpcId, subnetIds and securityGroupId of the cluster (the function joins its VPC to reach the brokers), with createSqsEndpoint=true',
+      );
+    else vpc = { vpcId: c.vpcId, subnetIds: c.subnetIds, securityGroupId: c.securityGroupId };
+  }
+  if (bootstrapServers === undefined) return eventBus;
+  return {
+    ...eventBus,
+    kafka: { topic: c.anomaliesTopic, bootstrapServers, ...(vpc === undefined ? {} : { vpc }) },
   };
 }
 

@@ -28,6 +28,7 @@ import {
   type VpcNetworkConfig,
 } from './config.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
+import { AnomalySinks } from './constructs/anomaly-sinks.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability } from './constructs/observability.ts';
@@ -294,6 +295,19 @@ export interface SensorAnomalyDetectorProps {
   readonly sqsEndpoint?: VpcNetworkConfig;
   /** X-Ray active tracing and the Powertools Tracer. @default false */
   readonly tracing?: boolean;
+  /**
+   * Every anomaly as a JSON record to this topic on the mapping's cluster, with its auth
+   * (docs/sinks.md). `bootstrapServers` defaults to the self-managed source's; MSK needs
+   * them (and `vpc`, the cluster's network, which the function joins).
+   * @default - no anomalies topic
+   */
+  readonly anomaliesTopic?: {
+    readonly topic: string;
+    readonly bootstrapServers?: readonly string[];
+    readonly vpc?: VpcNetworkConfig;
+  };
+  /** Every anomaly as an event on this EventBridge bus (name or ARN). @default - none */
+  readonly anomaliesEventBus?: string;
   /** @default - the stack name */
   readonly dashboardName?: string;
   /** @internal Detection environment already validated by the CDK-context layer. */
@@ -385,6 +399,34 @@ export class SensorAnomalyDetector extends Construct {
       }
     }
 
+    if (props.anomaliesTopic !== undefined || props.anomaliesEventBus !== undefined) {
+      const t = props.anomaliesTopic;
+      const source = this.kafkaSource;
+      const brokers =
+        t?.bootstrapServers ??
+        (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
+      if (t !== undefined && (source === undefined || brokers === undefined)) {
+        throw new SensorAnomalyDetectorError(
+          'anomaliesTopic needs kafkaSource (its cluster and auth) and, on MSK, bootstrapServers',
+        );
+      }
+      const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
+      new AnomalySinks(this, 'AnomalySinks', {
+        function: this.detector.function,
+        ...(source === undefined ? {} : { source }),
+        ...(t === undefined || brokers === undefined
+          ? {}
+          : {
+              kafka: {
+                topic: t.topic,
+                bootstrapServers: brokers,
+                ...(vpc === undefined ? {} : { vpc }),
+              },
+            }),
+        ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
+      });
+    }
+
     this.observability = new Observability(this, 'Observability', {
       function: this.detector.function,
       logGroup: this.detector.logGroup,
@@ -454,6 +496,20 @@ export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProp
     alarmNoRecordsMinutes: config.alarms.noRecordsMinutes,
     ...(config.sqsEndpoint === undefined ? {} : { sqsEndpoint: config.sqsEndpoint }),
     tracing: config.tracing,
+    ...(config.anomalySinks.kafka === undefined
+      ? {}
+      : {
+          anomaliesTopic: {
+            topic: config.anomalySinks.kafka.topic,
+            bootstrapServers: config.anomalySinks.kafka.bootstrapServers,
+            ...(config.anomalySinks.kafka.vpc === undefined
+              ? {}
+              : { vpc: config.anomalySinks.kafka.vpc }),
+          },
+        }),
+    ...(config.anomalySinks.eventBus === undefined
+      ? {}
+      : { anomaliesEventBus: config.anomalySinks.eventBus }),
     dashboardName: config.stackName,
     _detectorEnvironment: config.detectorEnvironment,
   };

@@ -237,4 +237,19 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'X-Ray active tracing and the Powertools Tracer on the function (see [operations.md](operations.md#tracing)).',
   },
+  anomaliesTopic: {
+    meaning:
+      "Produce every anomaly as one JSON record (keyed by sensor id, `alertId` header) to this topic on the mapping's cluster, with its auth ([sinks.md](sinks.md)).",
+    defaultText: 'off',
+  },
+  anomaliesBootstrapServers: {
+    meaning:
+      "Brokers for the anomalies topic. Required on MSK (the brokers string for the cluster's auth, from `aws kafka get-bootstrap-brokers`).",
+    defaultText: '`bootstrapServers` (self-managed)',
+  },
+  anomaliesEventBus: {
+    meaning:
+      'Put every anomaly as an event (`Sensor anomaly`) on this EventBridge bus, name or ARN ([sinks.md](sinks.md)).',
+    defaultText: 'off',
+  },
 };

@@ -14,7 +14,7 @@ import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
-import type { BatchObserver, BatchReport } from '../ports.ts';
+import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, StateCache } from '../process-batch.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
 
@@ -38,6 +38,8 @@ export interface HandlerDeps {
   readonly emailDigest?: boolean;
   /** X-Ray tracing of the handler (Powertools Tracer). @default - none */
   readonly tracer?: Tracer;
+  /** Where every anomaly goes besides SNS (Kafka topic, EventBridge), from the outbox. */
+  readonly sinks?: readonly AnomalySink[];
 }
 
 interface Tally {
@@ -123,6 +125,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
     const processBatch = createBatchProcessor(deps.config, {
       store,
       publisher,
+      ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
       observer: telemetryObserver(logger, tally, deps.observer),
       nowMs: clock,
       stream: streamIdOf(event),

@@ -1,9 +1,12 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv } from '../config.ts';
+import { sinkSettingsFromEnv } from '../sinks-config.ts';
 import { SERVICE_NAME } from '../telemetry-names.ts';
 import { createHandler } from './create-handler.ts';
+import { sinksFromSettings } from './sinks.ts';
 
 export { createHandler } from './create-handler.ts';
 
@@ -23,5 +26,8 @@ export const handler = createHandler({
   dynamodb: traced(new DynamoDBClient({})),
   sns: traced(new SNSClient({})),
   emailDigest: true,
+  sinks: sinksFromSettings(sinkSettingsFromEnv(process.env), () =>
+    traced(new EventBridgeClient({})),
+  ),
   ...(tracer === undefined ? {} : { tracer }),
 });

@@ -40,6 +40,10 @@ const optionsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name')
     .default('sensor-data'),
+  anomaliesTopic: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name')
+    .optional(),
   groupId: z.string().min(1).default('anomaly-detector-local'),
   startingPosition: z.enum(['trim-horizon', 'latest']).default('trim-horizon'),
   eventSource: z.enum(['msk', 'self-managed']).default('msk'),
@@ -107,6 +111,11 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
     },
     { flag: 'in-process', meaning: 'no broker at all: an in-process topic (auto without kcat)' },
     { flag: 'topic', arg: 'NAME', meaning: 'topic to consume' },
+    {
+      flag: 'anomalies-topic',
+      arg: 'NAME',
+      meaning: 'also produce every anomaly as JSON to this topic (docs/sinks.md)',
+    },
     { flag: 'group-id', arg: 'ID', meaning: "the poller's consumer group" },
     {
       flag: 'starting-position',
@@ -196,6 +205,12 @@ export function parseStartOptions(
   };
   if (options.inProcess && options.brokers !== undefined) {
     throw new UsageError('--in-process and --brokers (or KAFKA_BROKERS) exclude each other');
+  }
+  if (options.anomaliesTopic !== undefined && options.inProcess) {
+    throw new UsageError('--anomalies-topic needs a Kafka broker to produce to: drop --in-process');
+  }
+  if (options.anomaliesTopic !== undefined && options.anomaliesTopic === options.topic) {
+    throw new UsageError(`--anomalies-topic must differ from --topic (both "${options.topic}")`);
   }
   if (options.noSimulator && options.inProcess) {
     throw new UsageError('--no-simulator needs a broker to produce to: drop --in-process');

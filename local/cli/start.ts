@@ -59,6 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
       batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
       ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
       inProcess: options.inProcess,
+      ...(options.anomaliesTopic === undefined ? {} : { anomaliesTopic: options.anomaliesTopic }),
       ...(options.dynamodbEndpoint === undefined
         ? {}
         : { dynamodbEndpoint: options.dynamodbEndpoint }),
@@ -211,6 +212,12 @@ function printBanner(
         `              (add your own: npm run produce -- --brokers ${mode.bootstrap} --topic ${options.topic})`,
       );
     }
+  }
+  if (options.anomaliesTopic !== undefined && mode.kind !== 'in-process') {
+    const brokers = mode.kind === 'external' ? mode.brokers.join(',') : mode.bootstrap;
+    say(
+      `  anomalies   topic ${options.anomaliesTopic}: kcat -C -b ${brokers} -t ${options.anomaliesTopic} -f '%k %h %s\\n'`,
+    );
   }
   if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
   say('');

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 
 export interface LocalClientOptions {
@@ -32,4 +33,11 @@ export function localDynamoDbClient(
 
 export function localSnsClient(endpoint: string, options: LocalClientOptions = {}): SNSClient {
   return new SNSClient(common(endpoint, options));
+}
+
+export function localEventBridgeClient(
+  endpoint: string,
+  options: LocalClientOptions = {},
+): EventBridgeClient {
+  return new EventBridgeClient(common(endpoint, options));
 }

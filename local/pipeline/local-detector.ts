@@ -4,7 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_DETECTION, type DetectorConfig, validateConfig } from '../../functions/config.ts';
 import { createHandler, type DetectorHandler } from '../../functions/detector/create-handler.ts';
-import type { BatchObserver } from '../../functions/ports.ts';
+import type { AnomalySink, BatchObserver } from '../../functions/ports.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
 
 export const LOCAL_TABLE_NAME = 'sensor-anomaly-windows-local';
@@ -30,6 +30,8 @@ export interface LocalDetectorOptions {
    * them. Off by default: the local console shows the readable lines instead.
    */
   readonly lambdaLogs?: boolean;
+  /** Where every anomaly goes besides SNS (the anomalies topic). @default none */
+  readonly sinks?: readonly AnomalySink[];
 }
 
 /** The very handler Lambda runs (createHandler), with local clients and quiet telemetry. */
@@ -51,5 +53,6 @@ export function createLocalDetector(options: LocalDetectorOptions): DetectorHand
     logger,
     metrics,
     ...(options.observer === undefined ? {} : { observer: options.observer }),
+    ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
   });
 }

@@ -1,9 +1,10 @@
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { KafkaAnomalySink } from '../../functions/adapters/kafka-anomaly-sink.ts';
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
-import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
+import type { AnomalySink, BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import { localDynamoDbClient, localSnsClient } from '../embedded/clients.ts';
 import { ensureTable, startDynamoDb } from '../embedded/dynamodb.ts';
 import { kcatAvailable, startMockKafka } from '../embedded/kafka-mock-cluster.ts';
@@ -45,6 +46,8 @@ export interface LocalPipelineOptions {
   readonly observer?: Partial<BatchObserver>;
   readonly onNotification?: (n: NotificationView) => void;
   readonly hooks?: DispatchHooks;
+  /** Produce every anomaly to this topic on the same broker (docs/sinks.md). @default none */
+  readonly anomaliesTopic?: string;
   /** Progress messages while starting. */
   readonly log?: (line: string) => void;
   /**
@@ -138,15 +141,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           for (const a of alerts) options.onNotification(fromDecision(a));
       },
     };
+    const mode = await chooseKafka(options, log);
+    const sinks: AnomalySink[] = [];
+    if (options.anomaliesTopic !== undefined) {
+      if (mode.kind === 'in-process') {
+        log(`anomalies topic off: no Kafka broker (${mode.reason})`);
+      } else {
+        // The same adapter as in Lambda, on the same cluster as the readings, no auth.
+        const sink = new KafkaAnomalySink({
+          brokers: mode.kind === 'external' ? mode.brokers : [mode.bootstrap],
+          topic: options.anomaliesTopic,
+          auth: { kind: 'none' },
+        });
+        cleanups.push(() => sink.close());
+        sinks.push(sink);
+      }
+    }
     const handler = createLocalDetector({
       config: { ...options.config, topicArn },
       dynamodb,
       sns,
       observer,
       lambdaLogs: options.lambdaLogs ?? false,
+      sinks,
     });
 
-    const mode = await chooseKafka(options, log);
     if (mode.kind === 'in-process') {
       const topic = new InProcessTopic(options.topic, 4);
       const source = eventSource(options.eventSource, 'in-process:0');

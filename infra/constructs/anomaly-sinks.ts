@@ -1,0 +1,108 @@
+import { Arn, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { SINK_ENV } from '../../functions/sinks-config.ts';
+import type { KafkaSourceConfig, VpcNetworkConfig } from '../config.ts';
+
+export interface AnomalySinksProps {
+  readonly function: LambdaFunction;
+  /** The mapping's source: the anomalies topic uses its cluster, auth and secret. */
+  readonly source?: KafkaSourceConfig;
+  readonly kafka?: {
+    readonly topic: string;
+    readonly bootstrapServers: readonly string[];
+    readonly vpc?: VpcNetworkConfig;
+  };
+  /** Name or ARN of the EventBridge bus. */
+  readonly eventBus?: string;
+}
+
+/** Environment and permissions of the anomaly sinks (docs/sinks.md). */
+export class AnomalySinks extends Construct {
+  constructor(scope: Construct, id: string, props: AnomalySinksProps) {
+    super(scope, id);
+    const fn = props.function;
+    if (props.kafka !== undefined) this.kafkaSink(fn, props.kafka, props.source);
+    if (props.eventBus !== undefined) {
+      const bus = props.eventBus;
+      fn.addEnvironment(SINK_ENV.anomaliesEventBus, bus);
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [
+            bus.startsWith('arn:')
+              ? bus
+              : Arn.format(
+                  { service: 'events', resource: 'event-bus', resourceName: bus },
+                  Stack.of(this),
+                ),
+          ],
+        }),
+      );
+    }
+  }
+
+  private kafkaSink(
+    fn: LambdaFunction,
+    kafka: NonNullable<AnomalySinksProps['kafka']>,
+    source: KafkaSourceConfig | undefined,
+  ): void {
+    if (source === undefined)
+      throw new Error('AnomalySinks: the anomalies topic needs the Kafka source of the mapping');
+    fn.addEnvironment(SINK_ENV.anomaliesTopic, kafka.topic);
+    fn.addEnvironment(SINK_ENV.anomaliesBrokers, kafka.bootstrapServers.join(','));
+    fn.addEnvironment(SINK_ENV.anomaliesAuth, source.auth);
+    // The mapping's secret (SCRAM or mTLS): the trigger already grants the function its read.
+    if (source.secretArn !== undefined && source.auth !== 'iam')
+      fn.addEnvironment(SINK_ENV.anomaliesSecretArn, source.secretArn);
+    if (source.kind === 'msk' && source.auth === 'iam') {
+      // "Produce data: kafka-cluster:Connect, kafka-cluster:DescribeTopic,
+      // kafka-cluster:WriteData" (Amazon MSK developer guide, "Common use cases for client
+      // authorization policy", https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control-use-cases.html);
+      // Connect is on the cluster, the topic actions on the topic's ARN
+      // (arn:aws:kafka:<region>:<account>:topic/<cluster>/<uuid>/<topic>, "Semantics of IAM
+      // authorization policy actions and resources", .../kafka-actions.html).
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [source.clusterArn] }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+          resources: [`${source.clusterArn.replace(':cluster/', ':topic/')}/${kafka.topic}`],
+        }),
+      );
+    }
+    if (kafka.vpc !== undefined) this.joinVpc(fn, kafka.vpc);
+  }
+
+  /**
+   * Brokers reachable only inside a VPC: the function joins its subnets and security group
+   * (it then reaches DynamoDB and SNS only through VPC endpoints or a NAT gateway, see
+   * docs/sinks.md). Set on the L1 resource: the function was built without a VPC. The role
+   * gets what AWSLambdaVPCAccessExecutionRole grants for the network interfaces
+   * ("ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets,
+   * ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses"
+   * on "*", https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
+   */
+  private joinVpc(fn: LambdaFunction, vpc: VpcNetworkConfig): void {
+    const cfn = fn.node.defaultChild as CfnFunction;
+    cfn.addPropertyOverride('VpcConfig', {
+      SubnetIds: vpc.subnetIds,
+      SecurityGroupIds: [vpc.securityGroupId],
+    });
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+  }
+}
