@@ -26,6 +26,10 @@ export interface EmbeddedDynamoDb {
  */
 export async function startDynamoDb(options: { port?: number } = {}): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // Node closes an idle keep-alive socket after 5 s; a client that reuses it at that moment
+  // gets ECONNRESET. The clients here keep their sockets between batches that can be seconds
+  // apart on a loaded machine, so the server keeps them longer than any such pause.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {

@@ -249,6 +249,10 @@ export async function startSnsEndpoint(
   const server = createServer((req, res) => {
     void handle(req, res);
   });
+  // Node closes an idle keep-alive socket after 5 s; a client that reuses it at that moment
+  // gets ECONNRESET. The clients here keep their sockets between batches that can be seconds
+  // apart on a loaded machine, so the server keeps them longer than any such pause.
+  server.keepAliveTimeout = 120_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

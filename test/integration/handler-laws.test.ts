@@ -169,12 +169,14 @@ describe('detector handler on dynalite: a crash after every DynamoDB and SNS cal
     // Act: the SNS endpoint refuses the next 2 requests; each failed batch is delivered again
     aws.sns.failNext(1, 'throttle');
     let failures = 0;
+    const errors: string[] = [];
     for (const batch of batches) {
       for (;;) {
         try {
           await handler(mskEvent(batch));
           break;
-        } catch {
+        } catch (error) {
+          errors.push(`${(error as Error).name}: ${(error as Error).message}`);
           failures += 1;
           if (failures === 1) aws.sns.failNext(1, 'internal');
         }
@@ -182,7 +184,7 @@ describe('detector handler on dynalite: a crash after every DynamoDB and SNS cal
     }
     quiet.restore();
     // Assess
-    expect(failures).toBe(2);
+    expect(failures, errors.join('\n')).toBe(2);
     const reference = runReferenceModel(records, {
       slideMs: 5000,
       windowMs: 10_000,
