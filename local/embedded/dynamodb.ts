@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   type DynamoDBClient,
@@ -7,6 +6,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../../functions/adapters/dynamodb-table.ts';
+import { listenOn } from './listen.ts';
 
 // dynalite is CommonJS without typings; this is the little of its API we use.
 type DynaliteServer = import('node:http').Server;
@@ -30,14 +30,7 @@ export async function startDynamoDb(options: { port?: number } = {}): Promise<Em
   // gets ECONNRESET. The clients here keep their sockets between batches that can be seconds
   // apart on a loaded machine, so the server keeps them longer than any such pause.
   server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: () =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen.ts';
 import {
   errorXml,
   type MessageAttribute,
@@ -254,14 +254,7 @@ export async function startSnsEndpoint(
   // apart on a loaded machine, so the server keeps them longer than any such pause.
   server.keepAliveTimeout = 120_000;
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, host);
 
   return {
     endpoint: `http://${host}:${port}`,

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { anomalyLine } from '../../functions/core/alert-text.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { Evaluation, Rejection } from '../../functions/ports.ts';
+import { listenOn } from '../embedded/listen.ts';
 import type { NotificationView } from '../pipeline/local-pipeline.ts';
 import {
   LiveHistory,
@@ -128,14 +128,7 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0);
 
   return {
     url: `http://127.0.0.1:${port}/`,
