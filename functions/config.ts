@@ -125,9 +125,16 @@ export const detectorSpecSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** Rules as JSON: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]`. */
+/**
+ * Rules as JSON: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]`; a rule
+ * may name the Kafka `topic` it applies to (an exact name or a glob, docs/rules.md).
+ */
 export const detectorRulesSchema = z.array(
-  z.strictObject({ match: z.string().min(1), detector: detectorSpecSchema }),
+  z.strictObject({
+    match: z.string().min(1),
+    topic: z.string().min(1).optional(),
+    detector: detectorSpecSchema,
+  }),
 );
 
 /**

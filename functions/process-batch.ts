@@ -73,6 +73,11 @@ export interface ProcessBatchDeps {
   readonly stream?: string;
   /** What a warm container keeps between invocations. @default one per processor */
   readonly cache?: StateCache;
+  /**
+   * The detector of each (topic, sensor), e.g. from the rules stored in the table
+   * (functions/live-rules.ts). @default compiled from settings.defaultDetector and .rules
+   */
+  readonly resolveDetector?: DetectorResolver;
 }
 
 /** Sensor state outlives the cooldown by this much, so a quiet sensor's state still expires. */
@@ -114,7 +119,8 @@ export const MAX_GAPS = 16;
  * running the batch again; a batch whose journal would be too large is run in halves.
  */
 export function createBatchProcessor(settings: DetectionSettings, deps: ProcessBatchDeps) {
-  const resolveDetector = compileRules(settings.defaultDetector, settings.rules);
+  const resolveDetector =
+    deps.resolveDetector ?? compileRules(settings.defaultDetector, settings.rules);
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new StateCache();
   const stream = deps.stream ?? '';
@@ -1036,7 +1042,7 @@ class BatchRun {
         outcome.readings += 1;
         if (home.pid !== group.pid) outcome.foreign += 1;
       }
-      const spec = this.resolveDetector(reading.sensorId);
+      const spec = this.resolveDetector(reading.sensorId, group.key.topic);
       if (home.pid === group.pid) {
         const start = bucketStartMs(reading.eventTimeMs, this.settings);
         if (start > newestBucketMs) newestBucketMs = start;
