@@ -16,4 +16,6 @@ export const METRIC = {
   notificationsSent: 'NotificationsSent',
   notificationsHeldBack: 'NotificationsHeldBack',
   batchDurationMs: 'BatchDuration',
+  /** A check of the rules document found it invalid (docs/rules.md); the alarm watches it. */
+  rulesDocumentInvalid: 'RulesDocumentInvalid',
 } as const;

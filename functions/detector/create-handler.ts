@@ -9,11 +9,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
 import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
+import { LiveRules, type RulesSnapshot } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, StateCache } from '../process-batch.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
@@ -40,6 +42,21 @@ export interface HandlerDeps {
   readonly tracer?: Tracer;
   /** Where every anomaly goes besides SNS (Kafka topic, EventBridge), from the outbox. */
   readonly sinks?: readonly AnomalySink[];
+  /**
+   * Judge with the rules document stored in the table, read at most once per `refreshMs`
+   * (docs/rules.md), the config's rules until there is one. @default off: the Lambda entry
+   * and `npm start` turn it on; the tests that count DynamoDB requests leave it off.
+   */
+  readonly liveRules?: LiveRulesSettings;
+}
+
+export interface LiveRulesSettings {
+  /** @default RULES_REFRESH_MS (30 s) */
+  readonly refreshMs?: number;
+  /** Told when a different set of rules is in use (the local console prints it). */
+  readonly changed?: (now: RulesSnapshot, before: RulesSnapshot) => void;
+  /** Told when the stored document is invalid, once per version. */
+  readonly invalid?: (problem: string, version: number) => void;
 }
 
 interface Tally {
@@ -116,22 +133,27 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   });
   // Lambda reuses a container for many invocations: its cache lets a warm one skip reads.
   const cache = new StateCache();
+  const live = deps.liveRules === undefined ? null : liveRules(deps, logger, metrics, clock);
 
   const handle = async (event: KafkaEvent): Promise<BatchReport> => {
     const startedMs = clock();
     const records = recordsFromEvent(event);
     // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.
     const tally = newTally();
-    const processBatch = createBatchProcessor(deps.config, {
-      store,
-      publisher,
-      ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
-      observer: telemetryObserver(logger, tally, deps.observer),
-      nowMs: clock,
-      stream: streamIdOf(event),
-      cache,
-    });
     try {
+      // One snapshot of the rules for the whole batch, read from the table at most once per
+      // period (an empty batch judges nothing: no read).
+      const rules = live === null || records.length === 0 ? null : await live.snapshot();
+      const processBatch = createBatchProcessor(deps.config, {
+        store,
+        publisher,
+        ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
+        observer: telemetryObserver(logger, tally, deps.observer),
+        nowMs: clock,
+        stream: streamIdOf(event),
+        cache,
+        ...(rules === null ? {} : { resolveDetector: rules.resolve }),
+      });
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
       metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
@@ -160,6 +182,50 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   if (deps.tracer !== undefined) wrapped.use(captureLambdaHandler(deps.tracer));
 
   return (event, context) => wrapped(event, context ?? LOCAL_CONTEXT);
+}
+
+/** The rules document reader of a container, its events logged and counted. */
+function liveRules(deps: HandlerDeps, logger: Logger, metrics: Metrics, clock: () => number) {
+  const settings = deps.liveRules as LiveRulesSettings;
+  const describe = (r: RulesSnapshot) => ({
+    source: r.source,
+    version: r.version,
+    rules: r.rules.length,
+    defaultDetector: r.defaultDetector.kind,
+    ...(r.updatedBy === undefined ? {} : { updatedBy: r.updatedBy, updatedAt: r.updatedAt }),
+  });
+  return new LiveRules({
+    store: new DynamoDbRulesStore({ client: deps.dynamodb, tableName: deps.config.tableName }),
+    deployed: { defaultDetector: deps.config.defaultDetector, rules: deps.config.rules },
+    clock,
+    ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),
+    events: {
+      changed(now, before) {
+        logger.info('rules changed', { ...describe(now), previousVersion: before.version });
+        settings.changed?.(now, before);
+      },
+      invalid(problem, stored, kept, firstTime) {
+        // Counted on every check while the document stays invalid (the alarm stays in ALARM),
+        // logged once per version.
+        metrics.addMetric(METRIC.rulesDocumentInvalid, MetricUnit.Count, 1);
+        if (!firstTime) return;
+        logger.error('rules document invalid: keeping the rules in use', {
+          problem,
+          invalidVersion: stored.version,
+          invalidUpdatedBy: stored.updatedBy,
+          invalidUpdatedAt: stored.updatedAt,
+          kept: describe(kept),
+        });
+        settings.invalid?.(problem, stored.version);
+      },
+      readFailed(error, kept) {
+        logger.warn('rules document not read: keeping the rules in use', {
+          error: (error as Error).message,
+          kept: describe(kept),
+        });
+      },
+    },
+  });
 }
 
 /**

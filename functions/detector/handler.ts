@@ -29,5 +29,7 @@ export const handler = createHandler({
   sinks: sinksFromSettings(sinkSettingsFromEnv(process.env), () =>
     traced(new EventBridgeClient({})),
   ),
+  // The rules document in the table, read at most every 30 s (docs/rules.md).
+  liveRules: {},
   ...(tracer === undefined ? {} : { tracer }),
 });

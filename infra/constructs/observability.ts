@@ -154,6 +154,23 @@ export class Observability extends Construct {
         }),
       ];
     }
+    // An invalid rules document in the table (written around `npm run rules -- put`) does not
+    // stop the function: it keeps its last valid rules and counts RulesDocumentInvalid, an
+    // EMF metric. "The CloudWatch embedded metric format is a JSON specification used to
+    // instruct CloudWatch Logs to automatically extract metric values embedded in structured
+    // log events. You can use CloudWatch to graph and create alarms on the extracted metric
+    // values." (Amazon CloudWatch user guide, "Specification: Embedded metric format",
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html)
+    // Each container counts one per check (every 30 s) while the document stays invalid.
+    this.alarms = [
+      ...this.alarms,
+      alarm(
+        'RulesDocumentInvalid',
+        detectorMetric(METRIC.rulesDocumentInvalid, 'Sum', FIVE_MINUTES),
+        1,
+        'The rules document in the table does not validate: the detector keeps judging with its last valid rules (or the deployed ones). See it with `npm run rules -- get`, fix it with `npm run rules -- put FILE` (docs/rules.md).',
+      ),
+    ];
     const notify = new SnsAction(props.opsTopic);
     for (const a of this.alarms) {
       a.addAlarmAction(notify);

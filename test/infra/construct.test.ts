@@ -88,7 +88,7 @@ describe('SensorAnomalyDetector in an existing CDK app, as docs/deploy.md shows 
         ]),
       },
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AlertTopicArn',

@@ -264,10 +264,10 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
     });
   });
 
-  it('alarms on errors, throttles, offset lag, dead letters, rejected-record rate and silence', () => {
+  it('alarms on errors, throttles, offset lag, dead letters, rejected-record rate, silence and invalid rules', () => {
     const ops = { Ref: Match.stringLikeRegexp('OpsTopic') };
     const t = defaults.template;
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ops], OKActions: [ops] });
     for (const metric of ['Errors', 'Throttles', 'OffsetLag']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
