@@ -50,6 +50,7 @@ const optionsSchema = z.object({
   batchSize: positiveInt.max(10_000).default(100),
   batchingWindowMs: z.coerce.number().int().min(0).max(300_000).default(500),
   rules: z.string().min(1).optional(),
+  rulesRefreshSeconds: z.coerce.number().finite().positive().max(60).default(30),
   slideSeconds: positiveInt.default(5),
   windowSeconds: positiveInt.default(10),
   alertCooldownSeconds: nonNegative.default(60),
@@ -86,6 +87,12 @@ const DETECTOR_OPTION_DOCS: readonly OptionDoc[] = [
     meaning:
       'per-sensor rules file (docs/detectors.md), as deployed; its "default" replaces --detector',
     defaultText: 'none',
+  },
+  {
+    flag: 'rules-refresh-seconds',
+    arg: 'S',
+    meaning:
+      'how often the rules document in the table is read (npm run rules -- put, docs/rules.md), at most 60',
   },
 ];
 

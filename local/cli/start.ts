@@ -1,10 +1,12 @@
 import './quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
+import type { RulesSnapshot } from '../../functions/live-rules.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { ServiceUnavailableError } from '../embedded/reachable.ts';
 import { type LiveView, startLiveView } from '../live/live-server.ts';
-import { localDetectorConfig } from '../pipeline/local-detector.ts';
+import { LOCAL_TABLE_NAME, localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
+import { describeDetector } from '../rules/rules-cli.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 import { ConsoleReporter } from './console-reporter.ts';
 import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
@@ -65,6 +67,17 @@ async function main(argv: readonly string[]): Promise<number> {
         : { dynamodbEndpoint: options.dynamodbEndpoint }),
       ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
       lambdaLogs: options.lambdaLogs,
+      // As the Lambda: the rules document in the table, once a `npm run rules -- put` wrote one.
+      liveRules: {
+        refreshMs: options.rulesRefreshSeconds * 1000,
+        changed: (now) =>
+          say(
+            now.source === 'table'
+              ? `RULES → version ${now.version} by ${now.updatedBy}: ${rulesSummary(now)}`
+              : `RULES → no rules document: back to the rules npm start began with (${rulesSummary(now)})`,
+          ),
+        invalid: (problem) => say(`RULES ✗ ${problem}; keeping the rules in use`),
+      },
       // The live view gets the same events as the console, and each judged reading for its charts.
       observer: {
         anomaly: (d) => {
@@ -194,6 +207,10 @@ function printBanner(
     `  SNS         ${pipeline.snsEndpoint}${pipeline.snsEmbedded ? ' (embedded capture endpoint)' : ''} topic ${pipeline.topicArn}`,
   );
   say(`  detection   ${detectionLine(config)}`);
+  const tableFlag = config.tableName === LOCAL_TABLE_NAME ? '' : ` --table ${config.tableName}`;
+  say(
+    `  rules       change them while it runs (read every ${options.rulesRefreshSeconds} s): npm run rules -- put FILE --endpoint ${pipeline.dynamodbEndpoint}${tableFlag}`,
+  );
   if (options.noSimulator) {
     const brokers =
       mode.kind === 'external'
@@ -221,6 +238,14 @@ function printBanner(
   }
   if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
   say('');
+}
+
+function rulesSummary(rules: RulesSnapshot): string {
+  const topics = rules.rules.filter((r) => r.topic !== undefined).length;
+  return (
+    `default ${describeDetector(rules.defaultDetector)}, ${rules.rules.length} rule${rules.rules.length === 1 ? '' : 's'}` +
+    (topics > 0 ? ` (${topics} by topic)` : '')
+  );
 }
 
 function detectionLine(config: DetectorConfig): string {

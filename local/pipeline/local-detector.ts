@@ -3,7 +3,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_DETECTION, type DetectorConfig, validateConfig } from '../../functions/config.ts';
-import { createHandler, type DetectorHandler } from '../../functions/detector/create-handler.ts';
+import {
+  createHandler,
+  type DetectorHandler,
+  type LiveRulesSettings,
+} from '../../functions/detector/create-handler.ts';
 import type { AnomalySink, BatchObserver } from '../../functions/ports.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
 
@@ -32,6 +36,8 @@ export interface LocalDetectorOptions {
   readonly lambdaLogs?: boolean;
   /** Where every anomaly goes besides SNS (the anomalies topic). @default none */
   readonly sinks?: readonly AnomalySink[];
+  /** Judge with the rules document in the table, as the Lambda does (docs/rules.md). @default off */
+  readonly liveRules?: LiveRulesSettings;
 }
 
 /** The very handler Lambda runs (createHandler), with local clients and quiet telemetry. */
@@ -54,5 +60,6 @@ export function createLocalDetector(options: LocalDetectorOptions): DetectorHand
     metrics,
     ...(options.observer === undefined ? {} : { observer: options.observer }),
     ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
+    ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
   });
 }

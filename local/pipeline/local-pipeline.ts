@@ -4,6 +4,7 @@ import { KafkaAnomalySink } from '../../functions/adapters/kafka-anomaly-sink.ts
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
+import type { LiveRulesSettings } from '../../functions/detector/create-handler.ts';
 import type { AnomalySink, BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import { localDynamoDbClient, localSnsClient } from '../embedded/clients.ts';
 import { ensureTable, startDynamoDb } from '../embedded/dynamodb.ts';
@@ -48,6 +49,8 @@ export interface LocalPipelineOptions {
   readonly hooks?: DispatchHooks;
   /** Produce every anomaly to this topic on the same broker (docs/sinks.md). @default none */
   readonly anomaliesTopic?: string;
+  /** Judge with the rules document in the table, read every period (docs/rules.md). @default off */
+  readonly liveRules?: LiveRulesSettings;
   /** Progress messages while starting. */
   readonly log?: (line: string) => void;
   /**
@@ -164,6 +167,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       observer,
       lambdaLogs: options.lambdaLogs ?? false,
       sinks,
+      ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
     });
 
     if (mode.kind === 'in-process') {

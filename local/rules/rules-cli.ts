@@ -230,7 +230,7 @@ async function run(p: Parsed, io: RulesCliIo): Promise<number> {
           .catch(rethrowConflict);
         io.out(
           `stored ${p.file} as version ${written.version} in ${where} (by ${updatedBy} at ${updatedAt}): ${summary(f)}\n` +
-            `running functions use it within ${RULES_REFRESH_MS / 1000} s\n`,
+            `running detectors use it within ${RULES_REFRESH_MS / 1000} s (npm start: its --rules-refresh-seconds)\n`,
         );
         return 0;
       }
