@@ -63,7 +63,6 @@ export class LiveRules {
   private readonly clock: () => number;
   private readonly deployed: RulesSnapshot;
   private current: RulesSnapshot;
-  private checkedAtMs = Number.NEGATIVE_INFINITY;
   private nextCheckMs = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<RulesSnapshot> | null = null;
   private readonly reportedInvalid = new Set<string>();
@@ -91,11 +90,6 @@ export class LiveRules {
     return this.inFlight;
   }
 
-  /** When the rules in use were last read from the table (ms), for tests and the console. */
-  get lastCheckedAtMs(): number {
-    return this.checkedAtMs;
-  }
-
   private async refresh(): Promise<RulesSnapshot> {
     const now = this.clock();
     let stored: StoredRules | null;
@@ -111,7 +105,6 @@ export class LiveRules {
       return this.current;
     }
     this.loadedOnce = true;
-    this.checkedAtMs = now;
     this.nextCheckMs = now + this.refreshMs;
     const next = this.fromStored(stored);
     if (next !== this.current) {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import type { StoredRules } from '../../functions/adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile, type RulesFile } from '../../functions/config.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { RULES_REFRESH_MS } from '../../functions/live-rules.ts';
@@ -404,5 +403,3 @@ export function lineDiff(a: readonly string[], b: readonly string[]): string[] {
   }
   return out;
 }
-
-export type { StoredRules };
