@@ -16,4 +16,11 @@ export const METRIC = {
   notificationsSent: 'NotificationsSent',
   notificationsHeldBack: 'NotificationsHeldBack',
   batchDurationMs: 'BatchDuration',
+  /** The silence check (docs/silence.md): silent and recovered alerts decided per check. */
+  silenceAlerts: 'SilenceAlerts',
+  /** Sensors declared silent and not recovered, after each check. */
+  silentSensors: 'SilentSensors',
 } as const;
+
+/** The silence check's Powertools service name (its metrics carry it as `service`). */
+export const SILENCE_SERVICE_NAME = 'silence-check';

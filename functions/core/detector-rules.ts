@@ -8,6 +8,8 @@ import { CoreConfigError } from './errors.ts';
 export interface DetectorRule {
   readonly match: string;
   readonly detector: DetectorSpec;
+  /** Silence limit of the sensors this rule matches (docs/silence.md). @default the file's */
+  readonly silenceSeconds?: number;
 }
 
 interface CompiledRule {
