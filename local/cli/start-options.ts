@@ -124,7 +124,7 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
     {
       flag: 'stop-sensor',
       arg: 'ID:FROM-TO',
-      meaning: `send nothing of sensor ID from FROM to TO s after the start (TO omitted: for good), to see SILENT / RECOVERED; watches every sensor at ${STOP_SENSOR_SILENCE_SECONDS} s unless --silence-seconds`,
+      meaning: 'the simulator sends nothing of ID from FROM to TO s (no TO: for good)',
       defaultText: 'none',
     },
   ].map((d) => ({ ...d, group: 'Simulator' })),
@@ -164,9 +164,8 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
     {
       flag: 'silence-seconds',
       arg: 'S',
-      meaning:
-        "a sensor that reported and then sends nothing for S raises SILENT, then RECOVERED (docs/silence.md); replaces the rules file's",
-      defaultText: 'off',
+      meaning: 'no reading for S: SILENT, then RECOVERED (docs/silence.md)',
+      defaultText: `rules file's; ${STOP_SENSOR_SILENCE_SECONDS} with --stop-sensor`,
     },
   ].map((d) => ({ ...d, group: 'Detection (as the deployed function, docs/configuration.md)' })),
   ...[
