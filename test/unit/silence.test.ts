@@ -227,3 +227,41 @@ describe('silence law (LastSeenRecorder + checkSilence on the in-memory store)',
     );
   });
 });
+
+describe('LastSeenRecorder', () => {
+  it('merges with another container’s record after a conflict: the newest time wins', async () => {
+    // Prepare: two containers of the same partition (a rebalance)
+    const store = new MemorySilenceStore();
+    const options = { store, silenceOf: () => 30, granularityMs: 3000 };
+    const a = new LastSeenRecorder(options);
+    const b = new LastSeenRecorder(options);
+    await a.record([{ pid: 'p#0', sensorIds: ['s1', 's2'] }], 10_000);
+    await b.record([{ pid: 'p#0', sensorIds: ['s2'] }], 20_000);
+    // Act: a's cached record is stale
+    await a.record([{ pid: 'p#0', sensorIds: ['s1'] }], 30_000);
+    // Assess
+    expect(store.seen.get('p#0')?.sensors).toEqual(
+      new Map([
+        ['s1', 30_000],
+        ['s2', 20_000],
+      ]),
+    );
+    expect(store.partitions?.pids).toEqual(['p#0']);
+  });
+
+  it('writes a partition at most once per granularity, and not at all for unwatched sensors', async () => {
+    const store = new MemorySilenceStore();
+    const recorder = new LastSeenRecorder({
+      store,
+      silenceOf: (id) => (id === 'watched' ? 30 : undefined),
+      granularityMs: 3000,
+    });
+    await recorder.record([{ pid: 'q#0', sensorIds: ['free'] }], 0);
+    expect(store.requests.seenWrites).toBe(0);
+    for (let ms = 0; ms <= 9000; ms += 1000)
+      await recorder.record([{ pid: 'q#0', sensorIds: ['watched', 'free'] }], ms);
+    // 0, 3000, 6000, 9000
+    expect(store.requests.seenWrites).toBe(4);
+    expect([...(store.seen.get('q#0')?.sensors.keys() ?? [])]).toEqual(['watched']);
+  });
+});
