@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { runCli } from './support/run-cli.ts';
 
-const SILENT = /^SILENT sensor_3: no reading for (\d+) s \(limit 2 s\), last seen \S+$/m;
+const SILENT = /^SILENT sensor_3: no reading for (\d+) s \(limit 4 s\), last seen \S+$/m;
 const RECOVERED = /^RECOVERED sensor_3: reporting again after about \d+ s of silence/m;
 
 /** The output's SILENT / RECOVERED lines, in order, as `KIND sensor`. */
@@ -12,7 +12,7 @@ function silenceLines(stdout: string): string[] {
 
 function expectOneEpisode(stdout: string): void {
   expect(silenceLines(stdout)).toEqual(['SILENT sensor_3', 'RECOVERED sensor_3']);
-  expect(Number(SILENT.exec(stdout)?.[1])).toBeGreaterThanOrEqual(2);
+  expect(Number(SILENT.exec(stdout)?.[1])).toBeGreaterThanOrEqual(4);
   expect(stdout).toMatch(RECOVERED);
   // SNS received both, with the silence attributes subscribers filter on.
   expect(stdout).toMatch(
@@ -24,7 +24,7 @@ function expectOneEpisode(stdout: string): void {
 
 const STOP_ARGS = [
   '--duration',
-  '12',
+  '18',
   '--sensors',
   '3',
   '--rate',
@@ -32,9 +32,9 @@ const STOP_ARGS = [
   '--anomaly-rate',
   '0',
   '--stop-sensor',
-  'sensor_3:2-7',
+  'sensor_3:3-12',
   '--silence-seconds',
-  '2',
+  '4',
   '--status-interval',
   '0',
   '--no-live',
@@ -49,16 +49,16 @@ describe('npm start --stop-sensor (docs/silence.md)', () => {
     // Assess
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(
-      'silence     SILENT after 2 s without a reading, checked every 1 s',
+      'silence     SILENT after 4 s without a reading, checked every 1 s',
     );
-    expect(result.stdout).toContain('sensor_3 sends nothing from 2 s to 7 s');
+    expect(result.stdout).toContain('sensor_3 sends nothing from 3 s to 12 s');
     expectOneEpisode(result.stdout);
   });
 
   it('says nothing about silence when no sensor stops', async () => {
     const result = await runCli(
       'local/cli/start.ts',
-      ['--in-process', '--duration', '5', '--sensors', '3', '--silence-seconds', '2', '--no-live'],
+      ['--in-process', '--duration', '8', '--sensors', '3', '--silence-seconds', '4', '--no-live'],
       { timeoutMs: 60_000 },
     );
     expect(result.code, result.stderr).toBe(0);
