@@ -3,6 +3,7 @@ import { runCompute } from './parts/compute.ts';
 import { runDynamoDb } from './parts/dynamodb.ts';
 import { runEndToEnd } from './parts/e2e.ts';
 import { runMemory } from './parts/memory.ts';
+import { runSilence } from './parts/silence.ts';
 
 /**
  * One benchmark part in its own process (started by bench/run.ts), so no part inherits
@@ -13,6 +14,7 @@ const PARTS = {
   dynamodb: runDynamoDb,
   e2e: runEndToEnd,
   memory: runMemory,
+  silence: runSilence,
 } as const;
 
 const [part, optionsJson, outFile] = process.argv.slice(2);

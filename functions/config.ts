@@ -67,6 +67,8 @@ export interface DetectorConfig {
   readonly retentionMarginSeconds: number;
   /** Parallel DynamoDB writes per batch. */
   readonly writeConcurrency: number;
+  /** The rules file's `silenceSeconds`: for sensors whose rule sets none (docs/silence.md). */
+  readonly silenceSeconds?: number;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +136,8 @@ export const detectorRulesSchema = z.array(
     match: z.string().min(1),
     topic: z.string().min(1).optional(),
     detector: detectorSpecSchema,
+    /** A sensor that reported and then stays silent this long raises a `silent` alert (docs/silence.md). */
+    silenceSeconds: z.number().int().positive().optional(),
   }),
 );
 
@@ -145,6 +149,8 @@ export const rulesFileSchema = z.union([
   detectorRulesSchema,
   z.strictObject({
     default: detectorSpecSchema.optional(),
+    /** For sensors whose rule sets none (docs/silence.md). */
+    silenceSeconds: z.number().int().positive().optional(),
     rules: detectorRulesSchema.default([]),
   }),
 ]);
@@ -153,6 +159,8 @@ export interface RulesFile {
   /** Replaces the configured default detector when present. */
   readonly defaultDetector?: DetectorSpec;
   readonly rules: readonly DetectorRule[];
+  /** Silence limit of sensors whose rule sets none (docs/silence.md). @default none */
+  readonly silenceSeconds?: number;
 }
 
 /** The variables and their defaults (docs/configuration.md is generated from this schema). */
@@ -278,6 +286,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
+    ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
   });
 }
 
@@ -306,6 +315,9 @@ export function parseRulesFile(json: string, source: string): RulesFile {
     : {
         rules: parsed.data.rules,
         ...(parsed.data.default === undefined ? {} : { defaultDetector: parsed.data.default }),
+        ...(parsed.data.silenceSeconds === undefined
+          ? {}
+          : { silenceSeconds: parsed.data.silenceSeconds }),
       };
   try {
     compileRules(file.defaultDetector ?? DEFAULT_DETECTION.defaultDetector, file.rules);

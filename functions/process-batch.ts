@@ -49,6 +49,7 @@ import {
   stateShardId,
   type WindowStore,
 } from './ports.ts';
+import type { LastSeenRecorder } from './silence/last-seen-recorder.ts';
 
 /** The detection settings the use case needs: the deployment-free part of DetectorConfig. */
 export type DetectionSettings = Pick<
@@ -78,6 +79,8 @@ export interface ProcessBatchDeps {
    * (functions/live-rules.ts). @default compiled from settings.defaultDetector and .rules
    */
   readonly resolveDetector?: DetectorResolver;
+  /** Records when watched sensors were last heard from (docs/silence.md). @default none */
+  readonly lastSeen?: Pick<LastSeenRecorder, 'record'>;
 }
 
 /** Sensor state outlives the cooldown by this much, so a quiet sensor's state still expires. */
@@ -131,6 +134,8 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
     const run = new BatchRun(settings, resolveDetector, deps, observer, cache, nowMs);
     const total = emptyReport(records.length);
     await runSplitting(run, groups, total);
+    // Silent sensors (docs/silence.md): after the batch, whom each partition heard from.
+    if (deps.lastSeen !== undefined) await deps.lastSeen.record(heardFrom(groups), nowMs);
     return total;
   };
 }
@@ -248,6 +253,14 @@ function groupByPartition(records: readonly RawRecord[], stream: string): Partit
     result.push({ key: g.key, pid, records: list, parsed: list.map(parseReading) });
   }
   return result;
+}
+
+/** The sensors of each partition's valid readings, for the last-seen record. */
+function heardFrom(groups: readonly PartitionGroup[]) {
+  return groups.map((g) => ({
+    pid: g.pid,
+    sensorIds: g.parsed.flatMap((p) => (p.ok ? [p.reading.sensorId] : [])),
+  }));
 }
 
 function strictlyIncreasing(records: readonly RawRecord[]): boolean {

@@ -18,4 +18,11 @@ export const METRIC = {
   batchDurationMs: 'BatchDuration',
   /** A check of the rules document found it invalid (docs/rules.md); the alarm watches it. */
   rulesDocumentInvalid: 'RulesDocumentInvalid',
+  /** The silence check (docs/silence.md): silent and recovered alerts decided per check. */
+  silenceAlerts: 'SilenceAlerts',
+  /** Sensors declared silent and not recovered, after each check. */
+  silentSensors: 'SilentSensors',
 } as const;
+
+/** The silence check's Powertools service name (its metrics carry it as `service`). */
+export const SILENCE_SERVICE_NAME = 'silence-check';

@@ -181,6 +181,8 @@ export interface DeployConfig {
   readonly tracing: boolean;
   /** Where every anomaly goes besides SNS and the log (docs/sinks.md). @default - nowhere */
   readonly anomalySinks: AnomalySinksConfig;
+  /** Minutes between silence checks (docs/silence.md). @default - 1 when the rules set silenceSeconds */
+  readonly silenceCheckMinutes?: number;
   readonly function: {
     readonly memorySizeMb: number;
     readonly timeoutSeconds: number;
@@ -323,6 +325,7 @@ const schema = z.strictObject({
       'must be an event bus name or ARN',
     )
     .optional(),
+  silenceCheckMinutes: int(1, 1440).optional(),
 });
 
 export type ContextKey = keyof typeof schema.shape;
@@ -402,6 +405,7 @@ export function parseDeployConfig(
     ...(sqsEndpoint === undefined ? {} : { sqsEndpoint }),
     tracing: c.tracing,
     anomalySinks,
+    ...(c.silenceCheckMinutes === undefined ? {} : { silenceCheckMinutes: c.silenceCheckMinutes }),
     function: {
       memorySizeMb: c.memorySizeMb,
       timeoutSeconds: c.timeoutSeconds,

@@ -7,11 +7,15 @@ import {
   Stack,
   Validations,
 } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/adapters/dynamodb-table.ts';
+import { ENV, parseRulesFile } from '../functions/config.ts';
+import { silenceLimits } from '../functions/core/silence.ts';
 import {
   CONTEXT_DEFAULTS,
   type DeployConfig,
@@ -28,10 +32,11 @@ import {
   type VpcNetworkConfig,
 } from './config.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
-import { AnomalySinks } from './constructs/anomaly-sinks.ts';
+import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability } from './constructs/observability.ts';
+import { SilenceCheck } from './constructs/silence-check.ts';
 
 /** A prop of SensorAnomalyDetector or KafkaSource that cannot work, with the bad value. */
 export class SensorAnomalyDetectorError extends Error {
@@ -308,6 +313,11 @@ export interface SensorAnomalyDetectorProps {
   };
   /** Every anomaly as an event on this EventBridge bus (name or ARN). @default - none */
   readonly anomaliesEventBus?: string;
+  /**
+   * Minutes between silent-sensor checks (docs/silence.md).
+   * @default - every minute when the rules file sets silenceSeconds, else no check
+   */
+  readonly silenceCheckMinutes?: number;
   /** @default - the stack name */
   readonly dashboardName?: string;
   /** @internal Detection environment already validated by the CDK-context layer. */
@@ -327,6 +337,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly observability: Observability;
   /** The validated Kafka source (consumer groups, topics, auth), when there is a mapping. */
   readonly kafkaSource?: KafkaSourceConfig;
+  /** The scheduled silent-sensor check, when the rules watch any sensor (docs/silence.md). */
+  readonly silenceCheck?: SilenceCheck;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
@@ -355,11 +367,12 @@ export class SensorAnomalyDetector extends Construct {
       opsEmails: props.opsEmails ?? [],
     });
 
+    const detectorEnvironment = props._detectorEnvironment ?? detectionEnvironment(props.detection);
     this.detector = new DetectorFunction(this, 'Detector', {
       table: this.table,
       alertTopic: this.topics.alertTopic,
       alertTopicKey: this.topics.key,
-      detectorEnvironment: props._detectorEnvironment ?? detectionEnvironment(props.detection),
+      detectorEnvironment,
       memorySizeMb: props.memorySizeMb ?? CONTEXT_DEFAULTS.memorySizeMb,
       timeoutSeconds,
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -399,6 +412,7 @@ export class SensorAnomalyDetector extends Construct {
       }
     }
 
+    let sinksProps: AnomalySinksProps | undefined;
     if (props.anomaliesTopic !== undefined || props.anomaliesEventBus !== undefined) {
       const t = props.anomaliesTopic;
       const source = this.kafkaSource;
@@ -411,7 +425,7 @@ export class SensorAnomalyDetector extends Construct {
         );
       }
       const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
-      new AnomalySinks(this, 'AnomalySinks', {
+      sinksProps = {
         function: this.detector.function,
         ...(source === undefined ? {} : { source }),
         ...(t === undefined || brokers === undefined
@@ -424,7 +438,46 @@ export class SensorAnomalyDetector extends Construct {
               },
             }),
         ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
+      };
+      new AnomalySinks(this, 'AnomalySinks', sinksProps);
+    }
+
+    const silenceMinutes =
+      props.silenceCheckMinutes ?? (rulesWatchSilence(detectorEnvironment) ? 1 : undefined);
+    if (silenceMinutes !== undefined) {
+      this.silenceCheck = new SilenceCheck(this, 'SilenceCheck', {
+        table: this.table,
+        alertTopic: this.topics.alertTopic,
+        alertTopicKey: this.topics.key,
+        detectorEnvironment,
+        scheduleMinutes: silenceMinutes,
+        logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+        removalPolicy,
+        alarmAction: new SnsAction(this.topics.opsTopic),
       });
+      // The same sinks as the anomalies, with the same grants (docs/silence.md).
+      if (sinksProps !== undefined) {
+        const checker = this.silenceCheck.function;
+        new AnomalySinks(this, 'SilenceSinks', { ...sinksProps, function: checker });
+        const secret = this.kafkaSource?.secretArn;
+        if (
+          sinksProps.kafka !== undefined &&
+          secret !== undefined &&
+          this.kafkaSource?.auth !== 'iam'
+        ) {
+          checker.addToRolePolicy(
+            new PolicyStatement({
+              actions: ['secretsmanager:GetSecretValue'],
+              resources: [secret],
+            }),
+          );
+          const key = this.kafkaSource?.secretKmsKeyArn;
+          if (key !== undefined)
+            checker.addToRolePolicy(
+              new PolicyStatement({ actions: ['kms:Decrypt'], resources: [key] }),
+            );
+        }
+      }
     }
 
     this.observability = new Observability(this, 'Observability', {
@@ -478,6 +531,12 @@ export class SensorAnomalyDetector extends Construct {
   }
 }
 
+/** Whether the deployed rules give any sensor a silenceSeconds (docs/silence.md). */
+function rulesWatchSilence(environment: Readonly<Record<string, string>>): boolean {
+  const file = parseRulesFile(environment[ENV.detectorRules] ?? '[]', ENV.detectorRules);
+  return silenceLimits(file.rules, file.silenceSeconds).length > 0;
+}
+
 /** The construct's props from a validated deploy config (the `cdk.json` context layer). */
 export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProps {
   return {
@@ -510,6 +569,9 @@ export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProp
     ...(config.anomalySinks.eventBus === undefined
       ? {}
       : { anomaliesEventBus: config.anomalySinks.eventBus }),
+    ...(config.silenceCheckMinutes === undefined
+      ? {}
+      : { silenceCheckMinutes: config.silenceCheckMinutes }),
     dashboardName: config.stackName,
     _detectorEnvironment: config.detectorEnvironment,
   };

@@ -252,4 +252,9 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
       'Put every anomaly as an event (`Sensor anomaly`) on this EventBridge bus, name or ARN ([sinks.md](sinks.md)).',
     defaultText: 'off',
   },
+  silenceCheckMinutes: {
+    meaning:
+      'Minutes between silent-sensor checks (EventBridge Scheduler, see [silence.md](silence.md)). Give it to deploy the check even when the rules file sets no `silenceSeconds`.',
+    defaultText: '1 when rules set `silenceSeconds`, else none',
+  },
 };

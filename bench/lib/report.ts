@@ -2,6 +2,7 @@ import type { ComputeResult } from '../parts/compute.ts';
 import type { DynamoDbResult } from '../parts/dynamodb.ts';
 import type { EndToEndResult } from '../parts/e2e.ts';
 import type { MemoryResult } from '../parts/memory.ts';
+import type { SilenceResult } from '../parts/silence.ts';
 import { PRICES } from './cost-model.ts';
 import { grouped, usd } from './stats.ts';
 
@@ -26,6 +27,7 @@ export interface BenchResults {
   readonly dynamodb?: DynamoDbResult;
   readonly e2e?: EndToEndResult;
   readonly memory?: MemoryResult;
+  readonly silence?: SilenceResult;
 }
 
 const ok = (pass: boolean) => (pass ? '✅' : '❌');
@@ -54,6 +56,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.dynamodb !== undefined) lines.push(...dynamodbSection(r.dynamodb));
   if (r.e2e !== undefined) lines.push(...e2eSection(r.e2e));
   if (r.memory !== undefined) lines.push(...memorySection(r.memory));
+  if (r.silence !== undefined) lines.push(...silenceSection(r.silence));
   return `${lines.join('\n')}\n`;
 }
 
@@ -206,6 +209,29 @@ function memorySection(m: MemoryResult): string[] {
       `${m.vmHwmMb ?? 'n/a'} MB | ${grouped(m.handlerMs)} ms (dynalite) | ${m.lambdaMemoryMb} MB |`,
     '',
     `${m.note}`,
+    '',
+  ];
+}
+
+function silenceSection(s: SilenceResult): string[] {
+  return [
+    '## 5. Silent sensors: the scheduled check per month (docs/silence.md)',
+    '',
+    'The real LastSeenRecorder and checkSilence against dynalite: last-seen records as the detector writes them, then',
+    `checks with every sensor reporting (the steady state). Check: ${s.checkMemoryMb} MB Arm, every minute (730 h).`,
+    '',
+    '| fleet | last-seen record | its writes / partition / month | check: requests · RRU · CPU | check Lambda | invocations + duration | check reads | last-seen writes | **total / month** |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...s.scenarios.map(
+      (c) =>
+        `| ${c.name} | ${grouped(c.seenItemBytes)} B (${c.wruPerSeenWrite} WRU) | ${grouped(c.seenWritesPerPartitionPerMonth)} | ` +
+        `${Object.entries(c.checkRequests)
+          .map(([k, n]) => `${n} ${k.replace('Command', '')}`)
+          .join(' + ')} · ${c.checkRru} · ${c.checkCpuMs} ms | ${c.checkLambdaSeconds} s | ` +
+        `${usd(c.monthlyUsd.checkInvocations + c.monthlyUsd.checkDuration)} | ${usd(c.monthlyUsd.checkReads)} | ${usd(c.monthlyUsd.seenWrites)} | **${usd(c.monthlyUsd.total)}** |`,
+    ),
+    '',
+    `${s.note}`,
     '',
   ];
 }

@@ -5,8 +5,10 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { anomalyJson } from '../core/alert-text.ts';
+import { type SilenceAlert, silenceJson } from '../core/silence.ts';
 import type { AlertDecision } from '../core/types.ts';
 import type { AnomalySink } from '../ports.ts';
+import type { SilenceSink } from '../silence/ports.ts';
 import { SERVICE_NAME } from '../telemetry-names.ts';
 import { AnomalySinkError } from './kafka-anomaly-sink.ts';
 
@@ -41,6 +43,23 @@ export function anomalyEntry(decision: AlertDecision, eventBusName: string): Put
   };
 }
 
+/** The detail-types of silence events: `Sensor silent` and `Sensor recovered`. */
+export const SILENCE_EVENT = {
+  silent: 'Sensor silent',
+  recovered: 'Sensor recovered',
+} as const;
+
+/** One event per silent or recovered sensor (docs/silence.md). */
+export function silenceEntry(alert: SilenceAlert, eventBusName: string): PutEventsRequestEntry {
+  return {
+    EventBusName: eventBusName,
+    Source: ANOMALY_EVENT.source,
+    DetailType: SILENCE_EVENT[alert.kind],
+    Time: new Date(alert.decidedAtMs),
+    Detail: JSON.stringify(silenceJson(alert)),
+  };
+}
+
 /**
  * Puts every anomaly on an EventBridge bus. PutEvents can fail per entry inside a
  * successful answer: "By default, if an individual entry within a request fails,
@@ -53,13 +72,20 @@ export function anomalyEntry(decision: AlertDecision, eventBusName: string): Put
  * entries with an ErrorCode are put again, up to `attempts` rounds; any still failing fail
  * the delivery (and the batch, which is retried from the outbox with the same alert ids).
  */
-export class EventBridgeAnomalySink implements AnomalySink {
+export class EventBridgeAnomalySink implements AnomalySink, SilenceSink {
   readonly name = 'eventbridge';
 
   constructor(private readonly options: EventBridgeAnomalySinkOptions) {}
 
   async deliver(alerts: readonly AlertDecision[]): Promise<void> {
-    const entries = alerts.map((d) => anomalyEntry(d, this.options.eventBusName));
+    await this.putChunks(alerts.map((d) => anomalyEntry(d, this.options.eventBusName)));
+  }
+
+  async deliverSilence(alerts: readonly SilenceAlert[]): Promise<void> {
+    await this.putChunks(alerts.map((a) => silenceEntry(a, this.options.eventBusName)));
+  }
+
+  private async putChunks(entries: PutEventsRequestEntry[]): Promise<void> {
     const chunks: PutEventsRequestEntry[][] = [];
     for (let i = 0; i < entries.length; i += PUT_EVENTS_MAX_ENTRIES)
       chunks.push(entries.slice(i, i + PUT_EVENTS_MAX_ENTRIES));

@@ -1,8 +1,10 @@
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { type ISocketFactory, Kafka, type KafkaConfig, logLevel, type Producer } from 'kafkajs';
 import { anomalyJson } from '../core/alert-text.ts';
+import { type SilenceAlert, silenceJson } from '../core/silence.ts';
 import type { AlertDecision } from '../core/types.ts';
 import type { AnomalySink } from '../ports.ts';
+import type { SilenceSink } from '../silence/ports.ts';
 
 /**
  * How the sink authenticates to the cluster: the same choices as the event source mapping.
@@ -112,6 +114,19 @@ export function anomalyRecord(decision: AlertDecision): {
   };
 }
 
+/** The record of a silent or recovered sensor: its JSON (`type` says which), keyed by sensor id. */
+export function silenceRecord(alert: SilenceAlert): {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+} {
+  return {
+    key: alert.sensorId,
+    value: JSON.stringify(silenceJson(alert)),
+    headers: { alertId: alert.alertId },
+  };
+}
+
 /**
  * Produces every anomaly to a Kafka topic, with acks from all in-sync replicas. The producer
  * is kept between invocations (a warm container reuses its connections) and dropped after a
@@ -120,7 +135,7 @@ export function anomalyRecord(decision: AlertDecision): {
  * failed after the broker wrote it is sent again by the retried batch, with the same
  * `alertId` header, which is what consumers deduplicate on.
  */
-export class KafkaAnomalySink implements AnomalySink {
+export class KafkaAnomalySink implements AnomalySink, SilenceSink {
   readonly name = 'kafka';
   private kafka: Promise<Kafka> | null = null;
   private producer: Promise<Producer> | null = null;
@@ -128,18 +143,23 @@ export class KafkaAnomalySink implements AnomalySink {
   constructor(private readonly options: KafkaAnomalySinkOptions) {}
 
   async deliver(alerts: readonly AlertDecision[]): Promise<void> {
-    if (alerts.length === 0) return;
+    await this.produce(alerts.map(anomalyRecord), 'anomalies');
+  }
+
+  /** Silent and recovered sensors, on the same topic (docs/silence.md). */
+  async deliverSilence(alerts: readonly SilenceAlert[]): Promise<void> {
+    await this.produce(alerts.map(silenceRecord), 'silence alerts');
+  }
+
+  private async produce(messages: ReturnType<typeof anomalyRecord>[], what: string) {
+    if (messages.length === 0) return;
     try {
       const producer = await this.connected();
-      await producer.send({
-        topic: this.options.topic,
-        acks: -1,
-        messages: alerts.map(anomalyRecord),
-      });
+      await producer.send({ topic: this.options.topic, acks: -1, messages });
     } catch (error) {
       await this.reset();
       throw new AnomalySinkError(
-        `could not produce ${alerts.length} anomalies to Kafka topic ${this.options.topic}: ${describe(error)}`,
+        `could not produce ${messages.length} ${what} to Kafka topic ${this.options.topic}: ${describe(error)}`,
         { cause: error },
       );
     }

@@ -5,8 +5,10 @@ import {
   type SNSClient,
 } from '@aws-sdk/client-sns';
 import { anomalyJson, anomalyLine, emailBody, emailSubject, smsText } from '../core/alert-text.ts';
+import { type SilenceAlert, silenceJson, silenceLine } from '../core/silence.ts';
 import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher } from '../ports.ts';
+import type { SilencePublisher } from '../silence/ports.ts';
 import { forEachWithLimit } from './concurrency.ts';
 
 export class AlertPublishError extends Error {
@@ -53,7 +55,7 @@ export const DIGEST_MAX_ALERTS = 50;
  * receive instead. Message attributes (`kind`, `severity`, `sensorId`, `detector`) let
  * subscriptions filter.
  */
-export class SnsAlertPublisher implements AlertPublisher {
+export class SnsAlertPublisher implements AlertPublisher, SilencePublisher {
   private readonly client: SNSClient;
   private readonly topicArn: string;
   private readonly concurrency: number;
@@ -68,11 +70,27 @@ export class SnsAlertPublisher implements AlertPublisher {
 
   async publish(alerts: readonly AlertDecision[]): Promise<void> {
     if (alerts.length === 0) return;
-    const entries: PublishBatchRequestEntry[] = [
+    await this.publishEntries([
       // Entry ids allow only [A-Za-z0-9_-]; topic names may hold dots, so ids are positions.
       ...alerts.map((alert, i) => entry(`a${i}`, toMessage(alert))),
       ...(this.digest ? [entry('digest', digestMessage(alerts))] : []),
-    ];
+    ]);
+  }
+
+  /**
+   * Silent and recovered sensors (docs/silence.md): one `alert` each (attributes `kind=alert`,
+   * `detector=silence`, `event=silent|recovered`, `sensorId`, `severity`), plus one digest
+   * for email, as for anomalies.
+   */
+  async publishSilence(alerts: readonly SilenceAlert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    await this.publishEntries([
+      ...alerts.map((alert, i) => entry(`s${i}`, silenceMessage(alert))),
+      ...(this.digest ? [entry('digest', silenceDigestMessage(alerts))] : []),
+    ]);
+  }
+
+  private async publishEntries(entries: PublishBatchRequestEntry[]): Promise<void> {
     await forEachWithLimit(chunkEntries(entries), this.concurrency, async (group) => {
       const response = await this.send(() =>
         this.client.send(
@@ -266,6 +284,94 @@ export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
       email: body,
       'email-json': json,
       sms: `${alerts.length} sensor anomalies (${critical} critical): ${names}`.slice(0, 140),
+      sqs: json,
+      lambda: json,
+      http: json,
+      https: json,
+      firehose: json,
+    }),
+    attributes: {
+      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.digest),
+      severity: text(top),
+      count: { DataType: 'Number', StringValue: String(alerts.length) },
+    },
+  };
+}
+
+/** The attribute that tells a silence alert's event: `silent` or `recovered`. */
+export const SILENCE_EVENT_ATTRIBUTE = 'event';
+
+/** The SNS message of one silent or recovered sensor. */
+export function silenceMessage(alert: SilenceAlert): AlertMessage {
+  const json = JSON.stringify(silenceJson(alert));
+  const line = silenceLine(alert);
+  const id = alert.sensorId.replace(/[^\x20-\x7e]/g, '?');
+  const body = [
+    line,
+    '',
+    `Sensor:     ${JSON.stringify(alert.sensorId)}`,
+    `Event:      ${alert.kind}`,
+    `Severity:   ${alert.severity}`,
+    `Last seen:  ${new Date(alert.lastSeenMs).toISOString()}`,
+    `Limit:      ${alert.silenceSeconds} s without a reading (silenceSeconds)`,
+    `Alert id:   ${alert.alertId}`,
+  ].join('\n');
+  const subject =
+    alert.kind === 'silent'
+      ? `[${alert.severity}] Sensor silent: ${id.slice(0, 60)}`
+      : `[${alert.severity}] Sensor reporting again: ${id.slice(0, 50)}`;
+  return {
+    subject: subject.slice(0, 99),
+    message: JSON.stringify({
+      default: body,
+      email: body,
+      'email-json': json,
+      sms: line.replace(/[^\x20-\x7e→]/g, '?').slice(0, 140),
+      sqs: json,
+      lambda: json,
+      http: json,
+      https: json,
+      firehose: json,
+    }),
+    attributes: {
+      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.alert),
+      sensorId: text(alert.sensorId),
+      severity: text(alert.severity),
+      detector: text('silence'),
+      [SILENCE_EVENT_ATTRIBUTE]: text(alert.kind),
+    },
+  };
+}
+
+/** One email for a check's silence alerts, silent ones first; at most DIGEST_MAX_ALERTS listed. */
+export function silenceDigestMessage(alerts: readonly SilenceAlert[]): AlertMessage {
+  const ordered = [...alerts].sort((a, b) =>
+    a.kind === b.kind ? 0 : a.kind === 'silent' ? -1 : 1,
+  );
+  const silent = alerts.filter((a) => a.kind === 'silent').length;
+  const lines = ordered
+    .slice(0, DIGEST_MAX_ALERTS)
+    .map((a) => `${silenceLine({ ...a, sensorId: shortId(a.sensorId) })}  ${a.alertId}`);
+  const more = alerts.length - lines.length;
+  const top = silent > 0 ? 'critical' : 'warning';
+  const subject = `[${top}] ${silent} sensors silent, ${alerts.length - silent} reporting again`;
+  const body = [
+    ...lines,
+    ...(more > 0 ? ['', `... and ${more} more: the silence check's log group has every one.`] : []),
+  ].join('\n');
+  const json = JSON.stringify({
+    kind: MESSAGE_KIND.digest,
+    count: alerts.length,
+    silent,
+    alerts: ordered.slice(0, DIGEST_MAX_ALERTS).map(silenceJson),
+  });
+  return {
+    subject,
+    message: JSON.stringify({
+      default: body,
+      email: body,
+      'email-json': json,
+      sms: subject.slice(0, 140),
       sqs: json,
       lambda: json,
       http: json,

@@ -11,6 +11,8 @@ export interface DetectorRule {
   readonly match: string;
   readonly topic?: string;
   readonly detector: DetectorSpec;
+  /** Silence limit of the sensors this rule matches (docs/silence.md). @default the file's */
+  readonly silenceSeconds?: number;
 }
 
 interface CompiledRule {

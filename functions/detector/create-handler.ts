@@ -10,14 +10,17 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
+import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
+import { compileSilence, seenGranularityMs, silenceLimits } from '../core/silence.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
 import { LiveRules, type RulesSnapshot } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, StateCache } from '../process-batch.ts';
+import { LastSeenRecorder } from '../silence/last-seen-recorder.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
 
 export interface HandlerDeps {
@@ -134,6 +137,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   // Lambda reuses a container for many invocations: its cache lets a warm one skip reads.
   const cache = new StateCache();
   const live = deps.liveRules === undefined ? null : liveRules(deps, logger, metrics, clock);
+  const lastSeen = lastSeenRecorder(deps);
 
   const handle = async (event: KafkaEvent): Promise<BatchReport> => {
     const startedMs = clock();
@@ -153,6 +157,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         stream: streamIdOf(event),
         cache,
         ...(rules === null ? {} : { resolveDetector: rules.resolve }),
+        ...(lastSeen === undefined ? {} : { lastSeen }),
       });
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
@@ -225,6 +230,18 @@ function liveRules(deps: HandlerDeps, logger: Logger, metrics: Metrics, clock: (
         });
       },
     },
+  });
+}
+
+/** Silent sensors (docs/silence.md): a recorder when some rule sets silenceSeconds, else none. */
+function lastSeenRecorder(deps: HandlerDeps): LastSeenRecorder | undefined {
+  const { config } = deps;
+  const limits = silenceLimits(config.rules, config.silenceSeconds);
+  if (limits.length === 0) return undefined;
+  return new LastSeenRecorder({
+    store: new DynamoDbSilenceStore(deps.dynamodb, config.tableName),
+    silenceOf: compileSilence(config.defaultDetector, config.rules, config.silenceSeconds),
+    granularityMs: seenGranularityMs(limits),
   });
 }
 

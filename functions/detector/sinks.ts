@@ -3,14 +3,15 @@ import { EventBridgeAnomalySink } from '../adapters/eventbridge-anomaly-sink.ts'
 import { KafkaAnomalySink } from '../adapters/kafka-anomaly-sink.ts';
 import { readSecretString } from '../adapters/secret-reader.ts';
 import type { AnomalySink } from '../ports.ts';
+import type { SilenceSink } from '../silence/ports.ts';
 import { kafkaSinkAuth, type SinkSettings } from '../sinks-config.ts';
 
-/** The Lambda's anomaly sinks from its settings (sinks-config.ts); none when none is set. */
+/** The Lambda's anomaly sinks (which also take silence alerts) from its settings; none when none is set. */
 export function sinksFromSettings(
   settings: SinkSettings,
   eventBridge: () => EventBridgeClient = () => new EventBridgeClient({}),
-): AnomalySink[] {
-  const sinks: AnomalySink[] = [];
+): (AnomalySink & SilenceSink)[] {
+  const sinks: (AnomalySink & SilenceSink)[] = [];
   const kafka = settings.kafka;
   if (kafka !== undefined) {
     const secretArn = kafka.secretArn;

@@ -1,4 +1,5 @@
 import { anomalyLine } from '../../functions/core/alert-text.ts';
+import { type SilenceAlert, silenceLine } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { Rejection } from '../../functions/ports.ts';
 import type { NotificationView } from '../pipeline/local-pipeline.ts';
@@ -13,6 +14,9 @@ export interface RunTotals {
   rejected: number;
   retries: number;
   readonly anomaliesBySensor: Map<string, number>;
+  /** Silent and recovered alerts (docs/silence.md). */
+  silent: number;
+  recovered: number;
 }
 
 /**
@@ -28,6 +32,8 @@ export class ConsoleReporter {
     rejected: 0,
     retries: 0,
     anomaliesBySensor: new Map(),
+    silent: 0,
+    recovered: 0,
   };
   private lastStatus = { atMs: Date.now(), processed: 0 };
 
@@ -46,6 +52,13 @@ export class ConsoleReporter {
       (this.totals.anomaliesBySensor.get(anomaly.sensorId) ?? 0) + 1,
     );
     this.write(anomalyLine(anomaly));
+  }
+
+  /** `SILENT sensor_3: no reading for 12 s (limit 10 s), …` and `RECOVERED sensor_3: …`. */
+  silence(alert: SilenceAlert): void {
+    if (alert.kind === 'silent') this.totals.silent += 1;
+    else this.totals.recovered += 1;
+    this.write(silenceLine(alert));
   }
 
   notification(n: NotificationView): void {
@@ -114,6 +127,8 @@ export class ConsoleReporter {
     this.write(
       `  notifications         ${t.notifications} sent, ${t.heldBack} held back by the cooldown`,
     );
+    if (t.silent + t.recovered > 0)
+      this.write(`  silent sensors        ${t.silent} silent, ${t.recovered} recovered`);
     this.write(`  rejected records      ${t.rejected}`);
     this.write(`  failed invocations    ${stats.failedInvocations} (each retried)`);
     this.write(`  lag at exit           ${lag ?? '?'}`);

@@ -24,6 +24,13 @@ const optionsSchema = z.object({
   anomalyRate: z.coerce.number().min(0).max(1).default(0.02),
   seed: z.coerce.number().int().optional(),
   noSimulator: z.boolean().default(false),
+  stopSensor: z
+    .string()
+    .regex(
+      /^.+:\d+(\.\d+)?(-\d+(\.\d+)?)?$/,
+      'ID:FROM-TO (seconds after the start, e.g. sensor_3:20-50) or ID:FROM',
+    )
+    .optional(),
   brokers: z
     .string()
     .trim()
@@ -54,6 +61,7 @@ const optionsSchema = z.object({
   slideSeconds: positiveInt.default(5),
   windowSeconds: positiveInt.default(10),
   alertCooldownSeconds: nonNegative.default(60),
+  silenceSeconds: positiveInt.optional(),
   dynamodbEndpoint: z.url().optional(),
   snsEndpoint: z.url().optional(),
   tableName: z.string().min(3).max(255).default(LOCAL_TABLE_NAME),
@@ -66,7 +74,19 @@ const optionsSchema = z.object({
   help: z.boolean().default(false),
 });
 
-export type StartOptions = z.infer<typeof optionsSchema> & {
+/** `--stop-sensor sensor_3:20-50`: the simulator sends nothing of it from 20 s to 50 s. */
+export interface StopSensor {
+  readonly sensorId: string;
+  readonly fromSeconds: number;
+  /** Infinity: stopped for good. */
+  readonly toSeconds: number;
+}
+
+/** Without --silence-seconds or a rules file's, --stop-sensor watches every sensor at this. */
+export const STOP_SENSOR_SILENCE_SECONDS = 10;
+
+export type StartOptions = Omit<z.infer<typeof optionsSchema>, 'stopSensor'> & {
+  readonly stopSensor?: StopSensor;
   /** The detector the flags choose (without --rules' default). */
   readonly defaultDetector: DetectorSpec;
   /** Whether --detector was given (a rules file's "default" and --detector exclude each other). */
@@ -108,6 +128,12 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
     { flag: 'anomaly-rate', arg: 'P', meaning: 'share of readings that are spikes, 0..1' },
     { flag: 'seed', arg: 'N', meaning: 'seed for a reproducible stream', defaultText: 'random' },
     { flag: 'no-simulator', meaning: 'only consume: feed the topic yourself (npm run produce)' },
+    {
+      flag: 'stop-sensor',
+      arg: 'ID:FROM-TO',
+      meaning: 'the simulator sends nothing of ID from FROM to TO s (no TO: for good)',
+      defaultText: 'none',
+    },
   ].map((d) => ({ ...d, group: 'Simulator' })),
   ...[
     {
@@ -141,6 +167,12 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
       flag: 'alert-cooldown-seconds',
       arg: 'S',
       meaning: 'at most one notification per sensor per S',
+    },
+    {
+      flag: 'silence-seconds',
+      arg: 'S',
+      meaning: 'no reading for S: SILENT, then RECOVERED (docs/silence.md)',
+      defaultText: `rules file's; ${STOP_SENSOR_SILENCE_SECONDS} with --stop-sensor`,
     },
   ].map((d) => ({ ...d, group: 'Detection (as the deployed function, docs/configuration.md)' })),
   ...[
@@ -205,11 +237,16 @@ export function parseStartOptions(
   camel.snsEndpoint ??= fromEnv('SNS_ENDPOINT');
   const parsed = optionsSchema.safeParse(camel);
   if (!parsed.success) throw new UsageError(usageProblems(parsed.error.issues, camel));
+  const { stopSensor, ...rest } = parsed.data;
   const options: StartOptions = {
-    ...parsed.data,
+    ...rest,
+    ...(stopSensor === undefined ? {} : { stopSensor: parseStopSensor(stopSensor) }),
     defaultDetector: detectorFromFlags(camel),
     detectorGiven: camel.detector !== undefined,
   };
+  if (options.stopSensor !== undefined && options.noSimulator) {
+    throw new UsageError('--stop-sensor stops a simulated sensor: drop --no-simulator');
+  }
   if (options.inProcess && options.brokers !== undefined) {
     throw new UsageError('--in-process and --brokers (or KAFKA_BROKERS) exclude each other');
   }
@@ -224,4 +261,20 @@ export function parseStartOptions(
   }
   checkWindowFlags(options.windowSeconds, options.slideSeconds);
   return options;
+}
+
+function parseStopSensor(text: string): StopSensor {
+  const at = text.lastIndexOf(':');
+  const [from, to] = text.slice(at + 1).split('-');
+  const stop = {
+    sensorId: text.slice(0, at),
+    fromSeconds: Number(from),
+    toSeconds: to === undefined ? Number.POSITIVE_INFINITY : Number(to),
+  };
+  if (stop.toSeconds <= stop.fromSeconds) {
+    throw new UsageError(
+      `--stop-sensor: the sensor must come back after it stops (got ${JSON.stringify(text)}, ${to} ≤ ${from})`,
+    );
+  }
+  return stop;
 }

@@ -1,6 +1,7 @@
 import './quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
 import type { RulesSnapshot } from '../../functions/live-rules.ts';
+import { seenGranularityMs, silenceLimits } from '../../functions/core/silence.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { ServiceUnavailableError } from '../embedded/reachable.ts';
 import { type LiveView, startLiveView } from '../live/live-server.ts';
@@ -9,7 +10,13 @@ import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeli
 import { describeDetector } from '../rules/rules-cli.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 import { ConsoleReporter } from './console-reporter.ts';
-import { parseStartOptions, START_HELP, type StartOptions, UsageError } from './start-options.ts';
+import {
+  parseStartOptions,
+  START_HELP,
+  STOP_SENSOR_SILENCE_SECONDS,
+  type StartOptions,
+  UsageError,
+} from './start-options.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -29,6 +36,11 @@ async function main(argv: readonly string[]): Promise<number> {
         `--detector ${options.defaultDetector.kind} and the "default" of ${options.rules}: choose one`,
       );
     }
+    // --silence-seconds wins over the rules file's; --stop-sensor alone watches every sensor.
+    const silenceSeconds =
+      options.silenceSeconds ??
+      rulesFile?.silenceSeconds ??
+      (options.stopSensor === undefined ? undefined : STOP_SENSOR_SILENCE_SECONDS);
     config = localDetectorConfig({
       tableName: options.tableName,
       topicArn: options.topicArn,
@@ -37,6 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
       defaultDetector: rulesFile?.defaultDetector ?? options.defaultDetector,
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
+      ...(silenceSeconds === undefined ? {} : { silenceSeconds }),
     });
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
@@ -78,6 +91,16 @@ async function main(argv: readonly string[]): Promise<number> {
           ),
         invalid: (problem) => say(`RULES ✗ ${problem}; keeping the rules in use`),
       },
+      ...(silenceCheckMs(config) === undefined
+        ? {}
+        : {
+            silenceCheck: {
+              intervalMs: silenceCheckMs(config) as number,
+              onAlert: (a) => reporter.silence(a),
+              onError: (error) =>
+                say(`SILENCE CHECK FAILED: ${(error as Error).message}; it runs again next time`),
+            },
+          }),
       // The live view gets the same events as the console, and each judged reading for its charts.
       observer: {
         anomaly: (d) => {
@@ -124,6 +147,7 @@ async function main(argv: readonly string[]): Promise<number> {
         anomalyRate: options.anomalyRate,
         ratePerSecond: options.rate,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.stopSensor === undefined ? {} : { stops: [options.stopSensor] }),
         send: (readings) => running.send(readings.map((r) => ({ key: r.sensorId, value: r.line }))),
       });
 
@@ -211,6 +235,13 @@ function printBanner(
   say(
     `  rules       change them while it runs (read every ${options.rulesRefreshSeconds} s): npm run rules -- put FILE --endpoint ${pipeline.dynamodbEndpoint}${tableFlag}`,
   );
+  const checkMs = silenceCheckMs(config);
+  if (checkMs !== undefined) {
+    const limits = silenceLimits(config.rules, config.silenceSeconds);
+    say(
+      `  silence     SILENT after ${Math.min(...limits)} s without a reading${limits.length > 1 ? ' (or the rules’ limits)' : ''}, checked every ${checkMs / 1000} s (docs/silence.md)`,
+    );
+  }
   if (options.noSimulator) {
     const brokers =
       mode.kind === 'external'
@@ -224,6 +255,13 @@ function printBanner(
       `  simulator   ${options.sensors} sensors, ${options.rate} readings/s, anomaly rate ${options.anomalyRate}` +
         (options.duration > 0 ? `, for ${options.duration} s` : ', until Ctrl-C'),
     );
+    const stop = options.stopSensor;
+    if (stop !== undefined) {
+      say(
+        `              ${stop.sensorId} sends nothing from ${stop.fromSeconds} s` +
+          (Number.isFinite(stop.toSeconds) ? ` to ${stop.toSeconds} s` : ' on'),
+      );
+    }
     if (mode.kind === 'embedded') {
       say(
         `              (add your own: npm run produce -- --brokers ${mode.bootstrap} --topic ${options.topic})`,
@@ -246,6 +284,17 @@ function rulesSummary(rules: RulesSnapshot): string {
     `default ${describeDetector(rules.defaultDetector)}, ${rules.rules.length} rule${rules.rules.length === 1 ? '' : 's'}` +
     (topics > 0 ? ` (${topics} by topic)` : '')
   );
+}
+
+/**
+ * How often `npm start` runs the silence check: a quarter of the smallest limit, 1–60 s (the
+ * deployed schedule runs every minute); none when no rule sets silenceSeconds.
+ */
+function silenceCheckMs(config: DetectorConfig): number | undefined {
+  const limits = silenceLimits(config.rules, config.silenceSeconds);
+  if (limits.length === 0) return undefined;
+  const quarter = Math.ceil(Math.min(...limits) / 4) * 1000;
+  return Math.max(seenGranularityMs(limits), Math.min(60_000, quarter));
 }
 
 function detectionLine(config: DetectorConfig): string {

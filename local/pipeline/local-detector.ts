@@ -8,8 +8,18 @@ import {
   type DetectorHandler,
   type LiveRulesSettings,
 } from '../../functions/detector/create-handler.ts';
+import type { SilenceAlert } from '../../functions/core/silence.ts';
+import {
+  createSilenceHandler,
+  type SilenceHandler,
+} from '../../functions/detector/create-silence-handler.ts';
 import type { AnomalySink, BatchObserver } from '../../functions/ports.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
+import type { SilenceSink } from '../../functions/silence/ports.ts';
+import {
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+  SILENCE_SERVICE_NAME,
+} from '../../functions/telemetry-names.ts';
 
 export const LOCAL_TABLE_NAME = 'sensor-anomaly-windows-local';
 export const LOCAL_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sensor-anomalies';
@@ -61,5 +71,34 @@ export function createLocalDetector(options: LocalDetectorOptions): DetectorHand
     ...(options.observer === undefined ? {} : { observer: options.observer }),
     ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
     ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
+  });
+}
+
+/** The very silence check the schedule invokes in AWS (createSilenceHandler), with local clients. */
+export function createLocalSilenceCheck(options: {
+  readonly config: DetectorConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly sinks?: readonly SilenceSink[];
+  readonly onAlert?: (alert: SilenceAlert) => void;
+  readonly lambdaLogs?: boolean;
+}): SilenceHandler {
+  const logger = new Logger({
+    serviceName: SILENCE_SERVICE_NAME,
+    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
+  });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SILENCE_SERVICE_NAME,
+    logger,
+  });
+  return createSilenceHandler({
+    config: options.config,
+    dynamodb: options.dynamodb,
+    sns: options.sns,
+    logger,
+    metrics,
+    ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
+    ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
   });
 }

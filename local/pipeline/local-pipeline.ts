@@ -3,9 +3,11 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { KafkaAnomalySink } from '../../functions/adapters/kafka-anomaly-sink.ts';
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
+import type { SilenceAlert } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { LiveRulesSettings } from '../../functions/detector/create-handler.ts';
 import type { AnomalySink, BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
+import type { SilenceSink } from '../../functions/silence/ports.ts';
 import { localDynamoDbClient, localSnsClient } from '../embedded/clients.ts';
 import { ensureTable, startDynamoDb } from '../embedded/dynamodb.ts';
 import { kcatAvailable, startMockKafka } from '../embedded/kafka-mock-cluster.ts';
@@ -16,7 +18,7 @@ import { InProcessTopic, type LogMessage, startInProcessPoller } from '../poller
 import { startKafkaPoller } from '../poller/kafka-poller.ts';
 import { type EventSourceInfo, LOCAL_MSK_CLUSTER_ARN } from '../poller/lambda-event.ts';
 import type { PollerStats } from '../poller/stats.ts';
-import { createLocalDetector } from './local-detector.ts';
+import { createLocalDetector, createLocalSilenceCheck } from './local-detector.ts';
 
 export type KafkaMode =
   | { readonly kind: 'external'; readonly brokers: readonly string[] }
@@ -51,6 +53,15 @@ export interface LocalPipelineOptions {
   readonly anomaliesTopic?: string;
   /** Judge with the rules document in the table, read every period (docs/rules.md). @default off */
   readonly liveRules?: LiveRulesSettings;
+  /**
+   * Run the silence check (docs/silence.md) every `intervalMs`, as the schedule does in AWS;
+   * the config's rules say which sensors are watched. @default no check
+   */
+  readonly silenceCheck?: {
+    readonly intervalMs: number;
+    readonly onAlert: (alert: SilenceAlert) => void;
+    readonly onError?: (error: unknown) => void;
+  };
   /** Progress messages while starting. */
   readonly log?: (line: string) => void;
   /**
@@ -145,7 +156,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       },
     };
     const mode = await chooseKafka(options, log);
-    const sinks: AnomalySink[] = [];
+    const sinks: (AnomalySink & SilenceSink)[] = [];
     if (options.anomaliesTopic !== undefined) {
       if (mode.kind === 'in-process') {
         log(`anomalies topic off: no Kafka broker (${mode.reason})`);
@@ -169,6 +180,33 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       sinks,
       ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
     });
+    if (options.silenceCheck !== undefined) {
+      const { intervalMs, onAlert, onError } = options.silenceCheck;
+      const check = createLocalSilenceCheck({
+        config: { ...options.config, topicArn },
+        dynamodb,
+        sns,
+        sinks,
+        onAlert,
+        lambdaLogs: options.lambdaLogs ?? false,
+      });
+      // One check at a time, as the deployed function's reserved concurrency of 1 makes it.
+      let running: Promise<void> | null = null;
+      const timer = setInterval(() => {
+        running ??= check()
+          .then(
+            () => {},
+            (error: unknown) => onError?.(error),
+          )
+          .finally(() => {
+            running = null;
+          });
+      }, intervalMs);
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await running;
+      });
+    }
 
     if (mode.kind === 'in-process') {
       const topic = new InProcessTopic(options.topic, 4);

@@ -11,6 +11,12 @@ export interface SimulatorOptions extends ReadingGeneratorOptions {
   readonly send: (readings: readonly SimulatedReading[]) => Promise<void>;
   /** Tick length. @default 100 */
   readonly tickMs?: number;
+  /** Sensors that send nothing for a while (docs/silence.md): seconds after the start. */
+  readonly stops?: readonly {
+    readonly sensorId: string;
+    readonly fromSeconds: number;
+    readonly toSeconds: number;
+  }[];
 }
 
 export interface RunningSimulator {
@@ -27,6 +33,7 @@ export function startSimulator(options: SimulatorOptions): RunningSimulator {
   const next = createReadingGenerator(options);
   const tickMs = options.tickMs ?? 100;
   let produced = 0;
+  let skipped = 0;
   let spikes = 0;
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -36,12 +43,21 @@ export function startSimulator(options: SimulatorOptions): RunningSimulator {
     while (!stopping) {
       // Catch up to the rate from the start, so slow sends do not lower the average rate.
       const behind =
-        Math.floor(((Date.now() - startedMs) / 1000) * options.ratePerSecond) - produced;
+        Math.floor(((Date.now() - startedMs) / 1000) * options.ratePerSecond) - produced - skipped;
       // …but never more than a few seconds' worth at once after a long stall.
       const due = Math.min(behind, Math.ceil(options.ratePerSecond * 5));
       if (due > 0) {
-        const readings = Array.from({ length: due }, next);
-        await options.send(readings);
+        const elapsedS = (Date.now() - startedMs) / 1000;
+        // A stopped sensor's turns in the round robin pass without a reading.
+        const readings = Array.from({ length: due }, next).filter(
+          (r) =>
+            !(options.stops ?? []).some(
+              (s) =>
+                s.sensorId === r.sensorId && s.fromSeconds <= elapsedS && elapsedS < s.toSeconds,
+            ),
+        );
+        skipped += due - readings.length;
+        if (readings.length > 0) await options.send(readings);
         produced += readings.length;
         spikes += readings.filter((r) => r.spike).length;
       }

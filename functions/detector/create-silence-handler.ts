@@ -1,0 +1,84 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
+import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
+import type { DetectorConfig } from '../config.ts';
+import {
+  compileSilence,
+  type SilenceAlert,
+  seenGranularityMs,
+  silenceJson,
+  silenceLimits,
+  silenceLine,
+} from '../core/silence.ts';
+import { checkSilence, type SilenceCheckReport } from '../silence/check-silence.ts';
+import type { SilenceSink } from '../silence/ports.ts';
+import { METRIC, METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../telemetry-names.ts';
+import { LOCAL_CONTEXT } from './create-handler.ts';
+
+export interface SilenceHandlerDeps {
+  /** The detector's config: the same rules file gives each sensor its silenceSeconds. */
+  readonly config: DetectorConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly sinks?: readonly SilenceSink[];
+  /** @default Date.now */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Told about every alert besides the log (the local pipeline prints them). */
+  readonly onAlert?: (alert: SilenceAlert) => void;
+  /** One email digest per check besides the per-sensor alerts. @default false */
+  readonly emailDigest?: boolean;
+}
+
+export type SilenceHandler = (event?: unknown, context?: Context) => Promise<SilenceCheckReport>;
+
+/**
+ * The scheduled silence check (docs/silence.md): the Lambda entry, `npm start`'s timer and
+ * the tests build it here. Each alert is logged as one JSON line whose message is
+ * `SILENT <sensor>: …` or `RECOVERED <sensor>: …`.
+ */
+export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
+  const logger = deps.logger ?? new Logger({ serviceName: SILENCE_SERVICE_NAME });
+  const metrics =
+    deps.metrics ??
+    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SILENCE_SERVICE_NAME });
+  const { config } = deps;
+  const limits = silenceLimits(config.rules, config.silenceSeconds);
+  const store = new DynamoDbSilenceStore(deps.dynamodb, config.tableName);
+  const publisher = new SnsAlertPublisher({
+    client: deps.sns,
+    topicArn: config.topicArn,
+    digest: deps.emailDigest ?? false,
+  });
+  const silenceOf = compileSilence(config.defaultDetector, config.rules, config.silenceSeconds);
+  const handle = async (): Promise<SilenceCheckReport> => {
+    const report = await checkSilence({
+      store,
+      publisher,
+      ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
+      silenceOf,
+      slackMs: seenGranularityMs(limits),
+      nowMs: deps.clock ?? Date.now,
+      onAlert: (alert) => {
+        logger.warn(silenceLine(alert), silenceJson(alert));
+        deps.onAlert?.(alert);
+      },
+    });
+    logger.info('silence check', { ...report });
+    metrics.addMetric(METRIC.silenceAlerts, MetricUnit.Count, report.alerts);
+    metrics.addMetric(METRIC.silentSensors, MetricUnit.Count, report.silentSensors);
+    return report;
+  };
+  const wrapped = middy(handle)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+  return (event, context) => wrapped(event ?? {}, context ?? LOCAL_CONTEXT);
+}

@@ -1,0 +1,20 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { configFromEnv } from '../config.ts';
+import { sinkSettingsFromEnv } from '../sinks-config.ts';
+import { createSilenceHandler } from './create-silence-handler.ts';
+import { sinksFromSettings } from './sinks.ts';
+
+/**
+ * Lambda entry of the scheduled silence check (docs/silence.md), invoked by EventBridge
+ * Scheduler. It reads the detector's own variables (table, topic, rules, sinks), validated
+ * once at cold start.
+ */
+export const handler = createSilenceHandler({
+  config: configFromEnv(process.env),
+  dynamodb: new DynamoDBClient({}),
+  sns: new SNSClient({}),
+  emailDigest: true,
+  sinks: sinksFromSettings(sinkSettingsFromEnv(process.env), () => new EventBridgeClient({})),
+});

@@ -1,0 +1,209 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aws, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IAlarmAction,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { SILENCE_KEYS } from '../../functions/adapters/dynamodb-silence-store.ts';
+import { ENV } from '../../functions/config.ts';
+import { METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../../functions/telemetry-names.ts';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'detector', 'silence-handler.ts');
+
+/**
+ * The silence check's DynamoDB requests (functions/adapters/dynamodb-silence-store.ts): it
+ * reads the registry (GetItem), the last-seen records and its state (BatchGetItem), and
+ * writes only its own state items (PutItem on keys beginning `silence#checker#`).
+ */
+export const SILENCE_READ_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'] as const;
+
+export interface SilenceCheckProps {
+  readonly table: ITable;
+  readonly alertTopic: ITopic;
+  readonly alertTopicKey: IKey;
+  /** The detector's environment: the same rules give each sensor its silenceSeconds. */
+  readonly detectorEnvironment: Readonly<Record<string, string>>;
+  /** Minutes between checks. */
+  readonly scheduleMinutes: number;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /** The operations topic's action: alarms on the check's errors and on missed runs. */
+  readonly alarmAction: IAlarmAction;
+}
+
+/**
+ * Silent sensors (docs/silence.md): a Lambda function run by an EventBridge Scheduler
+ * schedule. Scheduler rather than a scheduled EventBridge rule: "Scheduled rules are a
+ * legacy feature of EventBridge. ... We recommend that you use Scheduler to invoke targets on
+ * a schedule." (EventBridge user guide, "Creating a scheduled rule (legacy)",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html), and
+ * its free tier covers a check a minute. "EventBridge Scheduler invokes your Lambda function
+ * asynchronously" (Lambda developer guide, "Invoke a Lambda function on a schedule",
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html): one check
+ * at a time by reserved concurrency 1, and neither Scheduler nor Lambda retries a failed
+ * one, since the next run delivers what it left in its outbox.
+ */
+export class SilenceCheck extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+  readonly schedule: CfnSchedule;
+  readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: SilenceCheckProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Sensor anomaly detector: the scheduled silent-sensor check',
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: [...SILENCE_READ_ACTIONS],
+        resources: [props.table.tableArn],
+      }),
+    );
+    // "dynamodb:LeadingKeys: Allows a user to access items that have a specific partition key
+    // value." (AWS re:Post knowledge center, "dynamodb-table-restrict-attributes",
+    // https://repost.aws/knowledge-center/dynamodb-table-restrict-attributes; DynamoDB
+    // developer guide, "Using IAM policy conditions for fine-grained access control"): the
+    // check writes only its own items.
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [`${SILENCE_KEYS.checkerPrefix}*`],
+          },
+        },
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['sns:Publish'], resources: [props.alertTopic.topicArn] }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.alertTopicKey.keyArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, 'Handler', {
+      entry: HANDLER_ENTRY,
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      reservedConcurrentExecutions: 1,
+      // Asynchronous invocations: no retry, the next check sends what this one left.
+      retryAttempts: 0,
+      role: this.role,
+      logGroup: this.logGroup,
+      description: 'Silent-sensor check over the last-seen records (docs/silence.md)',
+      environment: {
+        [ENV.tableName]: props.table.tableName,
+        [ENV.topicArn]: props.alertTopic.topicArn,
+        ...props.detectorEnvironment,
+        POWERTOOLS_SERVICE_NAME: SILENCE_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        bundleAwsSDK: true,
+        minify: true,
+        keepNames: true,
+        sourceMap: true,
+        sourcesContent: false,
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is pinned on purpose, as for the detector function.',
+    });
+
+    // The schedule's own role may invoke this function only (the L2 target would also grant
+    // its versions, `<arn>:*`); Scheduler assumes it for this account only.
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'EventBridge Scheduler: invokes the silent-sensor check',
+    });
+    schedulerRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.function.functionArn],
+      }),
+    );
+    const minutes = props.scheduleMinutes;
+    this.schedule = new CfnSchedule(this, 'Schedule', {
+      scheduleExpression: `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`,
+      flexibleTimeWindow: { mode: 'OFF' },
+      description: `Silent-sensor check every ${minutes} min (docs/silence.md)`,
+      target: {
+        arn: this.function.functionArn,
+        roleArn: schedulerRole.roleArn,
+        retryPolicy: { maximumRetryAttempts: 0 },
+      },
+    });
+
+    const period = Duration.minutes(Math.max(5, props.scheduleMinutes));
+    this.alarms = [
+      new Alarm(this, 'Errors', {
+        metric: this.function.metricErrors({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'The silence check failed (DynamoDB, SNS or a sink); its undelivered alerts go out with the next check. Check its log group.',
+      }),
+      // No invocation is the failure here: missing data breaches.
+      new Alarm(this, 'NotRunning', {
+        metric: this.function.metricInvocations({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+        alarmDescription:
+          'The silence check has not run for three periods: check its EventBridge Scheduler schedule and the function.',
+      }),
+    ];
+    for (const a of this.alarms) {
+      a.addAlarmAction(props.alarmAction);
+      a.addOkAction(props.alarmAction);
+    }
+  }
+}

@@ -1,0 +1,267 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemorySilenceStore } from '../../functions/adapters/memory-silence-store.ts';
+import { ConfigError, parseRulesFile } from '../../functions/config.ts';
+import {
+  compileSilence,
+  decideSilence,
+  type SilenceAlert,
+  seenGranularityMs,
+  silenceLimits,
+  silenceLine,
+} from '../../functions/core/silence.ts';
+import { checkSilence } from '../../functions/silence/check-silence.ts';
+import { LastSeenRecorder } from '../../functions/silence/last-seen-recorder.ts';
+import { lawParameters } from '../helpers/fc-params.ts';
+
+const THRESHOLD = { kind: 'threshold', threshold: 50 } as const;
+
+describe('silenceSeconds in the rules file', () => {
+  it('is read per rule and as the file default, and resolves by the most specific rule', () => {
+    // Prepare
+    const file = parseRulesFile(
+      JSON.stringify({
+        silenceSeconds: 300,
+        rules: [
+          { match: 'boiler_*', detector: { kind: 'threshold' }, silenceSeconds: 30 },
+          { match: 'boiler_7', detector: { kind: 'threshold', threshold: 9 } },
+          { match: 'quiet_*', detector: { kind: 'threshold' }, silenceSeconds: 3600 },
+        ],
+      }),
+      'test',
+    );
+    // Act
+    const silenceOf = compileSilence(THRESHOLD, file.rules, file.silenceSeconds);
+    // Assess
+    expect(file.silenceSeconds).toBe(300);
+    expect(silenceOf('boiler_1')).toBe(30);
+    // boiler_7's own rule sets none: the file's default applies.
+    expect(silenceOf('boiler_7')).toBe(300);
+    expect(silenceOf('quiet_1')).toBe(3600);
+    expect(silenceOf('pump_1')).toBe(300);
+    expect(silenceLimits(file.rules, file.silenceSeconds).sort((a, b) => a - b)).toEqual([
+      30, 300, 3600,
+    ]);
+  });
+
+  it('is off when no rule sets it', () => {
+    const file = parseRulesFile('[{"match":"a*","detector":{"kind":"threshold"}}]', 'test');
+    expect(compileSilence(THRESHOLD, file.rules, file.silenceSeconds)('a1')).toBeUndefined();
+    expect(silenceLimits(file.rules, file.silenceSeconds)).toEqual([]);
+    expect(seenGranularityMs([])).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it.each([0, -5, 1.5, '30'])('rejects silenceSeconds %j with its path', (bad) => {
+    const json = JSON.stringify([
+      { match: 'a', detector: { kind: 'threshold' }, silenceSeconds: bad },
+    ]);
+    expect(() => parseRulesFile(json, 'rules.json')).toThrow(ConfigError);
+    expect(() => parseRulesFile(json, 'rules.json')).toThrow(/0\.silenceSeconds/);
+  });
+
+  it('records at a tenth of the smallest limit, at least 1 s', () => {
+    expect(seenGranularityMs([300, 30])).toBe(3000);
+    expect(seenGranularityMs([5])).toBe(1000);
+  });
+});
+
+describe('decideSilence', () => {
+  const silenceOf = (id: string) => (id.startsWith('watched') ? 30 : undefined);
+
+  it('declares a watched sensor silent once its limit and the slack have passed, not before', () => {
+    const seen = new Map([['watched_1', 100_000]]);
+    const early = decideSilence(seen, silenceOf, new Map(), 100_000 + 32_999, 3000);
+    expect(early.alerts).toEqual([]);
+    const due = decideSilence(seen, silenceOf, new Map(), 100_000 + 33_000, 3000);
+    expect(due.alerts).toEqual([
+      expect.objectContaining({
+        kind: 'silent',
+        sensorId: 'watched_1',
+        alertId: 'silent~watched_1~100',
+        severity: 'critical',
+        silenceSeconds: 30,
+      }),
+    ]);
+    // Checked again while still silent: nothing new.
+    expect(decideSilence(seen, silenceOf, due.state, 200_000, 3000).alerts).toEqual([]);
+    expect(silenceLine(due.alerts[0] as SilenceAlert)).toMatch(
+      /^SILENT watched_1: no reading for 33 s \(limit 30 s\), last seen 1970-01-01T00:01:40\.000Z$/,
+    );
+  });
+
+  it('tells recovered once the sensor is heard from again, with the episode in its id', () => {
+    const silent = decideSilence(
+      new Map([['watched_1', 100_000]]),
+      silenceOf,
+      new Map(),
+      140_000,
+      0,
+    );
+    const back = decideSilence(
+      new Map([['watched_1', 150_000]]),
+      silenceOf,
+      silent.state,
+      151_000,
+      0,
+    );
+    expect(back.alerts).toEqual([
+      expect.objectContaining({
+        kind: 'recovered',
+        alertId: 'recovered~watched_1~100',
+        seenAgainMs: 150_000,
+        severity: 'warning',
+      }),
+    ]);
+    expect(back.state.size).toBe(0);
+  });
+
+  it('never alerts for a sensor without a limit or never heard from', () => {
+    const seen = new Map([['other_1', 0]]);
+    expect(decideSilence(seen, silenceOf, new Map(), 1e9, 0).alerts).toEqual([]);
+    expect(decideSilence(new Map(), silenceOf, new Map(), 1e9, 0).alerts).toEqual([]);
+  });
+});
+
+/**
+ * One sensor's timeline in seconds: spells of reporting (every `every` seconds for `on`
+ * seconds) between quiet gaps, and the check times.
+ */
+const timelineArb = fc.record({
+  limitSeconds: fc.integer({ min: 2, max: 40 }),
+  reports: fc
+    .array(
+      fc.record({
+        gap: fc.integer({ min: 0, max: 90 }),
+        on: fc.integer({ min: 0, max: 40 }),
+        every: fc.integer({ min: 1, max: 5 }),
+      }),
+      { minLength: 1, maxLength: 8 },
+    )
+    .map((spells) => {
+      const times: number[] = [];
+      let t = 0;
+      for (const s of spells) {
+        t += s.gap;
+        for (let x = t; x <= t + s.on; x += s.every) times.push(x);
+        t += s.on + 1;
+      }
+      return times;
+    }),
+  checks: fc.uniqueArray(fc.integer({ min: 0, max: 700 }), { minLength: 1, maxLength: 150 }),
+  /** A check at the same second as a report runs before it (else after). */
+  checkFirst: fc.boolean(),
+});
+
+describe('silence law (LastSeenRecorder + checkSilence on the in-memory store)', () => {
+  it('law: one silent then one recovered per silence episode, never early, never for a sensor never heard from, whatever the check times', async () => {
+    await fc.assert(
+      fc.asyncProperty(timelineArb, async ({ limitSeconds, reports, checks, checkFirst }) => {
+        // Prepare: "s" reports on a timeline, "never" is watched but never reports, "free"
+        // reports but has no limit.
+        const limits = [limitSeconds];
+        const silenceOf = (id: string) => (id === 'free' ? undefined : limitSeconds);
+        const granularityMs = seenGranularityMs(limits);
+        const store = new MemorySilenceStore();
+        const recorder = new LastSeenRecorder({ store, silenceOf, granularityMs });
+        const told: { atS: number; alert: SilenceAlert }[] = [];
+        let nowS = 0;
+        const sent: SilenceAlert[] = [];
+        const events = [
+          ...reports.map((t) => ({ t, kind: 'report' as const })),
+          ...checks.map((t) => ({ t, kind: 'check' as const })),
+        ].sort(
+          (a, b) =>
+            a.t - b.t || (a.kind === b.kind ? 0 : (a.kind === 'check') === checkFirst ? -1 : 1),
+        );
+        // Act
+        for (const e of events) {
+          nowS = e.t;
+          if (e.kind === 'report') {
+            await recorder.record([{ pid: 'topic#0', sensorIds: ['s', 'free'] }], e.t * 1000);
+            continue;
+          }
+          await checkSilence({
+            store,
+            publisher: { publishSilence: async (a) => void sent.push(...a) },
+            silenceOf,
+            slackMs: granularityMs,
+            nowMs: () => nowS * 1000,
+            onAlert: (alert) => told.push({ atS: nowS, alert }),
+          });
+        }
+        // Assess: replay the checks against the true timeline.
+        expect(told.every((x) => x.alert.sensorId === 's')).toBe(true);
+        expect(sent.map((a) => a.alertId)).toEqual(told.map((x) => x.alert.alertId));
+        let declared = false;
+        let reportedSinceDeclared = false;
+        for (const e of events) {
+          if (e.kind === 'report') {
+            if (declared) reportedSinceDeclared = true;
+            continue;
+          }
+          const here = told.filter((x) => x.atS === e.t).map((x) => x.alert);
+          expect(here.length).toBeLessThanOrEqual(1);
+          const heard = reports.filter((r) => r < e.t || (r === e.t && !checkFirst));
+          const last = heard.length === 0 ? undefined : Math.max(...heard);
+          const alert = here[0];
+          if (alert?.kind === 'silent') {
+            expect(declared).toBe(false);
+            // Never early: the sensor had really been silent for its limit.
+            expect(last).toBeDefined();
+            expect(e.t - (last as number)).toBeGreaterThanOrEqual(limitSeconds);
+            declared = true;
+            reportedSinceDeclared = false;
+          } else if (alert?.kind === 'recovered') {
+            expect(declared && reportedSinceDeclared).toBe(true);
+            declared = false;
+          } else if (declared) {
+            // Recovered at the first check after the sensor reported again.
+            expect(reportedSinceDeclared).toBe(false);
+          } else if (last !== undefined) {
+            // Declared by the first check past limit + recording granularity (+ 1 s rounding).
+            expect(e.t - last).toBeLessThan(limitSeconds + granularityMs / 1000 + 1);
+          }
+        }
+      }),
+      lawParameters(300),
+    );
+  });
+});
+
+describe('LastSeenRecorder', () => {
+  it('merges with another container’s record after a conflict: the newest time wins', async () => {
+    // Prepare: two containers of the same partition (a rebalance)
+    const store = new MemorySilenceStore();
+    const options = { store, silenceOf: () => 30, granularityMs: 3000 };
+    const a = new LastSeenRecorder(options);
+    const b = new LastSeenRecorder(options);
+    await a.record([{ pid: 'p#0', sensorIds: ['s1', 's2'] }], 10_000);
+    await b.record([{ pid: 'p#0', sensorIds: ['s2'] }], 20_000);
+    // Act: a's cached record is stale
+    await a.record([{ pid: 'p#0', sensorIds: ['s1'] }], 30_000);
+    // Assess
+    expect(store.seen.get('p#0')?.sensors).toEqual(
+      new Map([
+        ['s1', 30_000],
+        ['s2', 20_000],
+      ]),
+    );
+    expect(store.partitions?.pids).toEqual(['p#0']);
+  });
+
+  it('writes a partition at most once per granularity, and not at all for unwatched sensors', async () => {
+    const store = new MemorySilenceStore();
+    const recorder = new LastSeenRecorder({
+      store,
+      silenceOf: (id) => (id === 'watched' ? 30 : undefined),
+      granularityMs: 3000,
+    });
+    await recorder.record([{ pid: 'q#0', sensorIds: ['free'] }], 0);
+    expect(store.requests.seenWrites).toBe(0);
+    for (let ms = 0; ms <= 9000; ms += 1000)
+      await recorder.record([{ pid: 'q#0', sensorIds: ['watched', 'free'] }], ms);
+    // 0, 3000, 6000, 9000
+    expect(store.requests.seenWrites).toBe(4);
+    expect([...(store.seen.get('q#0')?.sensors.keys() ?? [])]).toEqual(['watched']);
+  });
+});
