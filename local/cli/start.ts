@@ -1,7 +1,7 @@
 import './quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
-import type { RulesSnapshot } from '../../functions/live-rules.ts';
 import { seenGranularityMs, silenceLimits } from '../../functions/core/silence.ts';
+import type { RulesSnapshot } from '../../functions/live-rules.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { ServiceUnavailableError } from '../embedded/reachable.ts';
 import { type LiveView, startLiveView } from '../live/live-server.ts';

@@ -3,12 +3,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_DETECTION, type DetectorConfig, validateConfig } from '../../functions/config.ts';
+import type { SilenceAlert } from '../../functions/core/silence.ts';
 import {
   createHandler,
   type DetectorHandler,
   type LiveRulesSettings,
 } from '../../functions/detector/create-handler.ts';
-import type { SilenceAlert } from '../../functions/core/silence.ts';
 import {
   createSilenceHandler,
   type SilenceHandler,

@@ -23,7 +23,12 @@ describe('rules by topic and sensor id: specificity', () => {
     ['an exact topic beats a topic glob with the same id pattern', 'sensor_2', 'pumps', t(2)],
     ['a topic glob beats no topic', 'sensor_2', 'pump-room', t(3)],
     ['no topic rule for this topic: the id rule', 'sensor_2', 'fans', t(1)],
-    ['a topic rule with a looser id pattern loses to a tighter id rule', 'sensor_3', 'boilers', t(1)],
+    [
+      'a topic rule with a looser id pattern loses to a tighter id rule',
+      'sensor_3',
+      'boilers',
+      t(1),
+    ],
     ['the topic rule where no id rule matches', 'valve_3', 'boilers', t(4)],
     ['an exact id beats any glob, on every topic', 'sensor_7', 'boilers', t(5)],
     ['exact id and exact topic beat the exact id alone', 'sensor_7', 'pumps', t(6)],
@@ -45,7 +50,9 @@ describe('rules by topic and sensor id: specificity', () => {
 
   it('keeps topics apart in its cache: the same id resolves per topic', () => {
     const r = compileRules(DEFAULT_DETECTOR, rules);
-    const seen = ['pumps', 'boilers', 'fans', 'pumps', 'boilers'].map((topic) => r('sensor_3', topic));
+    const seen = ['pumps', 'boilers', 'fans', 'pumps', 'boilers'].map((topic) =>
+      r('sensor_3', topic),
+    );
     expect(seen).toEqual([t(2), t(1), t(1), t(2), t(1)]);
   });
 
