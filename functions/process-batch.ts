@@ -430,13 +430,19 @@ function bucketEntryBytes(id: string): number {
 }
 
 function stateEntryBytes(id: string, e: WorkingSensor): number {
-  return 40 + Buffer.byteLength(id) + (e.learned === undefined ? 0 : e.learnedBytes);
+  if (e.learned === undefined) return 40 + Buffer.byteLength(id);
+  // Sized when first needed: most loaded states are learned again (and sized) by the batch.
+  if (e.learnedBytes === UNSIZED) e.learnedBytes = JSON.stringify(e.learned).length;
+  return 40 + Buffer.byteLength(id) + e.learnedBytes;
 }
+
+/** `learnedBytes` of a loaded entry whose learned state has not been measured yet. */
+const UNSIZED = -1;
 
 interface WorkingSensor {
   cooldown: CooldownState;
   learned: LearnedState | undefined;
-  /** JSON size of `learned`, kept with it. */
+  /** JSON size of `learned`, kept with it (UNSIZED until measured). */
   learnedBytes: number;
   expiresAtEpochSeconds: number;
 }
@@ -950,7 +956,7 @@ class BatchRun {
             ? {
                 cooldown: e.cooldown,
                 learned: e.learned,
-                learnedBytes: e.learned === undefined ? 0 : JSON.stringify(e.learned).length,
+                learnedBytes: UNSIZED,
                 expiresAtEpochSeconds: e.expiresAtEpochSeconds,
               }
             : undefined,
