@@ -30,18 +30,6 @@ export const ENV = {
   ewmaMinRelativeDeviation: 'EWMA_MIN_RELATIVE_DEVIATION',
   ewmaMinDeviation: 'EWMA_MIN_DEVIATION',
   ewmaLevelShiftReadings: 'EWMA_LEVEL_SHIFT_READINGS',
-  detectorRules: 'DETECTOR_RULES',
-  alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
-  retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
-  writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
-} as const;
-
-/**
- * The `adaptive` detector's parameter variables (docs/detectors.md). Kept apart from ENV until
- * the CDK app has a context key for each (every ENV name has one); the function reads them all
- * the same.
- */
-export const ADAPTIVE_ENV = {
   adaptiveHalfLifeReadings: 'ADAPTIVE_HALF_LIFE_READINGS',
   adaptiveEnvelopeHalfLifeReadings: 'ADAPTIVE_ENVELOPE_HALF_LIFE_READINGS',
   adaptiveExtremeHalfLifeReadings: 'ADAPTIVE_EXTREME_HALF_LIFE_READINGS',
@@ -53,6 +41,10 @@ export const ADAPTIVE_ENV = {
   adaptiveRefractoryReadings: 'ADAPTIVE_REFRACTORY_READINGS',
   adaptiveMinSpreadFraction: 'ADAPTIVE_MIN_SPREAD_FRACTION',
   adaptiveMinDeviation: 'ADAPTIVE_MIN_DEVIATION',
+  detectorRules: 'DETECTOR_RULES',
+  alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
+  retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
+  writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
 } as const;
 
 export interface DetectorConfig {
@@ -184,33 +176,27 @@ export const envSchema = z.object({
   [ENV.ewmaMinRelativeDeviation]: nonNegative.default(EWMA_DEFAULTS.minRelativeDeviation),
   [ENV.ewmaMinDeviation]: nonNegative.default(EWMA_DEFAULTS.minDeviation),
   [ENV.ewmaLevelShiftReadings]: positiveInt.default(EWMA_DEFAULTS.levelShiftReadings),
-  [ADAPTIVE_ENV.adaptiveHalfLifeReadings]: positiveCoerced.default(
-    ADAPTIVE_DEFAULTS.halfLifeReadings,
-  ),
-  [ADAPTIVE_ENV.adaptiveEnvelopeHalfLifeReadings]: positiveCoerced.default(
+  [ENV.adaptiveHalfLifeReadings]: positiveCoerced.default(ADAPTIVE_DEFAULTS.halfLifeReadings),
+  [ENV.adaptiveEnvelopeHalfLifeReadings]: positiveCoerced.default(
     ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings,
   ),
-  [ADAPTIVE_ENV.adaptiveExtremeHalfLifeReadings]: positiveCoerced.default(
+  [ENV.adaptiveExtremeHalfLifeReadings]: positiveCoerced.default(
     ADAPTIVE_DEFAULTS.extremeHalfLifeReadings,
   ),
-  [ADAPTIVE_ENV.adaptiveSigma]: positiveCoerced.default(ADAPTIVE_DEFAULTS.sigma),
-  [ADAPTIVE_ENV.adaptiveExtremeMargin]: positiveCoerced.default(ADAPTIVE_DEFAULTS.extremeMargin),
-  [ADAPTIVE_ENV.adaptiveExtremeMaturityReadings]: positiveCoerced.default(
+  [ENV.adaptiveSigma]: positiveCoerced.default(ADAPTIVE_DEFAULTS.sigma),
+  [ENV.adaptiveExtremeMargin]: positiveCoerced.default(ADAPTIVE_DEFAULTS.extremeMargin),
+  [ENV.adaptiveExtremeMaturityReadings]: positiveCoerced.default(
     ADAPTIVE_DEFAULTS.extremeMaturityReadings,
   ),
-  [ADAPTIVE_ENV.adaptiveScoreThreshold]: z.coerce
+  [ENV.adaptiveScoreThreshold]: z.coerce
     .number()
     .gt(0)
     .lt(1)
     .default(ADAPTIVE_DEFAULTS.scoreThreshold),
-  [ADAPTIVE_ENV.adaptiveWarmupReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.warmupReadings),
-  [ADAPTIVE_ENV.adaptiveRefractoryReadings]: wholeCoerced.default(
-    ADAPTIVE_DEFAULTS.refractoryReadings,
-  ),
-  [ADAPTIVE_ENV.adaptiveMinSpreadFraction]: nonNegative.default(
-    ADAPTIVE_DEFAULTS.minSpreadFraction,
-  ),
-  [ADAPTIVE_ENV.adaptiveMinDeviation]: nonNegative.default(ADAPTIVE_DEFAULTS.minDeviation),
+  [ENV.adaptiveWarmupReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.warmupReadings),
+  [ENV.adaptiveRefractoryReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.refractoryReadings),
+  [ENV.adaptiveMinSpreadFraction]: nonNegative.default(ADAPTIVE_DEFAULTS.minSpreadFraction),
+  [ENV.adaptiveMinDeviation]: nonNegative.default(ADAPTIVE_DEFAULTS.minDeviation),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
@@ -256,17 +242,17 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
       case 'adaptive':
         return {
           kind: 'adaptive',
-          halfLifeReadings: e[ADAPTIVE_ENV.adaptiveHalfLifeReadings],
-          envelopeHalfLifeReadings: e[ADAPTIVE_ENV.adaptiveEnvelopeHalfLifeReadings],
-          extremeHalfLifeReadings: e[ADAPTIVE_ENV.adaptiveExtremeHalfLifeReadings],
-          sigma: e[ADAPTIVE_ENV.adaptiveSigma],
-          extremeMargin: e[ADAPTIVE_ENV.adaptiveExtremeMargin],
-          extremeMaturityReadings: e[ADAPTIVE_ENV.adaptiveExtremeMaturityReadings],
-          scoreThreshold: e[ADAPTIVE_ENV.adaptiveScoreThreshold],
-          warmupReadings: e[ADAPTIVE_ENV.adaptiveWarmupReadings],
-          refractoryReadings: e[ADAPTIVE_ENV.adaptiveRefractoryReadings],
-          minSpreadFraction: e[ADAPTIVE_ENV.adaptiveMinSpreadFraction],
-          minDeviation: e[ADAPTIVE_ENV.adaptiveMinDeviation],
+          halfLifeReadings: e[ENV.adaptiveHalfLifeReadings],
+          envelopeHalfLifeReadings: e[ENV.adaptiveEnvelopeHalfLifeReadings],
+          extremeHalfLifeReadings: e[ENV.adaptiveExtremeHalfLifeReadings],
+          sigma: e[ENV.adaptiveSigma],
+          extremeMargin: e[ENV.adaptiveExtremeMargin],
+          extremeMaturityReadings: e[ENV.adaptiveExtremeMaturityReadings],
+          scoreThreshold: e[ENV.adaptiveScoreThreshold],
+          warmupReadings: e[ENV.adaptiveWarmupReadings],
+          refractoryReadings: e[ENV.adaptiveRefractoryReadings],
+          minSpreadFraction: e[ENV.adaptiveMinSpreadFraction],
+          minDeviation: e[ENV.adaptiveMinDeviation],
         };
       default:
         return { kind: 'threshold', threshold: e[ENV.threshold] };

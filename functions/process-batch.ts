@@ -8,7 +8,11 @@ import {
   evaluate,
   isLearning,
   type LearningDetector,
-  learningStep,
+  learningStepInPlace,
+  type Verdict,
+  type WorkingLearnedState,
+  type WorkingVerdict,
+  workingLearnedState,
 } from './core/detectors.ts';
 import { type ParseResult, parseReading } from './core/parse-reading.ts';
 import {
@@ -445,13 +449,19 @@ function bucketEntryBytes(id: string): number {
 }
 
 function stateEntryBytes(id: string, e: WorkingSensor): number {
-  return 40 + Buffer.byteLength(id) + (e.learned === undefined ? 0 : e.learnedBytes);
+  if (e.learned === undefined) return 40 + Buffer.byteLength(id);
+  // Sized when first needed: most loaded states are learned again (and sized) by the batch.
+  if (e.learnedBytes === UNSIZED) e.learnedBytes = JSON.stringify(e.learned).length;
+  return 40 + Buffer.byteLength(id) + e.learnedBytes;
 }
+
+/** `learnedBytes` of a loaded entry whose learned state has not been measured yet. */
+const UNSIZED = -1;
 
 interface WorkingSensor {
   cooldown: CooldownState;
   learned: LearnedState | undefined;
-  /** JSON size of `learned`, kept with it. */
+  /** JSON size of `learned`, kept with it (UNSIZED until measured). */
   learnedBytes: number;
   expiresAtEpochSeconds: number;
 }
@@ -460,7 +470,24 @@ interface WorkingSensor {
 class HomeState {
   readonly buckets = new Map<number, ShardSet<Aggregate>>();
   state: ShardSet<WorkingSensor> | undefined;
+  /** Per sensor of this home, what the judging loop resolves once per attempt. */
+  readonly cursors = new Map<string, SensorCursor>();
   constructor(readonly pid: string) {}
+}
+
+/**
+ * One sensor as the per-reading loop of one attempt sees it: its detector, resolved once; its
+ * entry in the home's state set once the attempt owns it (a copy of what the store or the cache
+ * handed out, which is never changed; changed in place after that); and, under a learning
+ * detector, the learned state it steps in place, read from the entry the first time.
+ */
+interface SensorCursor {
+  readonly spec: DetectorSpec;
+  readonly learning: LearningDetector | null;
+  entry: WorkingSensor | null;
+  work: WorkingLearnedState | null;
+  /** The sensor's shard of the state set (its layout is fixed while the batch is judged). */
+  stateMeta: ShardMeta | null;
 }
 
 interface JudgeOutcome {
@@ -479,6 +506,15 @@ class BatchRun {
   private readonly bucketLifeSeconds: number;
   private readonly sensorLifeSeconds: number;
   private readonly k: number;
+  /** The learning detectors' verdict, written in place by each reading's step. */
+  private readonly scratch: WorkingVerdict = {
+    anomaly: false,
+    mean: 0,
+    count: 0,
+    deviation: 0,
+    limit: 0,
+    score: 0,
+  };
 
   constructor(
     private readonly settings: DetectionSettings,
@@ -939,7 +975,7 @@ class BatchRun {
             ? {
                 cooldown: e.cooldown,
                 learned: e.learned,
-                learnedBytes: e.learned === undefined ? 0 : JSON.stringify(e.learned).length,
+                learnedBytes: UNSIZED,
                 expiresAtEpochSeconds: e.expiresAtEpochSeconds,
               }
             : undefined,
@@ -1055,7 +1091,7 @@ class BatchRun {
         outcome.readings += 1;
         if (home.pid !== group.pid) outcome.foreign += 1;
       }
-      const spec = this.resolveDetector(reading.sensorId, group.key.topic);
+      const cursor = this.cursor(home, reading.sensorId, group.key.topic);
       if (home.pid === group.pid) {
         const start = bucketStartMs(reading.eventTimeMs, this.settings);
         if (start > newestBucketMs) newestBucketMs = start;
@@ -1066,15 +1102,19 @@ class BatchRun {
         // have been saved (the cooldown from the journaled decision, the learned state from
         // the value); the verdict itself stays the journaled one.
         const earlier = journaled.get(record.offset);
-        if (earlier !== undefined || isLearning(spec)) {
-          this.updateSensor(home, reading.sensorId, writer, record.offset, (sensor) => {
+        if (earlier !== undefined || cursor.learning !== null) {
+          const sensor = this.claimEntry(home, cursor, reading.sensorId, writer, record.offset);
+          if (sensor !== null) {
             if (earlier !== undefined) applyCooldown(sensor, earlier, earlier.cooldownAtMs);
-            learn(sensor, spec, reading.value);
-          });
+            if (cursor.learning !== null) {
+              this.stepLearned(home, cursor, reading, cursor.learning, true);
+              attachLearned(sensor, cursor);
+            }
+          }
         }
         continue;
       }
-      const decision = this.judge(home, reading, writer, spec, epoch, outcome);
+      const decision = this.judge(home, reading, writer, cursor, epoch, outcome);
       if (decision !== null) fresh.push(decision);
     }
     const lastOffset = group.records.at(-1)?.offset ?? -1;
@@ -1097,24 +1137,41 @@ class BatchRun {
     home: HomeState,
     reading: Reading,
     writer: string,
-    spec: DetectorSpec,
+    cursor: SensorCursor,
     epoch: number,
     outcome: JudgeOutcome,
   ): JournalAlert | null {
-    const window = this.windowAggregate(home, reading);
-    // A learning detector's one pure step gives both the verdict and the state it leaves, so
-    // the reading is judged against what was learned before it and learned exactly once.
-    const learning = isLearning(spec);
-    const prior = learning ? this.learned(home, reading.sensorId, spec) : undefined;
-    const step = learning ? learningStep(spec, prior, reading.value) : null;
-    const verdict = step?.verdict ?? evaluate(spec, window, reading.value);
-    const learnOnce = (sensor: WorkingSensor) => learn(sensor, spec, reading.value, step);
-    outcome.evaluations?.push({ reading, detector: spec, window, verdict });
+    const spec = cursor.spec;
+    const learning = cursor.learning;
     const offset = reading.source.offset;
-    if (!verdict.anomaly) {
-      if (learning) this.updateSensor(home, reading.sensorId, writer, offset, learnOnce);
-      return null;
+    const evaluations = outcome.evaluations;
+    // A learning detector's one step gives both the verdict and the state it leaves, so the
+    // reading is judged against what was learned before it and learned exactly once: in place,
+    // when the shard's mark shows the reading's effect is not in the entry yet.
+    let verdict: Verdict;
+    let sensor: WorkingSensor | null = null;
+    let claimed = false;
+    if (learning !== null) {
+      sensor = this.claimEntry(home, cursor, reading.sensorId, writer, offset);
+      claimed = true;
+      verdict = this.stepLearned(home, cursor, reading, learning, sensor !== null);
+      if (sensor !== null) attachLearned(sensor, cursor);
+      if (evaluations !== null) {
+        // The scratch verdict is reused by the next reading: the observer gets its own.
+        verdict = copyVerdict(verdict);
+        evaluations.push({
+          reading,
+          detector: spec,
+          window: this.windowAggregate(home, reading),
+          verdict,
+        });
+      }
+    } else {
+      const window = this.windowAggregate(home, reading);
+      verdict = evaluate(spec, window, reading.value);
+      evaluations?.push({ reading, detector: spec, window, verdict });
     }
+    if (!verdict.anomaly) return null;
     const { topic, partition } = reading.source;
     const anomaly: Anomaly = {
       alertId: `${topic}-${partition}-${offset}${epoch === 0 ? '' : `~${epoch}`}`,
@@ -1130,26 +1187,73 @@ class BatchRun {
       severity: verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning,
       source: reading.source,
     };
+    if (!claimed) sensor = this.claimEntry(home, cursor, reading.sensorId, writer, offset);
+    // Already in the entry (an earlier attempt saved it): not an alert of this attempt.
+    if (sensor === null) return null;
     const cooldownAtMs = reading.eventTimeMs;
-    let result: JournalAlert | null = null;
-    this.updateSensor(home, reading.sensorId, writer, offset, (sensor) => {
-      const decision = decideNotification(
-        credibleCooldown(sensor.cooldown, cooldownAtMs),
-        cooldownAtMs,
-        this.settings.alertCooldownMs,
-      );
-      result = {
-        anomaly,
-        notify: decision.notify,
-        heldBackBefore: decision.heldBackBefore,
-        published: false,
-        epoch,
-        cooldownAtMs,
-      };
-      applyCooldown(sensor, result, cooldownAtMs);
-      learnOnce(sensor);
-    });
+    const decision = decideNotification(
+      credibleCooldown(sensor.cooldown, cooldownAtMs),
+      cooldownAtMs,
+      this.settings.alertCooldownMs,
+    );
+    const result: JournalAlert = {
+      anomaly,
+      notify: decision.notify,
+      heldBackBefore: decision.heldBackBefore,
+      published: false,
+      epoch,
+      cooldownAtMs,
+    };
+    applyCooldown(sensor, result, cooldownAtMs);
     return result;
+  }
+
+  /**
+   * The sensor's cursor for this attempt, its detector resolved on first sight (with the topic
+   * it arrived on: state is per sensor id, so one id on two topics is one sensor, judged by the
+   * rule of the topic it first arrives on in the attempt).
+   */
+  private cursor(home: HomeState, sensorId: string, topic: string): SensorCursor {
+    let cursor = home.cursors.get(sensorId);
+    if (cursor === undefined) {
+      const spec = this.resolveDetector(sensorId, topic);
+      cursor = {
+        spec,
+        learning: isLearning(spec) ? spec : null,
+        entry: null,
+        work: null,
+        stateMeta: null,
+      };
+      home.cursors.set(sensorId, cursor);
+    }
+    return cursor;
+  }
+
+  /**
+   * Judges the reading with the sensor's learning detector against what it has learned so far,
+   * into the run's scratch verdict (valid until the next reading). With `keep` the reading is
+   * learned into the cursor's working state; without (its effect is already in the entry) the
+   * step runs on a copy and the state stays as it was.
+   */
+  private stepLearned(
+    home: HomeState,
+    cursor: SensorCursor,
+    reading: Reading,
+    spec: LearningDetector,
+    keep: boolean,
+  ): Verdict {
+    let work = cursor.work;
+    if (work === null) {
+      work = workingLearnedState(spec, this.learned(home, reading.sensorId, spec));
+      cursor.work = work;
+    }
+    learningStepInPlace(
+      spec,
+      keep ? work : workingLearnedState(spec, work),
+      reading.value,
+      this.scratch,
+    );
+    return this.scratch;
   }
 
   private bucketSet(home: HomeState, start: number): ShardSet<Aggregate> {
@@ -1203,36 +1307,45 @@ class BatchRun {
   }
 
   /**
-   * Applies one reading's whole effect on its sensor's entry (cooldown, learned state) once
-   * per (writer, offset): the shard's mark says whether it is already in.
+   * The sensor's entry, to apply one reading's whole effect on it (cooldown, learned state),
+   * if that effect is not in it yet: once per (writer, offset), as the shard's mark says, which
+   * is moved past the reading here. Null when it is already in. The first claim in an attempt
+   * puts a copy of the entry in the set, so nothing the store or the cache handed out changes.
    */
-  private updateSensor(
+  private claimEntry(
     home: HomeState,
+    cursor: SensorCursor,
     sensorId: string,
     writer: string,
     offset: number,
-    apply: (sensor: WorkingSensor) => void,
-  ): void {
+  ): WorkingSensor | null {
     const set = home.state as ShardSet<WorkingSensor>;
-    const meta = set.meta(sensorId);
-    const applied = meta.marks[writer];
-    if (applied !== undefined && offset <= applied) return;
-    let sensor = set.entries.get(sensorId);
-    if (sensor === undefined) {
-      sensor = {
-        cooldown: INITIAL_COOLDOWN,
-        learned: undefined,
-        learnedBytes: 0,
-        expiresAtEpochSeconds: 0,
-      };
-    } else {
-      sensor = { ...sensor };
+    let meta = cursor.stateMeta;
+    if (meta === null) {
+      meta = set.meta(sensorId);
+      cursor.stateMeta = meta;
     }
-    apply(sensor);
+    const applied = meta.marks[writer];
+    if (applied !== undefined && offset <= applied) return null;
+    let sensor = cursor.entry;
+    if (sensor === null) {
+      const stored = set.entries.get(sensorId);
+      sensor =
+        stored === undefined
+          ? {
+              cooldown: INITIAL_COOLDOWN,
+              learned: undefined,
+              learnedBytes: 0,
+              expiresAtEpochSeconds: 0,
+            }
+          : { ...stored };
+      set.entries.set(sensorId, sensor);
+      cursor.entry = sensor;
+    }
     sensor.expiresAtEpochSeconds = this.nowSeconds + this.sensorLifeSeconds;
-    set.entries.set(sensorId, sensor);
     meta.marks[writer] = offset;
     meta.dirty = true;
+    return sensor;
   }
 }
 
@@ -1306,22 +1419,24 @@ const LEARNED_BYTES: Readonly<Record<LearningDetector['kind'], number>> = {
   adaptive: 400,
 };
 
-/**
- * A reading's effect on what a learning detector knows of its sensor; none for the others.
- * `step` is the step already taken for this reading when it was judged: reused when the
- * sensor's state is still the one it was taken from (always, unless the entry was replaced).
- */
-function learn(
-  sensor: WorkingSensor,
-  spec: DetectorSpec,
-  value: number,
-  step?: { readonly state: DetectorLearnedState } | null,
-): void {
-  if (!isLearning(spec)) return;
-  const state =
-    step != null ? step.state : learningStep(spec, learnedOf(sensor, spec), value).state;
-  sensor.learned = { kind: spec.kind, state };
+/** Makes the cursor's working state the entry's learned state (it is stepped in place). */
+function attachLearned(sensor: WorkingSensor, cursor: SensorCursor): void {
+  const spec = cursor.learning as LearningDetector;
+  const work = cursor.work as WorkingLearnedState;
+  if (sensor.learned?.state === work && sensor.learned.kind === spec.kind) return;
+  sensor.learned = { kind: spec.kind, state: work };
   sensor.learnedBytes = LEARNED_BYTES[spec.kind];
+}
+
+function copyVerdict(v: Verdict): Verdict {
+  return {
+    anomaly: v.anomaly,
+    mean: v.mean,
+    count: v.count,
+    deviation: v.deviation,
+    limit: v.limit,
+    score: v.score,
+  };
 }
 
 /**

@@ -11,6 +11,40 @@ export interface SettingDoc {
   readonly defaultText?: string;
 }
 
+/**
+ * The adaptive detector's parameters, in the words both tables use: each is an environment
+ * variable (ENV_DOCS) and a context key (CONTEXT_KEY_DOCS) of the same meaning, and a flag of
+ * `npm start` and `npm run backtest` (`--adaptive-…`).
+ */
+const ADAPTIVE_DOCS = {
+  HalfLifeReadings: 'Adaptive detector: half-life, in readings, of the learned level and spread.',
+  EnvelopeHalfLifeReadings:
+    'Adaptive detector: half-life, in readings, of the recent envelope falling back to the level after a peak.',
+  ExtremeHalfLifeReadings:
+    'Adaptive detector: half-life, in readings, of the long-term range (the new-extreme rule).',
+  Sigma:
+    'Adaptive detector: a breakout of the recent envelope by this many σ is a raw anomaly of 0.5.',
+  ExtremeMargin:
+    'Adaptive detector: a value beyond the long-term range by this fraction of its width scores 0.5.',
+  ExtremeMaturityReadings:
+    'Adaptive detector: until this many readings are learned the margin is widened by √(this / readings).',
+  ScoreThreshold:
+    'Adaptive detector: anomaly when the score (in [0, 1]) exceeds this, between 0 and 1.',
+  WarmupReadings:
+    'Adaptive detector: readings learned per sensor before it may flag anything (score 0 until then).',
+  RefractoryReadings:
+    'Adaptive detector: readings after an anomaly that are not flagged again (their score halved).',
+  MinSpreadFraction:
+    'Adaptive detector: σ is never taken below this fraction of the long-term range.',
+  MinDeviation: "Adaptive detector: σ is never taken below this, in the sensor's units.",
+} as const;
+
+const snake = (camel: string) =>
+  camel
+    .replace(/[A-Z]/g, (c) => `_${c}`)
+    .slice(1)
+    .toUpperCase();
+
 /** The detector function's environment variables (functions/config.ts `ENV`). */
 export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
   TABLE_NAME: { meaning: 'The DynamoDB table.' },
@@ -47,6 +81,9 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
   },
+  ...Object.fromEntries(
+    Object.entries(ADAPTIVE_DOCS).map(([p, meaning]) => [`ADAPTIVE_${snake(p)}`, { meaning }]),
+  ),
   DETECTOR_RULES: {
     meaning:
       'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
@@ -158,7 +195,7 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
   windowSeconds: { meaning: 'Window length W, a whole multiple of S.' },
   detector: {
     meaning:
-      "Default detector: `threshold`, `zscore` or `ewma` (learns each sensor's own level and spread).",
+      'Default detector: `threshold`, `zscore`, `ewma` or `adaptive` (the recommended one for sensors whose normal range nobody knows; docs/detectors.md).',
   },
   threshold: { meaning: 'Threshold detector: anomaly when \\|value − window mean\\| > threshold.' },
   zscoreSigma: {
@@ -186,6 +223,9 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
   },
+  ...Object.fromEntries(
+    Object.entries(ADAPTIVE_DOCS).map(([p, meaning]) => [`adaptive${p}`, { meaning }]),
+  ),
   detectorRulesFile: {
     meaning:
       'JSON file of per-sensor rules, relative to where `cdk` runs: an array `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; validated at synth and passed minified in `DETECTOR_RULES` (the whole environment must fit in 4 KB). Example: `infra/examples/detector-rules.json`.',

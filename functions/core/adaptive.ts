@@ -22,7 +22,12 @@
  * re-applies exactly the same transition (semantics.md §6). The state is a plain object of 11
  * numbers (about 300 bytes as JSON).
  */
-import { likelihoodStepWith, logLikelihood } from './likelihood.ts';
+import {
+  likelihoodStepInPlace,
+  likelihoodStepWith,
+  logLikelihood,
+  type WorkingLikelihood,
+} from './likelihood.ts';
 
 export interface AdaptiveDetector {
   readonly kind: 'adaptive';
@@ -235,6 +240,108 @@ export function adaptiveStep(
       score,
     },
   };
+}
+
+/** An adaptive state a batch owns and steps in place (count 0: nothing learned yet). */
+export type WorkingAdaptiveState = { -readonly [K in keyof AdaptiveState]: AdaptiveState[K] };
+/** A judgement written in place. */
+export type WorkingAdaptiveJudgement = {
+  -readonly [K in keyof AdaptiveJudgement]: AdaptiveJudgement[K];
+};
+
+/** The likelihood's working state, filled from and read back into the adaptive state. */
+const SCRATCH_LIKELIHOOD: WorkingLikelihood = { count: 0, mean: 0, variance: 0, recent: 0 };
+
+/**
+ * adaptiveStep on a state the caller owns, for the handler's per-reading loop: judges `value`
+ * against `s`, writes the judgement into `out` and learns the value into `s`. The same
+ * operations in the same order as adaptiveStep, so the same bits (test/unit/adaptive-detector
+ * checks it); nothing is allocated.
+ */
+export function adaptiveStepInPlace(
+  spec: AdaptiveDetector,
+  s: WorkingAdaptiveState,
+  value: number,
+  out: WorkingAdaptiveJudgement,
+): void {
+  if (s.count === 0) {
+    s.count = 1;
+    s.mean = value;
+    s.variance = 0;
+    s.recentLow = value;
+    s.recentHigh = value;
+    s.low = value;
+    s.high = value;
+    s.rawMean = 0;
+    s.rawVariance = 0;
+    s.rawRecent = 0;
+    s.sinceAnomaly = ADAPTIVE_NEVER;
+    out.anomaly = false;
+    out.mean = value;
+    out.count = 0;
+    out.deviation = 0;
+    out.limit = spec.sigma * adaptiveSpread(spec, s);
+    out.score = 0;
+    return;
+  }
+  const sd = adaptiveSpread(spec, s);
+
+  const width = Math.max(s.high - s.low, sd);
+  const beyondExtreme = Math.max(value - s.high, s.low - value, 0) / width;
+  const margin =
+    spec.extremeMargin * Math.max(1, Math.sqrt(spec.extremeMaturityReadings / s.count));
+  const extremeScore = beyondExtreme / (beyondExtreme + margin);
+
+  const beyondRecent = Math.max(value - s.recentHigh, s.recentLow - value, 0) / sd;
+  const raw = beyondRecent / (beyondRecent + spec.sigma);
+  const lk = SCRATCH_LIKELIHOOD;
+  lk.count = s.count - 1;
+  lk.mean = s.rawMean;
+  lk.variance = s.rawVariance;
+  lk.recent = s.rawRecent;
+  const likelihood = likelihoodStepInPlace(
+    LIKELIHOOD_LONG_ALPHA,
+    LIKELIHOOD_SHORT_ALPHA,
+    ADAPTIVE_LIKELIHOOD.minVariance,
+    lk,
+    raw,
+  );
+
+  let score = Math.max(extremeScore, logLikelihood(likelihood));
+  const warm = s.count >= spec.warmupReadings;
+  const quiet = s.sinceAnomaly >= spec.refractoryReadings;
+
+  if (!warm) score = 0;
+  else if (!quiet) score *= 0.5;
+  const anomaly = warm && quiet && score > spec.scoreThreshold;
+
+  const w = alphas(spec);
+  const alpha = Math.max(w.level, 1 / (s.count + 1));
+  const residual = value - s.mean;
+  const clip = HUBER_SIGMA * sd;
+  const learned = warm ? Math.max(-clip, Math.min(clip, residual)) : residual;
+  const mean = s.mean + alpha * learned;
+  const variance = (1 - alpha) * (s.variance + alpha * learned * learned);
+  const er = w.recent;
+  const el = w.extreme;
+  // The judgement reads the state before the reading: taken before the state moves.
+  out.anomaly = anomaly;
+  out.mean = s.mean;
+  out.count = s.count;
+  out.deviation = Math.abs(residual);
+  out.limit = Math.max(s.recentHigh - s.mean, s.mean - s.recentLow, 0) + spec.sigma * sd;
+  out.score = score;
+  s.count += 1;
+  s.mean = flush(mean);
+  s.variance = flush(variance);
+  s.recentLow = flush(Math.min(value, s.recentLow + er * (mean - s.recentLow)));
+  s.recentHigh = flush(Math.max(value, s.recentHigh - er * (s.recentHigh - mean)));
+  s.low = flush(Math.min(value, s.low + el * (mean - s.low)));
+  s.high = flush(Math.max(value, s.high - el * (s.high - mean)));
+  s.rawMean = lk.mean;
+  s.rawVariance = lk.variance;
+  s.rawRecent = lk.recent;
+  s.sinceAnomaly = anomaly ? 0 : Math.min(ADAPTIVE_NEVER, s.sinceAnomaly + 1);
 }
 
 /** DynamoDB numbers cannot be smaller than 1e-130; a decaying variance would underflow to it. */

@@ -1,6 +1,21 @@
-import { type AdaptiveDetector, type AdaptiveState, adaptiveStep } from './adaptive.ts';
+import {
+  ADAPTIVE_NEVER,
+  type AdaptiveDetector,
+  type AdaptiveState,
+  adaptiveStep,
+  adaptiveStepInPlace,
+  type WorkingAdaptiveState,
+} from './adaptive.ts';
 import { CoreConfigError } from './errors.ts';
-import { EWMA_INITIAL, type EwmaDetector, type EwmaState, ewmaJudge, ewmaStep } from './ewma.ts';
+import {
+  EWMA_INITIAL,
+  type EwmaDetector,
+  type EwmaState,
+  ewmaJudge,
+  ewmaStep,
+  ewmaStepInPlace,
+  type WorkingEwmaState,
+} from './ewma.ts';
 import type { Aggregate } from './types.ts';
 
 export type { AdaptiveDetector, AdaptiveState } from './adaptive.ts';
@@ -65,6 +80,82 @@ export function learningStep(
   // Nothing learned yet: the reading is its own baseline, neither near nor past a limit.
   const verdict = { ...j, score: j.count === 0 ? 0 : score(j.deviation, j.limit) };
   return { verdict, state: ewmaStep(spec, p, value) };
+}
+
+/** A learning detector's state that one batch owns and steps in place. */
+export type WorkingLearnedState = WorkingEwmaState | WorkingAdaptiveState;
+/** A verdict written in place (the handler's per-reading loop reuses one). */
+export type WorkingVerdict = { -readonly [K in keyof Verdict]: Verdict[K] };
+
+/**
+ * A copy of `prior` to step in place with learningStepInPlace: what learningStep would start
+ * from (a prior of another shape counts as none), with the keys in the order learningStep's
+ * states have them.
+ */
+export function workingLearnedState(
+  spec: LearningDetector,
+  prior: LearnedState | undefined,
+): WorkingLearnedState {
+  if (spec.kind === 'adaptive') {
+    const p = prior !== undefined && 'recentHigh' in prior ? prior : undefined;
+    if (p === undefined || p.count === 0) {
+      // Nothing learned: adaptiveStepInPlace sets every field from the first value.
+      return {
+        count: 0,
+        mean: 0,
+        variance: 0,
+        recentLow: 0,
+        recentHigh: 0,
+        low: 0,
+        high: 0,
+        rawMean: 0,
+        rawVariance: 0,
+        rawRecent: 0,
+        sinceAnomaly: ADAPTIVE_NEVER,
+      };
+    }
+    return {
+      count: p.count,
+      mean: p.mean,
+      variance: p.variance,
+      recentLow: p.recentLow,
+      recentHigh: p.recentHigh,
+      low: p.low,
+      high: p.high,
+      rawMean: p.rawMean,
+      rawVariance: p.rawVariance,
+      rawRecent: p.rawRecent,
+      sinceAnomaly: p.sinceAnomaly,
+    };
+  }
+  const p = prior !== undefined && 'runMean' in prior ? prior : EWMA_INITIAL;
+  return {
+    count: p.count,
+    mean: p.mean,
+    variance: p.variance,
+    run: p.run,
+    runMean: p.runMean,
+    runM2: p.runM2,
+    varianceBeforeRun: p.varianceBeforeRun,
+  };
+}
+
+/**
+ * learningStep on a state the caller owns (from workingLearnedState): writes the verdict into
+ * `out` and learns `value` into `state`, with the same bits as learningStep and no allocation.
+ */
+export function learningStepInPlace(
+  spec: LearningDetector,
+  state: WorkingLearnedState,
+  value: number,
+  out: WorkingVerdict,
+): void {
+  if (spec.kind === 'adaptive') {
+    adaptiveStepInPlace(spec, state as WorkingAdaptiveState, value, out);
+    return;
+  }
+  ewmaStepInPlace(spec, state as WorkingEwmaState, value, out);
+  out.score = out.count === 0 ? 0 : score(out.deviation, out.limit);
 }
 
 export interface Verdict {

@@ -163,6 +163,93 @@ export function ewmaStep(spec: EwmaDetector, state: EwmaState, value: number): E
   };
 }
 
+/** An ewma state a batch owns and steps in place. */
+export type WorkingEwmaState = { -readonly [K in keyof EwmaState]: EwmaState[K] };
+/** A judgement written in place. */
+export type WorkingEwmaJudgement = { -readonly [K in keyof EwmaJudgement]: EwmaJudgement[K] };
+
+/** The spec's weight 1 − 2^(−1/halfLife), computed once per spec object (pow is dear). */
+const ALPHAS = new WeakMap<EwmaDetector, number>();
+function alphaOf(spec: EwmaDetector): number {
+  let a = ALPHAS.get(spec);
+  if (a === undefined) {
+    a = ewmaAlpha(spec.halfLifeReadings);
+    ALPHAS.set(spec, a);
+  }
+  return a;
+}
+
+/**
+ * ewmaJudge then ewmaStep on a state the caller owns, for the handler's per-reading loop:
+ * writes the judgement into `out` and learns the value into `s`. The same operations in the
+ * same order, so the same bits (test/unit/ewma.test.ts checks it); nothing is allocated.
+ */
+export function ewmaStepInPlace(
+  spec: EwmaDetector,
+  s: WorkingEwmaState,
+  value: number,
+  out: WorkingEwmaJudgement,
+): void {
+  const limit = ewmaLimit(spec, s);
+  const residual = value - s.mean;
+  if (s.count === 0) {
+    out.anomaly = false;
+    out.mean = value;
+    out.count = 0;
+    out.deviation = 0;
+    out.limit = Math.max(
+      spec.sigma * Math.sqrt(s.variance),
+      spec.minRelativeDeviation * Math.abs(value),
+      spec.minDeviation,
+    );
+  } else {
+    const deviation = Math.abs(residual);
+    out.anomaly = s.count >= spec.warmupReadings && deviation > limit;
+    out.mean = s.mean;
+    out.count = s.count;
+    out.deviation = deviation;
+    out.limit = limit;
+  }
+  const alpha = Math.max(alphaOf(spec), 1 / (s.count + 1));
+  const robust = s.count >= Math.min(spec.warmupReadings, EWMA_ROBUST_AFTER_READINGS);
+  const outside = robust && Math.abs(residual) > limit;
+  const learned = outside ? Math.sign(residual) * limit : residual;
+  let mean = s.mean + alpha * learned;
+  let variance = (1 - alpha) * (s.variance + alpha * learned * learned);
+
+  let run = 0;
+  let runMean = 0;
+  let runM2 = 0;
+  let varianceBeforeRun = 0;
+  if (outside) {
+    const side = Math.sign(residual);
+    const continues = Math.sign(s.run) === side;
+    const n = continues ? Math.abs(s.run) + 1 : 1;
+    const priorMean = continues ? s.runMean : 0;
+    const priorM2 = continues ? s.runM2 : 0;
+    const delta = value - priorMean;
+    runMean = priorMean + delta / n;
+    runM2 = priorM2 + delta * (value - runMean);
+    run = side * n;
+    varianceBeforeRun = continues ? s.varianceBeforeRun : s.variance;
+    if (n >= spec.levelShiftReadings) {
+      mean = runMean;
+      variance = Math.max(varianceBeforeRun, runM2 / n);
+      run = 0;
+      runMean = 0;
+      runM2 = 0;
+      varianceBeforeRun = 0;
+    }
+  }
+  s.count += 1;
+  s.mean = flush(mean);
+  s.variance = flush(variance);
+  s.run = run;
+  s.runMean = flush(runMean);
+  s.runM2 = flush(runM2);
+  s.varianceBeforeRun = varianceBeforeRun;
+}
+
 function flush(x: number): number {
   return Math.abs(x) < EWMA_FLUSH_TO_ZERO_BELOW ? 0 : x;
 }

@@ -111,6 +111,39 @@ export function likelihoodStepWith(
   };
 }
 
+/** A likelihood state a batch owns and steps in place. */
+export interface WorkingLikelihood {
+  count: number;
+  mean: number;
+  variance: number;
+  recent: number;
+}
+
+/**
+ * likelihoodStepWith on a state the caller owns: learns `raw` into `s` and returns the
+ * likelihood. The same operations in the same order, so the same bits; no allocation.
+ */
+export function likelihoodStepInPlace(
+  longAlpha: number,
+  shortAlpha: number,
+  minVariance: number,
+  s: WorkingLikelihood,
+  raw: number,
+): number {
+  const recent = s.count === 0 ? raw : s.recent + shortAlpha * (raw - s.recent);
+  const sd = Math.sqrt(Math.max(s.variance, minVariance));
+  const likelihood = s.count === 0 ? 0.5 : 1 - normalTail((recent - s.mean) / sd);
+  const alpha = Math.max(longAlpha, 1 / (s.count + 1));
+  const d = raw - s.mean;
+  const mean = s.mean + alpha * d;
+  const variance = (1 - alpha) * (s.variance + alpha * d * d);
+  s.count += 1;
+  s.mean = flush(mean);
+  s.variance = flush(variance);
+  s.recent = flush(recent);
+  return likelihood;
+}
+
 /**
  * Numenta's log scale for likelihoods: log(1.0000000001 − L) / log(1 − 0.9999999999), so that
  * 0.99 → 0.2, 0.99999 → 0.5, 0.9999999999 → 1: it spreads out the interesting top end.

@@ -190,6 +190,21 @@ describe('deploy config errors name the key and the bad value', () => {
     ],
     ['unknown detector', { detector: 'iforest' }, ['detector:', 'iforest']],
     [
+      'adaptive score threshold outside (0, 1)',
+      { adaptiveScoreThreshold: '1.5' },
+      ['adaptiveScoreThreshold: must be less than 1 (got "1.5")'],
+    ],
+    [
+      'adaptive readings not whole',
+      { adaptiveWarmupReadings: '2.5' },
+      ['adaptiveWarmupReadings: must be a whole number', '(got "2.5")'],
+    ],
+    [
+      'adaptive sigma not positive',
+      { adaptiveSigma: '0' },
+      ['adaptiveSigma: must be greater than 0'],
+    ],
+    [
       'bad broker address',
       { bootstrapServers: 'kafka.example.com' },
       ['bootstrapServers: must be host:port', 'kafka.example.com'],

@@ -1,0 +1,80 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { configFromEnv, ENV } from '../../functions/config.ts';
+import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
+import { CONTEXT_KEYS } from '../../infra/config.ts';
+import { detectorFromFlags } from '../../local/cli/detector-flags.ts';
+import { invokeBundleWithEmptyBatch, type Synthesized, synthesize } from './synth.ts';
+
+/**
+ * The adaptive detector's settings reach the deployed function from CDK context as they reach
+ * `npm start` and `npm run backtest` from their flags: one key, one variable and one flag per
+ * parameter, with the same name in camelCase (docs/detectors.md).
+ */
+
+const CONTEXT = {
+  detector: 'adaptive',
+  adaptiveScoreThreshold: '0.8',
+  adaptiveRefractoryReadings: '120',
+  adaptiveHalfLifeReadings: '250',
+  adaptiveMinDeviation: '0.05',
+};
+
+let adaptive: Synthesized;
+beforeAll(() => {
+  adaptive = synthesize(CONTEXT);
+});
+
+function functionVariables(synth: Synthesized): Record<string, string> {
+  const fn = Object.values(synth.template.findResources('AWS::Lambda::Function'))[0];
+  const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `placeholder-${k}`]),
+  );
+}
+
+describe('adaptive detector settings from CDK context', () => {
+  it('sets each adaptive context key as its environment variable', () => {
+    adaptive.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.detector]: 'adaptive',
+          [ENV.adaptiveScoreThreshold]: '0.8',
+          [ENV.adaptiveRefractoryReadings]: '120',
+          [ENV.adaptiveHalfLifeReadings]: '250',
+          [ENV.adaptiveMinDeviation]: '0.05',
+          // Keys not given keep the detector's defaults.
+          [ENV.adaptiveSigma]: String(ADAPTIVE_DEFAULTS.sigma),
+          [ENV.adaptiveWarmupReadings]: String(ADAPTIVE_DEFAULTS.warmupReadings),
+        }),
+      },
+    });
+  });
+
+  it('gives the function the detector the same flags give npm start and the backtest', () => {
+    const deployed = configFromEnv(functionVariables(adaptive)).defaultDetector;
+    const flags = {
+      detector: 'adaptive',
+      adaptiveScoreThreshold: '0.8',
+      adaptiveRefractoryReadings: '120',
+      adaptiveHalfLifeReadings: '250',
+      adaptiveMinDeviation: '0.05',
+    };
+    expect(deployed).toEqual(detectorFromFlags(flags));
+    expect(deployed).toMatchObject({ kind: 'adaptive', scoreThreshold: 0.8, minDeviation: 0.05 });
+  });
+
+  it('has a context key for every adaptive variable and flag, of the same name', () => {
+    const variables = Object.keys(ENV).filter((k) => k.startsWith('adaptive'));
+    const keys = CONTEXT_KEYS.filter((k) => k.startsWith('adaptive'));
+    const parameters = Object.keys(ADAPTIVE_DEFAULTS).map(
+      (p) => `adaptive${p.charAt(0).toUpperCase()}${p.slice(1)}`,
+    );
+    expect([...keys].sort()).toEqual([...parameters].sort());
+    expect([...variables].sort()).toEqual([...parameters].sort());
+  });
+
+  it('ships a bundle whose cold-start validation accepts those settings', async () => {
+    expect(await invokeBundleWithEmptyBatch(adaptive)).toMatchObject({ records: 0 });
+  });
+});
