@@ -482,8 +482,10 @@ class HomeState {
  * detector, the learned state it steps in place, read from the entry the first time.
  */
 interface SensorCursor {
-  readonly spec: DetectorSpec;
-  readonly learning: LearningDetector | null;
+  /** The topic of the reading the detector was resolved for (rules may match on it). */
+  topic: string;
+  spec: DetectorSpec;
+  learning: LearningDetector | null;
   entry: WorkingSensor | null;
   work: WorkingLearnedState | null;
   /** The sensor's shard of the state set (its layout is fixed while the batch is judged). */
@@ -1209,15 +1211,17 @@ class BatchRun {
   }
 
   /**
-   * The sensor's cursor for this attempt, its detector resolved on first sight (with the topic
-   * it arrived on: state is per sensor id, so one id on two topics is one sensor, judged by the
-   * rule of the topic it first arrives on in the attempt).
+   * The sensor's cursor for this attempt, its detector resolved on first sight and again only
+   * when a reading arrives on another topic (rules may match on the topic). State is per sensor
+   * id, so one id on two topics is one sensor judged by each reading's rule; a change of
+   * learning detector kind relearns from the one learned slot (docs/rules.md).
    */
   private cursor(home: HomeState, sensorId: string, topic: string): SensorCursor {
     let cursor = home.cursors.get(sensorId);
     if (cursor === undefined) {
       const spec = this.resolveDetector(sensorId, topic);
       cursor = {
+        topic,
         spec,
         learning: isLearning(spec) ? spec : null,
         entry: null,
@@ -1225,6 +1229,15 @@ class BatchRun {
         stateMeta: null,
       };
       home.cursors.set(sensorId, cursor);
+    } else if (cursor.topic !== topic) {
+      const spec = this.resolveDetector(sensorId, topic);
+      cursor.topic = topic;
+      if (spec !== cursor.spec) {
+        cursor.spec = spec;
+        cursor.learning = isLearning(spec) ? spec : null;
+        // Read again from the entry, where the previous detector's steps are attached.
+        cursor.work = null;
+      }
     }
     return cursor;
   }
