@@ -117,7 +117,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   // Lambda reuses a container for many invocations: its cache lets a warm one skip reads.
   const cache = new StateCache();
 
-  const handle = async (event: KafkaEvent): Promise<BatchReport> => {
+  const handle = async (event: KafkaEvent, context: Context): Promise<BatchReport> => {
     const startedMs = clock();
     const records = recordsFromEvent(event);
     // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.
@@ -130,6 +130,10 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       nowMs: clock,
       stream: streamIdOf(event),
       cache,
+      // Shard writes announced in a home's journal hold off its other writers at most this long.
+      ...(typeof context?.getRemainingTimeInMillis === 'function'
+        ? { leaseMs: context.getRemainingTimeInMillis() }
+        : {}),
     });
     try {
       const report = await processBatch(records);
