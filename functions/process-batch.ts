@@ -584,17 +584,11 @@ class BatchRun {
   }
 
   /**
-   * Throws HomeBusyError while another writer's announced writes to `home` are not all
-   * visible in what this batch read (a writer of the batch itself is a retry of its own
-   * batch, which replays them; a writer past `untilMs` is dead, and its retry replays them).
+   * Whether every write `inflight` announces to `home` is visible in what this batch read
+   * (the item live, its version at least the announced one). Items not read are not part of
+   * what this batch judges against.
    */
-  private checkQuiet(
-    home: string,
-    inflight: Inflight | undefined,
-    pids: ReadonlySet<string>,
-    loaded: LoadedShards,
-  ): void {
-    if (inflight === undefined || pids.has(inflight.by) || inflight.untilMs <= this.nowMs) return;
+  private landed(home: string, inflight: Inflight, loaded: LoadedShards): boolean {
     for (const t of inflight.targets) {
       const item =
         t.bucketStartMs === null
@@ -602,15 +596,15 @@ class BatchRun {
           : loaded.buckets.get(
               bucketShardId({ pid: home, bucketStartMs: t.bucketStartMs, shard: t.shard }),
             );
-      // Not read: not part of what this batch judges against.
       if (item === undefined) continue;
       if (
         item === null ||
         item.expiresAtEpochSeconds <= this.nowSeconds ||
         item.version < t.version
       )
-        throw new HomeBusyError(home);
+        return false;
     }
+    return true;
   }
 
   /**
@@ -825,9 +819,24 @@ class BatchRun {
     keysRead += loaded.keysRead;
     // One writer at a time: a home whose journal announces shard writes of another writer
     // that have not all landed is not judged against yet.
+    const journalOf = (home: string) =>
+      pids.includes(home) ? first.journals.get(home) : loaded.journals.get(home);
+    // A retry of a batch that died among its shard writes finds its own writes still
+    // announced: it replays them, and does not wait for writers later in partition order
+    // (two such retries that each wait for the other would stall until a deadline).
+    let retryOf: string | null = null;
     for (const home of homes.keys()) {
-      const journal = pids.includes(home) ? first.journals.get(home) : loaded.journals.get(home);
-      this.checkQuiet(home, journal?.inflight, new Set(pids), loaded);
+      const inflight = journalOf(home)?.inflight;
+      if (inflight === undefined || !pids.includes(inflight.by)) continue;
+      if (this.landed(home, inflight, loaded)) continue;
+      if (retryOf === null || inflight.by < retryOf) retryOf = inflight.by;
+    }
+    for (const home of homes.keys()) {
+      const inflight = journalOf(home)?.inflight;
+      if (inflight === undefined || pids.includes(inflight.by) || inflight.untilMs <= this.nowMs)
+        continue;
+      if (retryOf !== null && inflight.by > retryOf) continue;
+      if (!this.landed(home, inflight, loaded)) throw new HomeBusyError(home);
     }
 
     // 4. Judge.
