@@ -92,6 +92,32 @@ export interface PartitionJournal {
    */
   readonly gaps: readonly OffsetGap[];
   readonly alerts: readonly JournalAlert[];
+  /**
+   * The shard writes of this partition's own state (as a home) announced by the last write of
+   * this journal, and not known to have landed: docs/state.md, "One writer at a time".
+   */
+  readonly inflight?: Inflight;
+}
+
+/**
+ * Shard items of a home partition and the versions a writer is about to give them. Written
+ * into the home's journal before the writes (by the home's commit, or by another partition
+ * that applies an unkeyed sensor's readings to the home's state); until every one is visible,
+ * or `untilMs` has passed (the writer's invocation is over), no other writer may read the
+ * home's state to judge.
+ */
+export interface Inflight {
+  /** The partition whose batch writes them. */
+  readonly by: string;
+  readonly untilMs: number;
+  readonly targets: readonly ShardTarget[];
+}
+
+export interface ShardTarget {
+  /** null: a state shard. */
+  readonly bucketStartMs: number | null;
+  readonly shard: number;
+  readonly version: number;
 }
 
 export interface OffsetGap {

@@ -37,6 +37,7 @@ import {
   type ClaimRequest,
   type Evaluation,
   type HomeClaim,
+  type Inflight,
   type JournalAlert,
   type JournalWrite,
   type LearnedState,
@@ -47,6 +48,7 @@ import {
   partitionId,
   type Rejection,
   type SensorEntry,
+  type ShardTarget,
   type StateShard,
   type StateShardKey,
   type StateShardWrite,
@@ -85,6 +87,29 @@ export interface ProcessBatchDeps {
   readonly resolveDetector?: DetectorResolver;
   /** Records when watched sensors were last heard from (docs/silence.md). @default none */
   readonly lastSeen?: Pick<LastSeenRecorder, 'record'>;
+  /**
+   * How long this invocation may still run (Lambda's remaining time): shard writes it
+   * announces in a home's journal block other writers of that home at most this long if it
+   * dies. @default LEASE_MS
+   */
+  readonly leaseMs?: number;
+  /** Waits between attempts while a home's announced writes are still landing. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** A Kafka event source mapping's function runs at most 14 minutes; a bound above any. */
+export const LEASE_MS = 15 * 60 * 1000;
+/** Attempts while another writer's announced writes to a home are landing (about 5 s). */
+const MAX_BUSY_ATTEMPTS = 12;
+
+/**
+ * Another writer announced shard writes to a home this batch must read, and they have not
+ * all landed yet: the batch waits and reads again (docs/state.md, "One writer at a time").
+ */
+export class HomeBusyError extends StoreConflictError {
+  constructor(home: string) {
+    super(`${home}: another writer's announced shard writes have not landed yet`);
+  }
 }
 
 /** Sensor state outlives the cooldown by this much, so a quiet sensor's state still expires. */
@@ -149,6 +174,7 @@ async function runSplitting(
   groups: readonly PartitionGroup[],
   total: MutableReport,
 ): Promise<void> {
+  let busy = 0;
   for (let attempt = 1; ; attempt += 1) {
     try {
       addReport(total, await run.once(groups));
@@ -162,7 +188,17 @@ async function runSplitting(
         return;
       }
       run.forget(groups);
+      if (error instanceof HomeBusyError) {
+        busy += 1;
+        attempt -= 1;
+        if (busy >= MAX_BUSY_ATTEMPTS) throw error;
+        await run.pause(Math.min(20 * 2 ** busy, 640) * (0.5 + Math.random()));
+        continue;
+      }
       if (!(error instanceof StoreConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      // Two partitions that each announced in the other's home and then lost their own
+      // commit both step back: a moment of jitter keeps them from meeting again.
+      if (attempt >= 2) await run.pause(Math.random() * 20 * attempt);
     }
   }
 }
@@ -505,6 +541,7 @@ interface JudgeOutcome {
 /** One attempt at a batch (or a piece of one), and what it shares with the next attempt. */
 class BatchRun {
   private readonly nowSeconds: number;
+  private readonly nowMs: number;
   private readonly bucketLifeSeconds: number;
   private readonly sensorLifeSeconds: number;
   private readonly k: number;
@@ -527,12 +564,171 @@ class BatchRun {
     nowMs: number,
   ) {
     this.nowSeconds = Math.floor(nowMs / 1000);
+    this.nowMs = nowMs;
     this.bucketLifeSeconds = Math.ceil(settings.windowMs / 1000) + settings.retentionMarginSeconds;
     this.sensorLifeSeconds =
       this.bucketLifeSeconds +
       Math.ceil(settings.alertCooldownMs / 1000) +
       SENSOR_STATE_EXTRA_SECONDS;
     this.k = settings.windowMs / settings.slideMs;
+  }
+
+  /**
+   * Writes the trimmed journals. Another partition may have announced writes in one of them
+   * since the commit (an unkeyed sensor homed here): then the trim is applied again to the
+   * journal as it is now. Resolves to the partitions whose journals had changed.
+   */
+  private async trim(
+    trims: readonly JournalWrite[],
+    done: ReadonlySet<string>,
+    sent: ReadonlySet<string>,
+  ): Promise<string[]> {
+    const store = this.deps.store;
+    try {
+      await store.saveJournals(trims);
+      return [];
+    } catch (error) {
+      if (!(error instanceof StoreConflictError)) throw error;
+    }
+    const moved: string[] = [];
+    let todo = trims;
+    for (let attempt = 1; todo.length > 0; attempt += 1) {
+      const now = await store.load({
+        journals: todo.map((t) => t.pid),
+        buckets: [],
+        states: [],
+        homes: [],
+      });
+      const again: JournalWrite[] = [];
+      for (const t of todo) {
+        const journal = now.journals.get(t.pid);
+        if (journal === undefined || journal.epoch !== t.item.epoch) continue;
+        // Our own trim landed (its response was lost with another's conflict).
+        if (journal.version === t.item.version && journal.alerts.length === t.item.alerts.length)
+          continue;
+        moved.push(t.pid);
+        const alerts = journal.alerts
+          .filter((a) => !done.has(a.anomaly.alertId))
+          .map((a) =>
+            sent.has(a.anomaly.alertId)
+              ? { ...a, published: a.published || a.notify || this.sinks.length > 0 }
+              : a,
+          );
+        again.push({
+          pid: t.pid,
+          expectedVersion: journal.version,
+          item: { ...journal, alerts, version: journal.version + 1 },
+        });
+      }
+      try {
+        await store.saveJournals(again);
+        return moved;
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+      todo = again;
+    }
+    return moved;
+  }
+
+  /** Waits `ms` between attempts. */
+  pause(ms: number): Promise<void> {
+    return (this.deps.sleep ?? sleep)(ms);
+  }
+
+  private get leaseMs(): number {
+    return this.deps.leaseMs ?? LEASE_MS;
+  }
+
+  /**
+   * Whether every write `inflight` announces to `home` is visible in what this batch read
+   * (the item live, its version at least the announced one). Items not read are not part of
+   * what this batch judges against.
+   */
+  private landed(home: string, inflight: Inflight, loaded: LoadedShards): boolean {
+    for (const t of inflight.targets) {
+      const item =
+        t.bucketStartMs === null
+          ? loaded.states.get(stateShardId({ pid: home, shard: t.shard }))
+          : loaded.buckets.get(
+              bucketShardId({ pid: home, bucketStartMs: t.bucketStartMs, shard: t.shard }),
+            );
+      if (item === undefined) continue;
+      if (
+        item === null ||
+        item.expiresAtEpochSeconds <= this.nowSeconds ||
+        item.version < t.version
+      )
+        return false;
+    }
+    return true;
+  }
+
+  /**
+   * The announcements in other partitions' homes' journals (each conditional on the version
+   * read), then the batch's own journals. A failure before any own journal landed abandons
+   * the announcements, so the homes are not kept waiting for writes that will not come.
+   */
+  private async commit(acquires: readonly JournalWrite[], own: readonly JournalWrite[]) {
+    const store = this.deps.store;
+    if (acquires.length === 0) {
+      await store.saveJournals(own);
+      return;
+    }
+    const done: JournalWrite[] = [];
+    let landed = false;
+    try {
+      for (const w of acquires) {
+        await store.saveJournals([w]);
+        done.push(w);
+      }
+      for (const w of own) {
+        await store.saveJournals([w]);
+        landed = true;
+      }
+    } catch (error) {
+      // A commit whose response was lost landed all the same: then the announcements stand.
+      if (!landed && done.length > 0) landed = await this.anyLanded(own);
+      if (!landed) {
+        for (const w of done) {
+          const { inflight: _, ...rest } = w.item;
+          await store
+            .saveJournals([
+              {
+                pid: w.pid,
+                expectedVersion: w.item.version,
+                item: { ...rest, version: w.item.version + 1 },
+              },
+            ])
+            .catch(() => {});
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Whether any of these journal writes is in the store (true when that cannot be read). */
+  private async anyLanded(writes: readonly JournalWrite[]): Promise<boolean> {
+    try {
+      const now = await this.deps.store.load({
+        journals: writes.map((w) => w.pid),
+        buckets: [],
+        states: [],
+        homes: [],
+      });
+      return writes.some((w) => {
+        const j = now.journals.get(w.pid);
+        return (
+          j !== undefined &&
+          j.version === w.item.version &&
+          j.decidedThroughOffset === w.item.decidedThroughOffset &&
+          j.inflight?.untilMs === w.item.inflight?.untilMs &&
+          j.alerts.length === w.item.alerts.length
+        );
+      });
+    } catch {
+      return true;
+    }
   }
 
   /** After a failure nothing cached about these partitions can be trusted. */
@@ -666,8 +862,39 @@ class BatchRun {
       const journal = first.journals.get(pid);
       newest.set(pid, journal?.newestBucketMs ?? Number.NEGATIVE_INFINITY);
     }
-    const loaded = await this.loadShards(homes, bucketStarts, cached, newest);
+    // The first partition of the batch whose readings reach each home of another partition.
+    const writerOf = new Map<string, string>();
+    for (const g of groups) {
+      for (const p of g.parsed) {
+        if (!p.ok) continue;
+        const home = homeOf(p.reading.sensorId);
+        if (home !== g.pid && !pids.includes(home) && !writerOf.has(home))
+          writerOf.set(home, g.pid);
+      }
+    }
+    const loaded = await this.loadShards(homes, bucketStarts, cached, newest, [...writerOf.keys()]);
     keysRead += loaded.keysRead;
+    // One writer at a time: a home whose journal announces shard writes of another writer
+    // that have not all landed is not judged against yet.
+    const journalOf = (home: string) =>
+      pids.includes(home) ? first.journals.get(home) : loaded.journals.get(home);
+    // A retry of a batch that died among its shard writes finds its own writes still
+    // announced: it replays them, and does not wait for writers later in partition order
+    // (two such retries that each wait for the other would stall until a deadline).
+    let retryOf: string | null = null;
+    for (const home of homes.keys()) {
+      const inflight = journalOf(home)?.inflight;
+      if (inflight === undefined || !pids.includes(inflight.by)) continue;
+      if (this.landed(home, inflight, loaded)) continue;
+      if (retryOf === null || inflight.by < retryOf) retryOf = inflight.by;
+    }
+    for (const home of homes.keys()) {
+      const inflight = journalOf(home)?.inflight;
+      if (inflight === undefined || pids.includes(inflight.by) || inflight.untilMs <= this.nowMs)
+        continue;
+      if (retryOf !== null && inflight.by > retryOf) continue;
+      if (!this.landed(home, inflight, loaded)) throw new HomeBusyError(home);
+    }
 
     // 4. Judge.
     const outcome: JudgeOutcome = {
@@ -715,20 +942,8 @@ class BatchRun {
     // Rejections are told when judged: they depend on the record alone.
     for (const rejection of outcome.rejections) this.observer.rejected(rejection);
 
-    // 5. The commit point of every decision in this batch; anomalies are told from here on.
-    await this.deps.store.saveJournals(journalWrites);
-    for (const [pid, journal] of committed) {
-      for (const a of journal.alerts) {
-        if (!trimmed(a, journal, batchEnd.get(pid) ?? -1)) continue;
-        if (this.cache.told.has(a.anomaly.alertId)) continue;
-        this.cache.told.add(a.anomaly.alertId);
-        this.observer.anomaly(alertOnly(a));
-      }
-    }
-    // Evaluations after the anomalies, as observers (the live view) expect them.
-    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
-
-    // 6. State: one conditional write per touched shard. A set that must split first reads
+    // 5. State: one conditional write per touched shard, computed before the commit (whose
+    // journal names them) and written after it. A set that must split first reads
     // what may already sit at its new indices (an attempt that died mid-split).
     const splitBuckets: BucketShardKey[] = [];
     const splitStates: StateShardKey[] = [];
@@ -814,12 +1029,75 @@ class BatchRun {
         statePhases[state.phase(index)]?.push(w);
       }
     }
+    // 6. Announce, then commit. Every home whose shards this batch writes gets the writes
+    // in its journal first: a home of the batch in its own commit, another partition's home
+    // by a conditional write of that journal (one writer at a time, docs/state.md).
+    const pidSet = new Set(pids);
+    const untilMs = this.nowMs + this.leaseMs;
+    const announced = new Map<string, { targets: ShardTarget[]; newest: number }>();
+    const announce = (pid: string, target: ShardTarget) => {
+      let a = announced.get(pid);
+      if (a === undefined) {
+        a = { targets: [], newest: Number.NEGATIVE_INFINITY };
+        announced.set(pid, a);
+      }
+      a.targets.push(target);
+      if (target.bucketStartMs !== null && target.bucketStartMs > a.newest)
+        a.newest = target.bucketStartMs;
+    };
+    for (const w of bucketWrites)
+      announce(w.key.pid, {
+        bucketStartMs: w.key.bucketStartMs,
+        shard: w.key.shard,
+        version: w.item.version,
+      });
+    for (const w of stateWrites)
+      announce(w.key.pid, { bucketStartMs: null, shard: w.key.shard, version: w.item.version });
+    const acquires: JournalWrite[] = [];
+    for (const [pid, a] of [...announced].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+      const own = pidSet.has(pid);
+      const at = own ? journalWrites.findIndex((w) => w.pid === pid) : -1;
+      const before = own ? (first.journals.get(pid) ?? null) : (loaded.journals.get(pid) ?? null);
+      const base = at >= 0 ? (journalWrites[at] as JournalWrite).item : before;
+      const inflight: Inflight = {
+        by: own ? pid : (writerOf.get(pid) ?? pids[0] ?? pid),
+        untilMs,
+        targets: a.targets,
+      };
+      const item: PartitionJournal = {
+        ...(base ?? emptyJournal()),
+        version: (before?.version ?? 0) + 1,
+        newestBucketMs: Math.max(base?.newestBucketMs ?? Number.NEGATIVE_INFINITY, a.newest),
+        inflight,
+      };
+      const write: JournalWrite = { pid, expectedVersion: before?.version ?? null, item };
+      if (!own) acquires.push(write);
+      else {
+        if (at >= 0) journalWrites[at] = write;
+        else journalWrites.push(write);
+        committed.set(pid, item);
+      }
+    }
+    // The commit point of every decision in this batch; anomalies are told from here on.
+    await this.commit(acquires, journalWrites);
+    for (const [pid, journal] of committed) {
+      for (const a of journal.alerts) {
+        if (!trimmed(a, journal, batchEnd.get(pid) ?? -1)) continue;
+        if (this.cache.told.has(a.anomaly.alertId)) continue;
+        this.cache.told.add(a.anomaly.alertId);
+        this.observer.anomaly(alertOnly(a));
+      }
+    }
+    // Evaluations after the anomalies, as observers (the live view) expect them.
+    for (const evaluation of outcome.evaluations ?? []) this.observer.evaluated?.(evaluation);
+
+    // 7. The shard writes, in split order.
     for (let phase = 0; phase < 3; phase += 1) {
       await store.saveBuckets(bucketPhases[phase] ?? [], this.nowSeconds);
       await store.saveStates(statePhases[phase] ?? [], this.nowSeconds);
     }
 
-    // 7 and 8. Publish what every journal holds unpublished, then trim.
+    // 8 and 9. Publish what every journal holds unpublished, then trim.
     const pending = [...committed.values()].flatMap((j) => j.alerts.filter((a) => !a.published));
     const toPublish = await this.sendOutbox(pending);
     const trims: JournalWrite[] = [];
@@ -835,11 +1113,17 @@ class BatchRun {
       trims.push({ pid, expectedVersion: journal.version, item });
       committed.set(pid, item);
     }
-    await store.saveJournals(trims);
+    const moved = await this.trim(
+      trims,
+      new Set(done),
+      new Set(pending.map((a) => a.anomaly.alertId)),
+    );
     for (const id of done) this.cache.told.delete(id);
 
-    // The container's cache: what this batch used of its own partitions, as now stored.
+    // The container's cache: what this batch used of its own partitions, as now stored; not
+    // of a partition whose journal another writer changed meanwhile (its shards may have too).
     this.remember(committed, homes, loaded, bucketWrites, stateWrites);
+    for (const pid of moved) this.cache.partitions.delete(pid);
 
     return {
       readings: outcome.readings,
@@ -896,12 +1180,18 @@ class BatchRun {
     bucketStarts: Map<string, Set<number>>,
     cached: Map<string, CachedPartition>,
     newest: ReadonlyMap<string, number>,
+    foreignHomes: readonly string[],
   ): Promise<LoadedShards> {
     const buckets = new Map<string, BucketShard | null>();
     const states = new Map<string, StateShard | null>();
+    const journals = new Map<string, PartitionJournal>();
     let keysRead = 0;
-    const fetch = async (bucketKeys: BucketShardKey[], stateKeys: StateShardKey[]) => {
-      const want: LoadRequest = { journals: [], buckets: [], states: [], homes: [] };
+    const fetch = async (
+      bucketKeys: BucketShardKey[],
+      stateKeys: StateShardKey[],
+      journalIds: readonly string[] = [],
+    ) => {
+      const want: LoadRequest = { journals: journalIds, buckets: [], states: [], homes: [] };
       const wb = want.buckets as BucketShardKey[];
       const ws = want.states as StateShardKey[];
       for (const key of bucketKeys) {
@@ -919,9 +1209,10 @@ class BatchRun {
         if (hit !== undefined) states.set(id, hit);
         else ws.push(key);
       }
-      if (wb.length + ws.length === 0) return;
+      if (wb.length + ws.length + journalIds.length === 0) return;
       keysRead += wb.length;
       const snapshot = await this.deps.store.load(want);
+      for (const [pid, journal] of snapshot.journals) journals.set(pid, journal);
       for (const key of wb)
         buckets.set(bucketShardId(key), snapshot.buckets.get(bucketShardId(key)) ?? null);
       for (const key of ws)
@@ -939,7 +1230,7 @@ class BatchRun {
       for (const start of starts) zeroBuckets.push({ pid, bucketStartMs: start, shard: 0 });
       zeroStates.push({ pid, shard: 0 });
     }
-    await fetch(zeroBuckets, zeroStates);
+    await fetch(zeroBuckets, zeroStates, foreignHomes);
     // The other shards of the live sets.
     const restBuckets: BucketShardKey[] = [];
     const restStates: StateShardKey[] = [];
@@ -983,7 +1274,7 @@ class BatchRun {
             : undefined,
       );
     }
-    return { buckets, states, keysRead };
+    return { buckets, states, journals, keysRead };
   }
 
   private remember(
@@ -1131,6 +1422,7 @@ class BatchRun {
         newestBucketMs,
         gaps,
         alerts: [...(journal?.alerts ?? []), ...fresh],
+        ...(journal?.inflight === undefined ? {} : { inflight: journal.inflight }),
       },
     };
   }
@@ -1365,6 +1657,8 @@ class BatchRun {
 interface LoadedShards {
   readonly buckets: Map<string, BucketShard | null>;
   readonly states: Map<string, StateShard | null>;
+  /** The journals of the homes that are not partitions of the batch. */
+  readonly journals: Map<string, PartitionJournal>;
   readonly keysRead: number;
 }
 
@@ -1392,6 +1686,23 @@ function buildSet<S, E>(
     }
   }
   return new ShardSet<E>(shards, metas, entries);
+}
+
+/** The journal of a partition that has none yet (another partition announces in it first). */
+function emptyJournal(): PartitionJournal {
+  return {
+    version: 0,
+    epoch: 0,
+    decidedThroughOffset: -1,
+    maxTimestampMs: Number.NEGATIVE_INFINITY,
+    newestBucketMs: Number.NEGATIVE_INFINITY,
+    gaps: [],
+    alerts: [],
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Whether a journal alert is done once this batch succeeds (and is trimmed, and told). */

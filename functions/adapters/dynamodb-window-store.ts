@@ -15,6 +15,7 @@ import type {
   BucketShardWrite,
   ClaimRequest,
   HomeClaim,
+  Inflight,
   JournalAlert,
   JournalWrite,
   LoadRequest,
@@ -79,8 +80,10 @@ export class DynamoDbWindowStore implements WindowStore {
     for (const item of await this.batchGet(keys)) {
       const pk = item[PK]?.S ?? '';
       const sk = item[SK]?.S ?? '';
-      if (sk === 'journal') journals.set(pk.slice('journal#'.length), readJournal(item));
-      else if (sk === 'home')
+      if (sk === 'journal') {
+        const pid = pk.slice('journal#'.length);
+        journals.set(pid, readJournal(item, pid));
+      } else if (sk === 'home')
         homes.set(pk.slice('home#'.length), {
           home: item.h?.S ?? '',
           expiresAtEpochSeconds: Number(item[TTL]?.N ?? 0),
@@ -113,6 +116,9 @@ export class DynamoDbWindowStore implements WindowStore {
                 g: { S: JSON.stringify(w.item.gaps.map((g) => [g.from, g.to, g.decidedThrough])) },
               }),
           a: { S: JSON.stringify(w.item.alerts.map(compactAlert)) },
+          ...(w.item.inflight === undefined
+            ? {}
+            : { f: { S: encodeInflight(w.item.inflight, w.pid) } }),
         },
         w.expectedVersion,
         null,
@@ -337,8 +343,9 @@ function readState(item: Item): StateShard {
   };
 }
 
-function readJournal(item: Item): PartitionJournal {
+function readJournal(item: Item, pid: string): PartitionJournal {
   return {
+    ...(item.f?.S === undefined ? {} : { inflight: decodeInflight(item.f.S, pid) }),
     version: Number(item.v?.N ?? 0),
     epoch: Number(item.e?.N ?? 0),
     decidedThroughOffset: Number(item.o?.N ?? -1),
@@ -348,6 +355,31 @@ function readJournal(item: Item): PartitionJournal {
       ([from, to, decidedThrough]) => ({ from, to, decidedThrough }),
     ),
     alerts: (JSON.parse(item.a?.S ?? '[]') as unknown[]).map(expandAlert),
+  };
+}
+
+/**
+ * A journal's announced shard writes as compact JSON: [writer ('' for the journal's own
+ * partition, the keyed case), untilMs, [[bucketStartMs | null, shard, version], ...]].
+ */
+function encodeInflight(inflight: Inflight, pid: string): string {
+  return JSON.stringify([
+    inflight.by === pid ? '' : inflight.by,
+    inflight.untilMs,
+    inflight.targets.map((t) => [t.bucketStartMs, t.shard, t.version]),
+  ]);
+}
+
+function decodeInflight(text: string, pid: string): Inflight {
+  const [by, untilMs, targets] = JSON.parse(text) as [
+    string,
+    number,
+    [number | null, number, number][],
+  ];
+  return {
+    by: by === '' ? pid : by,
+    untilMs,
+    targets: targets.map(([bucketStartMs, shard, version]) => ({ bucketStartMs, shard, version })),
   };
 }
 

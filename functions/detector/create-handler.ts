@@ -139,7 +139,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   const live = deps.liveRules === undefined ? null : liveRules(deps, logger, metrics, clock);
   const lastSeen = lastSeenRecorder(deps);
 
-  const handle = async (event: KafkaEvent): Promise<BatchReport> => {
+  const handle = async (event: KafkaEvent, context: Context): Promise<BatchReport> => {
     const startedMs = clock();
     const records = recordsFromEvent(event);
     // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.
@@ -158,6 +158,10 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         cache,
         ...(rules === null ? {} : { resolveDetector: rules.resolve }),
         ...(lastSeen === undefined ? {} : { lastSeen }),
+        // Shard writes announced in a home's journal hold off its other writers at most this long.
+        ...(typeof context?.getRemainingTimeInMillis === 'function'
+          ? { leaseMs: context.getRemainingTimeInMillis() }
+          : {}),
       });
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });

@@ -35,6 +35,7 @@ import {
   tableCooldowns,
   unionAggregates,
 } from '../helpers/table-state.ts';
+import { serialOrderGiving } from './support/serial-orders.ts';
 
 let aws: LocalAws;
 let dynamoProxy: FaultProxy;
@@ -321,7 +322,7 @@ describe('law on dynalite: random faults at random calls', () => {
 
 describe('law on dynalite: concurrent invocations for one sensor through two partitions', () => {
   const runs = lawRuns(100);
-  it(`two handlers in parallel (Promise.all), random call delays, retried on conflict: exact counts (${runs} cases)`, async () => {
+  it(`two handlers in parallel (Promise.all), random call delays, retried on conflict: exact counts, verdicts of a serial order (${runs} cases)`, async () => {
     const quiet = captureStdout();
     let conflicts = 0;
     try {
@@ -338,9 +339,13 @@ describe('law on dynalite: concurrent invocations for one sensor through two par
             injector.arm(new Map());
             injector.delayMs = (call) => delays[call % delays.length] ?? 0;
             const sentBefore = aws.sns.messages.length;
-            const consumer = async (partition: number, cuts: number[]) => {
+            const batches = [
+              cutAt(partitionRecords(records, 0), cuts0),
+              cutAt(partitionRecords(records, 1), cuts1),
+            ];
+            const consumer = async (partition: number) => {
               const handler = handlerFor(config, faultyDynamo, faultySns, probe);
-              for (const batch of cutAt(partitionRecords(records, partition), cuts)) {
+              for (const batch of batches[partition] ?? []) {
                 for (let attempt = 1; ; attempt += 1) {
                   try {
                     await handler(mskEvent(batch));
@@ -354,7 +359,7 @@ describe('law on dynalite: concurrent invocations for one sensor through two par
             };
             // Act
             try {
-              await Promise.all([consumer(0, cuts0), consumer(1, cuts1)]);
+              await Promise.all([consumer(0), consumer(1)]);
             } finally {
               injector.delayMs = null;
             }
@@ -366,6 +371,14 @@ describe('law on dynalite: concurrent invocations for one sensor through two par
             expect([...sentByAlertId(aws.sns.messages.slice(sentBefore)).keys()].sort()).toEqual(
               toNotify.sort(),
             );
+            // ...and the verdicts are those of one serial order of the batches
+            const order = await serialOrderGiving(
+              SWEEP_SETTINGS,
+              STREAM_NOW_MS,
+              batches,
+              probe.anomalies,
+            );
+            expect(order, 'no serial order of the batches gives these verdicts').not.toBeNull();
           },
         ),
         lawParameters(runs),

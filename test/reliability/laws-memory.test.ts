@@ -30,6 +30,7 @@ import { PipelineProbe, referenceSummary } from '../helpers/pipeline-probe.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
 import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
 import { memoryBuckets, memoryCooldowns, unionAggregates } from '../helpers/table-state.ts';
+import { serialOrderGiving } from './support/serial-orders.ts';
 
 /** What a retried batch looks like: the same, cut in pieces, or merged with the next one. */
 type RetryShape = 'whole' | 'split' | 'merge';
@@ -265,7 +266,7 @@ describe('law: exactly-once state, at-least-once notification under faults (in-m
 
 describe('law: concurrent invocations for one sensor through two partitions (in-memory store)', () => {
   const runs = lawRuns(400);
-  it(`two partitions' batches, interleaved at every store call, retried on conflict, keep exact counts (${runs} cases)`, async () => {
+  it(`two partitions' batches, interleaved at every store call, retried on conflict, keep exact counts and give the verdicts of a serial order (${runs} cases)`, async () => {
     let conflicts = 0;
     let interleavedCalls = 0;
     await fc.assert(
@@ -297,9 +298,20 @@ describe('law: concurrent invocations for one sensor through two partitions (in-
             claimHomes: (cs, now) => gate('claim', () => inner.claimHomes(cs, now)),
           };
           const probe = new PipelineProbe();
-          const consumer = async (partition: number, cuts: number[]) => {
-            const process = processorFor(detection.settings, store, probe);
-            for (const batch of cutAt(partitionRecords(records, partition), cuts)) {
+          const batches = [
+            cutAt(partitionRecords(records, 0), cuts0),
+            cutAt(partitionRecords(records, 1), cuts1),
+          ];
+          const consumer = async (partition: number) => {
+            const process = createBatchProcessor(detection.settings, {
+              store,
+              publisher: probe.publisher(),
+              observer: probe,
+              nowMs: () => STREAM_NOW_MS,
+              // Waiting for the other partition's writes: the scheduler decides how long.
+              sleep: () => s.schedule(Promise.resolve(), 'sleep'),
+            });
+            for (const batch of batches[partition] ?? []) {
               for (let attempt = 1; ; attempt += 1) {
                 try {
                   await process(batch);
@@ -312,7 +324,7 @@ describe('law: concurrent invocations for one sensor through two partitions (in-
             }
           };
           // Act
-          await s.waitFor(Promise.all([consumer(0, cuts0), consumer(1, cuts1)]));
+          await s.waitFor(Promise.all([consumer(0), consumer(1)]));
           // Assess: counts and sums exact; each reading judged once; every notify sent
           expect(memoryBuckets(inner)).toEqual(
             unionAggregates(records, detection.settings.slideMs),
@@ -321,6 +333,15 @@ describe('law: concurrent invocations for one sensor through two partitions (in-
           expect(new Set(judged).size).toBe(judged.length);
           const toNotify = probe.anomalies.filter((d) => d.notify).map((d) => d.anomaly.alertId);
           expect([...probe.sent.keys()].sort()).toEqual(toNotify.sort());
+          // ...and serializable: the verdicts (anomalies, notified or held back) are those of
+          // one serial order of the two partitions' batches
+          const order = await serialOrderGiving(
+            detection.settings,
+            STREAM_NOW_MS,
+            batches,
+            probe.anomalies,
+          );
+          expect(order, 'no serial order of the batches gives these verdicts').not.toBeNull();
         },
       ),
       lawParameters(runs),

@@ -1,8 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbWindowStore } from '../../functions/adapters/dynamodb-window-store.ts';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
-import { StoreUnavailableError } from '../../functions/adapters/store-errors.ts';
+import {
+  StoreConflictError,
+  StoreUnavailableError,
+} from '../../functions/adapters/store-errors.ts';
 import { parseReading, REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
@@ -180,6 +184,149 @@ function firstJournalWriteThrottled(inner: WindowStore): WindowStore {
     },
   });
 }
+
+/**
+ * A store whose invocation, at its first call named `at`, waits until `until` settles: the
+ * other invocation runs in between, against the same state.
+ */
+function pausedAt(
+  inner: WindowStore,
+  at: 'saveJournals' | 'saveBuckets',
+  until: () => Promise<unknown>,
+): WindowStore {
+  let paused = false;
+  return new Proxy(inner, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (name !== at) return typeof value === 'function' ? value.bind(target) : value;
+      return async (writes: readonly unknown[], now: number) => {
+        if (!paused && writes.length > 0) {
+          paused = true;
+          await until().catch(() => {});
+        }
+        return (value as (w: readonly unknown[], n: number) => Promise<void>).call(
+          target,
+          writes,
+          now,
+        );
+      };
+    },
+  });
+}
+
+/** Runs a batch as an event source mapping would: retried after a failure. */
+async function untilDone(run: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await run();
+      return;
+    } catch (error) {
+      if (!(error instanceof StoreConflictError) || attempt >= 10) throw error;
+    }
+  }
+}
+
+interface Interleaving {
+  /** Where the first invocation stops until the second's first attempt has settled. */
+  readonly at: 'saveJournals' | 'saveBuckets';
+  /** Which partition is the sensor's home (runs a batch first, alone). */
+  readonly home: 0 | 1;
+}
+
+/**
+ * One sensor through partitions 0 and 1 (an unkeyed producer). Partition `home` first
+ * claims it and decides `before` alone; then partition 0 decides `p0` and partition 1 `p1` at once,
+ * partition 0 stopped at its first `at` call until partition 1's first attempt settled.
+ */
+async function concurrentScenario(
+  storeOf: () => Promise<WindowStore>,
+  way: Interleaving,
+  before: readonly number[],
+  p0: readonly number[],
+  p1: readonly number[],
+): Promise<PipelineProbe> {
+  const inner = await storeOf();
+  const probe = new PipelineProbe();
+  const processor = (store: WindowStore) =>
+    createBatchProcessor(SETTINGS, {
+      store,
+      publisher: probe.publisher(),
+      observer: probe,
+      nowMs: () => T0 + 60_000,
+      // Waiting for the other invocation's writes: a millisecond, not the default backoff.
+      sleep: () => new Promise((resolve) => setTimeout(resolve, 1)),
+    });
+  const offsets = [0, 0];
+  const records = (partition: 0 | 1, values: readonly number[]) =>
+    values.map((v) => {
+      const offset = offsets[partition] ?? 0;
+      offsets[partition] = offset + 1;
+      return toRawRecord({ partition, offset, timestampMs: T0 + offset * 10, value: `s,${v}` });
+    });
+  // The home claims the sensor with a reading an hour older, outside every later window.
+  const claim = toRawRecord({
+    partition: way.home,
+    offset: 0,
+    timestampMs: T0 - 3_600_000,
+    value: `s,0,${T0 - 3_600_000}`,
+  });
+  offsets[way.home] = 1;
+  await processor(inner)([claim, ...records(way.home, before)]);
+  const batch0 = records(0, p0);
+  const batch1 = records(1, p1);
+  let second: Promise<unknown> = new Promise(() => {});
+  const first = untilDone(() => processor(pausedAt(inner, way.at, () => second))(batch0));
+  second = processor(inner)(batch1);
+  await second.catch(() => {});
+  await first;
+  await untilDone(() => processor(inner)(batch1));
+  return probe;
+}
+
+const INTERLEAVINGS: readonly Interleaving[] = [
+  { at: 'saveJournals', home: 0 },
+  { at: 'saveJournals', home: 1 },
+  { at: 'saveBuckets', home: 0 },
+  { at: 'saveBuckets', home: 1 },
+];
+
+describe.each([
+  ['in-memory store', async (): Promise<WindowStore> => new MemoryWindowStore()],
+  [
+    'dynalite',
+    async (): Promise<WindowStore> =>
+      new DynamoDbWindowStore({
+        client: aws.dynamodbClient,
+        tableName: (await aws.freshConfig()).tableName,
+      }),
+  ],
+])('failure mode 3: one sensor judged through two partitions at once (%s)', (_, storeOf) => {
+  it.each(INTERLEAVINGS)(
+    'readings 0 and 120 give exactly one anomaly, as in either serial order (stopped at $at, home $home)',
+    async (way) => {
+      // Prepare: the sensor's home has claimed it (with a reading long before)
+      // Act: 0 through partition 0 and 120 through partition 1, concurrently
+      const probe = await concurrentScenario(storeOf, way, [], [0], [120]);
+      // Assess: window {0, 120} for whichever came second: one anomaly (threshold 50)
+      const told = new Set(probe.anomalies.map((d) => d.anomaly.alertId));
+      expect(told.size).toBe(1);
+    },
+  );
+
+  it.each(INTERLEAVINGS)(
+    'two spikes at once are notified once inside the cooldown (stopped at $at, home $home)',
+    async (way) => {
+      // Prepare: a window of 50s decided by the home
+      // Act: a spike through each partition, concurrently
+      const probe = await concurrentScenario(storeOf, way, [50, 50, 50], [300], [310]);
+      // Assess: both anomalies, one notification (the cooldown is 60 s)
+      const told = new Map(probe.anomalies.map((d) => [d.anomaly.alertId, d]));
+      expect(told.size).toBe(2);
+      expect([...told.values()].filter((d) => d.notify)).toHaveLength(1);
+      expect(probe.sent.size).toBe(1);
+    },
+  );
+});
 
 describe('failure mode 4: a verdict told before its commit, then judged otherwise on retry', () => {
   it('tells only committed anomalies, so every notification it told is sent (laws-memory seed 1770727201)', async () => {
