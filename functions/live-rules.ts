@@ -2,6 +2,12 @@ import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile } from './config.ts';
 import { compileRules, type DetectorResolver, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
+import {
+  compileSilence,
+  type SilenceResolver,
+  seenGranularityMs,
+  silenceLimits,
+} from './core/silence.ts';
 
 /** How long a container uses the rules it read before it reads the item again. */
 export const RULES_REFRESH_MS = 30_000;
@@ -16,9 +22,36 @@ export interface RulesSnapshot {
   readonly defaultDetector: DetectorSpec;
   readonly rules: readonly DetectorRule[];
   readonly resolve: DetectorResolver;
+  /** The file's `silenceSeconds`: for sensors whose rule sets none (docs/silence.md). */
+  readonly silenceSeconds?: number;
+  /** Silent sensors under these rules: the recorder and the check both follow the snapshot. */
+  readonly silence: SnapshotSilence;
   /** Of the stored document, when source is 'table'. */
   readonly updatedAt?: string;
   readonly updatedBy?: string;
+}
+
+export interface SnapshotSilence {
+  /** Each (sensor, topic)'s limit in seconds, or undefined: not watched. */
+  readonly silenceOf: SilenceResolver;
+  /** Every limit the rules give; empty: no sensor is watched. */
+  readonly limits: readonly number[];
+  /** The recording granularity, and the check's slack past a limit (seenGranularityMs). */
+  readonly granularityMs: number;
+}
+
+/** The silence part of a snapshot of `rules`. */
+export function snapshotSilence(
+  defaultDetector: DetectorSpec,
+  rules: readonly DetectorRule[],
+  silenceSeconds: number | undefined,
+): SnapshotSilence {
+  const limits = silenceLimits(rules, silenceSeconds);
+  return {
+    silenceOf: compileSilence(defaultDetector, rules, silenceSeconds),
+    limits,
+    granularityMs: seenGranularityMs(limits),
+  };
 }
 
 /** What LiveRules tells its owner (the handler logs and counts these). */
@@ -40,6 +73,8 @@ export interface LiveRulesOptions {
   readonly deployed: {
     readonly defaultDetector: DetectorSpec;
     readonly rules: readonly DetectorRule[];
+    /** The deployed rules file's `silenceSeconds`. @default none */
+    readonly silenceSeconds?: number;
   };
   /** @default RULES_REFRESH_MS */
   readonly refreshMs?: number;
@@ -71,12 +106,15 @@ export class LiveRules {
   constructor(private readonly options: LiveRulesOptions) {
     this.refreshMs = options.refreshMs ?? RULES_REFRESH_MS;
     this.clock = options.clock ?? Date.now;
+    const d = options.deployed;
     this.deployed = {
       source: 'deployed',
       version: 0,
-      defaultDetector: options.deployed.defaultDetector,
-      rules: options.deployed.rules,
-      resolve: compileRules(options.deployed.defaultDetector, options.deployed.rules),
+      defaultDetector: d.defaultDetector,
+      rules: d.rules,
+      resolve: compileRules(d.defaultDetector, d.rules),
+      ...(d.silenceSeconds === undefined ? {} : { silenceSeconds: d.silenceSeconds }),
+      silence: snapshotSilence(d.defaultDetector, d.rules, d.silenceSeconds),
     };
     this.current = this.deployed;
   }
@@ -128,6 +166,8 @@ export class LiveRules {
         defaultDetector,
         rules: file.rules,
         resolve: compileRules(defaultDetector, file.rules),
+        ...(file.silenceSeconds === undefined ? {} : { silenceSeconds: file.silenceSeconds }),
+        silence: snapshotSilence(defaultDetector, file.rules, file.silenceSeconds),
         updatedAt: stored.updatedAt,
         updatedBy: stored.updatedBy,
       };

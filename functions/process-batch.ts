@@ -299,6 +299,7 @@ function groupByPartition(records: readonly RawRecord[], stream: string): Partit
 function heardFrom(groups: readonly PartitionGroup[]) {
   return groups.map((g) => ({
     pid: g.pid,
+    topic: g.key.topic,
     sensorIds: g.parsed.flatMap((p) => (p.ok ? [p.reading.sensorId] : [])),
   }));
 }

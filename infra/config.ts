@@ -197,7 +197,7 @@ export interface DeployConfig {
   readonly tracing: boolean;
   /** Where every anomaly goes besides SNS and the log (docs/sinks.md). @default - nowhere */
   readonly anomalySinks: AnomalySinksConfig;
-  /** Minutes between silence checks (docs/silence.md). @default - 1 when the rules set silenceSeconds */
+  /** Minutes between silence checks (docs/silence.md); 0: no check. @default 1 */
   readonly silenceCheckMinutes?: number;
   readonly function: {
     readonly memorySizeMb: number;
@@ -352,7 +352,7 @@ const schema = z.strictObject({
       'must be an event bus name or ARN',
     )
     .optional(),
-  silenceCheckMinutes: int(1, 1440).optional(),
+  silenceCheckMinutes: int(0, 1440).optional(),
 });
 
 export type ContextKey = keyof typeof schema.shape;

@@ -14,8 +14,6 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/adapters/dynamodb-table.ts';
-import { ENV, parseRulesFile } from '../functions/config.ts';
-import { silenceLimits } from '../functions/core/silence.ts';
 import {
   CONTEXT_DEFAULTS,
   type DeployConfig,
@@ -314,8 +312,10 @@ export interface SensorAnomalyDetectorProps {
   /** Every anomaly as an event on this EventBridge bus (name or ARN). @default - none */
   readonly anomaliesEventBus?: string;
   /**
-   * Minutes between silent-sensor checks (docs/silence.md).
-   * @default - every minute when the rules file sets silenceSeconds, else no check
+   * Minutes between silent-sensor checks (docs/silence.md); 0: no check is deployed. The check
+   * is deployed whatever the deployed rules say, since a rules document stored in the table
+   * (docs/rules.md) may set silenceSeconds at any time.
+   * @default 1
    */
   readonly silenceCheckMinutes?: number;
   /** @default - the stack name */
@@ -442,9 +442,10 @@ export class SensorAnomalyDetector extends Construct {
       new AnomalySinks(this, 'AnomalySinks', sinksProps);
     }
 
-    const silenceMinutes =
-      props.silenceCheckMinutes ?? (rulesWatchSilence(detectorEnvironment) ? 1 : undefined);
-    if (silenceMinutes !== undefined) {
+    // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
+    // (docs/silence.md, cost), and the detector writes no last-seen record.
+    const silenceMinutes = props.silenceCheckMinutes ?? 1;
+    if (silenceMinutes > 0) {
       this.silenceCheck = new SilenceCheck(this, 'SilenceCheck', {
         table: this.table,
         alertTopic: this.topics.alertTopic,
@@ -529,12 +530,6 @@ export class SensorAnomalyDetector extends Construct {
       );
     }
   }
-}
-
-/** Whether the deployed rules give any sensor a silenceSeconds (docs/silence.md). */
-function rulesWatchSilence(environment: Readonly<Record<string, string>>): boolean {
-  const file = parseRulesFile(environment[ENV.detectorRules] ?? '[]', ENV.detectorRules);
-  return silenceLimits(file.rules, file.silenceSeconds).length > 0;
 }
 
 /** The construct's props from a validated deploy config (the `cdk.json` context layer). */

@@ -41,12 +41,17 @@ export interface SilentEntry {
 
 export type SilenceState = ReadonlyMap<string, SilentEntry>;
 
-/** The sensor's silence limit in seconds, or undefined: not watched. */
-export type SilenceResolver = (sensorId: string) => number | undefined;
+/**
+ * The sensor's silence limit in seconds for readings of `topic` (absent or '': none), or
+ * undefined: not watched.
+ */
+export type SilenceResolver = (sensorId: string, topic?: string) => number | undefined;
 
 /**
- * The silence limit of each sensor: `silenceSeconds` of the rule that picks its detector (the
- * same most-specific match, compileRules'), else the rules file's `silenceSeconds`, else none.
+ * The silence limit of each sensor on each topic: `silenceSeconds` of the rule that picks its
+ * detector there (the same most-specific match over sensor id and topic, compileRules'), else
+ * the rules file's `silenceSeconds`, else none. So a topic rule's limit applies to readings of
+ * its topic only, and beats a rule without `topic` whose id pattern is as specific.
  */
 export function compileSilence(
   defaultDetector: DetectorSpec,
@@ -61,7 +66,8 @@ export function compileSilence(
     return { ...rule, detector };
   });
   const resolve = compileRules(defaultDetector, copies);
-  return (sensorId) => byDetector.get(resolve(sensorId))?.silenceSeconds ?? defaultSilenceSeconds;
+  return (sensorId, topic) =>
+    byDetector.get(resolve(sensorId, topic))?.silenceSeconds ?? defaultSilenceSeconds;
 }
 
 /** Every limit the rules can give, for the recorder's granularity; empty: silence is off. */
@@ -100,7 +106,9 @@ export function silenceAlertId(kind: SilenceKind, sensorId: string, lastSeenMs: 
  * at least its limit + slack ago and that is not silent yet becomes silent; a silent sensor
  * whose last-seen time moved past the one it went silent with has recovered. A sensor never
  * heard from has no last-seen time, so no alert. Sensors silent but absent from `lastSeen`
- * (forgotten by the recorder) stay silent in the state.
+ * (forgotten by the recorder) stay silent in the state. A silent sensor whose limit is gone
+ * (the rules changed: `silenceOf` gives undefined) is dropped from the state without an alert:
+ * it is no longer watched, so neither a further `silent` nor a `recovered` is owed.
  */
 export function decideSilence(
   lastSeen: ReadonlyMap<string, number>,
@@ -113,6 +121,11 @@ export function decideSilence(
   const next = new Map(state);
   for (const [sensorId, seenMs] of lastSeen) {
     const silent = state.get(sensorId);
+    const limit = silenceOf(sensorId);
+    if (silent !== undefined && limit === undefined) {
+      next.delete(sensorId);
+      continue;
+    }
     if (silent !== undefined) {
       if (seenMs > silent.lastSeenMs) {
         next.delete(sensorId);
@@ -129,7 +142,6 @@ export function decideSilence(
       }
       continue;
     }
-    const limit = silenceOf(sensorId);
     if (limit === undefined) continue;
     if (nowMs - seenMs < limit * 1000 + slackMs) continue;
     next.set(sensorId, { lastSeenMs: seenMs, silenceSeconds: limit, declaredAtMs: nowMs });

@@ -15,9 +15,8 @@ import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
-import { compileSilence, seenGranularityMs, silenceLimits } from '../core/silence.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
-import { LiveRules, type RulesSnapshot } from '../live-rules.ts';
+import { LiveRules, type RulesSnapshot, snapshotSilence } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, StateCache } from '../process-batch.ts';
 import { LastSeenRecorder } from '../silence/last-seen-recorder.ts';
@@ -136,8 +135,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   });
   // Lambda reuses a container for many invocations: its cache lets a warm one skip reads.
   const cache = new StateCache();
-  const live = deps.liveRules === undefined ? null : liveRules(deps, logger, metrics, clock);
-  const lastSeen = lastSeenRecorder(deps);
+  const live =
+    deps.liveRules === undefined
+      ? null
+      : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
+  const lastSeen = lastSeenRecorder(deps, live !== null);
 
   const handle = async (event: KafkaEvent, context: Context): Promise<BatchReport> => {
     const startedMs = clock();
@@ -157,7 +159,15 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         stream: streamIdOf(event),
         cache,
         ...(rules === null ? {} : { resolveDetector: rules.resolve }),
-        ...(lastSeen === undefined ? {} : { lastSeen }),
+        // The batch's sensors are recorded under the limits of the rules it was judged with.
+        ...(lastSeen === undefined
+          ? {}
+          : {
+              lastSeen: {
+                record: (partitions, nowMs) =>
+                  lastSeen.record(partitions, nowMs, rules?.silence ?? lastSeen.deployed),
+              },
+            }),
         // Shard writes announced in a home's journal hold off its other writers at most this long.
         ...(typeof context?.getRemainingTimeInMillis === 'function'
           ? { leaseMs: context.getRemainingTimeInMillis() }
@@ -193,9 +203,17 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   return (event, context) => wrapped(event, context ?? LOCAL_CONTEXT);
 }
 
-/** The rules document reader of a container, its events logged and counted. */
-function liveRules(deps: HandlerDeps, logger: Logger, metrics: Metrics, clock: () => number) {
-  const settings = deps.liveRules as LiveRulesSettings;
+/**
+ * The rules document reader of a container, its events logged and counted: the detector's
+ * and the silence check's.
+ */
+export function liveRules(
+  deps: Pick<HandlerDeps, 'config' | 'dynamodb'> & { readonly liveRules: LiveRulesSettings },
+  logger: Logger,
+  metrics: Metrics,
+  clock: () => number,
+) {
+  const settings = deps.liveRules;
   const describe = (r: RulesSnapshot) => ({
     source: r.source,
     version: r.version,
@@ -205,7 +223,13 @@ function liveRules(deps: HandlerDeps, logger: Logger, metrics: Metrics, clock: (
   });
   return new LiveRules({
     store: new DynamoDbRulesStore({ client: deps.dynamodb, tableName: deps.config.tableName }),
-    deployed: { defaultDetector: deps.config.defaultDetector, rules: deps.config.rules },
+    deployed: {
+      defaultDetector: deps.config.defaultDetector,
+      rules: deps.config.rules,
+      ...(deps.config.silenceSeconds === undefined
+        ? {}
+        : { silenceSeconds: deps.config.silenceSeconds }),
+    },
     clock,
     ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),
     events: {
@@ -237,16 +261,20 @@ function liveRules(deps: HandlerDeps, logger: Logger, metrics: Metrics, clock: (
   });
 }
 
-/** Silent sensors (docs/silence.md): a recorder when some rule sets silenceSeconds, else none. */
-function lastSeenRecorder(deps: HandlerDeps): LastSeenRecorder | undefined {
+/**
+ * Silent sensors (docs/silence.md): with live rules always a recorder, as a stored document
+ * can set silenceSeconds at any time (it writes nothing while no limit applies); with the
+ * deployed rules only, one when they set a limit.
+ */
+function lastSeenRecorder(deps: HandlerDeps, live: boolean) {
   const { config } = deps;
-  const limits = silenceLimits(config.rules, config.silenceSeconds);
-  if (limits.length === 0) return undefined;
-  return new LastSeenRecorder({
+  const deployed = snapshotSilence(config.defaultDetector, config.rules, config.silenceSeconds);
+  if (!live && deployed.limits.length === 0) return undefined;
+  const recorder = new LastSeenRecorder({
     store: new DynamoDbSilenceStore(deps.dynamodb, config.tableName),
-    silenceOf: compileSilence(config.defaultDetector, config.rules, config.silenceSeconds),
-    granularityMs: seenGranularityMs(limits),
+    ...deployed,
   });
+  return { deployed, record: recorder.record.bind(recorder) };
 }
 
 /**

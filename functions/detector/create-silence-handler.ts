@@ -9,18 +9,12 @@ import type { Context } from 'aws-lambda';
 import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
-import {
-  compileSilence,
-  type SilenceAlert,
-  seenGranularityMs,
-  silenceJson,
-  silenceLimits,
-  silenceLine,
-} from '../core/silence.ts';
+import { type SilenceAlert, silenceJson, silenceLine } from '../core/silence.ts';
+import { snapshotSilence } from '../live-rules.ts';
 import { checkSilence, type SilenceCheckReport } from '../silence/check-silence.ts';
 import type { SilenceSink } from '../silence/ports.ts';
 import { METRIC, METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../telemetry-names.ts';
-import { LOCAL_CONTEXT } from './create-handler.ts';
+import { type LiveRulesSettings, LOCAL_CONTEXT, liveRules } from './create-handler.ts';
 
 export interface SilenceHandlerDeps {
   /** The detector's config: the same rules file gives each sensor its silenceSeconds. */
@@ -36,6 +30,13 @@ export interface SilenceHandlerDeps {
   readonly onAlert?: (alert: SilenceAlert) => void;
   /** One email digest per check besides the per-sensor alerts. @default false */
   readonly emailDigest?: boolean;
+  /**
+   * Take each sensor's limit from the rules document stored in the table, read at most once
+   * per `refreshMs` with the detector's precedence and invalid-document behaviour (keep the
+   * last valid rules); the config's rules until there is one. @default off: the Lambda entry
+   * and `npm start` turn it on.
+   */
+  readonly liveRules?: LiveRulesSettings;
 }
 
 export type SilenceHandler = (event?: unknown, context?: Context) => Promise<SilenceCheckReport>;
@@ -51,22 +52,27 @@ export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
     deps.metrics ??
     new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SILENCE_SERVICE_NAME });
   const { config } = deps;
-  const limits = silenceLimits(config.rules, config.silenceSeconds);
   const store = new DynamoDbSilenceStore(deps.dynamodb, config.tableName);
   const publisher = new SnsAlertPublisher({
     client: deps.sns,
     topicArn: config.topicArn,
     digest: deps.emailDigest ?? false,
   });
-  const silenceOf = compileSilence(config.defaultDetector, config.rules, config.silenceSeconds);
+  const clock = deps.clock ?? Date.now;
+  const deployed = snapshotSilence(config.defaultDetector, config.rules, config.silenceSeconds);
+  const live =
+    deps.liveRules === undefined
+      ? null
+      : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
   const handle = async (): Promise<SilenceCheckReport> => {
+    const silence = live === null ? deployed : (await live.snapshot()).silence;
     const report = await checkSilence({
       store,
       publisher,
       ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
-      silenceOf,
-      slackMs: seenGranularityMs(limits),
-      nowMs: deps.clock ?? Date.now,
+      silenceOf: silence.silenceOf,
+      slackMs: silence.granularityMs,
+      nowMs: clock,
       onAlert: (alert) => {
         logger.warn(silenceLine(alert), silenceJson(alert));
         deps.onAlert?.(alert);

@@ -9,12 +9,14 @@ import { sinksFromSettings } from './sinks.ts';
 /**
  * Lambda entry of the scheduled silence check (docs/silence.md), invoked by EventBridge
  * Scheduler. It reads the detector's own variables (table, topic, rules, sinks), validated
- * once at cold start.
+ * once at cold start, and the rules document stored in the table (docs/rules.md).
  */
 export const handler = createSilenceHandler({
   config: configFromEnv(process.env),
   dynamodb: new DynamoDBClient({}),
   sns: new SNSClient({}),
   emailDigest: true,
+  // The rules document in the table gives each sensor its limit, as it does its detector.
+  liveRules: {},
   sinks: sinksFromSettings(sinkSettingsFromEnv(process.env), () => new EventBridgeClient({})),
 });

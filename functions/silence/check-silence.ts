@@ -58,13 +58,20 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
   const shards = deps.shards ?? CHECKER_SHARDS;
   const { pids } = await deps.store.loadPartitions();
   const seen = await deps.store.loadSeen(pids);
-  // An unkeyed sensor is heard of through several partitions: its latest time counts.
+  // An unkeyed sensor is heard of through several partitions: its latest time counts, and
+  // its limit is the one of the topic it was last heard on.
   const lastSeen = new Map<string, number>();
-  for (const item of seen.values()) {
+  const topicOf = new Map<string, string>();
+  for (const [pid, item] of seen) {
+    const topic = topicOfPartition(pid);
     for (const [id, ms] of item.sensors) {
-      if ((lastSeen.get(id) ?? Number.NEGATIVE_INFINITY) < ms) lastSeen.set(id, ms);
+      if ((lastSeen.get(id) ?? Number.NEGATIVE_INFINITY) < ms) {
+        lastSeen.set(id, ms);
+        topicOf.set(id, topic);
+      }
     }
   }
+  const silenceOf = (id: string) => deps.silenceOf(id, topicOf.get(id));
   const bySensorShard = Array.from({ length: shards }, () => new Map<string, number>());
   for (const [id, ms] of lastSeen) bySensorShard[shardOf(id, shards)]?.set(id, ms);
   const state = await deps.store.loadChecker(shards);
@@ -78,7 +85,7 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
       const current = state.get(shard) ?? null;
       const decision = decideSilence(
         sensors,
-        deps.silenceOf,
+        silenceOf,
         current?.silent ?? new Map(),
         nowMs,
         deps.slackMs,
@@ -140,6 +147,16 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
     redelivered,
     conflicts,
   };
+}
+
+/**
+ * The Kafka topic of a partition id (`<topic>#<partition>` or `<stream>#<topic>#<partition>`,
+ * functions/ports.ts partitionId): Kafka topic names hold only letters, digits, `.`, `_` and
+ * `-`, and the stream id is base64url, so `#` separates the parts.
+ */
+export function topicOfPartition(pid: string): string {
+  const parts = pid.split('#');
+  return parts.length >= 3 ? (parts[parts.length - 2] as string) : (parts[0] ?? '');
 }
 
 /** SNS and every sink at once; each settles before a failure is thrown. */

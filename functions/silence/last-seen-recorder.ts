@@ -2,16 +2,22 @@ import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { SilenceResolver } from '../core/silence.ts';
 import type { SeenItem, SilenceStore } from './ports.ts';
 
-export interface LastSeenRecorderOptions {
-  readonly store: SilenceStore;
+/** Which sensors are watched, and how coarsely their times are recorded. */
+export interface SilenceLimits {
   readonly silenceOf: SilenceResolver;
   /** A sensor's recorded time is rewritten only once it moved by this much (seenGranularityMs). */
   readonly granularityMs: number;
 }
 
+export interface LastSeenRecorderOptions extends SilenceLimits {
+  readonly store: SilenceStore;
+}
+
 /** Sensors of one partition heard from in a batch. */
 export interface PartitionSensors {
   readonly pid: string;
+  /** The partition's Kafka topic: rules may give its sensors their limit. @default none */
+  readonly topic?: string;
   readonly sensorIds: Iterable<string>;
 }
 
@@ -37,18 +43,27 @@ export class LastSeenRecorder {
 
   constructor(private readonly options: LastSeenRecorderOptions) {}
 
-  async record(partitions: readonly PartitionSensors[], nowMs: number): Promise<void> {
+  /**
+   * `limits`: the rules the batch was judged with (the live rules snapshot), else the
+   * options'. Sensors without a limit under them are not recorded: no rule sets a limit, no
+   * write at all.
+   */
+  async record(
+    partitions: readonly PartitionSensors[],
+    nowMs: number,
+    limits: SilenceLimits = this.options,
+  ): Promise<void> {
     const seenMs = Math.ceil(nowMs / 1000) * 1000;
     const watched = partitions
       .map((p) => ({
         pid: p.pid,
-        ids: [...new Set(p.sensorIds)].filter((id) => this.options.silenceOf(id) !== undefined),
+        ids: [...new Set(p.sensorIds)].filter((id) => limits.silenceOf(id, p.topic) !== undefined),
       }))
       .filter((p) => p.ids.length > 0);
     if (watched.length === 0) return;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.attempt(watched, seenMs);
+        await this.attempt(watched, seenMs, limits.granularityMs);
         return;
       } catch (error) {
         for (const p of watched) this.known.delete(p.pid);
@@ -60,6 +75,7 @@ export class LastSeenRecorder {
   private async attempt(
     watched: readonly { pid: string; ids: readonly string[] }[],
     seenMs: number,
+    granularityMs: number,
   ): Promise<void> {
     const store = this.options.store;
     const missing = watched.filter((p) => !this.known.has(p.pid)).map((p) => p.pid);
@@ -72,7 +88,7 @@ export class LastSeenRecorder {
       let moved = current === null;
       for (const id of ids) {
         const before = sensors.get(id);
-        if (before === undefined || seenMs - before >= this.options.granularityMs) {
+        if (before === undefined || seenMs - before >= granularityMs) {
           sensors.set(id, Math.max(before ?? 0, seenMs));
           moved = true;
         }

@@ -91,16 +91,13 @@ async function main(argv: readonly string[]): Promise<number> {
           ),
         invalid: (problem) => say(`RULES ✗ ${problem}; keeping the rules in use`),
       },
-      ...(silenceCheckMs(config) === undefined
-        ? {}
-        : {
-            silenceCheck: {
-              intervalMs: silenceCheckMs(config) as number,
-              onAlert: (a) => reporter.silence(a),
-              onError: (error) =>
-                say(`SILENCE CHECK FAILED: ${(error as Error).message}; it runs again next time`),
-            },
-          }),
+      // Always on: a `npm run rules -- put` may set silenceSeconds while it runs.
+      silenceCheck: {
+        intervalMs: silenceCheckMs(config),
+        onAlert: (a) => reporter.silence(a),
+        onError: (error) =>
+          say(`SILENCE CHECK FAILED: ${(error as Error).message}; it runs again next time`),
+      },
       // The live view gets the same events as the console, and each judged reading for its charts.
       observer: {
         anomaly: (d) => {
@@ -236,12 +233,12 @@ function printBanner(
     `  rules       change them while it runs (read every ${options.rulesRefreshSeconds} s): npm run rules -- put FILE --endpoint ${pipeline.dynamodbEndpoint}${tableFlag}`,
   );
   const checkMs = silenceCheckMs(config);
-  if (checkMs !== undefined) {
-    const limits = silenceLimits(config.rules, config.silenceSeconds);
-    say(
-      `  silence     SILENT after ${Math.min(...limits)} s without a reading${limits.length > 1 ? ' (or the rules’ limits)' : ''}, checked every ${checkMs / 1000} s (docs/silence.md)`,
-    );
-  }
+  const limits = silenceLimits(config.rules, config.silenceSeconds);
+  say(
+    limits.length === 0
+      ? `  silence     off until the rules set silenceSeconds, checked every ${checkMs / 1000} s (docs/silence.md)`
+      : `  silence     SILENT after ${Math.min(...limits)} s without a reading${limits.length > 1 ? ' (or the rules’ limits)' : ''}, checked every ${checkMs / 1000} s (docs/silence.md)`,
+  );
   if (options.noSimulator) {
     const brokers =
       mode.kind === 'external'
@@ -286,13 +283,17 @@ function rulesSummary(rules: RulesSnapshot): string {
   );
 }
 
+/** How often `npm start` checks when its start-time rules set no limit (a few reads). */
+const IDLE_SILENCE_CHECK_MS = 2000;
+
 /**
  * How often `npm start` runs the silence check: a quarter of the smallest limit, 1–60 s (the
- * deployed schedule runs every minute); none when no rule sets silenceSeconds.
+ * deployed schedule runs every minute); every 2 s when no start-time rule sets silenceSeconds,
+ * so a rules document that sets one later is followed within seconds.
  */
-function silenceCheckMs(config: DetectorConfig): number | undefined {
+function silenceCheckMs(config: DetectorConfig): number {
   const limits = silenceLimits(config.rules, config.silenceSeconds);
-  if (limits.length === 0) return undefined;
+  if (limits.length === 0) return IDLE_SILENCE_CHECK_MS;
   const quarter = Math.ceil(Math.min(...limits) / 4) * 1000;
   return Math.max(seenGranularityMs(limits), Math.min(60_000, quarter));
 }

@@ -82,6 +82,8 @@ export function createLocalSilenceCheck(options: {
   readonly sinks?: readonly SilenceSink[];
   readonly onAlert?: (alert: SilenceAlert) => void;
   readonly lambdaLogs?: boolean;
+  /** Limits from the rules document in the table, as the deployed check takes them. */
+  readonly liveRules?: LiveRulesSettings;
 }): SilenceHandler {
   const logger = new Logger({
     serviceName: SILENCE_SERVICE_NAME,
@@ -100,5 +102,6 @@ export function createLocalSilenceCheck(options: {
     metrics,
     ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
     ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
+    ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
   });
 }

@@ -55,7 +55,8 @@ export interface LocalPipelineOptions {
   readonly liveRules?: LiveRulesSettings;
   /**
    * Run the silence check (docs/silence.md) every `intervalMs`, as the schedule does in AWS;
-   * the config's rules say which sensors are watched. @default no check
+   * the rules say which sensors are watched: with `liveRules`, the document in the table (read
+   * as often, its changes not reported a second time), else the config's. @default no check
    */
   readonly silenceCheck?: {
     readonly intervalMs: number;
@@ -189,6 +190,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         sinks,
         onAlert,
         lambdaLogs: options.lambdaLogs ?? false,
+        ...(options.liveRules === undefined
+          ? {}
+          : {
+              liveRules:
+                options.liveRules.refreshMs === undefined
+                  ? {}
+                  : { refreshMs: options.liveRules.refreshMs },
+            }),
       });
       // One check at a time, as the deployed function's reserved concurrency of 1 makes it.
       let running: Promise<void> | null = null;

@@ -122,4 +122,93 @@ describe('a running npm start picks up a rules change without a restart', () => 
       child.kill('SIGKILL');
     }
   });
+
+  it('a `put` that sets a topic rule’s silenceSeconds is followed by the running silence check', {
+    timeout: 90_000,
+  }, async () => {
+    // Prepare: --stop-sensor watches every sensor at 10 s; the stored document will watch
+    // sensor_3 on the simulator's topic at 2 s, and no other sensor.
+    const dir = mkdtempSync(join(tmpdir(), 'rules-silence-'));
+    const rulesFile = join(dir, 'silence.json');
+    writeFileSync(
+      rulesFile,
+      JSON.stringify({
+        default: { kind: 'threshold', threshold: 1000 },
+        rules: [
+          {
+            topic: 'sensor-data',
+            match: 'sensor_3',
+            detector: { kind: 'threshold', threshold: 1000 },
+            silenceSeconds: 2,
+          },
+        ],
+      }),
+    );
+    const env = { ...process.env };
+    for (const name of ['KAFKA_BROKERS', 'DYNAMODB_ENDPOINT', 'SNS_ENDPOINT']) delete env[name];
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'local/cli/start.ts',
+        '--in-process',
+        '--duration',
+        '40',
+        '--sensors',
+        '3',
+        '--rate',
+        '15',
+        '--anomaly-rate',
+        '0',
+        '--seed',
+        '3',
+        '--threshold',
+        '1000',
+        '--stop-sensor',
+        'sensor_3:4-60',
+        '--rules-refresh-seconds',
+        '1',
+        '--status-interval',
+        '0',
+        '--no-live',
+      ],
+      { cwd: repo, env },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      // Act
+      const banner = await waitFor(
+        () => stdout,
+        /rules {7}change them while it runs \(read every 1 s\): npm run rules -- put FILE --endpoint (http:\/\/127\.0\.0\.1:\d+)/,
+        45_000,
+      );
+      await waitFor(() => stdout, /simulator/, 10_000);
+      let putOut = '';
+      const code = await runRulesCli(['put', rulesFile, '--endpoint', banner[1] as string], {
+        out: (t) => {
+          putOut += t;
+        },
+        err: (t) => {
+          putOut += t;
+        },
+        env: {},
+      });
+      expect(code, putOut).toBe(0);
+      await waitFor(() => stdout, /^RULES → version 1 by /m, 10_000);
+      // Assess: the stored limit (2 s), not the start-time one (10 s), and only for sensor_3.
+      await waitFor(() => stdout, /^SILENT sensor_3: no reading for \d+ s \(limit 2 s\)/m, 30_000);
+      expect(stdout.match(/^RULES → /gm), stderr).toHaveLength(1);
+      expect(stdout).not.toMatch(/^SILENT sensor_[12]/m);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });

@@ -88,7 +88,8 @@ describe('SensorAnomalyDetector in an existing CDK app, as docs/deploy.md shows 
         ]),
       },
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    // 7 of the detector, 2 of the silence check, deployed by default (docs/silence.md).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AlertTopicArn',

@@ -4,7 +4,12 @@ import { configFromEnv, ENV } from '../../functions/config.ts';
 import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
 import { CONTEXT_KEYS } from '../../infra/config.ts';
 import { detectorFromFlags } from '../../local/cli/detector-flags.ts';
-import { invokeBundleWithEmptyBatch, type Synthesized, synthesize } from './synth.ts';
+import {
+  detectorFunction,
+  invokeBundleWithEmptyBatch,
+  type Synthesized,
+  synthesize,
+} from './synth.ts';
 
 /**
  * The adaptive detector's settings reach the deployed function from CDK context as they reach
@@ -26,7 +31,7 @@ beforeAll(() => {
 });
 
 function functionVariables(synth: Synthesized): Record<string, string> {
-  const fn = Object.values(synth.template.findResources('AWS::Lambda::Function'))[0];
+  const fn = detectorFunction(synth.template);
   const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
   return Object.fromEntries(
     Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `placeholder-${k}`]),

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/dynamodb-table.ts';
@@ -75,14 +76,18 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
 
   it('runs a bundled Node.js 22 ARM64 function with exactly the environment the handler reads', () => {
     const table = onlyLogicalId(defaults.template, 'AWS::DynamoDB::Table');
-    const logs = onlyLogicalId(defaults.template, 'AWS::Logs::LogGroup');
+    // The detector's log group (the silence check, always deployed, has its own).
+    const logs = Object.keys(defaults.template.findResources('AWS::Logs::LogGroup')).filter(
+      (id) => !isChecker(id),
+    );
+    expect(logs).toHaveLength(1);
     defaults.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 60,
-      LoggingConfig: { LogGroup: { Ref: logs } },
+      LoggingConfig: { LogGroup: { Ref: logs[0] } },
       Environment: {
         Variables: Match.objectEquals({
           [ENV.tableName]: { Ref: table },
@@ -125,8 +130,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
       TracingConfig: Match.absent(),
     });
     defaults.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside).
-    expect(defaults.bundles).toHaveLength(1);
+    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside), and one for the
+    // silence check.
+    expect(defaults.bundles).toHaveLength(2);
     expect(statSync(defaults.bundles[0] ?? '').size).toBeGreaterThan(100_000);
   });
 
@@ -246,7 +252,8 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
   });
 
   it('grants the function only the data actions it uses, on its own resources', () => {
-    const statements = policyStatements(defaults.template);
+    // The detector's policies (the silence check's are asserted in silence-check.test.ts).
+    const statements = detectorStatements(defaults.template);
     const wildcardActions = statements.flatMap((s) => s.Action).filter((a) => a.includes('*'));
     expect(wildcardActions).toEqual([]);
     const table = onlyLogicalId(defaults.template, 'AWS::DynamoDB::Table');
@@ -278,7 +285,8 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
   it('alarms on errors, throttles, offset lag, dead letters, rejected-record rate, silence and invalid rules', () => {
     const ops = { Ref: Match.stringLikeRegexp('OpsTopic') };
     const t = defaults.template;
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    // 7 of the detector, 2 of the silence check (errors, not running; silence-check.test.ts).
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ops], OKActions: [ops] });
     for (const metric of ['Errors', 'Throttles', 'OffsetLag']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -329,10 +337,11 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
     });
-    // The other alarms keep missing data as not breaching: only this one reads silence.
-    const breaching = Object.values(
+    // The other alarms keep missing data as not breaching: only this one reads silence (and
+    // the silence check's "not running" alarm, silence-check.test.ts).
+    const breaching = Object.entries(
       defaults.template.findResources('AWS::CloudWatch::Alarm'),
-    ).filter((a) => a.Properties.TreatMissingData === 'breaching');
+    ).filter(([id, a]) => a.Properties.TreatMissingData === 'breaching' && !isChecker(id));
     expect(breaching).toHaveLength(1);
   });
 
@@ -559,7 +568,8 @@ describe('without the event source mapping (eventSourceMapping=false, LocalStack
   it('has no mapping, no placeholder rule, and still the function, table, topics and alarms', () => {
     const local = synthesize({ eventSourceMapping: 'false' });
     local.template.resourceCountIs(ESM, 0);
-    local.template.resourceCountIs('AWS::Lambda::Function', 1);
+    // The detector and the silence check (always deployed, docs/silence.md).
+    local.template.resourceCountIs('AWS::Lambda::Function', 2);
     local.template.resourceCountIs('AWS::DynamoDB::Table', 1);
     local.template.resourceCountIs('AWS::SNS::Topic', 2);
     local.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
@@ -646,3 +656,21 @@ describe('the function role and the adapters (item 7)', () => {
     expect([...DYNAMODB_ACTIONS].sort()).toEqual([...sent].sort());
   });
 });
+
+/** Resources of the silence check (docs/silence.md), deployed beside the detector. */
+function isChecker(logicalId: string): boolean {
+  return logicalId.includes('SilenceCheck');
+}
+
+/** The statements of the policies that are not the silence check's. */
+function detectorStatements(template: Template) {
+  const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => !isChecker(id))
+    .map(([, p]) => p);
+  return policies.flatMap((policy) =>
+    (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).map((st) => ({
+      ...st,
+      Action: ([] as string[]).concat(st.Action),
+    })),
+  );
+}

@@ -60,9 +60,20 @@ describe('the silence check in the template (docs/silence.md)', () => {
     });
   });
 
-  it('is absent when no rule sets silenceSeconds', () => {
-    plain.template.resourceCountIs(SCHEDULE, 0);
-    plain.template.resourceCountIs(FN, 1);
+  it('is deployed when no deployed rule sets silenceSeconds (a stored document may), off with 0', () => {
+    plain.template.resourceCountIs(SCHEDULE, 1);
+    plain.template.resourceCountIs(FN, 2);
+    plain.template.hasResourceProperties(SCHEDULE, { ScheduleExpression: 'rate(1 minute)' });
+    const off = synthesize({ ...DEPLOY_EXAMPLES.selfManaged.context, silenceCheckMinutes: '0' });
+    off.template.resourceCountIs(SCHEDULE, 0);
+    off.template.resourceCountIs(FN, 1);
+  });
+
+  it('reads the rules document the detector reads (the table read grant covers its item)', () => {
+    const { props } = checker(plain);
+    const statements = roleStatements(plain, props.Role['Fn::GetAtt'][0]);
+    const read = statements.find((st) => [st.Action].flat().includes('dynamodb:GetItem'));
+    expect(read?.Condition).toBeUndefined();
   });
 
   it('runs every minute from EventBridge Scheduler, one at a time, without retries', () => {
@@ -169,8 +180,9 @@ describe('the silence check in the template (docs/silence.md)', () => {
   });
 
   it('rejects a bad silenceCheckMinutes with its key', () => {
-    expect(() => parseDeployConfig({ silenceCheckMinutes: '0' })).toThrow(
-      /silenceCheckMinutes: must be at least 1/,
+    expect(() => parseDeployConfig({ silenceCheckMinutes: '-1' })).toThrow(
+      /silenceCheckMinutes: must be at least 0/,
     );
+    expect(parseDeployConfig({ silenceCheckMinutes: '0' }).silenceCheckMinutes).toBe(0);
   });
 });

@@ -33,8 +33,14 @@ export function synthesize(context: Readonly<Record<string, string>> = {}): Synt
   const built = buildDetectorApp(app);
   const template = Template.fromStack(built.stack);
   const assembly = app.synth();
+  // The detector's bundle first (the silence check, deployed beside it, has the other).
+  const detectorKey = String(detectorFunction(template)?.Properties.Code?.S3Key ?? '');
   const bundles = readdirSync(assembly.directory)
     .filter((name) => name.startsWith('asset.'))
+    .sort(
+      (a, b) =>
+        Number(detectorKey.startsWith(b.slice(6))) - Number(detectorKey.startsWith(a.slice(6))),
+    )
     .map((name) => join(assembly.directory, name, 'index.mjs'))
     .filter((file) => existsSync(file));
   const report = new AwsSolutionsChecks().validateScope(built.stack);
@@ -72,7 +78,7 @@ export function onlyLogicalId(template: Template, type: string): string {
  * the cold-start config validation and the ESM bundle both have to work.
  */
 export async function invokeBundleWithEmptyBatch(synth: Synthesized): Promise<unknown> {
-  const fn = Object.values(synth.template.findResources('AWS::Lambda::Function'))[0];
+  const fn = detectorFunction(synth.template);
   const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
   const env = Object.fromEntries(
     Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `placeholder-${k}`]),
@@ -99,7 +105,7 @@ export async function invokeBundleWithEmptyBatch(synth: Synthesized): Promise<un
  * table name, so that the cold-start config check throws: returns that error's stack trace.
  */
 export async function stackTraceOfBadBundleStart(synth: Synthesized): Promise<string> {
-  const fn = Object.values(synth.template.findResources('AWS::Lambda::Function'))[0];
+  const fn = detectorFunction(synth.template);
   const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
   const script = `
     try { await import(${JSON.stringify(pathToFileURL(synth.bundles[0] ?? '').href)}); }
@@ -116,4 +122,12 @@ export async function stackTraceOfBadBundleStart(synth: Synthesized): Promise<st
     },
   );
   return stderr;
+}
+
+/** The detector's function: not the silence check's (docs/silence.md). */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation resource JSON
+export function detectorFunction(template: Template): any {
+  return Object.values(template.findResources('AWS::Lambda::Function')).find(
+    (f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== 'silence-check',
+  );
 }

@@ -10,7 +10,7 @@ import {
   silenceLimits,
   silenceLine,
 } from '../../functions/core/silence.ts';
-import { checkSilence } from '../../functions/silence/check-silence.ts';
+import { checkSilence, topicOfPartition } from '../../functions/silence/check-silence.ts';
 import { LastSeenRecorder } from '../../functions/silence/last-seen-recorder.ts';
 import { lawParameters } from '../helpers/fc-params.ts';
 
@@ -57,6 +57,57 @@ describe('silenceSeconds in the rules file', () => {
     ]);
     expect(() => parseRulesFile(json, 'rules.json')).toThrow(ConfigError);
     expect(() => parseRulesFile(json, 'rules.json')).toThrow(/0\.silenceSeconds/);
+  });
+
+  it('resolves by topic with the detector rules’ specificity', () => {
+    // Prepare
+    const file = parseRulesFile(
+      JSON.stringify({
+        silenceSeconds: 600,
+        rules: [
+          { match: 'sensor_*', detector: { kind: 'threshold' }, silenceSeconds: 60 },
+          {
+            match: 'sensor_*',
+            topic: 'plant-a',
+            detector: { kind: 'threshold' },
+            silenceSeconds: 30,
+          },
+          {
+            match: 'sensor_*',
+            topic: 'plant-*',
+            detector: { kind: 'threshold' },
+            silenceSeconds: 45,
+          },
+          { match: 'sensor_7', detector: { kind: 'threshold' } },
+          {
+            match: 'sensor_8',
+            topic: 'plant-a',
+            detector: { kind: 'threshold' },
+            silenceSeconds: 5,
+          },
+        ],
+      }),
+      'test',
+    );
+    // Act
+    const silenceOf = compileSilence(THRESHOLD, file.rules, file.silenceSeconds);
+    // Assess: an exact topic beats a topic glob, which beats no topic, for the same id pattern.
+    expect(silenceOf('sensor_1', 'plant-a')).toBe(30);
+    expect(silenceOf('sensor_1', 'plant-b')).toBe(45);
+    expect(silenceOf('sensor_1', 'other')).toBe(60);
+    // No topic (a backtest file, a bare reading): only rules without `topic`.
+    expect(silenceOf('sensor_1')).toBe(60);
+    expect(silenceOf('sensor_1', '')).toBe(60);
+    // An exact id beats any glob on every topic; its rule sets none: the file's default.
+    expect(silenceOf('sensor_7', 'plant-a')).toBe(600);
+    // Exact id and exact topic: that rule, on that topic only.
+    expect(silenceOf('sensor_8', 'plant-a')).toBe(5);
+    expect(silenceOf('sensor_8', 'plant-b')).toBe(45);
+  });
+
+  it('reads the topic back from a partition id', () => {
+    expect(topicOfPartition('sensor-data#3')).toBe('sensor-data');
+    expect(topicOfPartition('Ab3_-xYz09#plant.a_1#12')).toBe('plant.a_1');
   });
 
   it('records at a tenth of the smallest limit, at least 1 s', () => {
@@ -113,6 +164,25 @@ describe('decideSilence', () => {
       }),
     ]);
     expect(back.state.size).toBe(0);
+  });
+
+  it('drops a silent sensor whose limit was removed, without an alert, and never re-alerts it', () => {
+    const seen = new Map([['watched_1', 100_000]]);
+    const silent = decideSilence(seen, silenceOf, new Map(), 200_000, 3000);
+    expect(silent.state.has('watched_1')).toBe(true);
+    const unwatched = () => undefined;
+    const removed = decideSilence(seen, unwatched, silent.state, 300_000, 3000);
+    expect(removed.alerts).toEqual([]);
+    expect(removed.state.size).toBe(0);
+    // It reports again: no recovered either.
+    const back = decideSilence(
+      new Map([['watched_1', 310_000]]),
+      unwatched,
+      removed.state,
+      320_000,
+      3000,
+    );
+    expect(back.alerts).toEqual([]);
   });
 
   it('never alerts for a sensor without a limit or never heard from', () => {
@@ -263,5 +333,37 @@ describe('LastSeenRecorder', () => {
     // 0, 3000, 6000, 9000
     expect(store.requests.seenWrites).toBe(4);
     expect([...(store.seen.get('q#0')?.sensors.keys() ?? [])]).toEqual(['watched']);
+  });
+
+  it('records under the limits it is handed per batch, with the partition’s topic', async () => {
+    // Prepare: no limit at construction (no rules set one), as with live rules at first.
+    const store = new MemorySilenceStore();
+    const recorder = new LastSeenRecorder({
+      store,
+      silenceOf: () => undefined,
+      granularityMs: 1000,
+    });
+    const file = parseRulesFile(
+      JSON.stringify([
+        { match: 's*', topic: 'plant-a', detector: { kind: 'threshold' }, silenceSeconds: 30 },
+      ]),
+      'test',
+    );
+    const live = {
+      silenceOf: compileSilence(THRESHOLD, file.rules, undefined),
+      granularityMs: seenGranularityMs([30]),
+    };
+    const batch = [
+      { pid: 'plant-a#0', topic: 'plant-a', sensorIds: ['s1'] },
+      { pid: 'plant-b#0', topic: 'plant-b', sensorIds: ['s2'] },
+    ];
+    // Act
+    await recorder.record(batch, 0);
+    const writesWithout = store.requests.seenWrites;
+    await recorder.record(batch, 1000, live);
+    // Assess
+    expect(writesWithout).toBe(0);
+    expect([...store.seen.keys()]).toEqual(['plant-a#0']);
+    expect(store.partitions?.pids).toEqual(['plant-a#0']);
   });
 });
