@@ -1,7 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -9,16 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SilenceAlert, SilentEntry } from '../core/silence.ts';
 import type { CheckerShard, SeenItem, SilenceStore } from '../silence/ports.ts';
-import { chunk, forEachWithLimit } from './concurrency.ts';
+import { batchGetItems } from './dynamodb-batch-get.ts';
 import { TABLE_SCHEMA } from './dynamodb-table.ts';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.ts';
 
 type Item = Record<string, AttributeValue>;
 const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
-
-/** BatchGetItem takes at most 100 keys (DynamoDB API reference, BatchGetItem). */
-const BATCH_GET_MAX_KEYS = 100;
-const UNPROCESSED_RETRIES = 8;
 
 /**
  * The silence items in the detector's table (docs/silence.md):
@@ -154,31 +148,8 @@ export class DynamoDbSilenceStore implements SilenceStore {
     }
   }
 
-  private async batchGet(keys: readonly Item[]): Promise<Item[]> {
-    const found: Item[] = [];
-    await forEachWithLimit(chunk(keys, BATCH_GET_MAX_KEYS), 8, async (keysChunk) => {
-      let pending: Item[] = keysChunk;
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt > UNPROCESSED_RETRIES)
-          throw new StoreUnavailableError(`BatchGetItem left ${pending.length} keys unprocessed`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-        let response: BatchGetItemCommandOutput;
-        try {
-          response = await this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-            }),
-          );
-        } catch (error) {
-          throw new StoreUnavailableError(`BatchGetItem failed: ${(error as Error).message}`, {
-            cause: error,
-          });
-        }
-        found.push(...(response.Responses?.[this.tableName] ?? []));
-        pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    });
-    return found;
+  private batchGet(keys: readonly Item[]): Promise<Item[]> {
+    return batchGetItems(this.client, this.tableName, keys, 8);
   }
 }
 

@@ -1,7 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -29,7 +27,8 @@ import type {
   WindowStore,
 } from '../ports.ts';
 import { bucketShardId, stateShardId } from '../ports.ts';
-import { chunk, forEachWithLimit } from './concurrency.ts';
+import { forEachWithLimit } from './concurrency.ts';
+import { batchGetItems } from './dynamodb-batch-get.ts';
 import { TABLE_SCHEMA } from './dynamodb-table.ts';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.ts';
 
@@ -41,10 +40,6 @@ export interface DynamoDbWindowStoreOptions {
   /** Parallel requests per batch. @default 16 */
   readonly concurrency?: number;
 }
-
-/** BatchGetItem takes at most 100 keys (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html). */
-const BATCH_GET_MAX_KEYS = 100;
-const UNPROCESSED_RETRIES = 8;
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = TABLE_SCHEMA;
 
@@ -248,32 +243,8 @@ export class DynamoDbWindowStore implements WindowStore {
     }
   }
 
-  private async batchGet(keys: readonly Item[]): Promise<Item[]> {
-    const found: Item[] = [];
-    await forEachWithLimit(chunk(keys, BATCH_GET_MAX_KEYS), this.concurrency, async (keysChunk) => {
-      let pending: Item[] = keysChunk;
-      for (let attempt = 0; pending.length > 0; attempt += 1) {
-        if (attempt > UNPROCESSED_RETRIES) {
-          throw new StoreUnavailableError(`BatchGetItem left ${pending.length} keys unprocessed`);
-        }
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        let response: BatchGetItemCommandOutput;
-        try {
-          response = await this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-            }),
-          );
-        } catch (error) {
-          throw new StoreUnavailableError(`BatchGetItem failed: ${(error as Error).message}`, {
-            cause: error,
-          });
-        }
-        found.push(...(response.Responses?.[this.tableName] ?? []));
-        pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    });
-    return found;
+  private batchGet(keys: readonly Item[]): Promise<Item[]> {
+    return batchGetItems(this.client, this.tableName, keys, this.concurrency);
   }
 }
 
@@ -559,8 +530,4 @@ function expandAlert(raw: unknown): JournalAlert {
     epoch,
     cooldownAtMs,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
