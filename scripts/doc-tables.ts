@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { ENV, envSchema } from '../functions/config.ts';
 import { CONTEXT_DEFAULTS, CONTEXT_KEYS, PROVISIONED_DEFAULTS } from '../infra/config.ts';
 import { cdkCommand, DEPLOY_EXAMPLES } from '../infra/examples.ts';
-import { BACKTEST_HELP } from '../local/backtest/backtest-options.ts';
-import { type OptionDoc, shownDefault } from '../local/cli/parse-flags.ts';
-import { PRODUCE_OPTION_DOCS } from '../local/cli/produce-options.ts';
-import { START_DEFAULTS, START_OPTION_DOCS } from '../local/cli/start-options.ts';
+import { BACKTEST_HELP } from '../local/flags/backtest-options.ts';
+import { type OptionDoc, shownDefault } from '../local/flags/parse-flags.ts';
+import { PRODUCE_OPTION_DOCS } from '../local/flags/produce-options.ts';
+import { START_DEFAULTS, START_OPTION_DOCS } from '../local/flags/start-options.ts';
 import { CONTEXT_KEY_DOCS, ENV_DOCS, type SettingDoc } from './doc-descriptions.ts';
 
 export const REGENERATE = 'npx tsx scripts/doc-tables.ts';

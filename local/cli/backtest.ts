@@ -1,21 +1,21 @@
-import './quiet-sdk.ts';
+import '../flags/quiet-sdk.ts';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../../functions/config.ts';
-import {
-  BACKTEST_HELP,
-  type BacktestOptions,
-  parseBacktestOptions,
-  UsageError,
-} from '../backtest/backtest-options.ts';
 import { CSV_HEADER, csvRow } from '../backtest/csv-output.ts';
 import { renderHtml } from '../backtest/html-plot.ts';
 import { InputFormatError } from '../backtest/input-format.ts';
 import { formatReport } from '../backtest/report.ts';
 import { type BacktestRow, runBacktest } from '../backtest/run-backtest.ts';
 import { PlotCollector, renderSvg } from '../backtest/svg-plot.ts';
+import {
+  BACKTEST_HELP,
+  type BacktestOptions,
+  parseBacktestOptions,
+  UsageError,
+} from '../flags/backtest-options.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const SEE_HELP = 'See: npm run backtest -- --help';

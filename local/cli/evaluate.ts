@@ -18,7 +18,7 @@ import {
   readSkab,
 } from '../evaluate/labelled-data.ts';
 import { type CorpusReport, formatMarkdown, formatText, toJson } from '../evaluate/report.ts';
-import { parseFlags, UsageError } from './parse-flags.ts';
+import { parseFlags, UsageError } from '../flags/parse-flags.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** ../shared/datasets/skab beside the repository (or beside the folder of a git worktree). */

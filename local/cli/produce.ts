@@ -3,9 +3,9 @@ import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { ServiceUnavailableError, unavailable, waitForService } from '../embedded/reachable.ts';
+import { helpLines, parseFlags, UsageError, usageProblems } from '../flags/parse-flags.ts';
+import { PRODUCE_OPTION_DOCS } from '../flags/produce-options.ts';
 import { type LineRecord, lineToRecord } from '../producer/line-records.ts';
-import { helpLines, parseFlags, UsageError, usageProblems } from './parse-flags.ts';
-import { PRODUCE_OPTION_DOCS } from './produce-options.ts';
 
 const HELP = `Usage: npm run produce -- [options] [< readings.csv]
 

@@ -1,4 +1,4 @@
-import './quiet-sdk.ts';
+import '../flags/quiet-sdk.ts';
 import { runRulesCli } from '../rules/rules-cli.ts';
 
 // `npm run rules -- validate|get|put|diff|delete …` (docs/rules.md).

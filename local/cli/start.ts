@@ -1,22 +1,22 @@
-import './quiet-sdk.ts';
+import '../flags/quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
 import { seenGranularityMs, silenceLimits } from '../../functions/core/silence.ts';
 import type { RulesSnapshot } from '../../functions/live-rules.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { ServiceUnavailableError } from '../embedded/reachable.ts';
-import { type LiveView, startLiveView } from '../live/live-server.ts';
-import { LOCAL_TABLE_NAME, localDetectorConfig } from '../pipeline/local-detector.ts';
-import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
-import { describeDetector } from '../rules/rules-cli.ts';
-import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
-import { ConsoleReporter } from './console-reporter.ts';
 import {
   parseStartOptions,
   START_HELP,
   STOP_SENSOR_SILENCE_SECONDS,
   type StartOptions,
   UsageError,
-} from './start-options.ts';
+} from '../flags/start-options.ts';
+import { type LiveView, startLiveView } from '../live/live-server.ts';
+import { ConsoleReporter } from '../pipeline/console-reporter.ts';
+import { LOCAL_TABLE_NAME, localDetectorConfig } from '../pipeline/local-detector.ts';
+import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
+import { describeDetector } from '../rules/rules-cli.ts';
+import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

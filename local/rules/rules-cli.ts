@@ -4,9 +4,9 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ConfigError, parseRulesFile, type RulesFile } from '../../functions/config.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { RULES_REFRESH_MS } from '../../functions/live-rules.ts';
-import { helpLines, type OptionDoc, parseFlags, UsageError } from '../cli/parse-flags.ts';
 import { localDynamoDbClient } from '../embedded/clients.ts';
 import { describeSocketError } from '../embedded/reachable.ts';
+import { helpLines, type OptionDoc, parseFlags, UsageError } from '../flags/parse-flags.ts';
 import { LOCAL_TABLE_NAME } from '../pipeline/local-detector.ts';
 import { RulesVersionConflict, RulesWriter } from './rules-writer.ts';
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, ENV } from '../../functions/config.ts';
 import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
 import { CONTEXT_KEYS } from '../../infra/config.ts';
-import { detectorFromFlags } from '../../local/cli/detector-flags.ts';
+import { detectorFromFlags } from '../../local/flags/detector-flags.ts';
 import {
   detectorFunction,
   invokeBundleWithEmptyBatch,

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
-import { parseBacktestOptions } from '../../local/backtest/backtest-options.ts';
 import {
   type BacktestRow,
   linesToRecords,
   runBacktest,
 } from '../../local/backtest/run-backtest.ts';
+import { parseBacktestOptions } from '../../local/flags/backtest-options.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
 import { cutAt, mskEvent } from '../helpers/kafka-events.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseBacktestOptions, UsageError } from '../../local/backtest/backtest-options.ts';
 import { CSV_HEADER, csvRow } from '../../local/backtest/csv-output.ts';
 import { formatReport } from '../../local/backtest/report.ts';
 import { type BacktestRow, runBacktest } from '../../local/backtest/run-backtest.ts';
 import { PlotCollector, renderSvg } from '../../local/backtest/svg-plot.ts';
+import { parseBacktestOptions, UsageError } from '../../local/flags/backtest-options.ts';
 
 /**
  * Golden files: test/golden/<case>.csv is the backtest's --output for the fixed stream

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseBacktestOptions } from '../../../local/backtest/backtest-options.ts';
 import { type BacktestRow, runBacktest } from '../../../local/backtest/run-backtest.ts';
 import { PlotCollector } from '../../../local/backtest/svg-plot.ts';
+import { parseBacktestOptions } from '../../../local/flags/backtest-options.ts';
 
 /** The backtest of examples/ (the README's), collected for a plot. */
 export async function examplePlot(): Promise<{

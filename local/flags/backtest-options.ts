@@ -3,11 +3,15 @@ import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
-import { checkWindowFlags } from '../cli/detector-flags.ts';
-import { parseFlags, UsageError } from '../cli/parse-flags.ts';
-import { DETECTOR_FLAG_NAMES, DETECTOR_FLAGS_HELP, detectorFromFlags } from './detector-flags.ts';
-import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from './input-format.ts';
-import { PLOT_DEFAULT_MAX_SENSORS } from './svg-plot.ts';
+import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from '../backtest/input-format.ts';
+import { PLOT_DEFAULT_MAX_SENSORS } from '../backtest/svg-plot.ts';
+import {
+  checkWindowFlags,
+  DETECTOR_FLAG_NAMES,
+  DETECTOR_FLAGS_HELP,
+  detectorFromFlags,
+} from './detector-flags.ts';
+import { parseFlags, UsageError } from './parse-flags.ts';
 
 export { UsageError };
 

@@ -2,9 +2,9 @@ import { anomalyLine } from '../../functions/core/alert-text.ts';
 import { type SilenceAlert, silenceLine } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { Rejection } from '../../functions/ports.ts';
-import type { NotificationView } from '../pipeline/local-pipeline.ts';
 import type { DispatchHooks } from '../poller/dispatcher.ts';
 import type { PollerStats } from '../poller/stats.ts';
+import type { NotificationView } from './local-pipeline.ts';
 
 export interface RunTotals {
   anomalies: number;
