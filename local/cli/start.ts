@@ -1,7 +1,5 @@
 import '../flags/quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
-import { seenGranularityMs, silenceLimits } from '../../functions/core/silence.ts';
-import type { RulesSnapshot } from '../../functions/live-rules.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { ServiceUnavailableError } from '../embedded/reachable.ts';
 import {
@@ -11,11 +9,12 @@ import {
   type StartOptions,
   UsageError,
 } from '../flags/start-options.ts';
-import { type LiveView, startLiveView } from '../live/live-server.ts';
+import { startPipelineLiveView } from '../live/pipeline-live-view.ts';
 import { ConsoleReporter } from '../pipeline/console-reporter.ts';
-import { LOCAL_TABLE_NAME, localDetectorConfig } from '../pipeline/local-detector.ts';
+import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
-import { describeDetector } from '../rules/rules-cli.ts';
+import { silenceCheckMs } from '../pipeline/silence-timer.ts';
+import { printBanner, rulesSummary } from '../pipeline/start-banner.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -62,7 +61,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const reporter = new ConsoleReporter(say);
   say('Starting the local anomaly-detection pipeline…');
   let pipeline: LocalPipeline | undefined;
-  const live = options.noLive ? null : await startLive(options, config, reporter, () => pipeline);
+  const live = options.noLive
+    ? null
+    : await startPipelineLiveView(options, config, reporter, () => pipeline);
   const consoleHooks = reporter.hooks();
   try {
     pipeline = await startLocalPipeline({
@@ -135,7 +136,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const running = pipeline;
-  printBanner(running, options, config, live?.url);
+  printBanner(say, running, options, config, live?.url);
 
   const simulator: RunningSimulator | null = options.noSimulator
     ? null
@@ -193,165 +194,6 @@ async function main(argv: readonly string[]): Promise<number> {
   await running.stop();
   await live?.close();
   return reason === 'error' ? 1 : 0;
-}
-
-function printBanner(
-  pipeline: LocalPipeline,
-  options: StartOptions,
-  config: DetectorConfig,
-  liveUrl: string | undefined,
-): void {
-  const { mode } = pipeline;
-  const kafka =
-    mode.kind === 'external'
-      ? `Kafka brokers ${mode.brokers.join(',')}`
-      : mode.kind === 'embedded'
-        ? `embedded Kafka (librdkafka mock cluster via kcat) at ${mode.bootstrap}`
-        : `in-process topic, no broker (${mode.reason})`;
-  say(`  mode        ${mode.kind === 'in-process' ? 'in-process' : 'kafka'}: ${kafka}`);
-  if (mode.kind === 'in-process') {
-    say(
-      '              for a real broker, install kcat (`sudo apt-get update && sudo apt-get install -y kcat`;',
-    );
-    say('              macOS: `brew install kcat`)');
-    say(
-      '              or set KAFKA_BROKERS (e.g. `docker compose up -d redpanda redpanda-init`, localhost:9092)',
-    );
-  }
-  say(
-    `  topic       ${options.topic} (group ${options.groupId}, ${options.eventSource} events, batch ${options.batchSize} / ${options.batchingWindowMs} ms)`,
-  );
-  say(
-    `  DynamoDB    ${pipeline.dynamodbEndpoint}${pipeline.dynamodbEmbedded ? ' (embedded dynalite)' : ''} table ${config.tableName}`,
-  );
-  say(
-    `  SNS         ${pipeline.snsEndpoint}${pipeline.snsEmbedded ? ' (embedded capture endpoint)' : ''} topic ${pipeline.topicArn}`,
-  );
-  say(`  detection   ${detectionLine(config)}`);
-  const tableFlag = config.tableName === LOCAL_TABLE_NAME ? '' : ` --table ${config.tableName}`;
-  say(
-    `  rules       change them while it runs (read every ${options.rulesRefreshSeconds} s): npm run rules -- put FILE --endpoint ${pipeline.dynamodbEndpoint}${tableFlag}`,
-  );
-  const checkMs = silenceCheckMs(config);
-  const limits = silenceLimits(config.rules, config.silenceSeconds);
-  say(
-    limits.length === 0
-      ? `  silence     off until the rules set silenceSeconds, checked every ${checkMs / 1000} s (docs/silence.md)`
-      : `  silence     SILENT after ${Math.min(...limits)} s without a reading${limits.length > 1 ? ' (or the rules’ limits)' : ''}, checked every ${checkMs / 1000} s (docs/silence.md)`,
-  );
-  if (options.noSimulator) {
-    const brokers =
-      mode.kind === 'external'
-        ? mode.brokers.join(',')
-        : mode.kind === 'embedded'
-          ? mode.bootstrap
-          : '';
-    say(`  simulator   off: npm run produce -- --brokers ${brokers} --topic ${options.topic}`);
-  } else {
-    say(
-      `  simulator   ${options.sensors} sensors, ${options.rate} readings/s, anomaly rate ${options.anomalyRate}` +
-        (options.duration > 0 ? `, for ${options.duration} s` : ', until Ctrl-C'),
-    );
-    const stop = options.stopSensor;
-    if (stop !== undefined) {
-      say(
-        `              ${stop.sensorId} sends nothing from ${stop.fromSeconds} s` +
-          (Number.isFinite(stop.toSeconds) ? ` to ${stop.toSeconds} s` : ' on'),
-      );
-    }
-    if (mode.kind === 'embedded') {
-      say(
-        `              (add your own: npm run produce -- --brokers ${mode.bootstrap} --topic ${options.topic})`,
-      );
-    }
-  }
-  if (options.anomaliesTopic !== undefined && mode.kind !== 'in-process') {
-    const brokers = mode.kind === 'external' ? mode.brokers.join(',') : mode.bootstrap;
-    say(
-      `  anomalies   topic ${options.anomaliesTopic}: kcat -C -b ${brokers} -t ${options.anomaliesTopic} -f '%k %h %s\\n'`,
-    );
-  }
-  if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
-  say('');
-}
-
-function rulesSummary(rules: RulesSnapshot): string {
-  const topics = rules.rules.filter((r) => r.topic !== undefined).length;
-  return (
-    `default ${describeDetector(rules.defaultDetector)}, ${rules.rules.length} rule${rules.rules.length === 1 ? '' : 's'}` +
-    (topics > 0 ? ` (${topics} by topic)` : '')
-  );
-}
-
-/** How often `npm start` checks when its start-time rules set no limit (a few reads). */
-const IDLE_SILENCE_CHECK_MS = 2000;
-
-/**
- * How often `npm start` runs the silence check: a quarter of the smallest limit, 1–60 s (the
- * deployed schedule runs every minute); every 2 s when no start-time rule sets silenceSeconds,
- * so a rules document that sets one later is followed within seconds.
- */
-function silenceCheckMs(config: DetectorConfig): number {
-  const limits = silenceLimits(config.rules, config.silenceSeconds);
-  if (limits.length === 0) return IDLE_SILENCE_CHECK_MS;
-  const quarter = Math.ceil(Math.min(...limits) / 4) * 1000;
-  return Math.max(seenGranularityMs(limits), Math.min(60_000, quarter));
-}
-
-function detectionLine(config: DetectorConfig): string {
-  const spec = config.defaultDetector;
-  const detector =
-    spec.kind === 'threshold'
-      ? `threshold ${spec.threshold}`
-      : spec.kind === 'zscore'
-        ? `zscore ${spec.sigma}σ`
-        : spec.kind === 'adaptive'
-          ? `adaptive (score > ${spec.scoreThreshold}), half-life ${spec.halfLifeReadings} readings`
-          : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
-  return (
-    `${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
-    `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
-    `alert cooldown ${config.alertCooldownMs / 1000} s`
-  );
-}
-
-/** The live view, its status counters read from the pipeline only while a browser watches. */
-async function startLive(
-  options: StartOptions,
-  config: DetectorConfig,
-  reporter: ConsoleReporter,
-  pipeline: () => LocalPipeline | undefined,
-): Promise<LiveView> {
-  const startedMs = Date.now();
-  let last = { atMs: startedMs, processed: 0 };
-  return startLiveView({
-    port: options.livePort,
-    title: `npm start: ${options.topic}`,
-    detection: detectionLine(config),
-    status: async () => {
-      const p = pipeline();
-      const stats = p?.stats();
-      const lag = p === undefined ? null : await p.lag().catch(() => null);
-      const now = Date.now();
-      const processed = stats?.recordsProcessed ?? 0;
-      const rate = ((processed - last.processed) * 1000) / Math.max(1, now - last.atMs);
-      last = { atMs: now, processed };
-      const t = reporter.totals;
-      return {
-        atMs: now,
-        elapsedSeconds: (now - startedMs) / 1000,
-        readingsPerSecond: Math.round(rate * 10) / 10,
-        lag,
-        processed,
-        batches: stats?.batches ?? 0,
-        anomalies: t.anomalies,
-        notifications: t.notifications,
-        heldBack: t.heldBack,
-        rejected: t.rejected,
-        retries: t.retries,
-      };
-    },
-  });
 }
 
 main(process.argv.slice(2)).then(

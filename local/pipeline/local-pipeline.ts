@@ -1,37 +1,30 @@
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { KafkaAnomalySink } from '../../functions/adapters/kafka-anomaly-sink.ts';
-import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
 import type { SilenceAlert } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { LiveRulesSettings } from '../../functions/detector/create-handler.ts';
 import type { AnomalySink, BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import type { SilenceSink } from '../../functions/silence/ports.ts';
-import { localDynamoDbClient, localSnsClient } from '../embedded/clients.ts';
-import { ensureTable, startDynamoDb } from '../embedded/dynamodb.ts';
-import { kcatAvailable, startMockKafka } from '../embedded/kafka-mock-cluster.ts';
-import { describeSocketError, unavailable, waitForService } from '../embedded/reachable.ts';
-import { type PublishedMessage, startSnsEndpoint } from '../embedded/sns-endpoint.ts';
+import { unavailable, waitForService } from '../embedded/reachable.ts';
 import type { BatchingOptions, DispatchHooks } from '../poller/dispatcher.ts';
 import { InProcessTopic, type LogMessage, startInProcessPoller } from '../poller/in-process-log.ts';
 import { startKafkaPoller } from '../poller/kafka-poller.ts';
-import { type EventSourceInfo, LOCAL_MSK_CLUSTER_ARN } from '../poller/lambda-event.ts';
 import type { PollerStats } from '../poller/stats.ts';
+import {
+  chooseKafka,
+  connectProducer,
+  eventSource,
+  type KafkaMode,
+  kafkaProblem,
+  toHeaders,
+} from './kafka-mode.ts';
 import { createLocalDetector, createLocalSilenceCheck } from './local-detector.ts';
+import { fromDecision, fromPublished, type NotificationView } from './notification-view.ts';
+import { startServices } from './services.ts';
+import { runEvery } from './silence-timer.ts';
 
-export type KafkaMode =
-  | { readonly kind: 'external'; readonly brokers: readonly string[] }
-  | { readonly kind: 'embedded'; readonly bootstrap: string }
-  | { readonly kind: 'in-process'; readonly reason: string };
-
-/** A notification as the subscribers would get it: what SNS received, or what was sent. */
-export interface NotificationView {
-  readonly subject: string;
-  readonly sms: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly messageId?: string;
-}
+export type { KafkaMode } from './kafka-mode.ts';
+export type { NotificationView } from './notification-view.ts';
 
 export interface LocalPipelineOptions {
   readonly config: DetectorConfig;
@@ -102,42 +95,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     }
   };
   try {
-    const ddb = options.dynamodbEndpoint === undefined ? await startDynamoDb() : null;
-    if (ddb !== null) cleanups.push(() => ddb.close());
-    const dynamodbEndpoint = ddb?.endpoint ?? (options.dynamodbEndpoint as string);
-    const dynamodb = localDynamoDbClient(dynamodbEndpoint);
-    cleanups.push(async () => dynamodb.destroy());
-    if (ddb === null) {
-      const spec = {
-        service: 'DynamoDB',
-        address: dynamodbEndpoint,
-        hint: `start it (e.g. \`docker compose up -d localstack\`), or drop --dynamodb-endpoint and DYNAMODB_ENDPOINT to use the embedded dynalite`,
-      };
-      await waitForService(spec, [dynamodbEndpoint], waitMs);
-      await ensureTable(dynamodb, options.config.tableName).catch((error: unknown) => {
-        throw unavailable(spec, sdkProblem(error));
-      });
-    } else {
-      await ensureTable(dynamodb, options.config.tableName);
-    }
-
-    const capture = options.snsEndpoint === undefined ? await startSnsEndpoint() : null;
-    if (capture !== null) cleanups.push(() => capture.close());
-    const snsEndpoint = capture?.endpoint ?? (options.snsEndpoint as string);
-    const sns = localSnsClient(snsEndpoint);
-    cleanups.push(async () => sns.destroy());
-    let topicArn = options.config.topicArn;
-    if (capture === null) {
-      const spec = {
-        service: 'SNS',
-        address: snsEndpoint,
-        hint: `start it (e.g. \`docker compose up -d localstack\`), or drop --sns-endpoint and SNS_ENDPOINT to use the embedded capture endpoint`,
-      };
-      await waitForService(spec, [snsEndpoint], waitMs);
-      topicArn = await ensureSnsTopic(sns, topicArn, log).catch((error: unknown) => {
-        throw unavailable(spec, sdkProblem(error));
-      });
-    }
+    const { dynamodb, dynamodbEndpoint, ddb, sns, snsEndpoint, capture, topicArn } =
+      await startServices(
+        {
+          tableName: options.config.tableName,
+          topicArn: options.config.topicArn,
+          ...(options.dynamodbEndpoint === undefined
+            ? {}
+            : { dynamodbEndpoint: options.dynamodbEndpoint }),
+          ...(options.snsEndpoint === undefined ? {} : { snsEndpoint: options.snsEndpoint }),
+        },
+        log,
+        waitMs,
+        (cleanup) => cleanups.push(cleanup),
+      );
 
     // The capture endpoint shows what SNS really received; elsewhere, what was sent.
     if (capture !== null && options.onNotification) {
@@ -156,7 +127,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           for (const a of alerts) options.onNotification(fromDecision(a));
       },
     };
-    const mode = await chooseKafka(options, log);
+    const mode = await chooseKafka(options, log, (close) => cleanups.push(close));
     const sinks: (AnomalySink & SilenceSink)[] = [];
     if (options.anomaliesTopic !== undefined) {
       if (mode.kind === 'in-process') {
@@ -199,22 +170,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
                   : { refreshMs: options.liveRules.refreshMs },
             }),
       });
-      // One check at a time, as the deployed function's reserved concurrency of 1 makes it.
-      let running: Promise<void> | null = null;
-      const timer = setInterval(() => {
-        running ??= check()
-          .then(
-            () => {},
-            (error: unknown) => onError?.(error),
-          )
-          .finally(() => {
-            running = null;
-          });
-      }, intervalMs);
-      cleanups.push(async () => {
-        clearInterval(timer);
-        await running;
-      });
+      cleanups.push(runEvery(intervalMs, check, onError));
     }
 
     if (mode.kind === 'in-process') {
@@ -291,124 +247,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       drain: (timeoutMs) => poller.drain(timeoutMs),
       stop: stopAll,
     };
-
-    async function chooseKafka(
-      opts: LocalPipelineOptions,
-      say: (line: string) => void,
-    ): Promise<KafkaMode> {
-      if (opts.brokers !== undefined && opts.brokers.length > 0)
-        return { kind: 'external', brokers: opts.brokers };
-      if (opts.inProcess) return { kind: 'in-process', reason: 'requested with --in-process' };
-      if (!kcatAvailable()) {
-        return { kind: 'in-process', reason: 'kcat not found and no KAFKA_BROKERS given' };
-      }
-      say('starting the embedded Kafka (librdkafka mock cluster via kcat)…');
-      try {
-        const mock = await startMockKafka();
-        cleanups.push(() => mock.close());
-        return { kind: 'embedded', bootstrap: mock.bootstrap };
-      } catch (error) {
-        return {
-          kind: 'in-process',
-          reason: `the embedded Kafka did not start: ${(error as Error).message}`,
-        };
-      }
-    }
   } catch (error) {
     await stopAll();
     throw error;
   }
-}
-
-function eventSource(kind: 'msk' | 'self-managed', bootstrapServers: string): EventSourceInfo {
-  return kind === 'msk'
-    ? { kind: 'msk', clusterArn: LOCAL_MSK_CLUSTER_ARN, bootstrapServers }
-    : { kind: 'self-managed', bootstrapServers };
-}
-
-async function connectProducer(brokers: readonly string[]): Promise<Producer> {
-  const kafka = new Kafka({
-    clientId: 'sensor-simulator',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-  });
-  // The mock cluster supports neither idempotent nor transactional producers.
-  const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
-  await producer.connect();
-  return producer;
-}
-
-function toHeaders(headers: Readonly<Record<string, string | Uint8Array>>): Record<string, Buffer> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]));
-}
-
-/** SNS's CreateTopic is idempotent: it makes sure the topic exists (e.g. on LocalStack). */
-async function ensureSnsTopic(
-  sns: ReturnType<typeof localSnsClient>,
-  topicArn: string,
-  log: (line: string) => void,
-): Promise<string> {
-  const name = topicArn.split(':').at(-1) ?? topicArn;
-  const created = await sns.send(new CreateTopicCommand({ Name: name }));
-  if (created.TopicArn !== undefined && created.TopicArn !== topicArn) {
-    log(`SNS topic is ${created.TopicArn} (asked for ${topicArn})`);
-    return created.TopicArn;
-  }
-  return topicArn;
-}
-
-function fromPublished(m: PublishedMessage): NotificationView {
-  let sms = m.message;
-  if (m.messageStructure === 'json') {
-    try {
-      const bodies = JSON.parse(m.message) as Record<string, string>;
-      sms = bodies.sms ?? bodies.default ?? m.message;
-    } catch {
-      // The endpoint validated the JSON already; keep the raw text if not.
-    }
-  }
-  return {
-    subject: m.subject ?? '',
-    sms,
-    attributes: Object.fromEntries(
-      Object.entries(m.messageAttributes).map(([k, v]) => [k, v.stringValue ?? '']),
-    ),
-    messageId: m.messageId,
-  };
-}
-
-function fromDecision(decision: AlertDecision): NotificationView {
-  const m = toMessage(decision);
-  const bodies = JSON.parse(m.message) as Record<string, string>;
-  return {
-    subject: m.subject,
-    sms: bodies.sms ?? '',
-    attributes: Object.fromEntries(
-      Object.entries(m.attributes).map(([k, v]) => [k, v.StringValue ?? '']),
-    ),
-  };
-}
-
-/** An SDK failure against a given endpoint, in a few words (no stack). */
-function sdkProblem(error: unknown): string {
-  const e = error as NodeJS.ErrnoException & { $metadata?: { httpStatusCode?: number } };
-  if (typeof e.code === 'string' && e.code.startsWith('E')) return describeSocketError(e);
-  const status = e.$metadata?.httpStatusCode;
-  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  return `${status === undefined ? '' : `HTTP ${status}, `}${name}${e.message ?? String(error)}`;
-}
-
-/** A kafkajs failure, innermost cause first (ECONNREFUSED, SASL, …), in a few words. */
-function kafkaProblem(error: unknown): string {
-  let e = error as
-    | (Error & { cause?: unknown; originalError?: unknown; code?: string })
-    | undefined;
-  let message = (e as Error | undefined)?.message ?? String(error);
-  while (e !== undefined) {
-    if (typeof e.code === 'string' && e.code.startsWith('E'))
-      return describeSocketError(e as NodeJS.ErrnoException);
-    message = e.message;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
-  return message;
 }
