@@ -9,12 +9,13 @@ import {
   type StartOptions,
   UsageError,
 } from '../flags/start-options.ts';
+import { LivePortInUseError, type LiveView } from '../live/live-server.ts';
 import { startPipelineLiveView } from '../live/pipeline-live-view.ts';
 import { ConsoleReporter } from '../pipeline/console-reporter.ts';
 import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { silenceCheckMs } from '../pipeline/silence-timer.ts';
-import { printBanner, rulesSummary } from '../pipeline/start-banner.ts';
+import { detectionLine, printBanner, rulesChangeLine } from '../pipeline/start-banner.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -61,9 +62,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const reporter = new ConsoleReporter(say);
   say('Starting the local anomaly-detection pipeline…');
   let pipeline: LocalPipeline | undefined;
-  const live = options.noLive
-    ? null
-    : await startPipelineLiveView(options, config, reporter, () => pipeline);
+  let liveView: LiveView | null = null;
+  try {
+    liveView = options.noLive
+      ? null
+      : await startPipelineLiveView(options, config, reporter, () => pipeline);
+  } catch (error) {
+    if (error instanceof LivePortInUseError) {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const live = liveView;
   const consoleHooks = reporter.hooks();
   try {
     pipeline = await startLocalPipeline({
@@ -84,18 +95,27 @@ async function main(argv: readonly string[]): Promise<number> {
       // As the Lambda: the rules document in the table, once a `npm run rules -- put` wrote one.
       liveRules: {
         refreshMs: options.rulesRefreshSeconds * 1000,
-        changed: (now) =>
-          say(
-            now.source === 'table'
-              ? `RULES → version ${now.version} by ${now.updatedBy}: ${rulesSummary(now)}`
-              : `RULES → no rules document: back to the rules npm start began with (${rulesSummary(now)})`,
-          ),
-        invalid: (problem) => say(`RULES ✗ ${problem}; keeping the rules in use`),
+        changed: (now) => {
+          const line = rulesChangeLine(now);
+          say(line);
+          live?.rulesChanged(
+            detectionLine({ ...config, defaultDetector: now.defaultDetector, rules: now.rules }),
+            line,
+          );
+        },
+        invalid: (problem) => {
+          const line = `RULES ✗ ${problem}; keeping the rules in use`;
+          say(line);
+          live?.failed(line);
+        },
       },
       // Always on: a `npm run rules -- put` may set silenceSeconds while it runs.
       silenceCheck: {
         intervalMs: silenceCheckMs(config),
-        onAlert: (a) => reporter.silence(a),
+        onAlert: (a) => {
+          reporter.silence(a);
+          live?.silence(a);
+        },
         onError: (error) =>
           say(`SILENCE CHECK FAILED: ${(error as Error).message}; it runs again next time`),
       },
@@ -109,6 +129,7 @@ async function main(argv: readonly string[]): Promise<number> {
           reporter.rejected(r);
           live?.rejected(r);
         },
+        published: (alerts) => live?.published(alerts),
         ...(live === null ? {} : { evaluated: (e) => live.evaluated(e) }),
       },
       onNotification: (n) => {

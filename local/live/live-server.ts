@@ -1,15 +1,21 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { anomalyLine } from '../../functions/core/alert-text.ts';
+import { type SilenceAlert, silenceLine } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { Evaluation, Rejection } from '../../functions/ports.ts';
 import { listenOn } from '../embedded/listen.ts';
-import type { NotificationView } from '../pipeline/local-pipeline.ts';
+import type { NotificationView } from '../pipeline/notification-view.ts';
 import {
+  type AlertLatency,
   LiveHistory,
   type LiveHistoryOptions,
   type LiveStatus,
   MARK,
   type Mark,
+  type Point,
+  quantile,
+  type Selection,
+  type SensorSummary,
 } from './live-history.ts';
 import { livePage } from './live-page.ts';
 
@@ -24,46 +30,98 @@ export interface LiveViewOptions extends LiveHistoryOptions {
   readonly status: () => Promise<LiveStatus>;
   /** How often changes go to the browsers. @default 250 */
   readonly flushMs?: number;
+  /** @default Date.now */
+  readonly nowMs?: () => number;
+}
+
+/** The port asked for is taken: one line for the user, not a stack trace. */
+export class LivePortInUseError extends Error {
+  override readonly name = 'LivePortInUseError';
 }
 
 /**
  * The live view of `npm start`: a page on 127.0.0.1 with per-sensor charts and the console's
  * events, fed by Server-Sent Events. It records the same events the console prints into a
  * bounded history (so a reload shows the recent past); it formats and sends nothing while no
- * browser is connected.
+ * browser is connected. Each browser charts the sensors its filter selects.
  */
 export interface LiveView {
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
   evaluated(evaluation: Evaluation): void;
   anomaly(decision: AlertDecision): void;
+  /** Alerts the function sent: their event time → now is the alert latency. */
+  published(alerts: readonly AlertDecision[]): void;
   notification(n: NotificationView): void;
   rejected(r: Rejection): void;
+  silence(alert: SilenceAlert): void;
+  /** The rules in use changed: the header shows `detection`, the feed `line`. */
+  rulesChanged(detection: string, line: string): void;
   failed(text: string): void;
   /** Browsers connected now. */
   watchers(): number;
   close(): Promise<void>;
 }
 
+/** Latencies kept for the percentiles: the last this many notifications. */
+const LATENCY_SAMPLES = 1000;
+
+interface Client {
+  readonly res: ServerResponse;
+  readonly selection: Selection;
+  charted: Set<string>;
+}
+
 export async function startLiveView(options: LiveViewOptions): Promise<LiveView> {
+  const nowMs = options.nowMs ?? Date.now;
   const history = new LiveHistory(options.title, options.detection, options);
-  const clients = new Set<ServerResponse>();
+  const clients = new Set<Client>();
   // Anomalies are told before their reading's evaluation: keep the mark until the point comes.
   const marks = new Map<string, 1 | 2>();
+  const latencies: number[] = [];
+  let latencyNext = 0;
   let page: string | undefined;
   let timers: NodeJS.Timeout[] = [];
 
   const send = (res: ServerResponse, event: string, data: unknown) => {
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
+  const alertLatency = (): AlertLatency | null => {
+    if (latencies.length === 0) return null;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return { p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), count: sorted.length };
+  };
   const flush = () => {
-    const update = history.takeUpdate();
-    if (update === null) return;
-    for (const res of clients) send(res, 'update', update);
+    const changes = history.takeChanges();
+    if (changes === null) return;
+    for (const client of clients) {
+      const { charted, ...selected } = history.select(client.selection);
+      const points: Record<string, readonly Point[]> = {};
+      const summaries: SensorSummary[] = [];
+      for (const id of charted) {
+        const fresh = !client.charted.has(id);
+        const p = fresh ? history.points(id) : changes.points.get(id);
+        if (p !== undefined && p.length > 0) points[id] = p;
+        if (fresh || changes.changed.has(id)) summaries.push(history.summary(id) as SensorSummary);
+      }
+      const now = new Set(charted);
+      const dropped = [...client.charted].filter((id) => !now.has(id));
+      client.charted = now;
+      send(client.res, 'update', {
+        points,
+        summaries,
+        dropped,
+        selected,
+        feed: changes.feed,
+        status: changes.status,
+        detection: changes.detection,
+        sensorsNotKept: history.sensorsNotKept,
+      });
+    }
   };
   const pollStatus = () => {
     options.status().then(
-      (status) => history.setStatus(status),
+      (status) => history.setStatus({ ...status, alertLatency: alertLatency() }),
       () => {},
     );
   };
@@ -75,7 +133,7 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
       setInterval(pollStatus, 1000),
       // A comment line now and then keeps proxies and idle timeouts from closing the stream.
       setInterval(() => {
-        for (const res of clients) res.write(': keep-alive\n\n');
+        for (const client of clients) client.res.write(': keep-alive\n\n');
       }, 15_000),
     ];
   };
@@ -86,12 +144,16 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
       return;
     }
-    if (path === '/') {
+    const selection: Selection = {
+      filter: (url.searchParams.get('filter') ?? '').slice(0, 200),
+      onlyAnomalies: url.searchParams.get('anomalies') === '1',
+    };
+    if (url.pathname === '/') {
       page ??= livePage();
       res
         .writeHead(200, {
@@ -104,13 +166,13 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
         .end(page);
       return;
     }
-    if (path === '/snapshot.json') {
+    if (url.pathname === '/snapshot.json') {
       res
         .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(JSON.stringify(history.snapshot()));
+        .end(JSON.stringify(history.snapshot(selection)));
       return;
     }
-    if (path === '/events') {
+    if (url.pathname === '/events') {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-store',
@@ -118,17 +180,29 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
       });
       if (clients.size === 0) startWatching();
       else flush();
-      clients.add(res);
-      send(res, 'snapshot', history.snapshot());
+      const snapshot = history.snapshot(selection);
+      const client: Client = { res, selection, charted: new Set(Object.keys(snapshot.sensors)) };
+      clients.add(client);
+      send(res, 'snapshot', snapshot);
       req.on('close', () => {
-        clients.delete(res);
+        clients.delete(client);
         if (clients.size === 0) stopWatching();
       });
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
-  const port = await listenOn(server, options.port ?? 0);
+  let port: number;
+  try {
+    port = await listenOn(server, options.port ?? 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LivePortInUseError(
+        `--live-port ${options.port}: the port is in use (another npm start?); choose another, 0 for any free one, or --no-live`,
+      );
+    }
+    throw error;
+  }
 
   return {
     url: `http://127.0.0.1:${port}/`,
@@ -158,15 +232,24 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
       if (marks.size > 10_000) marks.clear();
       history.line({
         kind: 'anomaly',
-        atMs: Date.now(),
+        atMs: nowMs(),
         sensorId: anomaly.sensorId,
         text: `${anomalyLine(anomaly)}${decision.notify ? '' : '  (held back by the cooldown)'}`,
       });
     },
+    published(alerts) {
+      const at = nowMs();
+      for (const alert of alerts) {
+        const latencyMs = Math.max(0, at - alert.anomaly.eventTimeMs);
+        if (latencies.length < LATENCY_SAMPLES) latencies.push(latencyMs);
+        else latencies[latencyNext] = latencyMs;
+        latencyNext = (latencyNext + 1) % LATENCY_SAMPLES;
+      }
+    },
     notification(n) {
       history.line({
         kind: 'notification',
-        atMs: Date.now(),
+        atMs: nowMs(),
         ...(n.attributes.sensorId === undefined ? {} : { sensorId: n.attributes.sensorId }),
         text: `SNS → ${n.subject} · sms: ${n.sms}`,
       });
@@ -175,17 +258,30 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
       const { topic, partition, offset } = r.source;
       history.line({
         kind: 'rejected',
-        atMs: Date.now(),
+        atMs: nowMs(),
         text: `REJECTED ${topic}-${partition}@${offset}: ${r.reason} (${r.detail})`,
       });
     },
+    silence(alert) {
+      history.silence(alert.sensorId, alert.kind === 'silent' ? alert.lastSeenMs : null);
+      history.line({
+        kind: 'silence',
+        atMs: nowMs(),
+        sensorId: alert.sensorId,
+        text: silenceLine(alert),
+      });
+    },
+    rulesChanged(detection, line) {
+      history.setDetection(detection);
+      history.line({ kind: 'rules', atMs: nowMs(), text: line });
+    },
     failed(text) {
-      history.line({ kind: 'failed', atMs: Date.now(), text });
+      history.line({ kind: 'failed', atMs: nowMs(), text });
     },
     watchers: () => clients.size,
     close: async () => {
       stopWatching();
-      for (const res of clients) res.end();
+      for (const client of clients) client.res.end();
       clients.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -21,7 +21,8 @@ export async function startPipelineLiveView(
     status: async () => {
       const p = pipeline();
       const stats = p?.stats();
-      const lag = p === undefined ? null : await p.lag().catch(() => null);
+      const partitions = p === undefined ? null : await p.partitionLag().catch(() => null);
+      const lag = partitions === null ? null : partitions.reduce((sum, q) => sum + q.lag, 0);
       const now = Date.now();
       const processed = stats?.recordsProcessed ?? 0;
       const rate = ((processed - last.processed) * 1000) / Math.max(1, now - last.atMs);
@@ -32,6 +33,8 @@ export async function startPipelineLiveView(
         elapsedSeconds: (now - startedMs) / 1000,
         readingsPerSecond: Math.round(rate * 10) / 10,
         lag,
+        partitions:
+          partitions?.map(({ partition, lag: behind }) => ({ partition, lag: behind })) ?? null,
         processed,
         batches: stats?.batches ?? 0,
         anomalies: t.anomalies,

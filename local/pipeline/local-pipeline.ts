@@ -9,7 +9,7 @@ import { unavailable, waitForService } from '../embedded/reachable.ts';
 import type { BatchingOptions, DispatchHooks } from '../poller/dispatcher.ts';
 import { InProcessTopic, type LogMessage, startInProcessPoller } from '../poller/in-process-log.ts';
 import { startKafkaPoller } from '../poller/kafka-poller.ts';
-import type { PollerStats } from '../poller/stats.ts';
+import type { PartitionLag, PollerStats } from '../poller/stats.ts';
 import {
   chooseKafka,
   connectProducer,
@@ -76,6 +76,8 @@ export interface LocalPipeline {
   send(messages: readonly LogMessage[]): Promise<void>;
   stats(): PollerStats;
   lag(): Promise<number>;
+  /** Lag per partition of the topic, as a streaming dashboard shows it. */
+  partitionLag(): Promise<readonly PartitionLag[]>;
   drain(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -194,6 +196,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         send: async (messages) => topic.append(messages),
         stats: () => poller.stats(),
         lag: async () => poller.lag(),
+        partitionLag: async () => poller.partitionLag(),
         drain: (timeoutMs) => poller.drain(timeoutMs),
         stop: stopAll,
       };
@@ -244,6 +247,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       },
       stats: () => poller.stats(),
       lag: () => poller.lag(),
+      partitionLag: () => poller.partitionLag(),
       drain: (timeoutMs) => poller.drain(timeoutMs),
       stop: stopAll,
     };

@@ -98,6 +98,13 @@ export function rulesSummary(rules: RulesSnapshot): string {
   );
 }
 
+/** The console's (and the live view's feed) line for a change of the rules in use. */
+export function rulesChangeLine(now: RulesSnapshot): string {
+  return now.source === 'table'
+    ? `RULES → version ${now.version} by ${now.updatedBy}: ${rulesSummary(now)}`
+    : `RULES → no rules document: back to the rules npm start began with (${rulesSummary(now)})`;
+}
+
 /** The detection settings in one line: the banner's and the live view's header. */
 export function detectionLine(config: DetectorConfig): string {
   const spec = config.defaultDetector;

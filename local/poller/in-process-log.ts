@@ -6,7 +6,7 @@ import {
   type RetryOptions,
 } from './dispatcher.ts';
 import type { EventSourceInfo, LambdaKafkaEvent, PolledRecord } from './lambda-event.ts';
-import { type PollerStats, StatsCounter } from './stats.ts';
+import { type PartitionLag, type PollerStats, StatsCounter } from './stats.ts';
 
 export interface LogMessage {
   readonly key?: string | Uint8Array | null;
@@ -82,6 +82,8 @@ export interface InProcessPollerOptions {
 export interface InProcessPoller {
   stats(): PollerStats;
   lag(): number;
+  /** Records not yet committed, per partition. */
+  partitionLag(): PartitionLag[];
   drain(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -141,10 +143,17 @@ export function startInProcessPoller(options: InProcessPollerOptions): InProcess
   };
   const readers = Array.from({ length: topic.partitionCount }, (_, p) => readPartition(p));
 
-  const lag = () => committed.reduce((sum, offset, p) => sum + (topic.endOffset(p) - offset), 0);
+  const partitionLag = (): PartitionLag[] =>
+    committed.map((offset, partition) => ({
+      topic: topic.name,
+      partition,
+      lag: topic.endOffset(partition) - offset,
+    }));
+  const lag = () => partitionLag().reduce((sum, p) => sum + p.lag, 0);
   return {
     stats: () => counter.snapshot(dispatcher.pendingRecords),
     lag,
+    partitionLag,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const targets = committed.map((_, p) => topic.endOffset(p));

@@ -9,7 +9,7 @@ import {
   type RetryOptions,
 } from './dispatcher.ts';
 import type { EventSourceInfo, LambdaKafkaEvent, PolledRecord } from './lambda-event.ts';
-import { type PollerStats, StatsCounter } from './stats.ts';
+import { type PartitionLag, type PollerStats, StatsCounter } from './stats.ts';
 
 export interface KafkaPollerOptions {
   readonly brokers: readonly string[];
@@ -36,6 +36,8 @@ export interface KafkaPoller {
   stats(): PollerStats;
   /** Records on the topics not yet committed by the group (end offsets − committed). */
   lag(): Promise<number>;
+  /** The same, per topic partition. */
+  partitionLag(): Promise<PartitionLag[]>;
   /** Waits until everything on the topics now has been processed and committed. */
   drain(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
@@ -159,19 +161,25 @@ export async function startKafkaPoller(options: KafkaPollerOptions): Promise<Kaf
     return result;
   };
 
-  const lag = async () => {
+  const partitionLag = async (): Promise<PartitionLag[]> => {
     const [ranges, done] = await Promise.all([logRanges(), committedOffsets()]);
-    let total = 0;
-    for (const [id, [low, high]] of ranges)
-      total += Math.max(0, high - Math.max(low, done.get(id) ?? 0));
-    return total;
+    return [...ranges].map(([id, [low, high]]) => {
+      const [topic = '', partition = '0'] = id.split('\u0000');
+      return {
+        topic,
+        partition: Number(partition),
+        lag: Math.max(0, high - Math.max(low, done.get(id) ?? 0)),
+      };
+    });
   };
+  const lag = async () => (await partitionLag()).reduce((sum, p) => sum + p.lag, 0);
 
   let stopped = false;
   return {
     ready,
     stats: () => counter.snapshot(dispatcher.pendingRecords),
     lag,
+    partitionLag,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const targets = await logRanges();

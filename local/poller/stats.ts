@@ -64,3 +64,10 @@ export class StatsCounter {
     };
   }
 }
+
+/** Records of one topic partition not yet processed and committed. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
