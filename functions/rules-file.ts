@@ -16,7 +16,8 @@ export interface LoadedRulesFile extends RulesFile {
 export function loadRulesFile(path: string): LoadedRulesFile {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // `-`: standard input, as for every file argument of the local CLIs.
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new ConfigError(`rules file "${path}": cannot read it (${code})`, { cause: error });

@@ -1,6 +1,6 @@
+import '../flags/user-cwd.ts';
 import '../flags/quiet-sdk.ts';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../../functions/config.ts';
@@ -10,14 +10,16 @@ import { InputFormatError } from '../backtest/input-format.ts';
 import { formatReport } from '../backtest/report.ts';
 import { type BacktestRow, runBacktest } from '../backtest/run-backtest.ts';
 import { PlotCollector, renderSvg } from '../backtest/svg-plot.ts';
+import { type AtomicOutput, openAtomicOutput, writeFileAtomic } from '../flags/atomic-output.ts';
 import {
   BACKTEST_HELP,
   type BacktestOptions,
   parseBacktestOptions,
   UsageError,
 } from '../flags/backtest-options.ts';
+import { openInput } from '../flags/input-file.ts';
+import { Progress } from '../flags/progress.ts';
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
 const SEE_HELP = 'See: npm run backtest -- --help';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -31,35 +33,38 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
+  // With --output - or --plot -, standard output carries the data: the report goes to stderr.
+  const dataOnStdout = options.outputPath === '-' || options.plotPath === '-';
+  const say = (line: string) => (dataOnStdout ? process.stderr : process.stdout).write(`${line}\n`);
   if (options.help) {
     say(BACKTEST_HELP);
     return 0;
   }
 
-  const source =
-    options.inputPath === '-' ? process.stdin : createReadStream(options.inputPath, 'utf8');
-  const opened = new Promise<void>((resolve, reject) => {
-    source.once('error', reject);
-    if (source === process.stdin) resolve();
-    else source.once('open', () => resolve());
-  });
+  let source: Awaited<ReturnType<typeof openInput>>;
   try {
-    await opened;
+    source = await openInput(options.inputPath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     process.stderr.write(`--input: cannot read ${options.inputPath} (${code})\n${SEE_HELP}\n`);
     return 2;
   }
-  const lines = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({ input: source.stream, crlfDelay: Number.POSITIVE_INFINITY });
+  const progress = new Progress({
+    stream: process.stderr,
+    unit: 'readings',
+    ...(options.inputPath === '-' ? {} : { totalBytes: statSync(options.inputPath).size }),
+  });
 
-  const csv =
-    options.outputPath === undefined ? null : createWriteStream(options.outputPath, 'utf8');
+  // Written whole or not at all: an interrupted run leaves no half CSV behind.
+  const csv: AtomicOutput | null =
+    options.outputPath === undefined ? null : openAtomicOutput(options.outputPath);
   let rows = 0;
   const plot = options.plotPath === undefined ? null : new PlotCollector(options.plotMaxSensors);
-  csv?.write(`${CSV_HEADER}\n`);
+  csv?.stream.write(`${CSV_HEADER}\n`);
   const onRow = (row: BacktestRow) => {
     rows += 1;
-    csv?.write(`${csvRow(row)}\n`);
+    csv?.stream.write(`${csvRow(row)}\n`);
     plot?.add(row);
   };
 
@@ -73,22 +78,23 @@ async function main(argv: readonly string[]): Promise<number> {
         batchSize: options.batchSize,
         // Rows are written as each batch is judged; wait for the file when its buffer is full.
         afterBatch: async () => {
-          if (csv?.writableNeedDrain) await once(csv, 'drain');
+          progress.tick(rows, source.bytesRead());
+          if (csv?.stream.writableNeedDrain) await new Promise((r) => csv.stream.once('drain', r));
         },
       },
       onRow,
     );
   } catch (error) {
+    progress.done();
+    csv?.abort();
     if (error instanceof InputFormatError) {
       process.stderr.write(`${options.inputPath}: ${error.message}\n${SEE_HELP}\n`);
       return 2;
     }
     throw error;
   }
-  if (csv !== null) {
-    csv.end();
-    await once(csv, 'finish');
-  }
+  progress.done();
+  await csv?.commit();
 
   const report = formatReport(summary, {
     input: options.inputPath === '-' ? 'stdin' : options.inputPath,
@@ -97,15 +103,17 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   say(report);
   const wrote: string[] = [];
-  if (options.outputPath !== undefined) wrote.push(`${options.outputPath} (${rows} rows)`);
+  if (options.outputPath !== undefined && options.outputPath !== '-')
+    wrote.push(`${options.outputPath} (${rows} rows)`);
   if (plot !== null && options.plotPath !== undefined) {
-    const title = `backtest of ${basename(options.inputPath)}`;
+    const title = `backtest of ${options.inputPath === '-' ? 'stdin' : basename(options.inputPath)}`;
     const body = /\.html?$/i.test(options.plotPath)
       ? renderHtml(plot, summary, title, report)
       : renderSvg(plot, summary, title);
-    writeFileSync(options.plotPath, body);
+    writeFileAtomic(options.plotPath, body);
     const skipped = plot.skipped.size > 0 ? `, ${plot.skipped.size} more not plotted` : '';
-    wrote.push(`${options.plotPath} (${plot.series.size} sensors${skipped})`);
+    if (options.plotPath !== '-')
+      wrote.push(`${options.plotPath} (${plot.series.size} sensors${skipped})`);
   }
   if (wrote.length > 0) say(`\nwrote ${wrote.join(', ')}`);
   return 0;

@@ -1,3 +1,4 @@
+import '../flags/user-cwd.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,14 +28,17 @@ const DEFAULT_SKAB = [
   resolve(REPO, '../../shared/datasets/skab'),
 ];
 const DEFAULT_SEED = 20261201;
+/** The committed results: written only with --write-results, and only with SKAB in them. */
+const RESULTS_DIR = join(REPO, 'bench/results');
 
 export const EVALUATE_HELP = `Usage: npm run evaluate -- [options]
 
 Scores the detectors on labelled series, through the backtest (the deployed function's own
 use case): NAB scores (standard, reward low FP, reward low FN) of the score column and
 event-level precision, recall and F1 of the anomaly column, beside two baselines (the
-windowed Gaussian, and the seed's threshold rule). Prints a table per corpus and writes
-bench/results/evaluation.md and .json. docs/evaluate.md explains every figure.
+windowed Gaussian, and the seed's threshold rule). Prints a table per corpus; with
+--write-results, also writes bench/results/evaluation.md and .json (the committed results).
+docs/evaluate.md explains every figure.
 
 Data
   --skab DIR              the SKAB data set (valve1/, valve2/, other/), read in place
@@ -49,8 +53,9 @@ Detectors
   --gaussian-window N     readings in the windowed Gaussian's window   (default 6400)
 
 Output
-  --output-dir DIR        where evaluation.md and .json go        (default bench/results)
-  --no-write              print only
+  --write-results         write evaluation.md and .json (the committed results: run it on
+                            the full data, SKAB included)
+  --output-dir DIR        where --write-results writes them       (default bench/results)
   -h, --help              this help
 `;
 
@@ -76,8 +81,8 @@ const optionsSchema = z.strictObject({
   copies: z.coerce.number().int().min(1).max(50).default(3),
   detectors: list(CANDIDATES).default([...CANDIDATES]),
   gaussianWindow: z.coerce.number().int().min(2).default(6400),
-  outputDir: z.string().min(1).default(join(REPO, 'bench/results')),
-  noWrite: z.boolean().default(false),
+  outputDir: z.string().min(1).default(RESULTS_DIR),
+  writeResults: z.boolean().default(false),
   help: z.boolean().default(false),
 });
 
@@ -87,7 +92,7 @@ export function parseEvaluateOptions(argv: readonly string[]): EvaluateOptions {
   const camel = parseFlags(
     argv,
     ['skab', 'csv', 'corpus', 'seed', 'copies', 'detectors', 'gaussian-window', 'output-dir'],
-    ['no-write'],
+    ['write-results'],
   );
   const parsed = optionsSchema.safeParse(camel);
   if (!parsed.success) {
@@ -178,6 +183,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('nothing to evaluate\n');
     return 2;
   }
+  if (
+    options.writeResults &&
+    resolve(options.outputDir) === RESULTS_DIR &&
+    !data.some((d) => d.corpus === 'SKAB')
+  ) {
+    process.stderr.write(
+      '--write-results: the committed bench/results/evaluation.md has the SKAB table, and this run has no SKAB data; give --skab DIR, or --output-dir elsewhere\n',
+    );
+    return 2;
+  }
   const candidates = candidatesFor(options);
   const reports: CorpusReport[] = [];
   for (const { corpus, experiments } of data) {
@@ -189,7 +204,7 @@ async function main(argv: readonly string[]): Promise<number> {
     reports.push({ corpus, about: describe(experiments), results });
   }
   process.stdout.write(`${formatText(reports)}\n`);
-  if (!options.noWrite) {
+  if (options.writeResults) {
     const command = ['npm run evaluate', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
     // Paths in the written report are relative to the repository, whoever runs it where.
     const relative = reports.map((r) => ({

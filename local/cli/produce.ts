@@ -1,10 +1,12 @@
-import { createReadStream } from 'node:fs';
+import '../flags/user-cwd.ts';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { ServiceUnavailableError, unavailable, waitForService } from '../embedded/reachable.ts';
 import { helpLines, parseFlags, UsageError, usageProblems } from '../flags/parse-flags.ts';
-import { PRODUCE_OPTION_DOCS } from '../flags/produce-options.ts';
+import { PRODUCE_OPTION_DOCS, PRODUCE_SHORT_OPTIONS } from '../flags/produce-options.ts';
+import { Progress } from '../flags/progress.ts';
 import { type LineRecord, lineToRecord } from '../producer/line-records.ts';
 
 const HELP = `Usage: npm run produce -- [options] [< readings.csv]
@@ -12,11 +14,11 @@ const HELP = `Usage: npm run produce -- [options] [< readings.csv]
 Sends sensor readings, one per line, to a Kafka topic (like kafka-console-producer), each
 keyed by its sensor id. Reads --file, or standard input: type lines, or pipe a file.
 
-${helpLines(PRODUCE_OPTION_DOCS, {})}
+${helpLines(PRODUCE_OPTION_DOCS, {}, PRODUCE_SHORT_OPTIONS)}
   -h, --help                  this help
 
 Examples:
-  npm run produce -- --brokers localhost:9092 --topic sensor-data
+  npm run produce -- -b localhost:9092 -t sensor-data
   printf 'sensor_1,57.3\\nsensor_1,150.0\\n' | npm run produce -- --brokers 127.0.0.1:PORT
   npm run produce -- --file examples/readings.csv
 `;
@@ -36,7 +38,12 @@ const SEND_BATCH = 500;
 async function main(argv: string[]): Promise<number> {
   let options: z.infer<typeof schema>;
   try {
-    const values = parseFlags(argv, ['brokers', 'topic', 'file', 'format'], ['no-key']);
+    const values = parseFlags(
+      argv,
+      ['brokers', 'topic', 'file', 'format'],
+      ['no-key'],
+      PRODUCE_SHORT_OPTIONS,
+    );
     const env = process.env.KAFKA_BROKERS;
     const given = {
       brokers: values.brokers ?? (env === undefined || env === '' ? 'localhost:9092' : env),
@@ -57,6 +64,19 @@ async function main(argv: string[]): Promise<number> {
   if (options.help) {
     process.stdout.write(HELP);
     return 0;
+  }
+
+  const fromStdin = options.file === undefined || options.file === '-';
+  if (!fromStdin) {
+    try {
+      accessSync(options.file as string, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      process.stderr.write(
+        `--file: cannot read ${options.file} (${code})\nSee: npm run produce -- --help\n`,
+      );
+      return 2;
+    }
   }
 
   const brokers = options.brokers.split(',').map((b) => b.trim());
@@ -85,12 +105,22 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const interactive = options.file === undefined && process.stdin.isTTY === true;
+  const interactive = fromStdin && process.stdin.isTTY === true;
   if (interactive)
     process.stderr.write(`Type readings (e.g. sensor_1,57.3), one per line; Ctrl-D to end.\n> `);
-  const input = options.file === undefined ? process.stdin : createReadStream(options.file);
+  const input = fromStdin ? process.stdin : createReadStream(options.file as string);
+  input.once('error', (error: NodeJS.ErrnoException) => {
+    process.stderr.write(`--file: cannot read ${options.file} (${error.code ?? error.message})\n`);
+    process.exit(2);
+  });
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
 
+  // A terminal watching a large file being sent sees how far it is (never in a pipe).
+  const progress = new Progress({
+    stream: process.stderr,
+    unit: 'records sent',
+    ...(fromStdin ? {} : { totalBytes: statSync(options.file as string).size }),
+  });
   let sent = 0;
   let warnings = 0;
   let buffer: LineRecord[] = [];
@@ -103,6 +133,8 @@ async function main(argv: string[]): Promise<number> {
       messages: records.map((r) => ({ key: r.key, value: r.value })),
     });
     sent += records.length;
+    if (!interactive)
+      progress.tick(sent, 'bytesRead' in input ? Number(input.bytesRead) : undefined);
   };
   try {
     for await (const line of lines) {
@@ -117,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
     }
     await flush();
   } finally {
+    progress.done();
     await producer.disconnect();
   }
   process.stderr.write(

@@ -1,3 +1,4 @@
+import '../flags/user-cwd.ts';
 import '../flags/quiet-sdk.ts';
 import { runRulesCli } from '../rules/rules-cli.ts';
 

@@ -1,3 +1,4 @@
+import '../flags/user-cwd.ts';
 import '../flags/quiet-sdk.ts';
 import { ConfigError, type DetectorConfig } from '../../functions/config.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';

@@ -24,7 +24,7 @@ an in-memory store, in batches as Lambda would get them, and prints per sensor h
 readings were anomalies. Try detectors and parameters here before deploying them.
 
 Input
-  --input FILE            recorded readings; - for stdin                 (required)
+  -i, --input FILE        recorded readings; - for stdin                 (required)
   --format F              auto | csv | seed | jsonl | series              (default auto)
                             csv     sensor_id,value,timestamp (header optional; by name)
                             seed    the Flink job's lines: sensor_id,value
@@ -38,15 +38,17 @@ Input
 
 Detection (as the deployed function's settings, docs/detectors.md)
 ${DETECTOR_FLAGS_HELP}
-  --rules FILE            per-sensor rules file (its "default" replaces --detector)
+  --rules FILE            per-sensor rules file (its "default" replaces --detector);
+                            - for stdin
   --window-seconds S      window length, a multiple of the slide          (default 10)
   --slide-seconds S       window slide                                    (default 5)
   --alert-cooldown-seconds S  at most one notification per sensor per S   (default 60)
   --batch-size N          records per use-case call, as Lambda's batch    (default 500)
 
 Output
-  --output FILE.csv       one row per reading, in input order
-  --plot FILE.svg|.html   values, baseline, limit band and anomalies per sensor
+  -o, --output FILE.csv   one row per reading, in input order; - for stdout
+  --plot FILE.svg|.html   values, baseline, limit band and anomalies per sensor;
+                            - for an SVG on stdout
   --plot-max-sensors N    sensors plotted, the first ones seen            (default ${PLOT_DEFAULT_MAX_SENSORS})
   -h, --help              this help
 `;
@@ -75,7 +77,7 @@ const optionsSchema = z.object({
   output: z.string().min(1).optional(),
   plot: z
     .string()
-    .regex(/\.(svg|html?)$/i, 'a file name ending in .svg or .html')
+    .regex(/^-$|\.(svg|html?)$/i, 'a file name ending in .svg or .html, or - for an SVG on stdout')
     .optional(),
   plotMaxSensors: positiveInt.max(1000).default(PLOT_DEFAULT_MAX_SENSORS),
   help: z.boolean().default(false),
@@ -109,11 +111,14 @@ const STRING_OPTIONS = [
   'plot-max-sensors',
 ] as const;
 
+/** As kcat users expect: -i input, -o output. */
+const SHORT_OPTIONS = { i: 'input', o: 'output' } as const;
+
 const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** Parses argv into backtest settings; a UsageError names each bad option and its value. */
 export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
-  const camel = parseFlags(argv, [...STRING_OPTIONS, ...DETECTOR_FLAG_NAMES]);
+  const camel = parseFlags(argv, [...STRING_OPTIONS, ...DETECTOR_FLAG_NAMES], [], SHORT_OPTIONS);
   if (camel.help === true) return helpOnly();
   if (camel.input === undefined)
     throw new UsageError('--input: required (a file of recorded readings, or - for stdin)');
@@ -126,6 +131,10 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     throw new UsageError(problems.join('\n'));
   }
   const o = parsed.data;
+  if (o.input === '-' && o.rules === '-')
+    throw new UsageError('--input - and --rules -: only one of them can read standard input');
+  if (o.output === '-' && o.plot === '-')
+    throw new UsageError('--output - and --plot -: only one of them can write standard output');
   const defaultDetector = detectorFromFlags(camel);
   let rules: DetectionSettings['rules'] = [];
   let fileDefault: DetectorSpec | undefined;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { flagsNpmKept, forgottenDashesMessage } from './npm-dashes.ts';
 
 /** A command-line mistake: the CLIs print it with a pointer to --help and exit 2. */
 export class UsageError extends Error {
@@ -72,8 +73,15 @@ export function parseFlags(
   argv: readonly string[],
   stringOptions: readonly string[],
   booleanOptions: readonly string[] = [],
+  /** One-letter aliases, as kcat's: `{ b: 'brokers', t: 'topic' }`. */
+  shortOptions: Readonly<Record<string, string>> = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string | boolean | undefined> {
   const known = [...stringOptions, ...booleanOptions, 'help'];
+  const kept = flagsNpmKept(known, env);
+  if (kept.length > 0) throw new UsageError(forgottenDashesMessage(kept, env));
+  const shortOf = (name: string) =>
+    Object.entries(shortOptions).find(([, long]) => long === name)?.[0];
   for (const arg of argv) {
     if (arg === '--') break;
     if (!arg.startsWith('--')) continue;
@@ -91,16 +99,33 @@ export function parseFlags(
       strict: true,
       allowPositionals: false,
       options: {
-        ...Object.fromEntries(stringOptions.map((name) => [name, { type: 'string' as const }])),
-        ...Object.fromEntries(booleanOptions.map((name) => [name, { type: 'boolean' as const }])),
+        ...Object.fromEntries(
+          stringOptions.map((name) => {
+            const short = shortOf(name);
+            return [name, { type: 'string' as const, ...(short === undefined ? {} : { short }) }];
+          }),
+        ),
+        ...Object.fromEntries(
+          booleanOptions.map((name) => {
+            const short = shortOf(name);
+            return [name, { type: 'boolean' as const, ...(short === undefined ? {} : { short }) }];
+          }),
+        ),
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     const message = (error as Error).message;
     // node:util says "Option '--x <value>' argument missing"; say it the CLI's way.
-    const missing = /Option '(--[a-z-]+)[^']*' argument missing/.exec(message);
+    const missing = /Option '(?:-[a-zA-Z], )?(--[a-z-]+)[^']*' argument missing/.exec(message);
     if (missing) throw new UsageError(`${missing[1]}: needs a value`);
+    const unknownShort = /Unknown option '(-[^-'])'/.exec(message);
+    if (unknownShort) {
+      const shorts = Object.entries(shortOptions).map(([s, long]) => `-${s} (--${long})`);
+      throw new UsageError(
+        `unknown option ${unknownShort[1]}${shorts.length === 0 ? ' (options start with --)' : ` (short options: ${shorts.join(', ')})`}`,
+      );
+    }
     const positional = /Unexpected argument '([^']*)'/.exec(message);
     if (positional)
       throw new UsageError(
@@ -135,6 +160,7 @@ export function shownDefault(value: unknown): string | undefined {
 export function helpLines(
   docs: readonly OptionDoc[],
   defaults: Readonly<Record<string, unknown>>,
+  shortOptions: Readonly<Record<string, string>> = {},
 ): string {
   const out: string[] = [];
   let group: string | undefined;
@@ -144,7 +170,8 @@ export function helpLines(
       out.push(doc.group);
       group = doc.group;
     }
-    const left = `  --${doc.flag}${doc.arg === undefined ? '' : ` ${doc.arg}`}`;
+    const short = Object.entries(shortOptions).find(([, long]) => long === doc.flag)?.[0];
+    const left = `  ${short === undefined ? '' : `-${short}, `}--${doc.flag}${doc.arg === undefined ? '' : ` ${doc.arg}`}`;
     const value = doc.defaultText ?? shownDefault(defaults[camelOf(doc.flag)]);
     const right = value === undefined ? doc.meaning : `${doc.meaning} (default ${value})`;
     out.push(left.length >= 30 ? `${left}\n${' '.repeat(30)}${right}` : left.padEnd(30) + right);

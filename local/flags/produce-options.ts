@@ -12,7 +12,7 @@ export const PRODUCE_OPTION_DOCS: readonly OptionDoc[] = [
   {
     flag: 'file',
     arg: 'F',
-    meaning: 'read lines from F (standard input is interactive on a terminal)',
+    meaning: 'read lines from F; - for standard input (interactive on a terminal)',
     defaultText: 'standard input',
   },
   {
@@ -27,3 +27,6 @@ export const PRODUCE_OPTION_DOCS: readonly OptionDoc[] = [
       "unkeyed records (by default the key is the reading's sensor id: one partition, in order, per sensor)",
   },
 ];
+
+/** As kcat's: -b brokers, -t topic. */
+export const PRODUCE_SHORT_OPTIONS = { b: 'brokers', t: 'topic' } as const;

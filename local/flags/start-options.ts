@@ -105,7 +105,7 @@ const DETECTOR_OPTION_DOCS: readonly OptionDoc[] = [
     flag: 'rules',
     arg: 'FILE',
     meaning:
-      'per-sensor rules file (docs/detectors.md), as deployed; its "default" replaces --detector',
+      'per-sensor rules file (docs/detectors.md), as deployed, - for stdin; its "default" replaces --detector',
     defaultText: 'none',
   },
   {
@@ -204,6 +204,9 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
   ].map((d) => ({ ...d, group: 'Output' })),
 ];
 
+/** As kcat's: -b brokers, -t topic. */
+export const START_SHORT_OPTIONS = { b: 'brokers', t: 'topic' } as const;
+
 export const START_HELP = `Usage: npm start -- [options]
 
 Runs the anomaly detector locally: a Kafka broker (embedded when none is given), DynamoDB
@@ -211,7 +214,7 @@ Runs the anomaly detector locally: a Kafka broker (embedded when none is given),
 Lambda handler, and a sensor simulator. Prints each anomaly as the Flink job did, each
 notification as SNS receives it, and a status line; serves a live view on loopback.
 
-${helpLines(START_OPTION_DOCS, START_DEFAULTS)}
+${helpLines(START_OPTION_DOCS, START_DEFAULTS, START_SHORT_OPTIONS)}
   -h, --help                  this help
 `;
 
@@ -229,7 +232,7 @@ export function parseStartOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): StartOptions {
-  const camel = parseFlags(argv, STRING_OPTIONS, BOOLEAN_OPTIONS);
+  const camel = parseFlags(argv, STRING_OPTIONS, BOOLEAN_OPTIONS, START_SHORT_OPTIONS, env);
   const fromEnv = (name: string) =>
     env[name] === undefined || env[name] === '' ? undefined : env[name];
   camel.brokers ??= fromEnv('KAFKA_BROKERS');

@@ -38,7 +38,7 @@ the AWS credentials and region of your shell. A running function picks a change 
 ${RULES_REFRESH_MS / 1000} s, without a redeploy.
 
 Commands:
-  validate FILE               check a rules file as put would (no AWS access)
+  validate FILE               check a rules file as put would (no AWS access); - reads stdin
   get                         print the stored document (stdout) and its version (stderr)
   put FILE                    validate FILE, then store it as the next version
   diff FILE                   compare FILE with the stored document (exit 0 same, 1 different)
@@ -121,7 +121,8 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
-    if (arg.startsWith('-')) {
+    // A lone `-` is a FILE: standard input.
+    if (arg.startsWith('-') && arg !== '-') {
       flags.push(arg);
       const name = arg.replace(/^--?/, '');
       if (!arg.includes('=') && stringOptions.includes(name) && i + 1 < argv.length) {
@@ -259,7 +260,8 @@ interface LoadedFile extends RulesFile {
 function readRules(path: string): LoadedFile {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // `-`: standard input (`npm run rules -- get | jq … | npm run rules -- put -`).
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new Failure(`rules file "${path}": cannot read it (${code})`);

@@ -93,6 +93,44 @@ describe('everyday mistakes get one line, a bounded wait and a non-zero exit', (
     );
   });
 
+  it('npm start --live-port with the port taken: one line, exit 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port: busy } = taken.address() as AddressInfo;
+    try {
+      const result = await runCli('local/cli/start.ts', [
+        '--in-process',
+        '--live-port',
+        String(busy),
+      ]);
+      expect(result.code).toBe(2);
+      expect(expectOneLine(result.stderr)).toBe(
+        `npm start: --live-port ${busy}: the port is in use (another npm start?); choose another, 0 for any free one, or --no-live`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it.each([
+    ['local/cli/start.ts', 'start', ['10'], { npm_config_duration: 'true' }, '--duration'],
+    ['local/cli/start.ts', 'start', [], { npm_config_live: '' }, '--no-live'],
+    ['local/cli/produce.ts', 'produce', ['t'], { npm_config_topic: 'true' }, '--topic'],
+  ])(
+    '%s (npm run %s with npm’s -- forgotten): one line says to add it',
+    async (script, event, args, npmEnv, flag) => {
+      // What npm hands a script for `npm start --duration 10`: the value, and the flag as its own setting.
+      const result = await runCli(script, args, {
+        env: { npm_lifecycle_event: event, ...npmEnv },
+      });
+      expect(result.code).toBe(2);
+      const run = event === 'start' ? 'npm start' : `npm run ${event}`;
+      expect(result.stderr.split('\n')[0]).toBe(
+        `npm took ${flag} as its own option: put -- before the command's options (${run} -- ${flag} …)`,
+      );
+    },
+  );
+
   it.each([
     [
       'local/cli/start.ts',
@@ -115,6 +153,27 @@ describe('everyday mistakes get one line, a bounded wait and a non-zero exit', (
       'local/cli/backtest.ts',
       ['--input', 'x', '--ploot', 'a.svg'],
       'unknown option --ploot (did you mean --plot?)',
+    ],
+    [
+      'local/cli/backtest.ts',
+      ['-x', 'a.csv'],
+      'unknown option -x (short options: -i (--input), -o (--output))',
+    ],
+    [
+      'local/cli/backtest.ts',
+      ['-i', '-', '--rules', '-'],
+      '--input - and --rules -: only one of them can read standard input',
+    ],
+    [
+      'local/cli/backtest.ts',
+      ['-i', 'x', '-o', '-', '--plot', '-'],
+      '--output - and --plot -: only one of them can write standard output',
+    ],
+    ['local/cli/backtest.ts', ['-i', 'no-such.csv'], '--input: cannot read no-such.csv (ENOENT)'],
+    [
+      'local/cli/produce.ts',
+      ['-b', 'x', '--file', 'no-such.csv'],
+      '--file: cannot read no-such.csv (ENOENT)',
     ],
   ])('%s %j: exit 2 and %s', async (script, args, message) => {
     const result = await runCli(script, args);

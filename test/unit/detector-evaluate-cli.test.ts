@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,6 +49,7 @@ describe('npm run evaluate', () => {
       'adaptive,gaussian',
       '--output-dir',
       dir,
+      '--write-results',
     ]);
     // Assess
     expect(r.code).toBe(0);
@@ -61,6 +62,35 @@ describe('npm run evaluate', () => {
     expect(json.corpora[0].results[0].events).toMatchObject({ events: 1, detected: 1 });
   });
 
+  it('writes nothing unless asked to (the committed results stay as they are)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'evaluate-no-write-'));
+    const csv = join(dir, 'jump-print-only.csv');
+    labelledCsv(csv);
+    const r = await evaluate([
+      '--csv',
+      csv,
+      '--corpus',
+      'csv',
+      '--detectors',
+      'adaptive',
+      '--output-dir',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/adaptive\s+93\.1/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('--write-results without the SKAB data refuses to overwrite the committed results', async () => {
+    const before = readFileSync('bench/results/evaluation.md', 'utf8');
+    const r = await evaluate(['--write-results', '--corpus', 'generated']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^--write-results: the committed bench\/results\/evaluation\.md has the SKAB table/,
+    );
+    expect(readFileSync('bench/results/evaluation.md', 'utf8')).toBe(before);
+  });
+
   it.each([
     [
       ['--skab', '/nonexistent/skab'],
@@ -69,7 +99,7 @@ describe('npm run evaluate', () => {
     [['--detectors', 'magic'], /--detectors: .*"magic"/],
     [['--corpus', 'csv'], /--corpus csv: needs --csv PATH/],
   ])('%o: one line and exit 2', async (args, message) => {
-    const r = await evaluate([...args, '--no-write']);
+    const r = await evaluate(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
