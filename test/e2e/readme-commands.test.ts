@@ -1,19 +1,26 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cdkCommand, DEPLOY_EXAMPLES } from '../../infra/examples.ts';
 import { repo } from './support/run-cli.ts';
 
 /**
  * Every command of the README, run as written (through a shell, from the repository root, as
  * a new user pastes it). A command that runs until Ctrl-C gets one, as a user would give it.
  */
+/** The command lines of a Markdown page's `sh` blocks, a `\` continuation joined, comments dropped. */
+function shellCommands(markdown: string): string[] {
+  return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) =>
+    (block[1] ?? '')
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .map((line) => line.replace(/\s+#\s.*$/, '').trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  );
+}
+
 const README = readFileSync(`${repo}README.md`, 'utf8');
-const COMMANDS = [...README.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) =>
-  (block[1] ?? '')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#')),
-);
+const COMMANDS = shellCommands(README);
 
 /** Commands not run here, and what checks them instead. */
 const CHECKED_ELSEWHERE: Readonly<Record<string, string>> = {
@@ -21,6 +28,8 @@ const CHECKED_ELSEWHERE: Readonly<Record<string, string>> = {
   'npx cdk synth --no-notices': 'test/infra/cli.test.ts runs this synth through a shell',
   'npx cdk destroy --no-notices':
     'needs a deployed stack and credentials; test/infra/docs.test.ts checks the quoted command',
+  [cdkCommand('deploy', DEPLOY_EXAMPLES.mskIam.context).replace(/\\\n\s*/g, '')]:
+    'needs an account: test/infra/cli.test.ts synthesizes this very context, test/infra/docs.test.ts checks the quote',
 };
 
 /** What each command must print (stdout), so "it ran" means it did its job. */
@@ -35,6 +44,8 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
     /backtest of examples\/readings\.csv \(csv\): 756 data lines[\s\S]*flinkLike_1 +threshold/,
   'npm run backtest -- --input examples/readings.csv --rules examples/detector-rules.json --plot judged.html':
     /hugeScale_1 +zscore[\s\S]*wrote judged\.html \(5 sensors\)/,
+  'npx sensor-anomaly backtest -i examples/readings.csv -o judged.csv':
+    /backtest of examples\/readings\.csv[\s\S]*wrote judged\.csv \(752 rows\)/,
 };
 
 /** Runs a command line in a shell; `interruptOn`: Ctrl-C (SIGINT to its process group) once stdout matches. */
@@ -70,7 +81,8 @@ function run(command: string, interruptOn?: RegExp) {
 
 describe('every command in the README runs as written', { timeout: 120_000 }, () => {
   afterAll(() => {
-    if (existsSync(`${repo}judged.html`)) rmSync(`${repo}judged.html`);
+    for (const file of ['judged.html', 'judged.csv'])
+      if (existsSync(`${repo}${file}`)) rmSync(`${repo}${file}`);
   });
 
   it('knows every command of the README', () => {
@@ -96,5 +108,94 @@ describe('every command in the README runs as written', { timeout: 120_000 }, ()
   it('the backtest plot is one offline file', () => {
     const html = readFileSync(`${repo}judged.html`, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  });
+});
+
+/**
+ * Every command of docs/: run here when it runs offline in seconds, else the test (or the
+ * reason) that covers it. A new command in a page fails the first test until it is placed.
+ */
+const DOCS = readdirSync(`${repo}docs`)
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => ({
+    page: `docs/${f}`,
+    commands: shellCommands(readFileSync(`${repo}docs/${f}`, 'utf8')),
+  }));
+
+const DOCS_RUN: Readonly<Record<string, RegExp>> = {
+  'npm run backtest -- --input examples/readings.csv':
+    /backtest of examples\/readings\.csv \(csv\): 756 data lines/,
+  'npm run backtest -- --input examples/readings.csv --detector ewma --output judged.csv --plot judged.html':
+    /default detector: ewma[\s\S]*wrote judged\.csv \(752 rows\), judged\.html \(5 sensors\)/,
+  'npm run backtest -- --input examples/readings.csv --rules examples/detector-rules.json':
+    /3 per-sensor rule\(s\)/,
+  'npm run rules -- validate examples/plant.json':
+    /^examples\/plant\.json: valid: default adaptive/m,
+  'npm run evaluate -- --help': /^Usage: npm run evaluate -- \[options\]/m,
+};
+
+const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
+  'npx cdk synth --no-notices': 'test/infra/cli.test.ts',
+  'npx cdk destroy --no-notices':
+    'needs a deployed stack; test/infra/docs.test.ts checks the quote',
+  ...Object.fromEntries(
+    Object.values(DEPLOY_EXAMPLES).map((e) => [
+      cdkCommand('deploy', e.context).replace(/\\\n\s*/g, ''),
+      'needs an account: test/infra/cli.test.ts synthesizes the documented contexts, test/infra/docs.test.ts checks each quote',
+    ]),
+  ),
+  'npm run rules -- put examples/plant.json':
+    'needs the stack; test/e2e/rules-cli.test.ts puts against dynalite',
+  'npm run rules -- get > now.json': 'needs the stack; test/e2e/rules-cli.test.ts',
+  'npm run rules -- diff examples/plant.json': 'needs the stack; test/e2e/rules-cli.test.ts',
+  'npm run rules -- delete': 'needs the stack; test/e2e/rules-cli.test.ts',
+  'npm run evaluate': 'minutes on SKAB; test/unit/detector-evaluate-cli.test.ts runs the evaluator',
+  'npm run evaluate -- --skab /data/skab':
+    'a path of yours; test/unit/detector-evaluate-cli.test.ts',
+  'npm run evaluate -- --csv my-labelled/ --corpus csv --detectors adaptive,gaussian':
+    'a folder of yours; test/unit/detector-evaluate-cli.test.ts runs exactly these options on a made-up CSV',
+  'npm run evaluate -- --write-results':
+    'rewrites the committed results; test/unit/detector-evaluate-cli.test.ts',
+  'npm run bench': 'minutes of CPU: never inside npm test (docs/bench.md)',
+  'npm run bench -- --quick': 'minutes of CPU: never inside npm test',
+  'npm run bench -- --only compute,dynamodb': 'minutes of CPU: never inside npm test',
+  'npm run bench -- --no-write': 'minutes of CPU: never inside npm test',
+  'npx tsx bench/profile.ts [json|csv] [handler|floor] [iterations]': 'a profiling tool, by hand',
+  'npx tsx bench/profile-dynamodb.ts': 'a profiling tool, by hand',
+  'docker compose up -d': 'needs a Docker engine (none on this machine)',
+  'scripts/localstack-deploy.sh':
+    'needs Docker and LocalStack; test/infra/localstack.test.ts synthesizes its stack',
+  'scripts/localstack-run.sh': 'needs Docker and LocalStack',
+  'FC_SEED=1449492525 FC_PATH="8:1:1:3" npx vitest run test/reliability/laws-memory.test.ts -t "faults"':
+    'a replay of a failing case; the law runs in npm test',
+  'npm run soak': 'ten minutes: npm run test:long runs a 4-minute soak in CI',
+  'npm run soak -- --minutes 30 --rate 500 --sensors 200': 'half an hour, by hand',
+};
+
+describe('every command in docs/ runs as written, or is covered elsewhere', {
+  timeout: 120_000,
+}, () => {
+  afterAll(() => {
+    for (const file of ['judged.html', 'judged.csv'])
+      if (existsSync(`${repo}${file}`)) rmSync(`${repo}${file}`);
+  });
+
+  it('knows every command of docs/', () => {
+    const all = DOCS.flatMap((d) => d.commands.map((c) => `${d.page}: ${c}`));
+    expect(all.length).toBeGreaterThan(20);
+    const unknown = all.filter((line) => {
+      const command = line.slice(line.indexOf(': ') + 2);
+      return !(command in DOCS_RUN) && !(command in DOCS_ELSEWHERE);
+    });
+    expect(unknown).toEqual([]);
+    const commands = new Set(DOCS.flatMap((d) => d.commands));
+    expect(Object.keys(DOCS_RUN).filter((c) => !commands.has(c))).toEqual([]);
+  });
+
+  it.each(Object.keys(DOCS_RUN))('%s', async (command) => {
+    const result = await run(command);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(DOCS_RUN[command] as RegExp);
+    expect(result.stderr).not.toMatch(/Warning|\n\s+at /);
   });
 });
