@@ -85,6 +85,13 @@ describe('every command in the README runs as written', { timeout: 120_000 }, ()
       if (existsSync(`${repo}${file}`)) rmSync(`${repo}${file}`);
   });
 
+  it('is a front page: at most 250 lines, with deploy, cost and the test time', () => {
+    expect(README.split('\n').length).toBeLessThanOrEqual(251);
+    expect(README).toContain('npx cdk deploy --no-notices');
+    expect(README).toMatch(/\$0\.016 per million readings/);
+    expect(README).toMatch(/`npm test` runs the whole suite[^.]*\d+ to \d+ min measured/);
+  });
+
   it('knows every command of the README', () => {
     expect(COMMANDS.length).toBeGreaterThan(4);
     const known = [...Object.keys(EXPECTED), ...Object.keys(CHECKED_ELSEWHERE)];
