@@ -8,10 +8,14 @@ import { join } from 'node:path';
 import { ensureDependencies, root } from '../scripts/ensure-dependencies.mjs';
 
 ensureDependencies();
-const child = spawn(process.execPath, [join(root, 'node_modules/aws-cdk/bin/cdk'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: { CDK_DISABLE_CLI_TELEMETRY: 'true', ...process.env },
-});
+const child = spawn(
+  process.execPath,
+  [join(root, 'node_modules/aws-cdk/bin/cdk'), ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    env: { CDK_DISABLE_CLI_TELEMETRY: 'true', ...process.env },
+  },
+);
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => child.kill('SIGTERM'));
 child.on('exit', (code, signal) => {
