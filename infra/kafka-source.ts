@@ -217,6 +217,7 @@ export class KafkaSource {
   }
 
   static msk(props: MskKafkaSourceProps): KafkaSource {
+    common(props, 'checked-now'); // throws on a bad prop here, not when the construct uses it
     const auth = props.auth ?? 'iam';
     if (auth === 'sasl-scram-512') {
       if (props.secretArn === undefined || props.secretKmsKeyArn === undefined) {
@@ -244,6 +245,7 @@ export class KafkaSource {
   }
 
   static selfManaged(props: SelfManagedKafkaSourceProps): KafkaSource {
+    common(props, 'checked-now'); // throws on a bad prop here, not when the construct uses it
     const auth = props.auth ?? 'sasl-scram-512';
     if (auth === 'none' && props.vpc === undefined) {
       throw new SensorAnomalyDetectorError(
@@ -287,6 +289,15 @@ function common(
 ) {
   if (props.topics.length === 0)
     throw new SensorAnomalyDetectorError('KafkaSource: topics is empty');
+  const limits = [
+    ['batchSize', props.batchSize, 1, 10_000],
+    ['batchingWindowSeconds', props.batchingWindowSeconds, 0, 300],
+  ] as const;
+  for (const [key, value, min, max] of limits)
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max))
+      throw new SensorAnomalyDetectorError(
+        `KafkaSource: ${key} must be a whole number from ${min} to ${max}: the limit of a Kafka event source mapping (got ${value})`,
+      );
   if (props.consumerGroupId !== undefined && !CONSUMER_GROUP_PATTERN.test(props.consumerGroupId))
     throw new SensorAnomalyDetectorError(
       `KafkaSource: consumerGroupId must be 1-200 of [A-Za-z0-9-/*:_+=.@] (got "${props.consumerGroupId}")`,

@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -17,7 +17,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RULES_ITEM_KEY_VALUE, TABLE_SCHEMA } from '../functions/adapters/dynamodb-table.ts';
+import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
@@ -25,18 +25,23 @@ import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
+import {
+  createWindowTable,
+  TARGET_UTILIZATION_PERCENT,
+  type TableCapacityProps,
+} from './constructs/window-table.ts';
 import { type DetectionSettings, detectionEnvironment } from './detection.ts';
+import { checkProps } from './detector-props.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
 import {
   consumerGroupIds,
   defaultConsumerGroupId,
-  KAFKA_MAX_TIMEOUT_SECONDS,
   type KafkaSource,
   type KafkaSourceConfig,
   type VpcNetworkConfig,
 } from './kafka-source.ts';
 
-export { SensorAnomalyDetectorError };
+export { SensorAnomalyDetectorError, type TableCapacityProps };
 
 /** The values of the optional props that have one whatever else is set. */
 export const DETECTOR_DEFAULTS = {
@@ -48,21 +53,8 @@ export const DETECTOR_DEFAULTS = {
   alarmNoRecordsMinutes: 15,
   silenceCheckMinutes: 1,
   /** Provisioned capacity's auto scaling target. */
-  targetUtilizationPercent: 70,
+  targetUtilizationPercent: TARGET_UTILIZATION_PERCENT,
 } as const;
-
-/**
- * Provisioned capacity with auto scaling for the window table, instead of on-demand: cheaper
- * for a steady load (docs/bench.md), throttled above `maxWriteCapacity`.
- */
-export interface TableCapacityProps {
-  readonly minReadCapacity: number;
-  readonly maxReadCapacity: number;
-  readonly minWriteCapacity: number;
-  readonly maxWriteCapacity: number;
-  /** Auto scaling keeps consumed capacity near this share of provisioned. @default 70 */
-  readonly targetUtilizationPercent?: number;
-}
 
 /** How a function in a VPC reaches DynamoDB, SNS and Secrets Manager (and EventBridge). */
 export type VpcAwsAccess = 'vpc-endpoints' | 'nat-gateway';
@@ -213,7 +205,9 @@ export class SensorAnomalyDetector extends Construct {
     const logRetention =
       props.logRetention ?? (DETECTOR_DEFAULTS.logRetentionDays as RetentionDays);
 
-    this.table = props.table ?? this.createTable(props, removalPolicy);
+    this.table =
+      props.table ??
+      createWindowTable(this, props.tableCapacity, props.tableDeletionProtection, removalPolicy);
     this.topics = new AlertTopics(this, 'Topics', {
       alertEmails: props.alertEmails ?? [],
       alertSmsNumbers: props.alertSmsNumbers ?? [],
@@ -448,46 +442,6 @@ export class SensorAnomalyDetector extends Construct {
     }
   }
 
-  private createTable(props: SensorAnomalyDetectorProps, removalPolicy: RemovalPolicy): Table {
-    const capacity = props.tableCapacity;
-    const table = new Table(this, 'WindowTable', {
-      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
-      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // "When deletion protection is enabled for a table, it can't be deleted by any user or
-      // process" (Amazon DynamoDB developer guide, "Using deletion protection to protect your
-      // table", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection):
-      // on, unless the stack is meant to delete its table.
-      deletionProtection: props.tableDeletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
-      removalPolicy,
-      ...(capacity === undefined
-        ? { billingMode: BillingMode.PAY_PER_REQUEST }
-        : {
-            billingMode: BillingMode.PROVISIONED,
-            readCapacity: capacity.minReadCapacity,
-            writeCapacity: capacity.minWriteCapacity,
-          }),
-    });
-    if (capacity !== undefined) {
-      const targetUtilizationPercent =
-        capacity.targetUtilizationPercent ?? DETECTOR_DEFAULTS.targetUtilizationPercent;
-      table
-        .autoScaleReadCapacity({
-          minCapacity: capacity.minReadCapacity,
-          maxCapacity: capacity.maxReadCapacity,
-        })
-        .scaleOnUtilization({ targetUtilizationPercent });
-      table
-        .autoScaleWriteCapacity({
-          minCapacity: capacity.minWriteCapacity,
-          maxCapacity: capacity.maxWriteCapacity,
-        })
-        .scaleOnUtilization({ targetUtilizationPercent });
-    }
-    return table;
-  }
-
   /** The anomaly sinks' settings; the VPC's way to AWS is checked here (see vpcAwsAccess). */
   private sinksProps(props: SensorAnomalyDetectorProps): AnomalySinksProps | undefined {
     const t = props.anomaliesTopic;
@@ -553,47 +507,4 @@ export class SensorAnomalyDetector extends Construct {
         );
     }
   }
-}
-
-/** The props' own limits, as one line each. */
-function checkProps(props: SensorAnomalyDetectorProps): string[] {
-  const problems: string[] = [];
-  const timeoutSeconds = props.timeoutSeconds ?? DETECTOR_DEFAULTS.timeoutSeconds;
-  if (timeoutSeconds > KAFKA_MAX_TIMEOUT_SECONDS || timeoutSeconds < 1) {
-    problems.push(
-      `timeoutSeconds must be 1-${KAFKA_MAX_TIMEOUT_SECONDS}: Kafka event source mappings only support functions with a timeout of at most 14 minutes (got ${timeoutSeconds})`,
-    );
-  }
-  if (props.table !== undefined) {
-    for (const key of ['tableCapacity', 'tableDeletionProtection'] as const)
-      if (props[key] !== undefined)
-        problems.push(`${key}: only for the table the construct creates (table is given)`);
-  }
-  const capacity = props.tableCapacity;
-  if (capacity !== undefined) {
-    for (const kind of ['Read', 'Write'] as const) {
-      const min = capacity[`min${kind}Capacity`];
-      const max = capacity[`max${kind}Capacity`];
-      if (!Number.isInteger(min) || min < 1)
-        problems.push(`tableCapacity.min${kind}Capacity: must be a whole number ≥ 1 (got ${min})`);
-      if (!Number.isInteger(max) || max < min)
-        problems.push(
-          `tableCapacity.max${kind}Capacity: must be a whole number ≥ min${kind}Capacity (${min}) (got ${max})`,
-        );
-    }
-    const target = capacity.targetUtilizationPercent;
-    // Application Auto Scaling's target tracking for DynamoDB takes 20-90 percent.
-    if (target !== undefined && !(target >= 20 && target <= 90))
-      problems.push(`tableCapacity.targetUtilizationPercent: must be 20-90 (got ${target})`);
-  }
-  if (props.alertTopicKey !== undefined && props.alertTopic === undefined)
-    problems.push('alertTopicKey: only with alertTopic (the created topic has its own key)');
-  const endpointSubnets = props.sqsEndpoint?.subnetIds ?? [];
-  if (props.sqsEndpoint !== undefined && endpointSubnets.length === 0)
-    problems.push('sqsEndpoint.subnetIds: must list at least one subnet');
-  if (new Set(endpointSubnets).size !== endpointSubnets.length)
-    problems.push(
-      `sqsEndpoint.subnetIds: must not repeat a subnet (got ${endpointSubnets.join(', ')})`,
-    );
-  return problems;
 }

@@ -319,6 +319,31 @@ describe('detection settings are typed and checked', () => {
   });
 });
 
+describe('props are checked by the construct, one line each', () => {
+  it('names each bad prop and its value', () => {
+    expect(
+      () =>
+        new SensorAnomalyDetector(newStack(), 'D', {
+          memorySizeMb: 64,
+          alarmNoRecordsMinutes: 2000,
+          alarmRejectedPercent: 0,
+        }),
+    ).toThrow(
+      [
+        'Plant/D: ',
+        '  - memorySizeMb: must be a whole number from 128 to 10240 (got 64)',
+        '  - alarmNoRecordsMinutes: must be a whole number from 0 to 1440 (one day, the longest a CloudWatch alarm can look back); 0 turns the alarm off (got 2000)',
+        '  - alarmRejectedPercent: must be greater than 0 and at most 100 (got 0)',
+      ].join('\n'),
+    );
+    expect(() =>
+      KafkaSource.selfManaged({ bootstrapServers: ['b:1'], topics: ['t'], batchSize: 20_000 }),
+    ).toThrow(
+      'KafkaSource: batchSize must be a whole number from 1 to 10000: the limit of a Kafka event source mapping (got 20000)',
+    );
+  });
+});
+
 describe('the silence check on a fresh account', () => {
   it('reserves no concurrency unless asked', () => {
     const stack = newStack();

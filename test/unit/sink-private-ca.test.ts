@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createServer, type Server, type TlsOptions } from 'node:tls';
+import { type ConnectionOptions, connect, createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaConfigFor } from '../../functions/adapters/kafka-anomaly-sink.ts';
 import {
@@ -29,7 +29,7 @@ const hasOpenssl = (() => {
 
 /** The TLS handshake with `ssl` as kafkajs gives it to tls.connect: null, or its error. */
 function handshake(port: number, ssl: unknown): Promise<string | null> {
-  const options = (typeof ssl === 'object' && ssl !== null ? ssl : {}) as TlsOptions;
+  const options = (typeof ssl === 'object' && ssl !== null ? ssl : {}) as ConnectionOptions;
   return new Promise((resolve) => {
     const socket = connect({ host: 'localhost', port, servername: 'localhost', ...options }, () => {
       socket.end();
