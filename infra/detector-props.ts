@@ -1,5 +1,19 @@
+import { TARGET_UTILIZATION_PERCENT } from './constructs/window-table.ts';
 import { KAFKA_MAX_TIMEOUT_SECONDS } from './kafka-source.ts';
-import { DETECTOR_DEFAULTS, type SensorAnomalyDetectorProps } from './sensor-anomaly-detector.ts';
+import type { SensorAnomalyDetectorProps } from './sensor-anomaly-detector.ts';
+
+/** The values of the optional props that have one whatever else is set. */
+export const DETECTOR_DEFAULTS = {
+  memorySizeMb: 1024,
+  timeoutSeconds: 60,
+  logRetentionDays: 30,
+  alarmOffsetLagRecords: 10_000,
+  alarmRejectedPercent: 5,
+  alarmNoRecordsMinutes: 15,
+  silenceCheckMinutes: 1,
+  /** Provisioned capacity's auto scaling target. */
+  targetUtilizationPercent: TARGET_UTILIZATION_PERCENT,
+} as const;
 
 /** The props' own limits, as one line each. */
 export function checkProps(props: SensorAnomalyDetectorProps): string[] {

@@ -25,13 +25,9 @@ import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
-import {
-  createWindowTable,
-  TARGET_UTILIZATION_PERCENT,
-  type TableCapacityProps,
-} from './constructs/window-table.ts';
+import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { type DetectionSettings, detectionEnvironment } from './detection.ts';
-import { checkProps } from './detector-props.ts';
+import { checkProps, DETECTOR_DEFAULTS } from './detector-props.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
 import {
   consumerGroupIds,
@@ -41,20 +37,7 @@ import {
   type VpcNetworkConfig,
 } from './kafka-source.ts';
 
-export { SensorAnomalyDetectorError, type TableCapacityProps };
-
-/** The values of the optional props that have one whatever else is set. */
-export const DETECTOR_DEFAULTS = {
-  memorySizeMb: 1024,
-  timeoutSeconds: 60,
-  logRetentionDays: 30,
-  alarmOffsetLagRecords: 10_000,
-  alarmRejectedPercent: 5,
-  alarmNoRecordsMinutes: 15,
-  silenceCheckMinutes: 1,
-  /** Provisioned capacity's auto scaling target. */
-  targetUtilizationPercent: TARGET_UTILIZATION_PERCENT,
-} as const;
+export { DETECTOR_DEFAULTS, SensorAnomalyDetectorError, type TableCapacityProps };
 
 /** How a function in a VPC reaches DynamoDB, SNS and Secrets Manager (and EventBridge). */
 export type VpcAwsAccess = 'vpc-endpoints' | 'nat-gateway';
