@@ -10,6 +10,8 @@ export const SINK_ENV = {
   anomaliesBrokers: 'ANOMALIES_KAFKA_BROKERS',
   anomaliesAuth: 'ANOMALIES_KAFKA_AUTH',
   anomaliesSecretArn: 'ANOMALIES_KAFKA_SECRET_ARN',
+  /** The brokers' private root CA, `{"certificate": PEM}`, as the mapping's rootCaSecretArn. */
+  anomaliesRootCaSecretArn: 'ANOMALIES_KAFKA_ROOT_CA_SECRET_ARN',
   anomaliesEventBus: 'ANOMALIES_EVENT_BUS',
 } as const;
 
@@ -28,6 +30,8 @@ export interface KafkaSinkSettings {
   readonly auth: KafkaSinkAuthName;
   /** SCRAM: `{"username","password"}`; mTLS: `{"certificate","privateKey"}` (PEM). */
   readonly secretArn?: string;
+  /** `{"certificate": PEM}`: the CA the brokers' certificates chain to. @default - public CAs */
+  readonly rootCaSecretArn?: string;
   readonly region: string;
 }
 
@@ -72,20 +76,31 @@ export function sinkSettingsFromEnv(env: Record<string, string | undefined>): Si
     throw new ConfigError(
       `${SINK_ENV.anomaliesSecretArn}: required when ${SINK_ENV.anomaliesAuth} is ${auth}`,
     );
+  const rootCaSecretArn = get(SINK_ENV.anomaliesRootCaSecretArn);
   settings.kafka = {
     topic,
     brokers,
     auth,
     ...(secretArn === undefined ? {} : { secretArn }),
+    ...(rootCaSecretArn === undefined ? {} : { rootCaSecretArn }),
     region: get('AWS_REGION') ?? 'us-east-1',
   };
   return settings;
 }
 
-/** The sink's authentication, given the secret's JSON for SCRAM and mTLS. */
-export function kafkaSinkAuth(settings: KafkaSinkSettings, secretJson?: string): KafkaSinkAuth {
+/**
+ * The sink's authentication, given the secret's JSON for SCRAM and mTLS, and the root CA
+ * secret's JSON when the brokers use a private CA.
+ */
+export function kafkaSinkAuth(
+  settings: KafkaSinkSettings,
+  secretJson?: string,
+  rootCaJson?: string,
+): KafkaSinkAuth {
+  const ca = rootCaJson === undefined ? {} : { caPem: rootCaPem(rootCaJson) };
   if (settings.auth === 'iam') return { kind: 'iam', region: settings.region };
-  if (settings.auth === 'none') return { kind: 'none' };
+  if (settings.auth === 'none')
+    return rootCaJson === undefined ? { kind: 'none' } : { kind: 'none', tls: true, ...ca };
   let secret: Record<string, unknown>;
   try {
     secret = JSON.parse(secretJson ?? '') as Record<string, unknown>;
@@ -105,7 +120,28 @@ export function kafkaSinkAuth(settings: KafkaSinkSettings, secretJson?: string):
       kind: 'mtls',
       certificatePem: field('certificate'),
       privateKeyPem: field('privateKey'),
+      ...ca,
     };
   }
-  return { kind: settings.auth, username: field('username'), password: field('password') };
+  return {
+    kind: settings.auth,
+    username: field('username'),
+    password: field('password'),
+    ...ca,
+  };
+}
+
+/** The root CA secret holds `{"certificate": PEM}`, as for the event source mapping. */
+function rootCaPem(json: string): string {
+  let certificate: unknown;
+  try {
+    certificate = (JSON.parse(json) as Record<string, unknown>).certificate;
+  } catch {
+    throw new ConfigError(`${SINK_ENV.anomaliesRootCaSecretArn}: the secret is not a JSON object`);
+  }
+  if (typeof certificate !== 'string' || certificate === '')
+    throw new ConfigError(
+      `${SINK_ENV.anomaliesRootCaSecretArn}: the secret has no "certificate" (the root CA, PEM)`,
+    );
+  return certificate;
 }

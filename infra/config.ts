@@ -1,19 +1,39 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
-  configFromEnv,
-  DEFAULT_DETECTION,
-  ENV,
-  ConfigError as FunctionConfigError,
-} from '../functions/config.ts';
+  DETECTION_DEFAULTS,
+  DETECTION_KEYS,
+  type DetectionKey,
+  type DetectionSettings,
+  detectionEnvironment,
+  parameterSchema,
+} from './detection.ts';
 import {
-  ADAPTIVE_DEFAULTS,
-  DETECTOR_KINDS,
-  EWMA_DEFAULTS,
-  ZSCORE_DEFAULTS,
-} from '../functions/core/detectors.ts';
-import { loadRulesFile } from '../functions/rules-file.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry-names.ts';
+  CONSUMER_GROUP_PATTERN,
+  consumerGroupIds,
+  defaultConsumerGroupId,
+  KAFKA_DEFAULTS,
+  KAFKA_MAX_TIMEOUT_SECONDS,
+  type KafkaSourceConfig,
+  MSK_SCRAM_SECRET_PREFIX,
+  type MskAuth,
+  PROVISIONED_DEFAULTS,
+  type ProvisionedModeConfig,
+  type SelfManagedAuth,
+  type VpcNetworkConfig,
+} from './kafka-source.ts';
+import { DETECTOR_DEFAULTS, type VpcAwsAccess } from './sensor-anomaly-detector.ts';
+import { describeIssue } from './zod-issues.ts';
+
+export {
+  consumerGroupIds,
+  defaultConsumerGroupId,
+  KAFKA_MAX_TIMEOUT_SECONDS,
+  type KafkaSourceConfig,
+  MSK_SCRAM_SECRET_PREFIX,
+  PROVISIONED_DEFAULTS,
+  type VpcNetworkConfig,
+};
 
 /**
  * The deploy configuration, read from CDK context (`cdk.json` and `-c key=value`).
@@ -35,144 +55,23 @@ export const CONTEXT_DEFAULTS = {
   kafkaSource: 'self-managed',
   bootstrapServers: ['kafka-1.example.com:9096'],
   topics: ['sensor-readings'],
-  batchSize: 10_000,
-  batchingWindowSeconds: 3,
-  // LATEST could miss records: "if you specify LATEST as the starting position for the stream,
-  // the event source mapping could miss events during a create or update. To ensure that no
-  // events are missed, specify either TRIM_HORIZON or AT_TIMESTAMP." (Lambda developer guide,
-  // "Apache Kafka polling and stream starting positions in Lambda",
-  // https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html). Replays are
-  // safe here (exactly-once state), so a first deploy reads the retained backlog instead.
-  startingPosition: 'TRIM_HORIZON',
-  memorySizeMb: 1024,
-  timeoutSeconds: 60,
-  logRetentionDays: 30,
-  slideSeconds: DEFAULT_DETECTION.slideMs / 1000,
-  windowSeconds: DEFAULT_DETECTION.windowMs / 1000,
-  detector: DEFAULT_DETECTION.defaultDetector.kind,
-  threshold: DEFAULT_DETECTION.defaultDetector.threshold,
-  zscoreSigma: ZSCORE_DEFAULTS.sigma,
-  zscoreMinCount: ZSCORE_DEFAULTS.minCount,
-  zscoreMinDeviation: ZSCORE_DEFAULTS.minDeviation,
-  ewmaHalfLifeReadings: EWMA_DEFAULTS.halfLifeReadings,
-  ewmaSigma: EWMA_DEFAULTS.sigma,
-  ewmaWarmupReadings: EWMA_DEFAULTS.warmupReadings,
-  ewmaMinRelativeDeviation: EWMA_DEFAULTS.minRelativeDeviation,
-  ewmaMinDeviation: EWMA_DEFAULTS.minDeviation,
-  ewmaLevelShiftReadings: EWMA_DEFAULTS.levelShiftReadings,
-  adaptiveHalfLifeReadings: ADAPTIVE_DEFAULTS.halfLifeReadings,
-  adaptiveEnvelopeHalfLifeReadings: ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings,
-  adaptiveExtremeHalfLifeReadings: ADAPTIVE_DEFAULTS.extremeHalfLifeReadings,
-  adaptiveSigma: ADAPTIVE_DEFAULTS.sigma,
-  adaptiveExtremeMargin: ADAPTIVE_DEFAULTS.extremeMargin,
-  adaptiveExtremeMaturityReadings: ADAPTIVE_DEFAULTS.extremeMaturityReadings,
-  adaptiveScoreThreshold: ADAPTIVE_DEFAULTS.scoreThreshold,
-  adaptiveWarmupReadings: ADAPTIVE_DEFAULTS.warmupReadings,
-  adaptiveRefractoryReadings: ADAPTIVE_DEFAULTS.refractoryReadings,
-  adaptiveMinSpreadFraction: ADAPTIVE_DEFAULTS.minSpreadFraction,
-  adaptiveMinDeviation: ADAPTIVE_DEFAULTS.minDeviation,
-  alertCooldownSeconds: DEFAULT_DETECTION.alertCooldownMs / 1000,
-  retentionMarginSeconds: DEFAULT_DETECTION.retentionMarginSeconds,
-  dynamodbWriteConcurrency: DEFAULT_DETECTION.writeConcurrency,
+  ...KAFKA_DEFAULTS,
+  memorySizeMb: DETECTOR_DEFAULTS.memorySizeMb,
+  timeoutSeconds: DETECTOR_DEFAULTS.timeoutSeconds,
+  logRetentionDays: DETECTOR_DEFAULTS.logRetentionDays,
+  ...DETECTION_DEFAULTS,
   removalPolicy: 'retain',
   alertEmails: [],
   alertSmsNumbers: [],
   smsCriticalOnly: true,
   opsEmails: [],
-  alarmOffsetLagRecords: 10_000,
-  alarmRejectedPercent: 5,
-  alarmNoRecordsMinutes: 15,
+  alarmOffsetLagRecords: DETECTOR_DEFAULTS.alarmOffsetLagRecords,
+  alarmRejectedPercent: DETECTOR_DEFAULTS.alarmRejectedPercent,
+  alarmNoRecordsMinutes: DETECTOR_DEFAULTS.alarmNoRecordsMinutes,
   createSqsEndpoint: false,
   eventSourceMapping: true,
   tracing: false,
 } as const;
-
-/**
- * Kafka event source mappings "only support functions with maximum timeout limits of 14
- * minutes" (Lambda developer guide, "Using Lambda with Amazon MSK",
- * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html; the same note is on the
- * self-managed Kafka page).
- */
-export const KAFKA_MAX_TIMEOUT_SECONDS = 840;
-
-/**
- * "Your secret name must begin with the prefix AmazonMSK_" and "A secret created with the
- * default AWS KMS key cannot be used with an Amazon MSK cluster." (Amazon MSK developer guide,
- * "Set up SASL/SCRAM authentication for an Amazon MSK cluster",
- * https://docs.aws.amazon.com/msk/latest/developerguide/msk-password-tutorial.html)
- */
-export const MSK_SCRAM_SECRET_PREFIX = 'AmazonMSK_';
-
-/** The default consumer group: one per stack, so two stacks never split a topic's partitions. */
-export function defaultConsumerGroupId(stackName: string): string {
-  return `${stackName}-anomaly-detector`;
-}
-
-/** Applied to provisioned-mode mappings only; the API rejects them in on-demand mode. */
-export const PROVISIONED_DEFAULTS = {
-  retryAttempts: 10,
-  bisectBatchOnError: false,
-  reportBatchItemFailures: false,
-} as const;
-
-export type KafkaSourceKind = 'msk' | 'self-managed';
-export type MskAuth = 'iam' | 'sasl-scram-512';
-export type SelfManagedAuth = 'sasl-scram-512' | 'sasl-scram-256' | 'mtls' | 'none';
-export type StartingPositionName = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
-
-export interface ProvisionedModeConfig {
-  /** @default 1 (Lambda's default) */
-  readonly minPollers?: number;
-  /** @default 200 (Lambda's default) */
-  readonly maxPollers?: number;
-  /** @default - dedicated pollers for each mapping */
-  readonly pollerGroupName?: string;
-  readonly retryAttempts: number;
-  /** @default - records never age out (-1) */
-  readonly maxRecordAgeSeconds?: number;
-  readonly bisectBatchOnError: boolean;
-  readonly reportBatchItemFailures: boolean;
-}
-
-interface KafkaCommonConfig {
-  readonly topics: readonly string[];
-  readonly consumerGroupId: string;
-  readonly batchSize: number;
-  readonly batchingWindowSeconds: number;
-  readonly startingPosition: StartingPositionName;
-  /** Epoch seconds; set exactly when startingPosition is AT_TIMESTAMP. */
-  readonly startingPositionTimestampSeconds?: number;
-  /** @default - on-demand pollers */
-  readonly provisioned?: ProvisionedModeConfig;
-  /** Complete ARN of the Secrets Manager secret. @default - see kafkaAuth */
-  readonly secretArn?: string;
-  /** @default - the secret uses the AWS managed key */
-  readonly secretKmsKeyArn?: string;
-}
-
-export interface MskSourceConfig extends KafkaCommonConfig {
-  readonly kind: 'msk';
-  readonly clusterArn: string;
-  readonly auth: MskAuth;
-}
-
-export interface SelfManagedSourceConfig extends KafkaCommonConfig {
-  readonly kind: 'self-managed';
-  readonly bootstrapServers: readonly string[];
-  readonly auth: SelfManagedAuth;
-  /** @default - brokers use certificates from a public CA */
-  readonly rootCaSecretArn?: string;
-  /** @default - brokers are reached over the internet */
-  readonly vpc?: VpcNetworkConfig;
-}
-
-export type KafkaSourceConfig = MskSourceConfig | SelfManagedSourceConfig;
-
-export interface VpcNetworkConfig {
-  readonly vpcId: string;
-  readonly subnetIds: readonly string[];
-  readonly securityGroupId: string;
-}
 
 export interface AnomalySinksConfig {
   /** The anomalies topic, on the cluster of the mapping, with its auth and secret. */
@@ -181,6 +80,8 @@ export interface AnomalySinksConfig {
     readonly bootstrapServers: readonly string[];
     /** The brokers' VPC, which the function joins to reach them. @default - not in a VPC */
     readonly vpc?: VpcNetworkConfig;
+    /** How that VPC reaches AWS APIs (the construct requires it with a VPC). */
+    readonly vpcAwsAccess?: VpcAwsAccess;
   };
   /** Name or ARN of the EventBridge bus. */
   readonly eventBus?: string;
@@ -204,6 +105,8 @@ export interface DeployConfig {
     readonly timeoutSeconds: number;
     readonly logRetentionDays: number;
   };
+  /** The detection keys, as the construct's `detection` prop. */
+  readonly detection: DetectionSettings;
   /** The function's detection settings as environment variables (names from ENV). */
   readonly detectorEnvironment: Readonly<Record<string, string>>;
   readonly removalPolicy: 'retain' | 'destroy';
@@ -225,7 +128,6 @@ export interface DeployConfig {
 
 const text = z.string().trim().min(1);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const num = (min: number) => z.coerce.number().finite().min(min);
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 /** A list as a JSON array (cdk.json) or comma-separated text (`-c key=a,b`). */
 const list = <T extends z.ZodType<string, string>>(item: T) =>
@@ -244,13 +146,19 @@ const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:([a-z0-9-]+):(\d{12}):cluster\/([
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const CONSUMER_GROUP = /^[A-Za-z0-9\-/*:_+=.@]{1,200}$/;
 const E164 = /^\+[1-9]\d{1,14}$/;
 /** CloudWatch Logs accepts only these retention periods. */
 const RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
   3653,
 ] as const;
+
+/** The detection keys' schemas: the function's own (detection.ts), one per key. */
+function detectionSchemas() {
+  return Object.fromEntries(DETECTION_KEYS.map((key) => [key, parameterSchema(key)])) as {
+    [K in DetectionKey]: z.ZodType<NonNullable<DetectionSettings[K]>, unknown>;
+  };
+}
 
 const schema = z.strictObject({
   stackName: z
@@ -281,7 +189,7 @@ const schema = z.strictObject({
   ),
   consumerGroupId: z
     .string()
-    .regex(CONSUMER_GROUP, 'must be 1-200 of [A-Za-z0-9-/*:_+=.@]')
+    .regex(CONSUMER_GROUP_PATTERN, 'must be 1-200 of [A-Za-z0-9-/*:_+=.@]')
     .optional(),
   batchSize: int(1, 10_000),
   batchingWindowSeconds: int(0, 300),
@@ -304,34 +212,8 @@ const schema = z.strictObject({
     .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
       message: `must be one of ${RETENTION_DAYS.join(', ')}`,
     }),
-  slideSeconds: int(1, 86_400),
-  windowSeconds: int(1, 86_400),
-  detector: z.enum(DETECTOR_KINDS),
-  threshold: num(0),
-  zscoreSigma: z.coerce.number().finite().positive(),
-  zscoreMinCount: int(1, 1_000_000),
-  zscoreMinDeviation: num(0),
-  ewmaHalfLifeReadings: z.coerce.number().finite().positive(),
-  ewmaSigma: z.coerce.number().finite().positive(),
-  ewmaWarmupReadings: int(1, 1_000_000),
-  ewmaMinRelativeDeviation: num(0),
-  ewmaMinDeviation: num(0),
-  ewmaLevelShiftReadings: int(1, 1_000_000),
-  adaptiveHalfLifeReadings: z.coerce.number().finite().positive(),
-  adaptiveEnvelopeHalfLifeReadings: z.coerce.number().finite().positive(),
-  adaptiveExtremeHalfLifeReadings: z.coerce.number().finite().positive(),
-  adaptiveSigma: z.coerce.number().finite().positive(),
-  adaptiveExtremeMargin: z.coerce.number().finite().positive(),
-  adaptiveExtremeMaturityReadings: z.coerce.number().finite().positive(),
-  adaptiveScoreThreshold: z.coerce.number().finite().gt(0).lt(1),
-  adaptiveWarmupReadings: int(0, 1_000_000),
-  adaptiveRefractoryReadings: int(0, 1_000_000),
-  adaptiveMinSpreadFraction: num(0),
-  adaptiveMinDeviation: num(0),
+  ...detectionSchemas(),
   detectorRulesFile: text.optional(),
-  alertCooldownSeconds: num(0),
-  retentionMarginSeconds: num(0),
-  dynamodbWriteConcurrency: int(1, 256),
   removalPolicy: z.enum(['retain', 'destroy']),
   alertEmails: list(z.email('must be email addresses')),
   alertSmsNumbers: list(z.string().regex(E164, 'must be E.164 phone numbers, e.g. +14155550100')),
@@ -341,10 +223,14 @@ const schema = z.strictObject({
   alarmRejectedPercent: z.coerce.number().finite().gt(0).max(100),
   alarmNoRecordsMinutes: int(0, 1440),
   createSqsEndpoint: bool,
+  sqsEndpointSubnetIds: list(
+    z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids (subnet-...)'),
+  ).optional(),
   eventSourceMapping: bool,
   tracing: bool,
   anomaliesTopic: z.string().regex(TOPIC, 'must be a Kafka topic name').optional(),
   anomaliesBootstrapServers: list(z.string().regex(BROKER, 'must be host:port')).optional(),
+  anomaliesVpcAwsAccess: z.enum(['vpc-endpoints', 'nat-gateway']).optional(),
   anomaliesEventBus: z
     .string()
     .regex(
@@ -402,7 +288,7 @@ export function parseDeployConfig(
     invalid.add(key);
     const first = result.error.issues[0];
     problems.push(
-      `${key}: ${first === undefined ? 'is not valid' : plainIssue(key, first)} (got ${show(raw[key])})`,
+      `${key}: ${first === undefined ? 'is not valid' : describeIssue(key, first)} (got ${show(raw[key])})`,
     );
     const fallback = (CONTEXT_DEFAULTS as Record<string, unknown>)[key];
     values[key] = fallback === undefined ? undefined : schema.shape[key].parse(fallback);
@@ -417,7 +303,7 @@ export function parseDeployConfig(
   const kafka = kafkaConfig(c, problems, invalid);
   const sqsEndpoint = sqsEndpointConfig(c, kafka, problems, invalid);
   const anomalySinks = anomalySinksConfig(c, kafka, problems);
-  const detectorEnvironment = detectionEnvironment(
+  const { detection, environment: detectorEnvironment } = detectionSettings(
     c,
     problems,
     options.cwd ?? process.cwd(),
@@ -438,6 +324,7 @@ export function parseDeployConfig(
       timeoutSeconds: c.timeoutSeconds,
       logRetentionDays: c.logRetentionDays,
     },
+    detection,
     detectorEnvironment,
     removalPolicy: c.removalPolicy,
     alerts: {
@@ -454,51 +341,6 @@ export function parseDeployConfig(
   };
 }
 
-/** Keys whose value carries a unit in its name: a unit in the value is a common mistake. */
-const UNIT_SUFFIX =
-  /(Mb|Seconds|Days|Minutes|Percent|Records|Readings|Pollers|Attempts|Concurrency|Size)$/;
-
-/** Extra words for a key whose limit has a reason the user should read. */
-const LIMIT_REASONS: Partial<Record<ContextKey, string>> = {
-  timeoutSeconds: `: Kafka event source mappings only support functions with a timeout of at most 14 minutes (${KAFKA_MAX_TIMEOUT_SECONDS} s)`,
-  batchSize: ': the limit of a Kafka event source mapping',
-  batchingWindowSeconds: ': the limit of a Kafka event source mapping',
-  alarmNoRecordsMinutes:
-    ' (one day, the longest a CloudWatch alarm can look back); 0 turns the alarm off',
-};
-
-/** A zod issue as a sentence a user can act on, e.g. "must be true or false". */
-export function plainIssue(key: ContextKey, issue: z.core.$ZodIssue): string {
-  const reason = LIMIT_REASONS[key] ?? '';
-  switch (issue.code) {
-    case 'invalid_union': {
-      const expectsBoolean = issue.errors.some((branch) =>
-        branch.some((i) => i.code === 'invalid_type' && i.expected === 'boolean'),
-      );
-      return expectsBoolean
-        ? 'must be true or false'
-        : 'must be a comma-separated list (or a JSON array in cdk.json)';
-    }
-    case 'invalid_type': {
-      const unit = UNIT_SUFFIX.test(key) ? ', without a unit' : '';
-      if (issue.expected === 'number') return `must be a number${unit}`;
-      if (issue.expected === 'int') return `must be a whole number${unit}`;
-      return `must be a ${issue.expected}`;
-    }
-    case 'too_small':
-      if (issue.origin === 'array') return `must list at least ${issue.minimum} value`;
-      if (issue.origin === 'string') return 'must not be empty';
-      return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}${reason}`;
-    case 'too_big':
-      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${reason}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')}`;
-    default:
-      // Our own messages (regex, email, refine) are already sentences.
-      return issue.message;
-  }
-}
-
 type Parsed = z.infer<typeof schema>;
 
 const LIST_KEYS = [
@@ -509,6 +351,7 @@ const LIST_KEYS = [
   'alertSmsNumbers',
   'opsEmails',
   'anomaliesBootstrapServers',
+  'sqsEndpointSubnetIds',
 ] as const satisfies readonly ContextKey[];
 
 function kafkaConfig(
@@ -688,6 +531,8 @@ function anomalySinksConfig(
   if (c.anomaliesTopic === undefined) {
     if (c.anomaliesBootstrapServers !== undefined)
       problems.push('anomaliesBootstrapServers: only used with anomaliesTopic (not set)');
+    if (c.anomaliesVpcAwsAccess !== undefined)
+      problems.push('anomaliesVpcAwsAccess: only used with anomaliesTopic (not set)');
     return eventBus;
   }
   if (kafka === undefined) return eventBus;
@@ -712,9 +557,18 @@ function anomalySinksConfig(
     else vpc = { vpcId: c.vpcId, subnetIds: c.subnetIds, securityGroupId: c.securityGroupId };
   }
   if (bootstrapServers === undefined) return eventBus;
+  if (vpc === undefined && c.anomaliesVpcAwsAccess !== undefined)
+    problems.push(
+      `anomaliesVpcAwsAccess: only used when the function joins a VPC for anomaliesTopic (got "${c.anomaliesVpcAwsAccess}")`,
+    );
   return {
     ...eventBus,
-    kafka: { topic: c.anomaliesTopic, bootstrapServers, ...(vpc === undefined ? {} : { vpc }) },
+    kafka: {
+      topic: c.anomaliesTopic,
+      bootstrapServers,
+      ...(vpc === undefined ? {} : { vpc }),
+      ...(c.anomaliesVpcAwsAccess === undefined ? {} : { vpcAwsAccess: c.anomaliesVpcAwsAccess }),
+    },
   };
 }
 
@@ -734,7 +588,31 @@ function sqsEndpointConfig(
   problems: string[],
   invalid: ReadonlySet<string>,
 ): VpcNetworkConfig | undefined {
-  if (!c.createSqsEndpoint) return undefined;
+  if (!c.createSqsEndpoint) {
+    if (c.sqsEndpointSubnetIds !== undefined)
+      problems.push('sqsEndpointSubnetIds: only used with createSqsEndpoint=true');
+    return undefined;
+  }
+  const network = sqsNetwork(c, kafka, problems, invalid);
+  if (network === undefined) return undefined;
+  // An interface endpoint takes at most one subnet per Availability Zone, and subnets given by
+  // id carry no zone: the first subnet alone is always valid (the pollers of every zone reach
+  // it); sqsEndpointSubnetIds spreads it over several zones, one subnet each.
+  const chosen = c.sqsEndpointSubnetIds ?? network.subnetIds.slice(0, 1);
+  const foreign = chosen.filter((id) => !network.subnetIds.includes(id));
+  if (foreign.length > 0)
+    problems.push(
+      `sqsEndpointSubnetIds: must be among subnetIds (${network.subnetIds.join(',')}) (got ${foreign.join(',')})`,
+    );
+  return { ...network, subnetIds: chosen };
+}
+
+function sqsNetwork(
+  c: Parsed,
+  kafka: KafkaSourceConfig | undefined,
+  problems: string[],
+  invalid: ReadonlySet<string>,
+): VpcNetworkConfig | undefined {
   if (kafka?.kind === 'self-managed') {
     if (kafka.vpc === undefined && !invalid.has('vpcId')) {
       problems.push(
@@ -757,107 +635,23 @@ function sqsEndpointConfig(
 }
 
 /**
- * The consumer group of each topic's mapping, in topic order. Lambda wants a group id unique
- * across Kafka mappings, so topics after the first get `<consumerGroupId>-<topic>`.
+ * The detection keys as construct props (a rules file resolved from `cwd`), checked by the
+ * construct's own rules; a key that failed its own check is left to its default.
  */
-export function consumerGroupIds(
-  kafka: Readonly<{ topics: readonly string[]; consumerGroupId: string }>,
-): string[] {
-  return kafka.topics.map((topic, i) =>
-    i === 0 ? kafka.consumerGroupId : `${kafka.consumerGroupId}-${topic}`,
-  );
-}
-
-/** Lambda's limit on the total size of a function's environment variables. */
-const ENVIRONMENT_LIMIT_BYTES = 4096;
-
-function detectionEnvironment(
+function detectionSettings(
   c: Parsed,
   problems: string[],
   cwd: string,
   invalid: ReadonlySet<string>,
-): Record<string, string> {
-  if (
-    !invalid.has('windowSeconds') &&
-    !invalid.has('slideSeconds') &&
-    c.windowSeconds % c.slideSeconds !== 0
-  ) {
-    problems.push(
-      `windowSeconds: must be a whole multiple of slideSeconds (${c.slideSeconds}) (got ${c.windowSeconds})`,
-    );
-  }
-  const rules =
-    c.detectorRulesFile === undefined ? '[]' : readRulesFile(c.detectorRulesFile, cwd, problems);
-  const env: Record<string, string> = {
-    [ENV.slideSeconds]: String(c.slideSeconds),
-    [ENV.windowSeconds]: String(c.windowSeconds),
-    [ENV.detector]: c.detector,
-    [ENV.threshold]: String(c.threshold),
-    [ENV.zscoreSigma]: String(c.zscoreSigma),
-    [ENV.zscoreMinCount]: String(c.zscoreMinCount),
-    [ENV.zscoreMinDeviation]: String(c.zscoreMinDeviation),
-    [ENV.ewmaHalfLifeReadings]: String(c.ewmaHalfLifeReadings),
-    [ENV.ewmaSigma]: String(c.ewmaSigma),
-    [ENV.ewmaWarmupReadings]: String(c.ewmaWarmupReadings),
-    [ENV.ewmaMinRelativeDeviation]: String(c.ewmaMinRelativeDeviation),
-    [ENV.ewmaMinDeviation]: String(c.ewmaMinDeviation),
-    [ENV.ewmaLevelShiftReadings]: String(c.ewmaLevelShiftReadings),
-    [ENV.adaptiveHalfLifeReadings]: String(c.adaptiveHalfLifeReadings),
-    [ENV.adaptiveEnvelopeHalfLifeReadings]: String(c.adaptiveEnvelopeHalfLifeReadings),
-    [ENV.adaptiveExtremeHalfLifeReadings]: String(c.adaptiveExtremeHalfLifeReadings),
-    [ENV.adaptiveSigma]: String(c.adaptiveSigma),
-    [ENV.adaptiveExtremeMargin]: String(c.adaptiveExtremeMargin),
-    [ENV.adaptiveExtremeMaturityReadings]: String(c.adaptiveExtremeMaturityReadings),
-    [ENV.adaptiveScoreThreshold]: String(c.adaptiveScoreThreshold),
-    [ENV.adaptiveWarmupReadings]: String(c.adaptiveWarmupReadings),
-    [ENV.adaptiveRefractoryReadings]: String(c.adaptiveRefractoryReadings),
-    [ENV.adaptiveMinSpreadFraction]: String(c.adaptiveMinSpreadFraction),
-    [ENV.adaptiveMinDeviation]: String(c.adaptiveMinDeviation),
-    [ENV.detectorRules]: rules ?? '[]',
-    [ENV.alertCooldownSeconds]: String(c.alertCooldownSeconds),
-    [ENV.retentionMarginSeconds]: String(c.retentionMarginSeconds),
-    [ENV.writeConcurrency]: String(c.dynamodbWriteConcurrency),
-  };
-  if (problems.length > 0) return env;
-
-  // The function validates the same variables at cold start; checking here turns a broken
-  // deploy into a synth error. The table name and topic ARN stand in for the names
-  // CloudFormation generates from the stack name, at their longest.
-  const probe = {
-    ...env,
-    [ENV.tableName]: 'x'.repeat(c.stackName.length + 40),
-    [ENV.topicArn]: `arn:aws-us-gov:sns:xx-xxxx-1:000000000000:${'x'.repeat(c.stackName.length + 50)}`,
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-  };
-  try {
-    configFromEnv(probe);
-  } catch (error) {
-    if (!(error instanceof FunctionConfigError)) throw error;
-    problems.push(`detection settings rejected by the function: ${error.message}`);
-  }
-  const size = Object.entries(probe).reduce(
-    (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
-    0,
-  );
-  if (size > ENVIRONMENT_LIMIT_BYTES) {
-    problems.push(
-      `detectorRulesFile: the rules make the function environment about ${size} bytes; Lambda allows ${ENVIRONMENT_LIMIT_BYTES} in total`,
-    );
-  }
-  return env;
-}
-
-function readRulesFile(path: string, cwd: string, problems: string[]): string | undefined {
-  try {
-    // The function's own loader: the same formats and checks as the backtest and the local
-    // pipeline, and minified JSON, since the whole environment must fit in 4 KB.
-    return loadRulesFile(resolve(cwd, path)).json;
-  } catch (error) {
-    if (!(error instanceof FunctionConfigError)) throw error;
-    problems.push(`detectorRulesFile: ${error.message.replaceAll(resolve(cwd, path), path)}`);
-    return undefined;
-  }
+): { detection: DetectionSettings; environment: Record<string, string> } {
+  const detection: Record<string, unknown> = {};
+  for (const key of DETECTION_KEYS) if (!invalid.has(key)) detection[key] = c[key];
+  if (c.detectorRulesFile !== undefined) detection.detectorRulesFile = c.detectorRulesFile;
+  const checked = detectionEnvironment(detection, { cwd, stackName: c.stackName });
+  problems.push(...checked.problems);
+  if (c.detectorRulesFile !== undefined)
+    detection.detectorRulesFile = resolve(cwd, c.detectorRulesFile);
+  return { detection, environment: checked.environment };
 }
 
 function configError(problems: readonly string[]): DeployConfigError {

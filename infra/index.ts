@@ -3,16 +3,31 @@
  * (docs/deploy.md, "Adding the detector to an existing CDK app").
  */
 
-export { DeployConfigError, type VpcNetworkConfig } from './config.ts';
 export {
+  DETECTION_DEFAULTS,
+  DETECTION_KEYS,
+  type DetectionKey,
   type DetectionSettings,
-  detectionEnvironment,
+  type DetectorRulesDocument,
+} from './detection.ts';
+export { SensorAnomalyDetectorError } from './errors.ts';
+export {
+  KAFKA_DEFAULTS,
   KafkaSource,
   type KafkaSourceCommonProps,
+  type MskAuth,
   type MskKafkaSourceProps,
   type ProvisionedPollersProps,
+  type SelfManagedAuth,
   type SelfManagedKafkaSourceProps,
+  type StartingPositionName,
+  type VpcNetworkConfig,
+} from './kafka-source.ts';
+export {
+  type AnomaliesTopicProps,
+  DETECTOR_DEFAULTS,
   SensorAnomalyDetector,
-  SensorAnomalyDetectorError,
   type SensorAnomalyDetectorProps,
+  type TableCapacityProps,
+  type VpcAwsAccess,
 } from './sensor-anomaly-detector.ts';

@@ -7,267 +7,63 @@ import {
   Stack,
   Validations,
 } from 'aws-cdk-lib';
+import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../functions/adapters/dynamodb-table.ts';
-import {
-  CONTEXT_DEFAULTS,
-  type DeployConfig,
-  defaultConsumerGroupId,
-  KAFKA_MAX_TIMEOUT_SECONDS,
-  type KafkaSourceConfig,
-  MSK_SCRAM_SECRET_PREFIX,
-  type MskAuth,
-  PROVISIONED_DEFAULTS,
-  type ProvisionedModeConfig,
-  parseDeployConfig,
-  type SelfManagedAuth,
-  type StartingPositionName,
-  type VpcNetworkConfig,
-} from './config.ts';
+import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
+import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
-import { Observability } from './constructs/observability.ts';
+import { Observability, serviceMetric } from './constructs/observability.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
+import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
+import { type DetectionSettings, detectionEnvironment } from './detection.ts';
+import { checkProps, DETECTOR_DEFAULTS } from './detector-props.ts';
+import { SensorAnomalyDetectorError } from './errors.ts';
+import {
+  consumerGroupIds,
+  defaultConsumerGroupId,
+  type KafkaSource,
+  type KafkaSourceConfig,
+  type VpcNetworkConfig,
+} from './kafka-source.ts';
 
-/** A prop of SensorAnomalyDetector or KafkaSource that cannot work, with the bad value. */
-export class SensorAnomalyDetectorError extends Error {
-  override readonly name = 'SensorAnomalyDetectorError';
-}
+export { DETECTOR_DEFAULTS, SensorAnomalyDetectorError, type TableCapacityProps };
 
-export interface ProvisionedPollersProps {
-  /** @default 1 (Lambda's default) */
-  readonly minPollers?: number;
-  /** @default 200 (Lambda's default) */
-  readonly maxPollers?: number;
-  /** @default - dedicated pollers for this mapping */
-  readonly pollerGroupName?: string;
-  /** @default 10 */
-  readonly retryAttempts?: number;
-  /** @default - records never age out */
-  readonly maxRecordAgeSeconds?: number;
-  /** @default false */
-  readonly bisectBatchOnError?: boolean;
-  /** @default false */
-  readonly reportBatchItemFailures?: boolean;
-}
+/** How a function in a VPC reaches DynamoDB, SNS and Secrets Manager (and EventBridge). */
+export type VpcAwsAccess = 'vpc-endpoints' | 'nat-gateway';
 
-export interface KafkaSourceCommonProps {
-  /** Topics to read, one event source mapping each. */
-  readonly topics: readonly string[];
-  /**
-   * Consumer group of the first topic; further topics use `<consumerGroupId>-<topic>`.
-   * @default - `<stack name>-anomaly-detector`, so two stacks never share a group
-   */
-  readonly consumerGroupId?: string;
-  /**
-   * Largest batch per invocation: large batches pack many readings per DynamoDB write.
-   * @default 10000
-   */
-  readonly batchSize?: number;
-  /**
-   * Longest wait to fill a batch; with the 5 s slide this keeps an alert's p99 under 6 s
-   * (docs/bench.md).
-   * @default 3
-   */
-  readonly batchingWindowSeconds?: number;
-  /**
-   * Where a new consumer group starts. LATEST can miss records while the mapping is created
-   * or updated (Lambda developer guide, "Apache Kafka polling and stream starting positions").
-   * @default 'TRIM_HORIZON'
-   */
-  readonly startingPosition?: StartingPositionName;
-  /** Epoch seconds; only with startingPosition AT_TIMESTAMP. @default - none */
-  readonly startingPositionTimestampSeconds?: number;
-  /** @default - on-demand pollers */
-  readonly provisionedPollers?: ProvisionedPollersProps;
-}
-
-export interface MskKafkaSourceProps extends KafkaSourceCommonProps {
-  /** The cluster ARN; the stack must be deployed to its region. */
-  readonly clusterArn: string;
-  /** @default 'iam' */
-  readonly auth?: MskAuth;
-  /** SASL/SCRAM secret (complete ARN, name starting AmazonMSK_). @default - none (IAM) */
-  readonly secretArn?: string;
-  /** The customer managed key of that secret; required with SASL/SCRAM. @default - none */
-  readonly secretKmsKeyArn?: string;
-}
-
-export interface SelfManagedKafkaSourceProps extends KafkaSourceCommonProps {
-  /** `host:port` of the brokers. */
-  readonly bootstrapServers: readonly string[];
-  /** @default 'sasl-scram-512' */
-  readonly auth?: SelfManagedAuth;
-  /** @default - SASL/SCRAM: a secret is created (output KafkaCredentialsSecretArn) */
-  readonly secretArn?: string;
-  /** @default - the secret uses the AWS managed key */
-  readonly secretKmsKeyArn?: string;
-  /** Secret with the brokers' private root CA. @default - a public CA */
-  readonly rootCaSecretArn?: string;
-  /** The brokers' network, when they are inside a VPC. @default - brokers on the internet */
+export interface AnomaliesTopicProps {
+  readonly topic: string;
+  /** @default - the self-managed source's brokers (MSK: required) */
+  readonly bootstrapServers?: readonly string[];
+  /** The brokers' network, which the function joins. @default - the self-managed source's */
   readonly vpc?: VpcNetworkConfig;
-}
-
-/** Where the readings come from: `KafkaSource.msk({...})` or `KafkaSource.selfManaged({...})`. */
-export class KafkaSource {
-  static msk(props: MskKafkaSourceProps): KafkaSource {
-    const auth = props.auth ?? 'iam';
-    if (auth === 'sasl-scram-512') {
-      if (props.secretArn === undefined || props.secretKmsKeyArn === undefined) {
-        throw new SensorAnomalyDetectorError(
-          'KafkaSource.msk: auth sasl-scram-512 needs secretArn and secretKmsKeyArn (MSK cannot use a secret encrypted with the default AWS managed key)',
-        );
-      }
-      const name = props.secretArn.split(':secret:')[1]?.slice(0, -7) ?? '';
-      if (!name.startsWith(MSK_SCRAM_SECRET_PREFIX)) {
-        throw new SensorAnomalyDetectorError(
-          `KafkaSource.msk: the SCRAM secret's name must begin with ${MSK_SCRAM_SECRET_PREFIX} (got "${name}")`,
-        );
-      }
-    } else if (props.secretArn !== undefined) {
-      throw new SensorAnomalyDetectorError(
-        `KafkaSource.msk: secretArn is only used with auth sasl-scram-512 (auth is ${auth})`,
-      );
-    }
-    return new KafkaSource((stackName) => ({
-      kind: 'msk',
-      clusterArn: props.clusterArn,
-      auth,
-      ...common(props, stackName),
-    }));
-  }
-
-  static selfManaged(props: SelfManagedKafkaSourceProps): KafkaSource {
-    const auth = props.auth ?? 'sasl-scram-512';
-    if (auth === 'none' && props.vpc === undefined) {
-      throw new SensorAnomalyDetectorError(
-        'KafkaSource.selfManaged: auth none needs vpc (Lambda reaches unauthenticated brokers only inside a VPC)',
-      );
-    }
-    if (auth === 'mtls' && props.secretArn === undefined) {
-      throw new SensorAnomalyDetectorError(
-        'KafkaSource.selfManaged: auth mtls needs secretArn (the client certificate)',
-      );
-    }
-    if (props.bootstrapServers.length === 0) {
-      throw new SensorAnomalyDetectorError('KafkaSource.selfManaged: bootstrapServers is empty');
-    }
-    return new KafkaSource((stackName) => ({
-      kind: 'self-managed',
-      bootstrapServers: props.bootstrapServers,
-      auth,
-      ...(props.rootCaSecretArn === undefined ? {} : { rootCaSecretArn: props.rootCaSecretArn }),
-      ...(props.vpc === undefined ? {} : { vpc: props.vpc }),
-      ...common(props, stackName),
-    }));
-  }
-
-  /** @internal The validated deploy config (the CDK-context layer builds it directly). */
-  static fromConfig(config: KafkaSourceConfig): KafkaSource {
-    return new KafkaSource(() => config);
-  }
-
-  private constructor(private readonly build: (stackName: string) => KafkaSourceConfig) {}
-
-  /** @internal */
-  _config(stackName: string): KafkaSourceConfig {
-    return this.build(stackName);
-  }
-}
-
-function common(
-  props: KafkaSourceCommonProps & { secretArn?: string; secretKmsKeyArn?: string },
-  stackName: string,
-) {
-  if (props.topics.length === 0)
-    throw new SensorAnomalyDetectorError('KafkaSource: topics is empty');
-  const startingPosition = props.startingPosition ?? CONTEXT_DEFAULTS.startingPosition;
-  if (
-    (startingPosition === 'AT_TIMESTAMP') !==
-    (props.startingPositionTimestampSeconds !== undefined)
-  ) {
-    throw new SensorAnomalyDetectorError(
-      'KafkaSource: startingPositionTimestampSeconds goes with startingPosition AT_TIMESTAMP, and only with it',
-    );
-  }
-  const p = props.provisionedPollers;
-  const provisioned: ProvisionedModeConfig | undefined =
-    p === undefined
-      ? undefined
-      : {
-          ...(p.minPollers === undefined ? {} : { minPollers: p.minPollers }),
-          ...(p.maxPollers === undefined ? {} : { maxPollers: p.maxPollers }),
-          ...(p.pollerGroupName === undefined ? {} : { pollerGroupName: p.pollerGroupName }),
-          retryAttempts: p.retryAttempts ?? PROVISIONED_DEFAULTS.retryAttempts,
-          ...(p.maxRecordAgeSeconds === undefined
-            ? {}
-            : { maxRecordAgeSeconds: p.maxRecordAgeSeconds }),
-          bisectBatchOnError: p.bisectBatchOnError ?? PROVISIONED_DEFAULTS.bisectBatchOnError,
-          reportBatchItemFailures:
-            p.reportBatchItemFailures ?? PROVISIONED_DEFAULTS.reportBatchItemFailures,
-        };
-  return {
-    topics: props.topics,
-    consumerGroupId: props.consumerGroupId ?? defaultConsumerGroupId(stackName),
-    batchSize: props.batchSize ?? CONTEXT_DEFAULTS.batchSize,
-    batchingWindowSeconds: props.batchingWindowSeconds ?? CONTEXT_DEFAULTS.batchingWindowSeconds,
-    startingPosition,
-    ...(props.startingPositionTimestampSeconds === undefined
-      ? {}
-      : { startingPositionTimestampSeconds: props.startingPositionTimestampSeconds }),
-    ...(provisioned === undefined ? {} : { provisioned }),
-    ...(props.secretArn === undefined ? {} : { secretArn: props.secretArn }),
-    ...(props.secretKmsKeyArn === undefined ? {} : { secretKmsKeyArn: props.secretKmsKeyArn }),
-  };
-}
-
-/** The detection keys of the CDK context, usable as construct props. */
-export type DetectionSettings = Partial<
-  Record<
-    | 'slideSeconds'
-    | 'windowSeconds'
-    | 'detector'
-    | 'threshold'
-    | 'zscoreSigma'
-    | 'zscoreMinCount'
-    | 'zscoreMinDeviation'
-    | 'ewmaHalfLifeReadings'
-    | 'ewmaSigma'
-    | 'ewmaWarmupReadings'
-    | 'ewmaMinRelativeDeviation'
-    | 'ewmaMinDeviation'
-    | 'ewmaLevelShiftReadings'
-    | 'detectorRulesFile'
-    | 'alertCooldownSeconds'
-    | 'retentionMarginSeconds'
-    | 'dynamodbWriteConcurrency',
-    string | number
-  >
->;
-
-/**
- * The function environment for detection settings, validated exactly as the CDK context
- * is (a bad value throws a DeployConfigError naming the key).
- */
-export function detectionEnvironment(settings: DetectionSettings = {}): Record<string, string> {
-  return { ...parseDeployConfig({ ...settings }).detectorEnvironment };
+  /**
+   * What gives that VPC's subnets their way to AWS APIs: a function in a VPC has no internet
+   * access of its own, so synth fails without this when the function joins a VPC.
+   * @default - none: required with a VPC
+   */
+  readonly vpcAwsAccess?: VpcAwsAccess;
 }
 
 export interface SensorAnomalyDetectorProps {
   /**
    * The Kafka trigger.
-   * @default - no event source mapping: attach your own trigger to `detectorFunction`
+   * @default - no event source mapping: attach your own trigger to `function`
    * (LocalStack's free edition, for instance, has no Kafka triggers)
    */
   readonly kafkaSource?: KafkaSource;
-  /** @default - the defaults of `detectionEnvironment()` (threshold detector, 50) */
+  /** @default - the function's defaults (the threshold detector, 50) */
   readonly detection?: DetectionSettings;
   /** @default 1024 */
   readonly memorySizeMb?: number;
@@ -275,8 +71,24 @@ export interface SensorAnomalyDetectorProps {
   readonly timeoutSeconds?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /** Table, log group, dead-letter queue and a created secret. @default RemovalPolicy.RETAIN */
+  /** Table, log groups, dead-letter queue and a created secret. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A window table of your own, with the layout of functions/adapters/dynamodb-table.ts
+   * (string `pk` and `sk`, TTL on `expiresAtEpochSeconds`). @default - a table is created
+   */
+  readonly table?: ITable;
+  /** Provisioned capacity for the created table. @default - on-demand */
+  readonly tableCapacity?: TableCapacityProps;
+  /** DeletionProtectionEnabled on the created table. @default - true, unless removalPolicy is DESTROY */
+  readonly tableDeletionProtection?: boolean;
+  /**
+   * An alert topic of your own (it receives what the created one would). @default - a topic
+   * encrypted with the stack's key is created
+   */
+  readonly alertTopic?: ITopic;
+  /** The customer managed key of `alertTopic`, if it has one. @default - none */
+  readonly alertTopicKey?: IKey;
   /** Email addresses for anomaly digests (one email per batch). @default - none */
   readonly alertEmails?: readonly string[];
   /** E.164 numbers for per-sensor SMS alerts. @default - none */
@@ -292,23 +104,15 @@ export interface SensorAnomalyDetectorProps {
   /** No records for this many minutes raises an alarm; 0 for none. @default 15 */
   readonly alarmNoRecordsMinutes?: number;
   /**
-   * Create an SQS interface endpoint in this network for the dead-letter queue.
-   * @default - none: pollers in a VPC need one to deliver failed batches
+   * Create an SQS interface endpoint for the dead-letter queue: `subnetIds` are the endpoint's
+   * subnets, at most one per Availability Zone. @default - none: pollers in a VPC need one to
+   * deliver failed batches
    */
   readonly sqsEndpoint?: VpcNetworkConfig;
   /** X-Ray active tracing and the Powertools Tracer. @default false */
   readonly tracing?: boolean;
-  /**
-   * Every anomaly as a JSON record to this topic on the mapping's cluster, with its auth
-   * (docs/sinks.md). `bootstrapServers` defaults to the self-managed source's; MSK needs
-   * them (and `vpc`, the cluster's network, which the function joins).
-   * @default - no anomalies topic
-   */
-  readonly anomaliesTopic?: {
-    readonly topic: string;
-    readonly bootstrapServers?: readonly string[];
-    readonly vpc?: VpcNetworkConfig;
-  };
+  /** Every anomaly as a JSON record to this topic on the mapping's cluster (docs/sinks.md). @default - none */
+  readonly anomaliesTopic?: AnomaliesTopicProps;
   /** Every anomaly as an event on this EventBridge bus (name or ARN). @default - none */
   readonly anomaliesEventBus?: string;
   /**
@@ -318,70 +122,102 @@ export interface SensorAnomalyDetectorProps {
    * @default 1
    */
   readonly silenceCheckMinutes?: number;
-  /** @default - the stack name */
+  /** Reserved concurrency of the silence check (1: one at a time). @default - none */
+  readonly silenceCheckReservedConcurrency?: number;
+  /** @default - the stack name; a further detector in the stack adds its construct path */
   readonly dashboardName?: string;
-  /** @internal Detection environment already validated by the CDK-context layer. */
-  readonly _detectorEnvironment?: Readonly<Record<string, string>>;
 }
+
+/** The detectors of each stack, in creation order: the first keeps the plain names. */
+const DETECTORS = new WeakMap<Stack, SensorAnomalyDetector[]>();
 
 /**
  * Kafka sensor readings → detector Lambda → DynamoDB windows, SNS alerts (per-sensor alerts
  * for SMS and machines, one digest per batch for email), CloudWatch alarms and dashboard.
+ * Several may share a stack: each further one gets its own consumer groups, metrics service,
+ * dashboard and output names (its construct path added).
  */
 export class SensorAnomalyDetector extends Construct {
-  readonly table: Table;
+  /** The detector Lambda function (attach your own trigger here without `kafkaSource`). */
+  readonly function: LambdaFunction;
+  /** The window table. */
+  readonly table: ITable;
+  /** Where anomaly alerts go. */
+  readonly alertTopic: ITopic;
+  /** Where the operations alarms go. */
+  readonly opsTopic: ITopic;
+  readonly deadLetterQueue: Queue;
+  /** The operations alarms (dead letters, errors, lag, rejected records, no records, ...). */
+  readonly alarms: readonly Alarm[];
+  /** The Powertools service name: the `service` dimension of the function's metrics. */
+  readonly serviceName: string;
   readonly detector: DetectorFunction;
   readonly topics: AlertTopics;
-  readonly deadLetterQueue: Queue;
   readonly trigger?: KafkaTrigger;
   readonly observability: Observability;
   /** The validated Kafka source (consumer groups, topics, auth), when there is a mapping. */
   readonly kafkaSource?: KafkaSourceConfig;
-  /** The scheduled silent-sensor check, when the rules watch any sensor (docs/silence.md). */
+  /** The scheduled silent-sensor check (docs/silence.md). */
   readonly silenceCheck?: SilenceCheck;
+  /** The construct path inside the stack, for names; undefined for a stack's first detector. */
+  private readonly nameSuffix: string | undefined;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
-    const timeoutSeconds = props.timeoutSeconds ?? CONTEXT_DEFAULTS.timeoutSeconds;
-    if (timeoutSeconds > KAFKA_MAX_TIMEOUT_SECONDS || timeoutSeconds < 1) {
+    const siblings = DETECTORS.get(stack) ?? [];
+    this.nameSuffix =
+      siblings.length === 0
+        ? undefined
+        : this.node.scopes
+            .slice(stack.node.scopes.length)
+            .map((c) => c.node.id)
+            .join('-')
+            .replace(/[^A-Za-z0-9-]/g, '-');
+    this.serviceName =
+      this.nameSuffix === undefined ? SERVICE_NAME : `${SERVICE_NAME}-${this.nameSuffix}`;
+
+    const problems = checkProps(props);
+    const detection = detectionEnvironment(props.detection, { stackName: stack.stackName });
+    problems.push(...detection.problems);
+    if (problems.length > 0)
       throw new SensorAnomalyDetectorError(
-        `timeoutSeconds must be 1-${KAFKA_MAX_TIMEOUT_SECONDS}: Kafka event source mappings only support functions with a timeout of at most 14 minutes (got ${timeoutSeconds})`,
+        `${this.node.path}: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}`,
       );
-    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention =
+      props.logRetention ?? (DETECTOR_DEFAULTS.logRetentionDays as RetentionDays);
 
-    this.table = new Table(this, 'WindowTable', {
-      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy,
-    });
-
+    this.table =
+      props.table ??
+      createWindowTable(this, props.tableCapacity, props.tableDeletionProtection, removalPolicy);
     this.topics = new AlertTopics(this, 'Topics', {
       alertEmails: props.alertEmails ?? [],
       alertSmsNumbers: props.alertSmsNumbers ?? [],
       smsCriticalOnly: props.smsCriticalOnly ?? true,
       opsEmails: props.opsEmails ?? [],
+      ...(props.alertTopic === undefined ? {} : { alertTopic: props.alertTopic }),
     });
+    this.alertTopic = this.topics.alertTopic;
+    this.opsTopic = this.topics.opsTopic;
+    const alertTopicKey = props.alertTopic === undefined ? this.topics.key : props.alertTopicKey;
 
-    const detectorEnvironment = props._detectorEnvironment ?? detectionEnvironment(props.detection);
     this.detector = new DetectorFunction(this, 'Detector', {
       table: this.table,
-      alertTopic: this.topics.alertTopic,
-      alertTopicKey: this.topics.key,
-      detectorEnvironment,
-      memorySizeMb: props.memorySizeMb ?? CONTEXT_DEFAULTS.memorySizeMb,
-      timeoutSeconds,
-      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      alertTopic: this.alertTopic,
+      ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+      detectorEnvironment: detection.environment,
+      memorySizeMb: props.memorySizeMb ?? DETECTOR_DEFAULTS.memorySizeMb,
+      timeoutSeconds: props.timeoutSeconds ?? DETECTOR_DEFAULTS.timeoutSeconds,
+      logRetention,
       removalPolicy,
       tracing: props.tracing ?? false,
+      serviceName: this.serviceName,
     });
+    this.function = this.detector.function;
 
-    // Receives the mapping's record of a batch it gave up on (topic, partitions, offsets),
-    // not the records: replay from Kafka using those offsets.
+    // Receives the mapping's record of a batch it gave up on (topic, partition, offsets),
+    // not the records: replay from Kafka using those offsets (docs/operations.md).
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -395,9 +231,11 @@ export class SensorAnomalyDetector extends Construct {
     });
 
     if (props.kafkaSource !== undefined) {
-      this.kafkaSource = props.kafkaSource._config(stack.stackName);
+      const defaultGroup = defaultConsumerGroupId(stack.stackName, this.nameSuffix);
+      this.kafkaSource = props.kafkaSource._config(defaultGroup);
+      this.checkUniqueNames(siblings, consumerGroupIds(this.kafkaSource), 'consumer group');
       this.trigger = new KafkaTrigger(this, 'Kafka', {
-        function: this.detector.function,
+        function: this.function,
         source: this.kafkaSource,
         deadLetterQueue: this.deadLetterQueue,
         removalPolicy,
@@ -412,106 +250,162 @@ export class SensorAnomalyDetector extends Construct {
       }
     }
 
-    let sinksProps: AnomalySinksProps | undefined;
-    if (props.anomaliesTopic !== undefined || props.anomaliesEventBus !== undefined) {
-      const t = props.anomaliesTopic;
-      const source = this.kafkaSource;
-      const brokers =
-        t?.bootstrapServers ??
-        (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
-      if (t !== undefined && (source === undefined || brokers === undefined)) {
-        throw new SensorAnomalyDetectorError(
-          'anomaliesTopic needs kafkaSource (its cluster and auth) and, on MSK, bootstrapServers',
-        );
-      }
-      const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
-      sinksProps = {
-        function: this.detector.function,
-        ...(source === undefined ? {} : { source }),
-        ...(t === undefined || brokers === undefined
-          ? {}
-          : {
-              kafka: {
-                topic: t.topic,
-                bootstrapServers: brokers,
-                ...(vpc === undefined ? {} : { vpc }),
-              },
-            }),
-        ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
-      };
-      new AnomalySinks(this, 'AnomalySinks', sinksProps);
-    }
+    const sinksProps = this.sinksProps(props);
+    if (sinksProps !== undefined) new AnomalySinks(this, 'AnomalySinks', sinksProps);
 
     // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
     // (docs/silence.md, cost), and the detector writes no last-seen record.
-    const silenceMinutes = props.silenceCheckMinutes ?? 1;
+    const silenceMinutes = props.silenceCheckMinutes ?? DETECTOR_DEFAULTS.silenceCheckMinutes;
     if (silenceMinutes > 0) {
       this.silenceCheck = new SilenceCheck(this, 'SilenceCheck', {
         table: this.table,
-        alertTopic: this.topics.alertTopic,
-        alertTopicKey: this.topics.key,
-        detectorEnvironment,
+        alertTopic: this.alertTopic,
+        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+        detectorEnvironment: detection.environment,
         scheduleMinutes: silenceMinutes,
-        logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+        ...(props.silenceCheckReservedConcurrency === undefined
+          ? {}
+          : { reservedConcurrency: props.silenceCheckReservedConcurrency }),
+        logRetention,
         removalPolicy,
         alarmAction: new SnsAction(this.topics.opsTopic),
       });
       // The same sinks as the anomalies, with the same grants (docs/silence.md).
-      if (sinksProps !== undefined) {
-        const checker = this.silenceCheck.function;
-        new AnomalySinks(this, 'SilenceSinks', { ...sinksProps, function: checker });
-        const secret = this.kafkaSource?.secretArn;
-        if (
-          sinksProps.kafka !== undefined &&
-          secret !== undefined &&
-          this.kafkaSource?.auth !== 'iam'
-        ) {
-          checker.addToRolePolicy(
-            new PolicyStatement({
-              actions: ['secretsmanager:GetSecretValue'],
-              resources: [secret],
-            }),
-          );
-          const key = this.kafkaSource?.secretKmsKeyArn;
-          if (key !== undefined)
-            checker.addToRolePolicy(
-              new PolicyStatement({ actions: ['kms:Decrypt'], resources: [key] }),
-            );
-        }
-      }
+      if (sinksProps !== undefined)
+        new AnomalySinks(this, 'SilenceSinks', {
+          ...sinksProps,
+          function: this.silenceCheck.function,
+          grantSecretRead: true,
+        });
     }
 
+    const dashboardName =
+      props.dashboardName ??
+      (this.nameSuffix === undefined ? stack.stackName : `${stack.stackName}-${this.nameSuffix}`);
+    this.checkUniqueNames(siblings, [dashboardName], 'dashboard name');
     this.observability = new Observability(this, 'Observability', {
-      function: this.detector.function,
+      function: this.function,
       logGroup: this.detector.logGroup,
       deadLetterQueue: this.deadLetterQueue,
       opsTopic: this.topics.opsTopic,
       offsetLagThresholdRecords:
-        props.alarmOffsetLagRecords ?? CONTEXT_DEFAULTS.alarmOffsetLagRecords,
-      rejectedThresholdPercent: props.alarmRejectedPercent ?? CONTEXT_DEFAULTS.alarmRejectedPercent,
-      noRecordsMinutes: props.alarmNoRecordsMinutes ?? CONTEXT_DEFAULTS.alarmNoRecordsMinutes,
-      dashboardName: props.dashboardName ?? stack.stackName,
+        props.alarmOffsetLagRecords ?? DETECTOR_DEFAULTS.alarmOffsetLagRecords,
+      rejectedThresholdPercent:
+        props.alarmRejectedPercent ?? DETECTOR_DEFAULTS.alarmRejectedPercent,
+      noRecordsMinutes: props.alarmNoRecordsMinutes ?? DETECTOR_DEFAULTS.alarmNoRecordsMinutes,
+      dashboardName,
+      serviceName: this.serviceName,
+    });
+    this.alarms = [...this.observability.alarms, ...(this.silenceCheck?.alarms ?? [])];
+    DETECTORS.set(stack, [...siblings, this]);
+  }
+
+  /** @deprecated use `function` */
+  get detectorFunction(): LambdaFunction {
+    return this.function;
+  }
+
+  /** The dashboard's name, unique per detector. */
+  get dashboardName(): string {
+    return this.observability.dashboard.dashboardName;
+  }
+
+  /**
+   * Read the window table's items (windows, learned state, journals, rules, silence records):
+   * dynamodb:BatchGetItem, GetItem, Query, Scan, ConditionCheckItem, DescribeTable.
+   */
+  grantReadState(grantee: IGrantable): Grant {
+    return this.table.grantReadData(grantee);
+  }
+
+  /**
+   * Read and write the rules document that the function follows while it runs (docs/rules.md,
+   * `npm run rules -- put`): GetItem and PutItem on that one item, by its partition key.
+   */
+  grantWriteRules(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RULES_ITEM_KEY_VALUE] },
+      },
     });
   }
 
-  /** The detector Lambda function (attach your own trigger here). */
-  get detectorFunction() {
-    return this.detector.function;
+  /** Publish to the alert topic, as the function does (a consumer's own test alerts). */
+  grantPublishAlerts(grantee: IGrantable): Grant {
+    return this.alertTopic.grantPublish(grantee);
   }
 
-  /** The stack outputs the CDK app shows after `cdk deploy`. */
+  /**
+   * One of the function's metrics (functions/telemetry-names.ts `METRIC`), with this
+   * detector's `service` dimension. @default statistic Sum, period 5 minutes
+   */
+  metric(metricName: string, props: MetricOptions = {}): Metric {
+    return serviceMetric(metricName, 'Sum', Duration.minutes(5), this.serviceName).with(props);
+  }
+
+  /** Kafka records that reached the function. */
+  metricRecordsReceived(props?: MetricOptions): Metric {
+    return this.metric(METRIC.recordsReceived, props);
+  }
+
+  /** Records rejected as invalid (not a reading, bad value, ...). */
+  metricRecordsRejected(props?: MetricOptions): Metric {
+    return this.metric(METRIC.recordsRejected, props);
+  }
+
+  /** Anomalies found. */
+  metricAnomalies(props?: MetricOptions): Metric {
+    return this.metric(METRIC.anomalies, props);
+  }
+
+  /** Alerts published (anomalies not held back by the cooldown). */
+  metricNotificationsSent(props?: MetricOptions): Metric {
+    return this.metric(METRIC.notificationsSent, props);
+  }
+
+  /** Milliseconds per batch, as the function measures it. @default statistic p99 */
+  metricBatchDuration(props?: MetricOptions): Metric {
+    return this.metric(METRIC.batchDurationMs, { statistic: 'p99', ...props });
+  }
+
+  /** Records the mapping is behind, Lambda's OffsetLag. @default statistic Maximum */
+  metricOffsetLag(props?: MetricOptions): Metric {
+    return this.function.metric('OffsetLag', {
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** Batches the mapping gave up on, waiting in the dead-letter queue. @default statistic Maximum */
+  metricDeadLetters(props?: MetricOptions): Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * The stack outputs the CDK app shows after `cdk deploy`; a further detector in the stack
+   * prefixes their ids with its construct path.
+   */
   addOutputs(scope: Construct = Stack.of(this)): void {
+    const prefix = (this.nameSuffix ?? '').replace(/-/g, '');
     const output = (id: string, value: string, description: string) =>
-      new CfnOutput(scope, id, { value, description });
-    output('FunctionName', this.detector.function.functionName, 'Detector Lambda function');
+      new CfnOutput(scope, `${prefix}${id}`, { value, description });
+    output('FunctionName', this.function.functionName, 'Detector Lambda function');
     output(
       'LogGroupName',
       this.detector.logGroup.logGroupName,
       'Detector logs (anomalies, rejections)',
     );
     output('TableName', this.table.tableName, 'DynamoDB table of window buckets');
-    output('AlertTopicArn', this.topics.alertTopic.topicArn, 'SNS topic of anomaly alerts');
-    output('OpsTopicArn', this.topics.opsTopic.topicArn, 'SNS topic of operations alarms');
+    output('AlertTopicArn', this.alertTopic.topicArn, 'SNS topic of anomaly alerts');
+    output('OpsTopicArn', this.opsTopic.topicArn, 'SNS topic of operations alarms');
     output(
       'DeadLetterQueueUrl',
       this.deadLetterQueue.queueUrl,
@@ -519,7 +413,7 @@ export class SensorAnomalyDetector extends Construct {
     );
     output(
       'DashboardUrl',
-      `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+      `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboardName}`,
       'CloudWatch dashboard',
     );
     if (this.trigger?.createdSecret !== undefined) {
@@ -530,44 +424,70 @@ export class SensorAnomalyDetector extends Construct {
       );
     }
   }
-}
 
-/** The construct's props from a validated deploy config (the `cdk.json` context layer). */
-export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProps {
-  return {
-    ...(config.eventSourceMapping ? { kafkaSource: KafkaSource.fromConfig(config.kafka) } : {}),
-    memorySizeMb: config.function.memorySizeMb,
-    timeoutSeconds: config.function.timeoutSeconds,
-    logRetention: config.function.logRetentionDays as RetentionDays,
-    removalPolicy:
-      config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    alertEmails: config.alerts.emails,
-    alertSmsNumbers: config.alerts.smsNumbers,
-    smsCriticalOnly: config.alerts.smsCriticalOnly,
-    opsEmails: config.alerts.opsEmails,
-    alarmOffsetLagRecords: config.alarms.offsetLagRecords,
-    alarmRejectedPercent: config.alarms.rejectedPercent,
-    alarmNoRecordsMinutes: config.alarms.noRecordsMinutes,
-    ...(config.sqsEndpoint === undefined ? {} : { sqsEndpoint: config.sqsEndpoint }),
-    tracing: config.tracing,
-    ...(config.anomalySinks.kafka === undefined
-      ? {}
-      : {
-          anomaliesTopic: {
-            topic: config.anomalySinks.kafka.topic,
-            bootstrapServers: config.anomalySinks.kafka.bootstrapServers,
-            ...(config.anomalySinks.kafka.vpc === undefined
-              ? {}
-              : { vpc: config.anomalySinks.kafka.vpc }),
-          },
-        }),
-    ...(config.anomalySinks.eventBus === undefined
-      ? {}
-      : { anomaliesEventBus: config.anomalySinks.eventBus }),
-    ...(config.silenceCheckMinutes === undefined
-      ? {}
-      : { silenceCheckMinutes: config.silenceCheckMinutes }),
-    dashboardName: config.stackName,
-    _detectorEnvironment: config.detectorEnvironment,
-  };
+  /** The anomaly sinks' settings; the VPC's way to AWS is checked here (see vpcAwsAccess). */
+  private sinksProps(props: SensorAnomalyDetectorProps): AnomalySinksProps | undefined {
+    const t = props.anomaliesTopic;
+    if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
+    const source = this.kafkaSource;
+    const brokers =
+      t?.bootstrapServers ??
+      (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
+    if (t !== undefined && (source === undefined || brokers === undefined)) {
+      throw new SensorAnomalyDetectorError(
+        `${this.node.path}: anomaliesTopic needs kafkaSource (its cluster and auth) and, on MSK, bootstrapServers`,
+      );
+    }
+    const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
+    if (t !== undefined && vpc !== undefined && t.vpcAwsAccess === undefined) {
+      // "To give your function access to the internet, route outbound traffic to a NAT gateway
+      // in a public subnet" and "Connecting a function to a VPC ... [it] can't access the
+      // internet" without one (Lambda developer guide, "Giving Lambda functions access to
+      // resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+      const services = [
+        'a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables',
+        'interface endpoints with private DNS for sns and secretsmanager',
+        ...(props.anomaliesEventBus === undefined ? [] : ['and events']),
+      ].join(', ');
+      throw new SensorAnomalyDetectorError(
+        `${this.node.path}: anomaliesTopic: the functions join ${vpc.vpcId} to reach the brokers and then reach AWS only through it: give its subnets (${vpc.subnetIds.join(', ')}) a NAT gateway, or ${services}; then set vpcAwsAccess ('nat-gateway' or 'vpc-endpoints'; context key anomaliesVpcAwsAccess)`,
+      );
+    }
+    return {
+      function: this.function,
+      ...(source === undefined ? {} : { source }),
+      ...(this.trigger?.createdSecret === undefined ? {} : { secret: this.trigger.createdSecret }),
+      ...(t === undefined || brokers === undefined
+        ? {}
+        : {
+            kafka: {
+              topic: t.topic,
+              bootstrapServers: brokers,
+              ...(vpc === undefined ? {} : { vpc }),
+            },
+          }),
+      ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
+    };
+  }
+
+  /** Consumer groups and dashboard names must differ between the detectors of a stack. */
+  private checkUniqueNames(
+    siblings: readonly SensorAnomalyDetector[],
+    names: readonly string[],
+    what: 'consumer group' | 'dashboard name',
+  ): void {
+    for (const other of siblings) {
+      const taken =
+        what === 'consumer group'
+          ? other.kafkaSource === undefined
+            ? []
+            : consumerGroupIds(other.kafkaSource)
+          : [other.dashboardName];
+      const clash = names.find((n) => taken.includes(n));
+      if (clash !== undefined)
+        throw new SensorAnomalyDetectorError(
+          `${this.node.path}: ${what} "${clash}" is already used by ${other.node.path} in this stack; give each detector its own${what === 'consumer group' ? ' (a Kafka event source mapping needs a group id of its own)' : ''}`,
+        );
+    }
+  }
 }

@@ -267,7 +267,12 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
   },
   createSqsEndpoint: {
     meaning:
-      'Create an SQS interface endpoint (private DNS) in `vpcId`/`subnetIds`, so pollers inside a VPC can deliver failed batches to the dead-letter queue. Leave `false` if the VPC already has one (a second one with private DNS fails).',
+      'Create an SQS interface endpoint (private DNS) in `vpcId`, so pollers inside a VPC can deliver failed batches to the dead-letter queue. Leave `false` if the VPC already has one (a second one with private DNS fails).',
+  },
+  sqsEndpointSubnetIds: {
+    meaning:
+      'Subnets of the SQS endpoint, among `subnetIds`, **at most one per Availability Zone** (an interface endpoint takes one subnet per zone; subnets given by id carry no zone to pick by).',
+    defaultText: 'the first of `subnetIds`',
   },
   eventSourceMapping: {
     meaning:
@@ -286,6 +291,11 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       "Brokers for the anomalies topic. Required on MSK (the brokers string for the cluster's auth, from `aws kafka get-bootstrap-brokers`).",
     defaultText: '`bootstrapServers` (self-managed)',
+  },
+  anomaliesVpcAwsAccess: {
+    meaning:
+      "How the anomalies topic's VPC reaches AWS APIs once the function joins it: `nat-gateway` or `vpc-endpoints` (DynamoDB gateway endpoint; SNS, Secrets Manager and, with `anomaliesEventBus`, EventBridge interface endpoints with private DNS). Required when the function joins a VPC: synth says what to add.",
+    defaultText: '(none)',
   },
   anomaliesEventBus: {
     meaning:

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from './dynamodb-table.ts';
+import { RULES_ITEM_KEY_VALUE, TABLE_SCHEMA } from './dynamodb-table.ts';
 
 /**
  * The rules document's item in the detector's table (docs/rules.md): one item, beside the
@@ -8,8 +8,8 @@ import { TABLE_SCHEMA } from './dynamodb-table.ts';
  * without the TTL attribute, so it never expires.
  */
 export const RULES_ITEM_KEY = {
-  [TABLE_SCHEMA.partitionKey]: { S: 'rules' },
-  [TABLE_SCHEMA.sortKey]: { S: 'rules' },
+  [TABLE_SCHEMA.partitionKey]: { S: RULES_ITEM_KEY_VALUE },
+  [TABLE_SCHEMA.sortKey]: { S: RULES_ITEM_KEY_VALUE },
 } as const;
 
 /** The stored rules document as it was written, and who wrote which version when. */

@@ -8,7 +8,7 @@ import {
 import type { SilenceAlert, SilentEntry } from '../core/silence.ts';
 import type { CheckerShard, SeenItem, SilenceStore } from '../silence/ports.ts';
 import { batchGetItems } from './dynamodb-batch-get.ts';
-import { TABLE_SCHEMA } from './dynamodb-table.ts';
+import { SILENCE_KEYS, TABLE_SCHEMA } from './dynamodb-table.ts';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -26,11 +26,7 @@ const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
  * Reads are strongly consistent; every write is a PutItem conditional on the version read.
  * The checker's role may write only keys beginning `silence#checker#`.
  */
-export const SILENCE_KEYS = {
-  seenPrefix: 'seen#',
-  partitions: 'silence#partitions',
-  checkerPrefix: 'silence#checker#',
-} as const;
+export { SILENCE_KEYS };
 
 export class DynamoDbSilenceStore implements SilenceStore {
   constructor(

@@ -21,6 +21,19 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAtEpochSeconds',
 } as const;
 
+/**
+ * Key prefixes of the silence items (functions/adapters/dynamodb-silence-store.ts). Here, with
+ * no SDK import, so that the CDK construct can scope the check's writes to them.
+ */
+export const SILENCE_KEYS = {
+  seenPrefix: 'seen#',
+  partitions: 'silence#partitions',
+  checkerPrefix: 'silence#checker#',
+} as const;
+
+/** The partition and sort key of the rules document's one item (dynamodb-rules-store.ts). */
+export const RULES_ITEM_KEY_VALUE = 'rules';
+
 export function createTableInput(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,

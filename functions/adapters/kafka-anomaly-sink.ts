@@ -22,6 +22,8 @@ export type KafkaSinkAuth =
       readonly kind: 'sasl-scram-256' | 'sasl-scram-512';
       readonly username: string;
       readonly password: string;
+      /** The brokers' private root CA (PEM). @default - Node's public CAs */
+      readonly caPem?: string;
     }
   | {
       readonly kind: 'mtls';
@@ -29,7 +31,7 @@ export type KafkaSinkAuth =
       readonly privateKeyPem: string;
       readonly caPem?: string;
     }
-  | { readonly kind: 'none'; readonly tls?: boolean };
+  | { readonly kind: 'none'; readonly tls?: boolean; readonly caPem?: string };
 
 export interface KafkaAnomalySinkOptions {
   readonly brokers: readonly string[];
@@ -77,7 +79,7 @@ export function kafkaConfigFor(options: KafkaAnomalySinkOptions, auth: KafkaSink
     case 'sasl-scram-512':
       return {
         ...base,
-        ssl: true,
+        ssl: auth.caPem === undefined ? true : { ca: [auth.caPem] },
         sasl:
           auth.kind === 'sasl-scram-256'
             ? { mechanism: 'scram-sha-256', username: auth.username, password: auth.password }
@@ -93,7 +95,8 @@ export function kafkaConfigFor(options: KafkaAnomalySinkOptions, auth: KafkaSink
         },
       };
     case 'none':
-      return { ...base, ...(auth.tls ? { ssl: true } : {}) };
+      if (!auth.tls) return base;
+      return { ...base, ssl: auth.caPem === undefined ? true : { ca: [auth.caPem] } };
   }
 }
 

@@ -14,15 +14,23 @@ export function sinksFromSettings(
   const sinks: (AnomalySink & SilenceSink)[] = [];
   const kafka = settings.kafka;
   if (kafka !== undefined) {
-    const secretArn = kafka.secretArn;
+    const { secretArn, rootCaSecretArn } = kafka;
+    const read = (arn: string | undefined) =>
+      arn === undefined ? Promise.resolve(undefined) : readSecretString(arn, kafka.region);
     sinks.push(
       new KafkaAnomalySink({
         brokers: kafka.brokers,
         topic: kafka.topic,
         auth:
-          secretArn === undefined
+          secretArn === undefined && rootCaSecretArn === undefined
             ? kafkaSinkAuth(kafka)
-            : async () => kafkaSinkAuth(kafka, await readSecretString(secretArn, kafka.region)),
+            : async () => {
+                const [secret, rootCa] = await Promise.all([
+                  read(secretArn),
+                  read(rootCaSecretArn),
+                ]);
+                return kafkaSinkAuth(kafka, secret, rootCa);
+              },
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SmsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -22,6 +22,8 @@ export interface AlertTopicsProps {
   readonly smsCriticalOnly?: boolean;
   /** Email addresses subscribed to the operations (alarm) topic. @default - none */
   readonly opsEmails?: readonly string[];
+  /** An alert topic of the app's own, instead of a created one. @default - created */
+  readonly alertTopic?: ITopic;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface AlertTopicsProps {
  */
 export class AlertTopics extends Construct {
   readonly key: Key;
-  readonly alertTopic: Topic;
+  readonly alertTopic: ITopic;
   readonly opsTopic: Topic;
 
   constructor(scope: Construct, id: string, props: AlertTopicsProps = {}) {
@@ -67,11 +69,13 @@ export class AlertTopics extends Construct {
       }),
     );
 
-    this.alertTopic = new Topic(this, 'AlertTopic', {
-      displayName: 'Sensor anomalies',
-      masterKey: this.key,
-      enforceSSL: true,
-    });
+    this.alertTopic =
+      props.alertTopic ??
+      new Topic(this, 'AlertTopic', {
+        displayName: 'Sensor anomalies',
+        masterKey: this.key,
+        enforceSSL: true,
+      });
     // "Amazon SNS supports an email message delivery rate of 10 messages per email or
     // email-json subscription ... This is a hard limit" and deactivates a subscription above it
     // (AWS re:Post knowledge center, "sns-email-subscription-disabled",

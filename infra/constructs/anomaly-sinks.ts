@@ -1,9 +1,11 @@
-import { Arn, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SINK_ENV } from '../../functions/sinks-config.ts';
-import type { KafkaSourceConfig, VpcNetworkConfig } from '../config.ts';
+import type { KafkaSourceConfig, VpcNetworkConfig } from '../kafka-source.ts';
+import { grantNetworkInterfaces } from './kafka-trigger.ts';
 
 export interface AnomalySinksProps {
   readonly function: LambdaFunction;
@@ -14,13 +16,27 @@ export interface AnomalySinksProps {
     readonly bootstrapServers: readonly string[];
     readonly vpc?: VpcNetworkConfig;
   };
+  /**
+   * The mapping's credentials secret, given or created by the stack: the sink signs in with
+   * it too. @default - the source's secretArn
+   */
+  readonly secret?: ISecret;
+  /**
+   * Grant the function the read of the secrets (and their key) itself: the Kafka trigger
+   * grants the mapping's function, not the silence check. @default false
+   */
+  readonly grantSecretRead?: boolean;
   /** Name or ARN of the EventBridge bus. */
   readonly eventBus?: string;
 }
 
 /** Environment and permissions of the anomaly sinks (docs/sinks.md). */
 export class AnomalySinks extends Construct {
-  constructor(scope: Construct, id: string, props: AnomalySinksProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: AnomalySinksProps,
+  ) {
     super(scope, id);
     const fn = props.function;
     if (props.kafka !== undefined) this.kafkaSink(fn, props.kafka, props.source);
@@ -53,9 +69,23 @@ export class AnomalySinks extends Construct {
     fn.addEnvironment(SINK_ENV.anomaliesTopic, kafka.topic);
     fn.addEnvironment(SINK_ENV.anomaliesBrokers, kafka.bootstrapServers.join(','));
     fn.addEnvironment(SINK_ENV.anomaliesAuth, source.auth);
-    // The mapping's secret (SCRAM or mTLS): the trigger already grants the function its read.
-    if (source.secretArn !== undefined && source.auth !== 'iam')
-      fn.addEnvironment(SINK_ENV.anomaliesSecretArn, source.secretArn);
+    // The mapping's secret (SCRAM or mTLS), including one the stack created for SCRAM.
+    const secret =
+      this.props.secret ??
+      (source.secretArn === undefined
+        ? undefined
+        : Secret.fromSecretCompleteArn(this, 'KafkaSecret', source.secretArn));
+    if (secret !== undefined && source.auth !== 'iam') {
+      fn.addEnvironment(SINK_ENV.anomaliesSecretArn, secret.secretArn);
+      if (this.props.grantSecretRead === true) this.grantSecret(fn, secret, source);
+    }
+    // The brokers' private CA, which the mapping trusts through rootCaSecretArn: without it
+    // the producer fails with "unable to verify the first certificate".
+    if (source.kind === 'self-managed' && source.rootCaSecretArn !== undefined) {
+      fn.addEnvironment(SINK_ENV.anomaliesRootCaSecretArn, source.rootCaSecretArn);
+      if (this.props.grantSecretRead === true)
+        Secret.fromSecretCompleteArn(this, 'RootCa', source.rootCaSecretArn).grantRead(fn);
+    }
     if (source.kind === 'msk' && source.auth === 'iam') {
       // "Produce data: kafka-cluster:Connect, kafka-cluster:DescribeTopic,
       // kafka-cluster:WriteData" (Amazon MSK developer guide, "Common use cases for client
@@ -91,24 +121,38 @@ export class AnomalySinks extends Construct {
       SubnetIds: vpc.subnetIds,
       SecurityGroupIds: [vpc.securityGroupId],
     });
+    grantNetworkInterfaces(
+      this,
+      'VpcNetworkInterfaces',
+      fn,
+      [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach the anomalies topic brokers in a VPC: the Describe* actions take no resource-level permissions, and the interfaces Lambda creates have no ARN before they exist.',
+    );
+  }
+
+  /** The secret's read, and its customer managed key's decryption through Secrets Manager. */
+  private grantSecret(fn: LambdaFunction, secret: ISecret, source: KafkaSourceConfig): void {
+    secret.grantRead(fn);
+    const key = source.secretKmsKeyArn;
+    if (key === undefined) return;
     fn.addToRolePolicy(
       new PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
+        actions: ['kms:Decrypt'],
+        resources: [key],
+        // "The kms:ViaService condition key limits use of an AWS KMS key to requests from
+        // specified AWS services" (AWS KMS developer guide, "kms:ViaService",
+        // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${key.split(':')[3]}.amazonaws.com` },
+        },
       }),
     );
-    // The silence check joins the VPC only for this sink, so nothing else acknowledges it.
-    Validations.of(fn.role ?? fn).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach the anomalies topic brokers in a VPC: the Describe* actions take no resource-level permissions, and the interfaces Lambda creates have no ARN before they exist.',
-    });
   }
 }

@@ -1,20 +1,14 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
-
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The Lambda entry; the same module the local pipeline and tests build handlers from. */
-const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'detector', 'handler.ts');
+import { createNodeFunction } from './node-function.ts';
 
 /**
  * Exactly the DynamoDB requests the window store sends (functions/adapters/
@@ -31,8 +25,8 @@ export const DYNAMODB_ACTIONS = [
 export interface DetectorFunctionProps {
   readonly table: ITable;
   readonly alertTopic: ITopic;
-  /** The key that encrypts the alert topic: publishing needs to use it. */
-  readonly alertTopicKey: IKey;
+  /** The key that encrypts the alert topic: publishing needs to use it. @default - none */
+  readonly alertTopicKey?: IKey;
   /** Detection settings as environment variables, from the deploy config. */
   readonly detectorEnvironment: Readonly<Record<string, string>>;
   readonly memorySizeMb: number;
@@ -42,6 +36,26 @@ export interface DetectorFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** X-Ray active tracing, with the Powertools Tracer in the handler. @default false */
   readonly tracing?: boolean;
+  /** Powertools service name: the `service` dimension of the metrics. @default SERVICE_NAME */
+  readonly serviceName?: string;
+}
+
+/**
+ * kms:GenerateDataKey and kms:Decrypt on a topic's key, for SNS requests only: "The
+ * kms:ViaService condition key limits use of an AWS KMS key to requests from specified AWS
+ * services" (AWS KMS developer guide, "kms:ViaService",
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+ * The publisher needs the key for server-side encryption
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html), and only through SNS.
+ */
+export function topicKeyStatement(scope: Construct, key: IKey): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `sns.${Stack.of(scope).region}.amazonaws.com` },
+    },
+  });
 }
 
 /**
@@ -49,7 +63,7 @@ export interface DetectorFunctionProps {
  * its own log group, and a role that can do exactly what the handler does.
  */
 export class DetectorFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
 
@@ -87,22 +101,10 @@ export class DetectorFunction extends Construct {
         resources: [props.alertTopic.topicArn],
       }),
     );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        // SNS server-side encryption: the publisher needs a data key from the topic's key.
-        // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [props.alertTopicKey.keyArn],
-      }),
-    );
+    if (props.alertTopicKey !== undefined)
+      this.role.addToPolicy(topicKeyStatement(this, props.alertTopicKey));
 
-    this.function = new NodejsFunction(this, 'Handler', {
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+    this.function = createNodeFunction(this, 'Handler', 'detector', {
       memorySize: props.memorySizeMb,
       timeout: Duration.seconds(props.timeoutSeconds),
       role: this.role,
@@ -112,7 +114,7 @@ export class DetectorFunction extends Construct {
         [ENV.tableName]: props.table.tableName,
         [ENV.topicArn]: props.alertTopic.topicArn,
         ...props.detectorEnvironment,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACE_ENABLED: String(props.tracing ?? false),
         // Stack traces through the bundle's source map, i.e. in functions/**/*.ts. "--enable-
@@ -122,43 +124,41 @@ export class DetectorFunction extends Construct {
         // access only, which this handler does not do on its hot path.
         NODE_OPTIONS: '--enable-source-maps',
       },
-      // Active tracing makes the CDK add xray:PutTraceSegments and xray:PutTelemetryRecords
-      // to the role (acknowledged for cdk-nag below). Off by default: "X-Ray tracing is
-      // currently not supported for Lambda functions with Amazon MSK, self-managed Apache
-      // Kafka ... event source mappings" (Lambda developer guide, "Visualize Lambda function
-      // invocations using AWS X-Ray", https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html),
-      // so it serves invocations through the Invoke API (the LocalStack poller, manual tests).
-      ...(props.tracing === true ? { tracing: Tracing.ACTIVE } : {}),
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Ship the SDK version the lockfile pins and the tests ran against, not the
-        // runtime's (which changes under us).
-        bundleAwsSDK: true,
-        minify: true,
-        keepNames: true,
-        // index.mjs.map next to the bundle; without the sources' text, mappings only.
-        sourceMap: true,
-        sourcesContent: false,
-        // Some CommonJS dependencies call require() for Node built-ins; ESM output needs it.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
     });
 
-    if (props.tracing === true) {
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Added by Tracing.ACTIVE: xray:PutTraceSegments and xray:PutTelemetryRecords take no resource-level permissions.',
-      });
-    }
+    if (props.tracing === true) this.enableTracing();
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
         'Node.js 22 is pinned on purpose: it is the runtime the handler, its dependencies and the AWS SDK pin are tested for; a newer runtime is a deliberate upgrade.',
+    });
+  }
+
+  /**
+   * X-Ray active tracing, off by default: "X-Ray tracing is currently not supported for Lambda
+   * functions with Amazon MSK, self-managed Apache Kafka ... event source mappings" (Lambda
+   * developer guide, "Visualize Lambda function invocations using AWS X-Ray",
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html), so it serves invocations
+   * through the Invoke API (the LocalStack poller, manual tests). Set on the L1 resource, with
+   * the two X-Ray actions in a policy of their own: they take no resource-level permissions,
+   * and the cdk-nag acknowledgement then covers that statement only.
+   */
+  private enableTracing(): void {
+    const policy = new Policy(this, 'TracingPolicy', {
+      statements: [
+        new PolicyStatement({
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    policy.attachToRole(this.role);
+    (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: 'Active' };
+    this.function.node.addDependency(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords take no resource-level permissions.',
     });
   }
 }

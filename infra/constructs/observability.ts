@@ -35,20 +35,23 @@ export interface ObservabilityProps {
    */
   readonly noRecordsMinutes?: number;
   readonly dashboardName: string;
+  /** The function's Powertools service, the `service` dimension of its metrics. @default SERVICE_NAME */
+  readonly serviceName?: string;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
 
 /** The handler's EMF metrics: Powertools adds the `service` dimension to each. */
-export function detectorMetric(
+export function serviceMetric(
   metricName: string,
   statistic = 'Sum',
   period = FIVE_MINUTES,
+  service: string = SERVICE_NAME,
 ): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SERVICE_NAME },
+    dimensionsMap: { service },
     statistic,
     period,
   });
@@ -62,6 +65,9 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const fn = props.function;
+    const service = props.serviceName ?? SERVICE_NAME;
+    const detectorMetric = (metricName: string, statistic = 'Sum', period = FIVE_MINUTES) =>
+      serviceMetric(metricName, statistic, period, service);
 
     const rejectedRate = (period: Duration) =>
       new MathExpression({
@@ -123,7 +129,7 @@ export class Observability extends Construct {
         'DeadLetters',
         dlqDepth,
         1,
-        'The Kafka mapping gave up on a batch and sent its offsets to the dead-letter queue: replay them.',
+        'The Kafka mapping gave up on a batch (at most 10 retries with an on-failure destination: an outage of DynamoDB, SNS or a sink outlasted them) and sent its offsets to the dead-letter queue, unjudged: replay them (docs/operations.md, "The dead-letter queue").',
       ),
       alarm(
         'RejectedRecords',

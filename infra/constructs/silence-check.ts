@@ -1,5 +1,3 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Aws, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -10,18 +8,16 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { SILENCE_KEYS } from '../../functions/adapters/dynamodb-silence-store.ts';
+import { SILENCE_KEYS } from '../../functions/adapters/dynamodb-table.ts';
 import { ENV } from '../../functions/config.ts';
 import { METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../../functions/telemetry-names.ts';
-
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'detector', 'silence-handler.ts');
+import { topicKeyStatement } from './detector-function.ts';
+import { createNodeFunction } from './node-function.ts';
 
 /**
  * The silence check's DynamoDB requests (functions/adapters/dynamodb-silence-store.ts): it
@@ -33,11 +29,14 @@ export const SILENCE_READ_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'
 export interface SilenceCheckProps {
   readonly table: ITable;
   readonly alertTopic: ITopic;
-  readonly alertTopicKey: IKey;
+  /** @default - the topic is not encrypted with a customer managed key */
+  readonly alertTopicKey?: IKey;
   /** The detector's environment: the same rules give each sensor its silenceSeconds. */
   readonly detectorEnvironment: Readonly<Record<string, string>>;
   /** Minutes between checks. */
   readonly scheduleMinutes: number;
+  /** Reserve this many concurrent executions (1: one check at a time). @default - none */
+  readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /** The operations topic's action: alarms on the check's errors and on missed runs. */
@@ -52,12 +51,12 @@ export interface SilenceCheckProps {
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html), and
  * its free tier covers a check a minute. "EventBridge Scheduler invokes your Lambda function
  * asynchronously" (Lambda developer guide, "Invoke a Lambda function on a schedule",
- * https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html): one check
- * at a time by reserved concurrency 1, and neither Scheduler nor Lambda retries a failed
- * one, since the next run delivers what it left in its outbox.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html); neither
+ * Scheduler nor Lambda retries a failed one, since the next run delivers what it left in its
+ * outbox.
  */
 export class SilenceCheck extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
   readonly schedule: CfnSchedule;
@@ -104,23 +103,22 @@ export class SilenceCheck extends Construct {
     this.role.addToPolicy(
       new PolicyStatement({ actions: ['sns:Publish'], resources: [props.alertTopic.topicArn] }),
     );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [props.alertTopicKey.keyArn],
-      }),
-    );
+    if (props.alertTopicKey !== undefined)
+      this.role.addToPolicy(topicKeyStatement(this, props.alertTopicKey));
 
-    this.function = new NodejsFunction(this, 'Handler', {
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+    this.function = createNodeFunction(this, 'Handler', 'silence-check', {
       memorySize: 512,
       timeout: Duration.seconds(60),
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency by default: "You can reserve up to the Unreserved account
+      // concurrency value minus 100" (Lambda developer guide, "Configuring reserved
+      // concurrency for a function",
+      // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), and new
+      // accounts start with a concurrency quota too low to reserve any. Two overlapping checks
+      // are safe without it: each shard's state is written conditionally on the version read,
+      // and a shard another check changed meanwhile is left to that check (check-silence.ts).
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       // Asynchronous invocations: no retry, the next check sends what this one left.
       retryAttempts: 0,
       role: this.role,
@@ -133,19 +131,6 @@ export class SilenceCheck extends Construct {
         POWERTOOLS_SERVICE_NAME: SILENCE_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        bundleAwsSDK: true,
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
     Validations.of(this.function).acknowledge({

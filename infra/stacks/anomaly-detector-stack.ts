@@ -1,7 +1,12 @@
-import { CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS, type DeployConfig } from '../config.ts';
-import { propsFromConfig, SensorAnomalyDetector } from '../sensor-anomaly-detector.ts';
+import { KafkaSource } from '../kafka-source.ts';
+import {
+  SensorAnomalyDetector,
+  type SensorAnomalyDetectorProps,
+} from '../sensor-anomaly-detector.ts';
 
 export interface AnomalyDetectorStackProps extends StackProps {
   readonly config: DeployConfig;
@@ -60,4 +65,44 @@ export class AnomalyDetectorStack extends Stack {
       });
     }
   }
+}
+
+/** The construct's props from a validated deploy config (the `cdk.json` context layer). */
+export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProps {
+  const sink = config.anomalySinks.kafka;
+  return {
+    ...(config.eventSourceMapping ? { kafkaSource: KafkaSource.fromConfig(config.kafka) } : {}),
+    detection: config.detection,
+    memorySizeMb: config.function.memorySizeMb,
+    timeoutSeconds: config.function.timeoutSeconds,
+    logRetention: config.function.logRetentionDays as RetentionDays,
+    removalPolicy:
+      config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    alertEmails: config.alerts.emails,
+    alertSmsNumbers: config.alerts.smsNumbers,
+    smsCriticalOnly: config.alerts.smsCriticalOnly,
+    opsEmails: config.alerts.opsEmails,
+    alarmOffsetLagRecords: config.alarms.offsetLagRecords,
+    alarmRejectedPercent: config.alarms.rejectedPercent,
+    alarmNoRecordsMinutes: config.alarms.noRecordsMinutes,
+    ...(config.sqsEndpoint === undefined ? {} : { sqsEndpoint: config.sqsEndpoint }),
+    tracing: config.tracing,
+    ...(sink === undefined
+      ? {}
+      : {
+          anomaliesTopic: {
+            topic: sink.topic,
+            bootstrapServers: sink.bootstrapServers,
+            ...(sink.vpc === undefined ? {} : { vpc: sink.vpc }),
+            ...(sink.vpcAwsAccess === undefined ? {} : { vpcAwsAccess: sink.vpcAwsAccess }),
+          },
+        }),
+    ...(config.anomalySinks.eventBus === undefined
+      ? {}
+      : { anomaliesEventBus: config.anomalySinks.eventBus }),
+    ...(config.silenceCheckMinutes === undefined
+      ? {}
+      : { silenceCheckMinutes: config.silenceCheckMinutes }),
+    dashboardName: config.stackName,
+  };
 }

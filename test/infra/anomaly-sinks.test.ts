@@ -37,6 +37,7 @@ describe('anomaly sinks in the template', () => {
       anomaliesTopic: 'sensor-anomalies',
       anomaliesBootstrapServers: 'b-1.sensors.kafka.eu-west-1.amazonaws.com:9098',
       anomaliesEventBus: 'sensor-events',
+      anomaliesVpcAwsAccess: 'vpc-endpoints',
     });
     scram = synthesize({ ...DEPLOY_EXAMPLES.selfManaged.context, anomaliesTopic: 'anomalies' });
   });
@@ -81,6 +82,19 @@ describe('anomaly sinks in the template', () => {
           ],
         },
       }),
+    );
+  });
+
+  it('MSK: synth names what the functions in the cluster VPC need until told how they reach AWS', () => {
+    expect(() =>
+      synthesize({
+        ...DEPLOY_EXAMPLES.mskIam.context,
+        ...CLUSTER_VPC,
+        anomaliesTopic: 'sensor-anomalies',
+        anomaliesBootstrapServers: 'b-1.sensors.kafka.eu-west-1.amazonaws.com:9098',
+      }),
+    ).toThrow(
+      /the functions join vpc-0a1b2c3d4e5f67890 .* a NAT gateway, or a DynamoDB gateway endpoint .* interface endpoints with private DNS for sns and secretsmanager; then set vpcAwsAccess .*context key anomaliesVpcAwsAccess/,
     );
   });
 

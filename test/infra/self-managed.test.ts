@@ -6,11 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/dynamodb-table.ts';
 import { ENV } from '../../functions/config.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names.ts';
-import { CONTEXT_DEFAULTS } from '../../infra/config.ts';
+import { CONTEXT_DEFAULTS, parseDeployConfig } from '../../infra/config.ts';
 import { DYNAMODB_ACTIONS } from '../../infra/constructs/detector-function.ts';
 import { DEPLOY_EXAMPLES } from '../../infra/examples.ts';
 import { PLACEHOLDER_BROKERS_MESSAGE } from '../../infra/stacks/anomaly-detector-stack.ts';
 import {
+  CDK_JSON_CONTEXT,
   invokeBundleWithEmptyBatch,
   onlyLogicalId,
   policyStatements,
@@ -592,17 +593,19 @@ describe('an SQS interface endpoint for pollers in a VPC (item 4)', () => {
     vpcMtls.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 
-  it("creates one in the brokers' subnets with createSqsEndpoint=true, reachable from the pollers", () => {
+  it("creates one in the first of the brokers' subnets with createSqsEndpoint=true, reachable from the pollers", () => {
     const withEndpoint = synthesize({
       ...DEPLOY_EXAMPLES.selfManagedVpcMtls.context,
       createSqsEndpoint: 'true',
     });
     const t = withEndpoint.template;
+    // One subnet: an interface endpoint takes at most one per Availability Zone, and the
+    // zones of subnets given by id are unknown at synth.
     t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.sqs']] },
       VpcEndpointType: 'Interface',
       VpcId: 'vpc-0a1b2c3d4e5f67890',
-      SubnetIds: ['subnet-0a1b2c3d4e5f67891', 'subnet-0a1b2c3d4e5f67892'],
+      SubnetIds: ['subnet-0a1b2c3d4e5f67891'],
       PrivateDnsEnabled: true,
     });
     t.hasResourceProperties('AWS::EC2::SecurityGroup', {
@@ -621,6 +624,22 @@ describe('an SQS interface endpoint for pollers in a VPC (item 4)', () => {
       Match.stringLikeRegexp('SQS interface endpoint'),
     );
     expect(withEndpoint.nagFindings).toEqual([]);
+  });
+
+  it('spreads over the subnets sqsEndpointSubnetIds names, one per zone, among subnetIds only', () => {
+    const context = { ...DEPLOY_EXAMPLES.selfManagedVpcMtls.context, createSqsEndpoint: 'true' };
+    const spread = synthesize({
+      ...context,
+      sqsEndpointSubnetIds: 'subnet-0a1b2c3d4e5f67892,subnet-0a1b2c3d4e5f67891',
+    });
+    spread.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      SubnetIds: ['subnet-0a1b2c3d4e5f67892', 'subnet-0a1b2c3d4e5f67891'],
+    });
+    expect(() =>
+      parseDeployConfig({ ...CDK_JSON_CONTEXT, ...context, sqsEndpointSubnetIds: 'subnet-0ff' }),
+    ).toThrow(
+      'sqsEndpointSubnetIds: must be among subnetIds (subnet-0a1b2c3d4e5f67891,subnet-0a1b2c3d4e5f67892) (got subnet-0ff)',
+    );
   });
 });
 
