@@ -1,8 +1,7 @@
 import './quiet-sdk.ts';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ConfigError } from '../../functions/config.ts';
 import {
   BACKTEST_HELP,
@@ -16,6 +15,8 @@ import { InputFormatError } from '../backtest/input-format.ts';
 import { formatReport } from '../backtest/report.ts';
 import { type BacktestRow, runBacktest } from '../backtest/run-backtest.ts';
 import { PlotCollector, renderSvg } from '../backtest/svg-plot.ts';
+import { nothingRead } from '../input/nothing-read.ts';
+import { InputOpenError, openInput } from '../input/open-input.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const SEE_HELP = 'See: npm run backtest -- --help';
@@ -36,21 +37,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const source =
-    options.inputPath === '-' ? process.stdin : createReadStream(options.inputPath, 'utf8');
-  const opened = new Promise<void>((resolve, reject) => {
-    source.once('error', reject);
-    if (source === process.stdin) resolve();
-    else source.once('open', () => resolve());
-  });
+  let input: Awaited<ReturnType<typeof openInput>>;
   try {
-    await opened;
+    input = await openInput(options.inputPath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    process.stderr.write(`--input: cannot read ${options.inputPath} (${code})\n${SEE_HELP}\n`);
+    if (!(error instanceof InputOpenError)) throw error;
+    process.stderr.write(`--input: ${error.message}\n${SEE_HELP}\n`);
     return 2;
   }
-  const lines = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = input.lines;
 
   const csv =
     options.outputPath === undefined ? null : createWriteStream(options.outputPath, 'utf8');
@@ -79,11 +74,17 @@ async function main(argv: readonly string[]): Promise<number> {
       onRow,
     );
   } catch (error) {
-    if (error instanceof InputFormatError) {
+    if (error instanceof InputFormatError || error instanceof InputOpenError) {
       process.stderr.write(`${options.inputPath}: ${error.message}\n${SEE_HELP}\n`);
       return 2;
     }
     throw error;
+  }
+  // An input with nothing to judge is a mistake to say in one line, never a quiet exit 0.
+  const nothing = nothingRead(summary, input.empty);
+  if (nothing !== null) {
+    process.stderr.write(`${options.inputPath}: ${nothing}\n`);
+    return 2;
   }
   if (csv !== null) {
     csv.end();

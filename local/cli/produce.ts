@@ -1,16 +1,27 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
+import {
+  INPUT_FORMATS,
+  InputFormatError,
+  type InputOptions,
+  LineReader,
+  TIME_UNITS,
+} from '../backtest/input-format.ts';
 import { ServiceUnavailableError, unavailable, waitForService } from '../embedded/reachable.ts';
-import { type LineRecord, lineToRecord } from '../producer/line-records.ts';
+import { COLUMN_FLAG_NAMES, columnsFromFlags } from '../input/input-flags.ts';
+import { nothingRead } from '../input/nothing-read.ts';
+import { InputOpenError, openInput } from '../input/open-input.ts';
 import { helpLines, parseFlags, UsageError, usageProblems } from './parse-flags.ts';
 import { PRODUCE_OPTION_DOCS } from './produce-options.ts';
 
 const HELP = `Usage: npm run produce -- [options] [< readings.csv]
 
-Sends sensor readings, one per line, to a Kafka topic (like kafka-console-producer), each
-keyed by its sensor id. Reads --file, or standard input: type lines, or pipe a file.
+Sends sensor readings to a Kafka topic (like kafka-console-producer), each keyed by its
+sensor id. Reads --file or standard input (type lines, or pipe a file) with the reader of
+npm run backtest: headers, comments and blank lines are not sent, historian and spreadsheet
+exports are read by column name, and each reading goes as a record the detector reads the
+same way (a sensor_1,57.3 line as typed, anything else as {"sensorId","value","timestamp"}).
 
 ${helpLines(PRODUCE_OPTION_DOCS, {})}
   -h, --help                  this help
@@ -19,13 +30,19 @@ Examples:
   npm run produce -- --brokers localhost:9092 --topic sensor-data
   printf 'sensor_1,57.3\\nsensor_1,150.0\\n' | npm run produce -- --brokers 127.0.0.1:PORT
   npm run produce -- --file examples/readings.csv
+  npm run produce -- --file export.csv.gz --sensor-column TagName --value-column Val
 `;
 
 const schema = z.strictObject({
   brokers: z.string().trim().min(1),
   topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),
   file: z.string().min(1).optional(),
-  format: z.enum(['csv', 'json']),
+  format: z.enum(INPUT_FORMATS),
+  timeUnit: z.enum(TIME_UNITS),
+  sensorId: z.string().min(1).optional(),
+  timeColumn: z.string().optional(),
+  sensorColumn: z.string().optional(),
+  valueColumn: z.string().optional(),
   noKey: z.boolean(),
   help: z.boolean(),
 });
@@ -36,13 +53,22 @@ const SEND_BATCH = 500;
 async function main(argv: string[]): Promise<number> {
   let options: z.infer<typeof schema>;
   try {
-    const values = parseFlags(argv, ['brokers', 'topic', 'file', 'format'], ['no-key']);
+    const values = parseFlags(
+      argv,
+      ['brokers', 'topic', 'file', 'format', 'time-unit', 'sensor-id', ...COLUMN_FLAG_NAMES],
+      ['no-key'],
+    );
     const env = process.env.KAFKA_BROKERS;
     const given = {
       brokers: values.brokers ?? (env === undefined || env === '' ? 'localhost:9092' : env),
       topic: values.topic ?? 'sensor-data',
       file: values.file,
-      format: values.format ?? 'csv',
+      format: values.format === 'json' ? 'jsonl' : (values.format ?? 'auto'),
+      timeUnit: values.timeUnit ?? 'auto',
+      sensorId: values.sensorId,
+      timeColumn: values.timeColumn,
+      sensorColumn: values.sensorColumn,
+      valueColumn: values.valueColumn,
       noKey: values.noKey ?? false,
       help: values.help ?? false,
     };
@@ -88,42 +114,84 @@ async function main(argv: string[]): Promise<number> {
   const interactive = options.file === undefined && process.stdin.isTTY === true;
   if (interactive)
     process.stderr.write(`Type readings (e.g. sensor_1,57.3), one per line; Ctrl-D to end.\n> `);
-  const input = options.file === undefined ? process.stdin : createReadStream(options.file);
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const path = options.file ?? '-';
+  const reader = new LineReader(readerOptions(options));
 
   let sent = 0;
-  let warnings = 0;
-  let buffer: LineRecord[] = [];
+  let unkeyed = 0;
+  let buffer: { key: string | null; value: string }[] = [];
   const flush = async () => {
     if (buffer.length === 0) return;
     const records = buffer;
     buffer = [];
-    await producer.send({
-      topic: options.topic,
-      messages: records.map((r) => ({ key: r.key, value: r.value })),
-    });
+    await producer.send({ topic: options.topic, messages: records });
     sent += records.length;
   };
+  const stats = { records: 0, readings: 0, rejected: 0 };
   try {
-    for await (const line of lines) {
-      const { record, warning } = lineToRecord(line, options.format, !options.noKey);
-      if (warning !== undefined) {
-        warnings += 1;
-        process.stderr.write(`warning: ${warning}\n`);
+    const input = interactive
+      ? {
+          lines: createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
+          empty: false,
+        }
+      : await openInput(path);
+    let lineNumber = 0;
+    for await (const line of input.lines) {
+      lineNumber += 1;
+      const read = reader.read(line, lineNumber);
+      if (read !== null && 'problem' in read) {
+        // Sent as it stands: the detector rejects it, as the backtest counts it.
+        process.stderr.write(`warning: line ${lineNumber}: ${read.problem}\n`);
+        buffer.push({ key: null, value: read.line });
+        stats.rejected += 1;
+      } else if (read !== null) {
+        for (const r of read) {
+          const key = options.noKey ? null : r.sensorId;
+          if (!options.noKey && key === null) unkeyed += 1;
+          buffer.push({ key, value: r.original ?? r.value });
+          stats.readings += 1;
+        }
       }
-      if (record !== null) buffer.push(record);
+      stats.records = stats.readings + stats.rejected;
       if (interactive || buffer.length >= SEND_BATCH) await flush();
       if (interactive) process.stderr.write('> ');
     }
     await flush();
+    const nothing = interactive
+      ? null
+      : nothingRead(
+          { ...stats, rejectedByReason: {}, rejectedExamples: [], columnsSeen: reader.columnsSeen },
+          input.empty,
+        );
+    if (nothing !== null) {
+      process.stderr.write(`npm run produce: ${path === '-' ? 'stdin' : path}: ${nothing}\n`);
+      return 2;
+    }
+  } catch (error) {
+    if (!(error instanceof InputFormatError || error instanceof InputOpenError)) throw error;
+    process.stderr.write(`npm run produce: ${path === '-' ? 'stdin' : path}: ${error.message}\n`);
+    return 2;
   } finally {
     await producer.disconnect();
   }
+  for (const note of reader.notes()) process.stderr.write(`${note}\n`);
   process.stderr.write(
     `${interactive ? '\n' : ''}sent ${sent} record(s) to ${options.topic} at ${brokers.join(',')}` +
-      `${warnings > 0 ? ` (${warnings} without a key)` : ''}\n`,
+      `${unkeyed > 0 ? ` (${unkeyed} without a key)` : ''}\n`,
   );
   return 0;
+}
+
+/** The reader's settings: live readings take the record's time when they have none. */
+function readerOptions(options: z.infer<typeof schema>): InputOptions {
+  return {
+    format: options.format,
+    timeUnit: options.timeUnit,
+    ...(options.sensorId === undefined ? {} : { sensorId: options.sensorId }),
+    startMs: 0,
+    intervalMs: 0,
+    columns: columnsFromFlags(options),
+  };
 }
 
 main(process.argv.slice(2)).then(
