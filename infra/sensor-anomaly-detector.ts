@@ -14,6 +14,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../functions/adapters/dynamodb-table.ts';
+import type { FieldMapping } from '../functions/core/readings/field-mapping.ts';
 import {
   CONTEXT_DEFAULTS,
   type DeployConfig,
@@ -34,6 +35,10 @@ import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability } from './constructs/observability.ts';
+import {
+  SchemaRegistryAccess,
+  type SchemaRegistryProps,
+} from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
 
 /** A prop of SensorAnomalyDetector or KafkaSource that cannot work, with the bad value. */
@@ -318,6 +323,13 @@ export interface SensorAnomalyDetectorProps {
    * @default 1
    */
   readonly silenceCheckMinutes?: number;
+  /**
+   * Values encoded with a schema registry (Avro, Protobuf, JSON Schema), decoded in the
+   * function (docs/input-formats.md). @default - records are text (CSV, JSON)
+   */
+  readonly schemaRegistry?: SchemaRegistryProps;
+  /** Where the sensor id, value and timestamp are in a record. @default the JSON names */
+  readonly readingFields?: FieldMapping;
   /** @default - the stack name */
   readonly dashboardName?: string;
   /** @internal Detection environment already validated by the CDK-context layer. */
@@ -378,6 +390,11 @@ export class SensorAnomalyDetector extends Construct {
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy,
       tracing: props.tracing ?? false,
+    });
+    new SchemaRegistryAccess(this, 'Readings', {
+      function: this.detector.function,
+      ...(props.schemaRegistry === undefined ? {} : { registry: props.schemaRegistry }),
+      ...(props.readingFields === undefined ? {} : { fields: props.readingFields }),
     });
 
     // Receives the mapping's record of a batch it gave up on (topic, partitions, offsets),
