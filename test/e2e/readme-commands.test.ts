@@ -35,6 +35,8 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
     /backtest of examples\/readings\.csv \(csv\): 756 data lines[\s\S]*flinkLike_1 +threshold/,
   'npm run backtest -- --input examples/readings.csv --rules examples/detector-rules.json --plot judged.html':
     /hugeScale_1 +zscore[\s\S]*wrote judged\.html \(5 sensors\)/,
+  'npm run backtest -- --input examples/plant-export-de.csv --time-column Zeit --sensor-column Messstelle --value-column Wert --detector ewma':
+    /read as: semicolon-separated, decimal comma, columns time=Zeit, sensor=Messstelle, value=Wert[\s\S]*Kessel_1 +ewma +300 +1 /,
 };
 
 /** Runs a command line in a shell; `interruptOn`: Ctrl-C (SIGINT to its process group) once stdout matches. */
