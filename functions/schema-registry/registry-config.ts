@@ -1,10 +1,6 @@
-import type { GlueClient } from '@aws-sdk/client-glue';
 import { ConfigError } from '../config.ts';
 import { CoreConfigError } from '../core/errors.ts';
 import { checkFieldMapping, type FieldMapping } from '../core/readings/field-mapping.ts';
-import { type BasicAuth, ConfluentRegistry } from './confluent-registry.ts';
-import { GlueRegistry } from './glue-registry.ts';
-import { SchemaRegistryDecoder } from './schema-decoder.ts';
 
 /** The environment the construct sets for reading records (infra/constructs/schema-registry-access.ts). */
 export const READINGS_ENV = {
@@ -57,38 +53,4 @@ export function readingSettingsFromEnv(
   }
   const secretArn = get(READINGS_ENV.secretArn);
   return { registry: { kind, url, ...(secretArn === undefined ? {} : { secretArn }) }, fields };
-}
-
-export interface RegistryClients {
-  /** Reads a secret's SecretString (functions/adapters/secret-reader.ts). */
-  readonly readSecret: (arn: string) => Promise<string>;
-  readonly glue: () => GlueClient;
-}
-
-/** The container's decoder, or undefined when no registry is configured. */
-export function decoderFromSettings(
-  settings: ReadingSettings,
-  clients: RegistryClients,
-): SchemaRegistryDecoder | undefined {
-  const registry = settings.registry;
-  if (registry === undefined) return undefined;
-  if (registry.kind === 'glue') return new SchemaRegistryDecoder(new GlueRegistry(clients.glue()));
-  const { secretArn } = registry;
-  return new SchemaRegistryDecoder(
-    new ConfluentRegistry({
-      url: registry.url,
-      ...(secretArn === undefined
-        ? {}
-        : { basicAuth: () => basicAuthFrom(clients.readSecret(secretArn)) }),
-    }),
-  );
-}
-
-async function basicAuthFrom(secret: Promise<string>): Promise<BasicAuth> {
-  const parsed = JSON.parse(await secret) as Record<string, unknown>;
-  const { username, password } = parsed;
-  if (typeof username !== 'string' || typeof password !== 'string') {
-    throw new Error('the registry secret needs string fields "username" and "password"');
-  }
-  return { username, password };
 }

@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/config.ts';
 import { parseRecord } from '../../functions/core/readings/parse-record.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
-import {
-  decoderFromSettings,
-  readingSettingsFromEnv,
-} from '../../functions/schema-registry/registry-config.ts';
+import { readingSettingsFromEnv } from '../../functions/schema-registry/registry-config.ts';
+import { decoderFromSettings } from '../../functions/schema-registry/registry-decoder.ts';
 import { fixtureRecords, registerFixtureSchemas } from '../helpers/schema-registry-fixtures.ts';
 import { LoopbackSchemaRegistry } from '../helpers/schema-registry-server.ts';
 
