@@ -15,7 +15,7 @@ const T_MIN = Date.parse('2001-09-09T01:46:40Z'); // 1e12 ms: every unit below k
 const T_MAX = Date.parse('2286-11-20T17:46:39Z'); // just under 1e13 ms
 
 const reading = fc.record({
-  // Ids as plants name tags: letters, digits, dots, dashes, underscores, spaces inside.
+  // Ids as plants name tags, with delimiters and quotes inside (written quoted).
   sensorId: fc.stringMatching(/^[A-Za-z][A-Za-z0-9._ ,;"-]{0,30}[A-Za-z0-9]$/),
   value: fc.oneof(
     fc.integer({ min: -1_000_000, max: 1_000_000 }),
