@@ -53,7 +53,8 @@ export type Layout =
 
 export const MAPPING_FLAGS = '--time-column, --sensor-column, --value-column';
 
-const normal = (name: string) =>
+/** A column name as compared with the names above: lower-case, spaces and dashes as `_`. */
+export const normal = (name: string): string =>
   name
     .trim()
     .toLowerCase()

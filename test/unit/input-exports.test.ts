@@ -224,3 +224,20 @@ describe('what produce sends is what the backtest read', () => {
     ]);
   });
 });
+
+describe('the evaluator reads labelled files as the backtest reads files', () => {
+  it('a `;` file with a decimal comma, epoch seconds under `ts` and a `Val` column', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { readLabelledCsv } = await import('../../local/evaluate/labelled-data.ts');
+    const path = join(mkdtempSync(join(tmpdir(), 'labelled-')), 'pump.csv');
+    writeFileSync(path, 'ts;Val;label\n1795255200;5,2;0\n1795255201;"9,75";1\n');
+    expect(readLabelledCsv(path, 'pump')).toEqual({
+      name: 'pump',
+      timestampsMs: [T0, T0 + 1000],
+      sensors: [{ name: 'value', values: [5.2, 9.75] }],
+      labels: Uint8Array.from([0, 1]),
+    });
+  });
+});
