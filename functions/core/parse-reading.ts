@@ -89,10 +89,28 @@ export function valueBytes(record: RawRecord): Uint8Array | Rejected {
   return bytes;
 }
 
+/** First bytes of the Confluent (magic byte 0) and AWS Glue (header version 3) wire formats. */
+const FRAMING_BYTES = [0x00, 0x03];
+
+/**
+ * A value in a schema registry's wire format reaching a parser with no registry to decode
+ * it: no text reading starts with these control bytes, so it is named for what it is.
+ */
+export function framedWithoutRegistry(bytes: Uint8Array): Rejected | null {
+  const first = bytes[0] as number;
+  if (!FRAMING_BYTES.includes(first)) return null;
+  return reject(
+    REJECT_REASONS.undecodable,
+    `value starts with byte ${first} (a schema registry's wire format) and no registry is configured`,
+  );
+}
+
 /** The value as trimmed UTF-8 text, or why it is none. */
 export function valueText(record: RawRecord): string | Rejected {
   const bytes = valueBytes(record);
   if (!(bytes instanceof Uint8Array)) return bytes;
+  const framed = framedWithoutRegistry(bytes);
+  if (framed !== null) return framed;
   let text: string;
   try {
     text = utf8.decode(bytes).trim();

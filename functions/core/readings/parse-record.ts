@@ -1,5 +1,6 @@
 import {
   type Fields,
+  framedWithoutRegistry,
   keyText,
   type ParseResult,
   parseReading,
@@ -66,12 +67,7 @@ export function parseRecord(record: RawRecord, options: ParseRecordOptions = {})
   const first = bytes[0] as number;
   if (first === CONFLUENT_MAGIC || first === GLUE_HEADER_VERSION) {
     const decoded = options.decoder?.decode(bytes);
-    if (decoded === undefined) {
-      return rejection(
-        REJECT_REASONS.undecodable,
-        `value starts with byte ${first} (a schema registry's wire format) and no registry is configured`,
-      );
-    }
+    if (decoded === undefined) return rejected(framedWithoutRegistry(bytes) as Rejected);
     if (decoded !== null) {
       if (!decoded.ok) return rejection(REJECT_REASONS.undecodable, decoded.detail);
       return readingsOf(decoded.value, record, options.fields ?? {});
