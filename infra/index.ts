@@ -3,6 +3,13 @@
  * (docs/deploy.md, "Adding the detector to an existing CDK app").
  */
 
+export type { FieldMapping } from '../functions/core/readings/field-mapping.ts';
+export type {
+  ConfluentRegistryProps,
+  GlueRegistryProps,
+  RegistryNetwork,
+  SchemaRegistryProps,
+} from './constructs/schema-registry-access.ts';
 export {
   DETECTION_DEFAULTS,
   DETECTION_KEYS,

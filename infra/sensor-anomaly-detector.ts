@@ -18,12 +18,17 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
+import type { FieldMapping } from '../functions/core/readings/field-mapping.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
+import {
+  SchemaRegistryAccess,
+  type SchemaRegistryProps,
+} from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { type DetectionSettings, detectionEnvironment } from './detection.ts';
@@ -122,6 +127,13 @@ export interface SensorAnomalyDetectorProps {
    * @default 1
    */
   readonly silenceCheckMinutes?: number;
+  /**
+   * Values encoded with a schema registry (Avro, Protobuf, JSON Schema), decoded in the
+   * function (docs/input-formats.md). @default - records are text (CSV, JSON)
+   */
+  readonly schemaRegistry?: SchemaRegistryProps;
+  /** Where the sensor id, value and timestamp are in a record. @default the JSON names */
+  readonly readingFields?: FieldMapping;
   /** Reserved concurrency of the silence check (1: one at a time). @default - none */
   readonly silenceCheckReservedConcurrency?: number;
   /** @default - the stack name; a further detector in the stack adds its construct path */
@@ -215,6 +227,11 @@ export class SensorAnomalyDetector extends Construct {
       serviceName: this.serviceName,
     });
     this.function = this.detector.function;
+    new SchemaRegistryAccess(this, 'Readings', {
+      function: this.detector.function,
+      ...(props.schemaRegistry === undefined ? {} : { registry: props.schemaRegistry }),
+      ...(props.readingFields === undefined ? {} : { fields: props.readingFields }),
+    });
 
     // Receives the mapping's record of a batch it gave up on (topic, partition, offsets),
     // not the records: replay from Kafka using those offsets (docs/operations.md).

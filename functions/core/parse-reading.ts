@@ -14,6 +14,8 @@ export const REJECT_REASONS = {
   valueOutOfRange: 'VALUE_OUT_OF_RANGE',
   badTimestamp: 'BAD_TIMESTAMP',
   futureTimestamp: 'FUTURE_TIMESTAMP',
+  /** A schema-registry value (Avro, Protobuf, JSON Schema) that does not decode with its schema. */
+  undecodable: 'UNDECODABLE',
 } as const;
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
 
@@ -30,6 +32,8 @@ export const MAX_ABS_VALUE = 1e15;
 export const MIN_ABS_NONZERO_VALUE = 1e-60;
 /** Latest representable Date, in ms; also bounds numeric timestamps. */
 const MAX_EPOCH_MS = 8.64e15;
+
+export type Rejected = Extract<ParseResult, { ok: false }>;
 
 export type ParseResult =
   | { readonly ok: true; readonly reading: Reading }
@@ -50,7 +54,7 @@ const QUOTE = 0x22;
  */
 const SURELY_SHORT_SENSOR_ID_UNITS = Math.floor(MAX_SENSOR_ID_BYTES / 3);
 
-function reject(reason: RejectReason, detail: string): ParseResult {
+function reject(reason: RejectReason, detail: string): Rejected {
   return { ok: false, reason, detail };
 }
 
@@ -59,19 +63,8 @@ function reject(reason: RejectReason, detail: string): ParseResult {
  * Never throws: every input maps to a result (semantics.md §1).
  */
 export function parseReading(record: RawRecord): ParseResult {
-  if (record.malformedBase64) return reject(REJECT_REASONS.malformedBase64, 'value is not base64');
-  const bytes = record.value;
-  if (bytes === null || bytes.length === 0) return reject(REJECT_REASONS.emptyValue, 'empty value');
-  if (bytes.length > MAX_VALUE_BYTES) {
-    return reject(REJECT_REASONS.tooLarge, `${bytes.length} bytes > ${MAX_VALUE_BYTES}`);
-  }
-  let text: string;
-  try {
-    text = utf8.decode(bytes).trim();
-  } catch {
-    return reject(REJECT_REASONS.notUtf8, 'value is not UTF-8');
-  }
-  if (text.length === 0) return reject(REJECT_REASONS.emptyValue, 'blank value');
+  const text = valueText(record);
+  if (typeof text !== 'string') return text;
   // A value that opens like JSON is judged as JSON, so `[1,2]` is "not an object", not a bad CSV.
   const first = text.charCodeAt(0);
   const fields =
@@ -79,10 +72,67 @@ export function parseReading(record: RawRecord): ParseResult {
       ? jsonFields(text, record.key)
       : csvFields(text);
   if ('reason' in fields) return fields;
-  return validate(fields, record);
+  return readingFromFields(fields, record);
 }
 
-interface Fields {
+/**
+ * The value's bytes as checked text (base64, emptiness, size, UTF-8), or why it is none:
+ * the first steps of every reading's parse, shared with parseRecord.
+ */
+export function valueBytes(record: RawRecord): Uint8Array | Rejected {
+  if (record.malformedBase64) return reject(REJECT_REASONS.malformedBase64, 'value is not base64');
+  const bytes = record.value;
+  if (bytes === null || bytes.length === 0) return reject(REJECT_REASONS.emptyValue, 'empty value');
+  if (bytes.length > MAX_VALUE_BYTES) {
+    return reject(REJECT_REASONS.tooLarge, `${bytes.length} bytes > ${MAX_VALUE_BYTES}`);
+  }
+  return bytes;
+}
+
+/** First bytes of the Confluent (magic byte 0) and AWS Glue (header version 3) wire formats. */
+const FRAMING_BYTES = [0x00, 0x03];
+
+/**
+ * A value in a schema registry's wire format reaching a parser with no registry to decode
+ * it: no text reading starts with these control bytes, so it is named for what it is.
+ */
+export function framedWithoutRegistry(bytes: Uint8Array): Rejected | null {
+  const first = bytes[0] as number;
+  if (!FRAMING_BYTES.includes(first)) return null;
+  return reject(
+    REJECT_REASONS.undecodable,
+    `value starts with byte ${first} (a schema registry's wire format) and no registry is configured`,
+  );
+}
+
+/** The value as trimmed UTF-8 text, or why it is none. */
+export function valueText(record: RawRecord): string | Rejected {
+  const bytes = valueBytes(record);
+  if (!(bytes instanceof Uint8Array)) return bytes;
+  const framed = framedWithoutRegistry(bytes);
+  if (framed !== null) return framed;
+  let text: string;
+  try {
+    text = utf8.decode(bytes).trim();
+  } catch {
+    return reject(REJECT_REASONS.notUtf8, 'value is not UTF-8');
+  }
+  if (text.length === 0) return reject(REJECT_REASONS.emptyValue, 'blank value');
+  return text;
+}
+
+/** The record key as UTF-8 text; undefined without a key; a rejection when it is not UTF-8. */
+export function keyText(key: Uint8Array | null): string | undefined | Rejected {
+  if (key === null || key.length === 0) return undefined;
+  try {
+    return utf8.decode(key);
+  } catch {
+    return reject(REJECT_REASONS.notUtf8, 'record key is not UTF-8');
+  }
+}
+
+/** The three fields of one reading before validation, as found in a record. */
+export interface Fields {
   readonly sensorId: unknown;
   readonly value: unknown;
   readonly timestamp: unknown;
@@ -115,17 +165,19 @@ function jsonFields(
   }
   const object = parsed as Record<string, unknown>;
   let sensorId = object.sensorId ?? object.sensor_id;
-  if (sensorId === undefined && key !== null && key.length > 0) {
-    try {
-      sensorId = utf8.decode(key);
-    } catch {
-      return { ok: false, reason: REJECT_REASONS.notUtf8, detail: 'record key is not UTF-8' };
-    }
+  if (sensorId === undefined) {
+    const fromKey = keyText(key);
+    if (typeof fromKey === 'object') return fromKey;
+    sensorId = fromKey;
   }
   return { sensorId, value: object.value, timestamp: object.timestamp ?? object.ts };
 }
 
-function validate(fields: Fields, record: RawRecord): ParseResult {
+/**
+ * Validates one reading's fields (sensor id, value, timestamp) as found in a record: the one
+ * set of rules for every shape of record (CSV, JSON, several readings, schema-registry values).
+ */
+export function readingFromFields(fields: Fields, record: RawRecord): ParseResult {
   const { sensorId } = fields;
   if (sensorId === undefined || sensorId === null || sensorId === '') {
     return reject(REJECT_REASONS.missingSensorId, 'no sensor id');

@@ -21,6 +21,11 @@ export interface Reading {
   readonly value: number;
   readonly eventTimeMs: number;
   readonly source: RecordSource;
+  /**
+   * Position of the reading in a record that carries several (1, 2, …); absent for a
+   * record's first or only reading. Its alert id is `<topic>-<partition>-<offset>.<index>`.
+   */
+  readonly index?: number;
 }
 
 /** Running aggregates of one (sensor, bucket), or of a whole window. */

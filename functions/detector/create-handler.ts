@@ -19,6 +19,7 @@ import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
 import { LiveRules, type RulesSnapshot, snapshotSilence } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, StateCache } from '../process-batch.ts';
+import type { SchemaRegistryDecoder } from '../schema-registry/schema-decoder.ts';
 import { LastSeenRecorder } from '../silence/last-seen-recorder.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
 
@@ -50,6 +51,12 @@ export interface HandlerDeps {
    * and `npm start` turn it on; the tests that count DynamoDB requests leave it off.
    */
   readonly liveRules?: LiveRulesSettings;
+  /**
+   * Decodes schema-registry values (Avro, Protobuf, JSON Schema) in the function: the schemas
+   * a batch names are fetched before it is judged, and a registry that cannot answer fails
+   * the batch (retried). @default none: records are text (CSV, JSON)
+   */
+  readonly decoder?: SchemaRegistryDecoder;
 }
 
 export interface LiveRulesSettings {
@@ -147,6 +154,8 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
     // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.
     const tally = newTally();
     try {
+      // Fetching is asynchronous and judging is not: the batch's unknown schemas first.
+      await deps.decoder?.prepare(records);
       // One snapshot of the rules for the whole batch, read from the table at most once per
       // period (an empty batch judges nothing: no read).
       const rules = live === null || records.length === 0 ? null : await live.snapshot();

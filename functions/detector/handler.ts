@@ -2,7 +2,9 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { readSecretString } from '../adapters/secret-reader.ts';
 import { configFromEnv } from '../config.ts';
+import { readingSettingsFromEnv } from '../schema-registry/registry-config.ts';
 import { sinkSettingsFromEnv } from '../sinks-config.ts';
 import { SERVICE_NAME } from '../telemetry-names.ts';
 import { createHandler } from './create-handler.ts';
@@ -21,6 +23,19 @@ const traced = <T>(client: T): T =>
  * Lambda entry for Kafka event source mappings (MSK and self-managed). Config is read and
  * validated once, at cold start: a bad variable fails the init with its name in the error.
  */
+// Schema-registry values: the decoders are loaded only when a registry is configured.
+const readings = readingSettingsFromEnv(process.env);
+const decoder =
+  readings.registry === undefined
+    ? undefined
+    : await import('../schema-registry/registry-decoder.ts').then(async (m) => {
+        const { GlueClient } = await import('@aws-sdk/client-glue');
+        return m.decoderFromSettings(readings, {
+          readSecret: (arn) => readSecretString(arn, process.env.AWS_REGION ?? ''),
+          glue: () => traced(new GlueClient({})),
+        });
+      });
+
 export const handler = createHandler({
   config: configFromEnv(process.env),
   dynamodb: traced(new DynamoDBClient({})),
@@ -32,4 +47,5 @@ export const handler = createHandler({
   // The rules document in the table, read at most every 30 s (docs/rules.md).
   liveRules: {},
   ...(tracer === undefined ? {} : { tracer }),
+  ...(decoder === undefined ? {} : { decoder }),
 });

@@ -43,6 +43,24 @@ export function percent(part: number, whole: number): string {
   return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(2)}%`;
 }
 
+/** `2026-01-01T00:00:00Z → 2026-01-01T01:00:00Z (1 h 0 min)`. */
+export function formatSpan(firstMs: number, lastMs: number): string {
+  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  const seconds = Math.round((lastMs - firstMs) / 1000);
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const length =
+    days > 0
+      ? `${days} d ${hours} h`
+      : hours > 0
+        ? `${hours} h ${minutes} min`
+        : minutes > 0
+          ? `${minutes} min ${seconds % 60} s`
+          : `${seconds} s`;
+  return `${iso(firstMs)} → ${iso(lastMs)} (${length})`;
+}
+
 export interface ReportContext {
   readonly input: string;
   readonly detection: DetectionSettings;
@@ -56,6 +74,10 @@ export function formatReport(summary: BacktestSummary, context: ReportContext): 
     `backtest of ${context.input} (${summary.format ?? 'empty'}): ${summary.readings + summary.rejected} data lines, ${summary.readings} readings, ${summary.rejected} rejected`,
     `window ${d.windowMs / 1000} s, slide ${d.slideMs / 1000} s, alert cooldown ${d.alertCooldownMs / 1000} s, batches of ${context.batchSize}`,
     `default detector: ${describeDetector(d.defaultDetector)}${d.rules.length > 0 ? `; ${d.rules.length} per-sensor rule(s)` : ''}`,
+    ...summary.notes,
+    ...(summary.span === null
+      ? []
+      : [`time span: ${formatSpan(summary.span.firstMs, summary.span.lastMs)}`]),
     '',
   ];
   const all = [...summary.sensors.values()];

@@ -61,6 +61,12 @@ export interface RejectedLine {
 
 export interface BacktestSummary {
   readonly format: ResolvedFormat | null;
+  /** What the reader decided about the input (delimiter, columns, time unit). */
+  readonly notes: readonly string[];
+  /** The header's columns, when the input had one. */
+  readonly columnsSeen: readonly string[] | null;
+  /** Earliest and latest event time of the valid readings; null without any. */
+  readonly span: { readonly firstMs: number; readonly lastMs: number } | null;
   readonly records: number;
   readonly readings: number;
   readonly anomalies: number;
@@ -120,15 +126,20 @@ export async function runBacktest(
       });
       continue;
     }
-    batch.push(toRawRecord(read, records));
-    collector.lineOfOffset.set(records, read.lineNumber);
-    records += 1;
-    if (batch.length >= config.batchSize) await flush();
+    for (const record of read) {
+      batch.push(toRawRecord(record, records));
+      collector.lineOfOffset.set(records, record.lineNumber);
+      records += 1;
+      if (batch.length >= config.batchSize) await flush();
+    }
   }
   await flush();
 
   return {
     format: reader.resolvedFormat,
+    notes: reader.notes(),
+    columnsSeen: reader.columnsSeen,
+    span: collector.span,
     records,
     readings: collector.readings,
     anomalies: collector.anomalies,
@@ -156,8 +167,10 @@ export function linesToRecords(
     lineNumber += 1;
     const read = reader.read(line, lineNumber);
     if (read === null || 'problem' in read) continue;
-    records.push(toRawRecord(read, records.length));
-    lineNumbers.push(read.lineNumber);
+    for (const record of read) {
+      records.push(toRawRecord(record, records.length));
+      lineNumbers.push(record.lineNumber);
+    }
   }
   return { records, lineNumbers };
 }
@@ -185,6 +198,7 @@ class Collector implements BatchObserver {
   anomalies = 0;
   notifications = 0;
   rejectedCount = 0;
+  span: { firstMs: number; lastMs: number } | null = null;
   private pending: Evaluation[] = [];
   private readonly notifiedOffsets = new Set<number>();
 
@@ -235,6 +249,12 @@ class Collector implements BatchObserver {
         this.sensors.set(reading.sensorId, sensor);
       }
       const windowMean = window.sum / window.count;
+      const t = reading.eventTimeMs;
+      if (this.span === null) this.span = { firstMs: t, lastMs: t };
+      else {
+        if (t < this.span.firstMs) this.span.firstMs = t;
+        if (t > this.span.lastMs) this.span.lastMs = t;
+      }
       sensor.readings += 1;
       sensor.windowDeviations.push(Math.abs(reading.value - windowMean));
       this.readings += 1;

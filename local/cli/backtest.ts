@@ -2,7 +2,6 @@ import '../flags/user-cwd.ts';
 import '../flags/quiet-sdk.ts';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ConfigError } from '../../functions/config.ts';
 import { CSV_HEADER, csvRow } from '../backtest/csv-output.ts';
 import { renderHtml } from '../backtest/html-plot.ts';
@@ -17,8 +16,9 @@ import {
   parseBacktestOptions,
   UsageError,
 } from '../flags/backtest-options.ts';
-import { openInput } from '../flags/input-file.ts';
 import { Progress } from '../flags/progress.ts';
+import { nothingRead } from '../input/nothing-read.ts';
+import { InputOpenError, openInput } from '../input/open-input.ts';
 
 const SEE_HELP = 'See: npm run backtest -- --help';
 
@@ -45,11 +45,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     source = await openInput(options.inputPath);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    process.stderr.write(`--input: cannot read ${options.inputPath} (${code})\n${SEE_HELP}\n`);
+    if (!(error instanceof InputOpenError)) throw error;
+    process.stderr.write(`--input: ${error.message}\n${SEE_HELP}\n`);
     return 2;
   }
-  const lines = createInterface({ input: source.stream, crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = source.lines;
   const progress = new Progress({
     stream: process.stderr,
     unit: 'readings',
@@ -87,13 +87,20 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     progress.done();
     csv?.abort();
-    if (error instanceof InputFormatError) {
+    if (error instanceof InputFormatError || error instanceof InputOpenError) {
       process.stderr.write(`${options.inputPath}: ${error.message}\n${SEE_HELP}\n`);
       return 2;
     }
     throw error;
   }
   progress.done();
+  // An input with nothing to judge is a mistake to say in one line, never a quiet exit 0.
+  const nothing = nothingRead(summary, source.empty);
+  if (nothing !== null) {
+    csv?.abort();
+    process.stderr.write(`${options.inputPath}: ${nothing}\n`);
+    return 2;
+  }
   await csv?.commit();
 
   const report = formatReport(summary, {

@@ -1,18 +1,29 @@
 import '../flags/user-cwd.ts';
-import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
+import {
+  INPUT_FORMATS,
+  InputFormatError,
+  type InputOptions,
+  LineReader,
+  TIME_UNITS,
+} from '../backtest/input-format.ts';
 import { ServiceUnavailableError, unavailable, waitForService } from '../embedded/reachable.ts';
 import { helpLines, parseFlags, UsageError, usageProblems } from '../flags/parse-flags.ts';
 import { PRODUCE_OPTION_DOCS, PRODUCE_SHORT_OPTIONS } from '../flags/produce-options.ts';
 import { Progress } from '../flags/progress.ts';
-import { type LineRecord, lineToRecord } from '../producer/line-records.ts';
+import { COLUMN_FLAG_NAMES, columnsFromFlags } from '../input/input-flags.ts';
+import { nothingRead } from '../input/nothing-read.ts';
+import { InputOpenError, openInput } from '../input/open-input.ts';
 
 const HELP = `Usage: npm run produce -- [options] [< readings.csv]
 
-Sends sensor readings, one per line, to a Kafka topic (like kafka-console-producer), each
-keyed by its sensor id. Reads --file, or standard input: type lines, or pipe a file.
+Sends sensor readings to a Kafka topic (like kafka-console-producer), each keyed by its
+sensor id. Reads --file or standard input (type lines, or pipe a file) with the reader of
+npm run backtest: headers, comments and blank lines are not sent, historian and spreadsheet
+exports are read by column name, and each reading goes as a record the detector reads the
+same way (a sensor_1,57.3 line as typed, anything else as {"sensorId","value","timestamp"}).
 
 ${helpLines(PRODUCE_OPTION_DOCS, {}, PRODUCE_SHORT_OPTIONS)}
   -h, --help                  this help
@@ -21,13 +32,19 @@ Examples:
   npm run produce -- -b localhost:9092 -t sensor-data
   printf 'sensor_1,57.3\\nsensor_1,150.0\\n' | npm run produce -- --brokers 127.0.0.1:PORT
   npm run produce -- --file examples/readings.csv
+  npm run produce -- --file export.csv.gz --sensor-column TagName --value-column Val
 `;
 
 const schema = z.strictObject({
   brokers: z.string().trim().min(1),
   topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),
   file: z.string().min(1).optional(),
-  format: z.enum(['csv', 'json']),
+  format: z.enum(INPUT_FORMATS),
+  timeUnit: z.enum(TIME_UNITS),
+  sensorId: z.string().min(1).optional(),
+  timeColumn: z.string().optional(),
+  sensorColumn: z.string().optional(),
+  valueColumn: z.string().optional(),
   noKey: z.boolean(),
   help: z.boolean(),
 });
@@ -40,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const values = parseFlags(
       argv,
-      ['brokers', 'topic', 'file', 'format'],
+      ['brokers', 'topic', 'file', 'format', 'time-unit', 'sensor-id', ...COLUMN_FLAG_NAMES],
       ['no-key'],
       PRODUCE_SHORT_OPTIONS,
     );
@@ -49,7 +66,12 @@ async function main(argv: string[]): Promise<number> {
       brokers: values.brokers ?? (env === undefined || env === '' ? 'localhost:9092' : env),
       topic: values.topic ?? 'sensor-data',
       file: values.file,
-      format: values.format ?? 'csv',
+      format: values.format === 'json' ? 'jsonl' : (values.format ?? 'auto'),
+      timeUnit: values.timeUnit ?? 'auto',
+      sensorId: values.sensorId,
+      timeColumn: values.timeColumn,
+      sensorColumn: values.sensorColumn,
+      valueColumn: values.valueColumn,
       noKey: values.noKey ?? false,
       help: values.help ?? false,
     };
@@ -64,19 +86,6 @@ async function main(argv: string[]): Promise<number> {
   if (options.help) {
     process.stdout.write(HELP);
     return 0;
-  }
-
-  const fromStdin = options.file === undefined || options.file === '-';
-  if (!fromStdin) {
-    try {
-      accessSync(options.file as string, constants.R_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      process.stderr.write(
-        `--file: cannot read ${options.file} (${code})\nSee: npm run produce -- --help\n`,
-      );
-      return 2;
-    }
   }
 
   const brokers = options.brokers.split(',').map((b) => b.trim());
@@ -105,58 +114,92 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
+  const fromStdin = options.file === undefined || options.file === '-';
   const interactive = fromStdin && process.stdin.isTTY === true;
   if (interactive)
     process.stderr.write(`Type readings (e.g. sensor_1,57.3), one per line; Ctrl-D to end.\n> `);
-  const input = fromStdin ? process.stdin : createReadStream(options.file as string);
-  input.once('error', (error: NodeJS.ErrnoException) => {
-    process.stderr.write(`--file: cannot read ${options.file} (${error.code ?? error.message})\n`);
-    process.exit(2);
-  });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-
+  const path = options.file ?? '-';
   // A terminal watching a large file being sent sees how far it is (never in a pipe).
-  const progress = new Progress({
-    stream: process.stderr,
-    unit: 'records sent',
-    ...(fromStdin ? {} : { totalBytes: statSync(options.file as string).size }),
-  });
+  const progress = new Progress({ stream: process.stderr, unit: 'records sent' });
+  const reader = new LineReader(readerOptions(options));
+
   let sent = 0;
-  let warnings = 0;
-  let buffer: LineRecord[] = [];
+  let unkeyed = 0;
+  let buffer: { key: string | null; value: string }[] = [];
   const flush = async () => {
     if (buffer.length === 0) return;
     const records = buffer;
     buffer = [];
-    await producer.send({
-      topic: options.topic,
-      messages: records.map((r) => ({ key: r.key, value: r.value })),
-    });
+    await producer.send({ topic: options.topic, messages: records });
     sent += records.length;
-    if (!interactive)
-      progress.tick(sent, 'bytesRead' in input ? Number(input.bytesRead) : undefined);
+    if (!interactive) progress.tick(sent);
   };
+  const stats = { records: 0, readings: 0, rejected: 0 };
   try {
-    for await (const line of lines) {
-      const { record, warning } = lineToRecord(line, options.format, !options.noKey);
-      if (warning !== undefined) {
-        warnings += 1;
-        process.stderr.write(`warning: ${warning}\n`);
+    const input = interactive
+      ? {
+          lines: createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
+          empty: false,
+        }
+      : await openInput(path);
+    let lineNumber = 0;
+    for await (const line of input.lines) {
+      lineNumber += 1;
+      const read = reader.read(line, lineNumber);
+      if (read !== null && 'problem' in read) {
+        // Sent as it stands: the detector rejects it, as the backtest counts it.
+        process.stderr.write(`warning: line ${lineNumber}: ${read.problem}\n`);
+        buffer.push({ key: null, value: read.line });
+        stats.rejected += 1;
+      } else if (read !== null) {
+        for (const r of read) {
+          const key = options.noKey ? null : r.sensorId;
+          if (!options.noKey && key === null) unkeyed += 1;
+          buffer.push({ key, value: r.original ?? r.value });
+          stats.readings += 1;
+        }
       }
-      if (record !== null) buffer.push(record);
+      stats.records = stats.readings + stats.rejected;
       if (interactive || buffer.length >= SEND_BATCH) await flush();
       if (interactive) process.stderr.write('> ');
     }
     await flush();
+    const nothing = interactive
+      ? null
+      : nothingRead(
+          { ...stats, rejectedByReason: {}, rejectedExamples: [], columnsSeen: reader.columnsSeen },
+          input.empty,
+        );
+    if (nothing !== null) {
+      process.stderr.write(`npm run produce: ${path === '-' ? 'stdin' : path}: ${nothing}\n`);
+      return 2;
+    }
+  } catch (error) {
+    if (!(error instanceof InputFormatError || error instanceof InputOpenError)) throw error;
+    process.stderr.write(`npm run produce: ${path === '-' ? 'stdin' : path}: ${error.message}\n`);
+    return 2;
   } finally {
     progress.done();
     await producer.disconnect();
   }
+  for (const note of reader.notes()) process.stderr.write(`${note}\n`);
   process.stderr.write(
     `${interactive ? '\n' : ''}sent ${sent} record(s) to ${options.topic} at ${brokers.join(',')}` +
-      `${warnings > 0 ? ` (${warnings} without a key)` : ''}\n`,
+      `${unkeyed > 0 ? ` (${unkeyed} without a key)` : ''}\n`,
   );
   return 0;
+}
+
+/** The reader's settings: live readings take the record's time when they have none. */
+function readerOptions(options: z.infer<typeof schema>): InputOptions {
+  return {
+    format: options.format,
+    timeUnit: options.timeUnit,
+    ...(options.sensorId === undefined ? {} : { sensorId: options.sensorId }),
+    startMs: 0,
+    intervalMs: 0,
+    columns: columnsFromFlags(options),
+  };
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { normal, TIME_NAMES, VALUE_NAMES } from '../input/columns.ts';
+import { detectDelimiter, fromDecimalComma, splitFields } from '../input/delimited.ts';
+import { TimeReader } from '../input/time-reader.ts';
 
 /**
  * A labelled experiment: one or more sensors read at the same rows, and one label per row
@@ -29,13 +32,13 @@ export function labelRuns(labels: ArrayLike<number>): { start: number; end: numb
   return runs;
 }
 
-/** SKAB's local times have no zone; read them as UTC (only differences matter here). */
-function parseTime(text: string, where: string): number {
-  const t = text.trim();
-  if (/^[+-]?\d+(\.\d+)?$/.test(t)) return Number(t);
-  const iso = /[zZ]|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t.replace(' ', 'T')}Z`;
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) throw new DatasetError(`${where}: not a time: ${JSON.stringify(text)}`);
+/**
+ * A time as the file reader reads it (docs/input-formats.md): epoch numbers by magnitude,
+ * dates without a zone as UTC (SKAB's local times; only differences matter here).
+ */
+function parseTime(times: TimeReader, text: string, where: string): number {
+  const ms = times.toEpochMs(text);
+  if (ms === null) throw new DatasetError(`${where}: not a time: ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -48,7 +51,8 @@ export function readSkabFile(path: string, name: string): Experiment {
   const lines = readFileSync(path, 'utf8')
     .split(/\r?\n/)
     .filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').split(';').map((h) => h.trim());
+  const header = splitFields(lines[0] ?? '', ';');
+  const times = new TimeReader('auto');
   const timeCol = header.indexOf('datetime');
   const labelCol = header.indexOf('anomaly');
   if (timeCol < 0 || labelCol < 0) {
@@ -61,8 +65,8 @@ export function readSkabFile(path: string, name: string): Experiment {
   const values = sensorCols.map(() => [] as number[]);
   const labels: number[] = [];
   for (let r = 1; r < lines.length; r += 1) {
-    const f = (lines[r] as string).split(';');
-    timestampsMs.push(parseTime(f[timeCol] ?? '', `${path}:${r + 1}`));
+    const f = splitFields(lines[r] as string, ';');
+    timestampsMs.push(parseTime(times, f[timeCol] ?? '', `${path}:${r + 1}`));
     sensorCols.forEach(({ i }, k) => {
       (values[k] as number[]).push(Number(f[i]));
     });
@@ -101,26 +105,33 @@ export function readSkab(dir: string): Experiment[] {
   return experiments;
 }
 
-/** A `timestamp,value,label` CSV (header required; `,` or `;`) as a one-sensor experiment. */
+/**
+ * A `timestamp,value,label` CSV as a one-sensor experiment, read as the backtest reads files:
+ * the delimiter (`,` `;` tab) and a decimal comma detected, the time and value columns by
+ * their usual names, epoch times by magnitude.
+ */
 export function readLabelledCsv(path: string, name: string): Experiment {
   const lines = readFileSync(path, 'utf8')
     .split(/\r?\n/)
     .filter((l) => l.trim() !== '');
-  const sep = (lines[0] ?? '').includes(';') ? ';' : ',';
-  const header = (lines[0] ?? '').split(sep).map((h) => h.trim().toLowerCase());
-  const t = header.indexOf('timestamp');
-  const v = header.indexOf('value');
-  const l = header.indexOf('label');
+  const sep = detectDelimiter(lines[0] ?? '');
+  const header = splitFields(lines[0] ?? '', sep).map(normal);
+  const t = header.findIndex((h) => TIME_NAMES.includes(h));
+  const v = header.findIndex((h) => VALUE_NAMES.includes(h));
+  const l = header.findIndex((h) => h === 'label' || h === 'anomaly');
   if (t < 0 || v < 0 || l < 0) {
-    throw new DatasetError(`${path}: needs a header naming timestamp, value and label`);
+    throw new DatasetError(
+      `${path}: needs a header naming a time (timestamp, time, ts, …), a value (value, val, …) and a label column; it has: ${header.join(', ')}`,
+    );
   }
+  const times = new TimeReader('auto');
   const timestampsMs: number[] = [];
   const values: number[] = [];
   const labels: number[] = [];
   for (let r = 1; r < lines.length; r += 1) {
-    const f = (lines[r] as string).split(sep);
-    timestampsMs.push(parseTime(f[t] ?? '', `${path}:${r + 1}`));
-    const value = Number(f[v]);
+    const f = splitFields(lines[r] as string, sep);
+    timestampsMs.push(parseTime(times, f[t] ?? '', `${path}:${r + 1}`));
+    const value = Number(sep === ',' ? f[v] : fromDecimalComma(f[v] ?? ''));
     if (!Number.isFinite(value)) {
       throw new DatasetError(`${path}:${r + 1}: value is not a number: ${JSON.stringify(f[v])}`);
     }

@@ -5,6 +5,7 @@ import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
 import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from '../backtest/input-format.ts';
 import { PLOT_DEFAULT_MAX_SENSORS } from '../backtest/svg-plot.ts';
+import { COLUMN_FLAG_NAMES, COLUMN_FLAGS_HELP, columnsFromFlags } from '../input/input-flags.ts';
 import {
   checkWindowFlags,
   DETECTOR_FLAG_NAMES,
@@ -23,15 +24,19 @@ Replays a recorded stream through the detector's own use case (the code Lambda r
 an in-memory store, in batches as Lambda would get them, and prints per sensor how many
 readings were anomalies. Try detectors and parameters here before deploying them.
 
-Input
-  -i, --input FILE        recorded readings; - for stdin                 (required)
-  --format F              auto | csv | seed | jsonl | series              (default auto)
+Input (docs/input-formats.md)
+  -i, --input FILE        recorded readings, gzip or not; - for stdin     (required)
+  --format F              auto | csv | seed | jsonl | series | wide       (default auto)
                             csv     sensor_id,value,timestamp (header optional; by name)
                             seed    the Flink job's lines: sensor_id,value
                             jsonl   {"sensorId": "s1", "value": 1.5, "timestamp": ...}
                             series  timestamp,value of one sensor (needs --sensor-id)
+                            wide    a time column and one column per sensor
+                          delimiter (, ; tab) and a decimal comma are detected
+${COLUMN_FLAGS_HELP}
   --sensor-id ID          sensor of a series file; key of JSON lines without one
-  --time-unit U           ms | s: unit of numeric timestamps              (default ms)
+  --time-unit U           auto | s | ms | us | ns: numeric timestamps     (default auto:
+                            told apart by magnitude, the choice printed)
   --start ISO             event time of the first line without a timestamp
                                                             (default ${DEFAULT_START})
   --interval-ms MS        event-time step between lines without one      (default 1000)
@@ -60,7 +65,10 @@ const optionsSchema = z.object({
   input: z.string().min(1),
   format: z.enum(INPUT_FORMATS).default('auto'),
   sensorId: z.string().min(1).optional(),
-  timeUnit: z.enum(TIME_UNITS).default('ms'),
+  timeUnit: z.enum(TIME_UNITS).default('auto'),
+  timeColumn: z.string().trim().min(1).optional(),
+  sensorColumn: z.string().trim().min(1).optional(),
+  valueColumn: z.string().trim().min(1).optional(),
   start: z
     .string()
     .refine(
@@ -109,6 +117,7 @@ const STRING_OPTIONS = [
   'output',
   'plot',
   'plot-max-sensors',
+  ...COLUMN_FLAG_NAMES,
 ] as const;
 
 /** As kcat users expect: -i input, -o output. */
@@ -176,6 +185,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
       ...(o.sensorId === undefined ? {} : { sensorId: o.sensorId }),
       startMs: Date.parse(o.start),
       intervalMs: o.intervalMs,
+      columns: columnsFromFlags(o),
     },
     detection,
     batchSize: o.batchSize,
@@ -189,7 +199,7 @@ function helpOnly(): BacktestOptions {
   return {
     help: true,
     inputPath: '',
-    input: { format: 'auto', timeUnit: 'ms', startMs: 0, intervalMs: 0 },
+    input: { format: 'auto', timeUnit: 'auto', startMs: 0, intervalMs: 0 },
     detection: { ...DEFAULT_DETECTION, rules: [] },
     batchSize: 1,
     plotMaxSensors: 1,

@@ -12,14 +12,25 @@ export const PRODUCE_OPTION_DOCS: readonly OptionDoc[] = [
   {
     flag: 'file',
     arg: 'F',
-    meaning: 'read lines from F; - for standard input (interactive on a terminal)',
+    meaning: 'read F, gzip or not; - for standard input (interactive on a terminal)',
     defaultText: 'standard input',
   },
   {
     flag: 'format',
     arg: 'F',
-    meaning: 'csv (sensor_1,57.3[,timestamp]) | json ({"sensorId":…,"value":…})',
-    defaultText: 'csv',
+    meaning:
+      'auto | csv | seed | jsonl | series | wide, as npm run backtest reads them (docs/input-formats.md); json = jsonl',
+    defaultText: 'auto',
+  },
+  { flag: 'time-column', arg: 'NAME', meaning: 'the column of times (found by name by default)' },
+  { flag: 'sensor-column', arg: 'NAME', meaning: 'the column of sensor ids' },
+  { flag: 'value-column', arg: 'NAME', meaning: 'the column of values' },
+  { flag: 'sensor-id', arg: 'ID', meaning: 'the sensor of a one-sensor series (time,value)' },
+  {
+    flag: 'time-unit',
+    arg: 'U',
+    meaning: 'auto | s | ms | us | ns: numeric timestamps (auto: by magnitude)',
+    defaultText: 'auto',
   },
   {
     flag: 'no-key',

@@ -46,6 +46,8 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
     /hugeScale_1 +zscore[\s\S]*wrote judged\.html \(5 sensors\)/,
   'npx sensor-anomaly backtest -i examples/readings.csv -o judged.csv':
     /backtest of examples\/readings\.csv[\s\S]*wrote judged\.csv \(752 rows\)/,
+  'npm run backtest -- --input examples/plant-export-de.csv --time-column Zeit --sensor-column Messstelle --value-column Wert --detector ewma':
+    /read as: semicolon-separated, decimal comma, columns time=Zeit, sensor=Messstelle, value=Wert[\s\S]*Kessel_1 +ewma +300 +1 /,
 };
 
 /** Runs a command line in a shell; `interruptOn`: Ctrl-C (SIGINT to its process group) once stdout matches. */

@@ -147,8 +147,10 @@ describe('backtest input: bad lines are passed on or reported, never fatal', () 
     expect(() => reader.read('1000,1', 1)).toThrow(InputFormatError);
   });
 
-  it('a CSV header without a sensor column says which names it accepts', () => {
+  it('a CSV header without a sensor column names the columns it saw and the flags', () => {
     const reader = new LineReader({ ...OPTIONS, format: 'csv' });
-    expect(() => reader.read('time,value', 1)).toThrow(/names no sensor column \(sensor_id/);
+    expect(() => reader.read('time,value', 1)).toThrow(
+      /the header names no sensor and value columns: time, value. Name them with --time-column/,
+    );
   });
 });

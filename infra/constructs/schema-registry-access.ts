@@ -1,0 +1,134 @@
+import { Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CoreConfigError } from '../../functions/core/errors.ts';
+import {
+  checkFieldMapping,
+  type FieldMapping,
+} from '../../functions/core/readings/field-mapping.ts';
+import { READINGS_ENV } from '../../functions/schema-registry/registry-config.ts';
+
+/** Subnets and a security group from which the function reaches a private registry. */
+export interface RegistryNetwork {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+}
+
+/** A registry that speaks Confluent's REST API (Confluent Platform or Cloud, Redpanda, …). */
+export interface ConfluentRegistryProps {
+  readonly kind: 'confluent';
+  /** The registry's base URL, e.g. `https://psrc-abc12.eu-west-1.aws.confluent.cloud`. */
+  readonly url: string;
+  /**
+   * A secret holding `{"username": …, "password": …}` for HTTP basic auth (Confluent Cloud:
+   * an API key and its secret). The function reads it on its first schema fetch.
+   * @default - no authentication
+   */
+  readonly basicAuthSecret?: ISecret;
+  /**
+   * The function joins these subnets to reach a registry inside a VPC (it then reaches
+   * DynamoDB and SNS through VPC endpoints or a NAT gateway).
+   * @default - the function stays outside any VPC: the registry is reachable on the internet
+   */
+  readonly network?: RegistryNetwork;
+}
+
+/** The AWS Glue Schema Registry of the function's account and region. */
+export interface GlueRegistryProps {
+  readonly kind: 'glue';
+}
+
+export type SchemaRegistryProps = ConfluentRegistryProps | GlueRegistryProps;
+
+export interface SchemaRegistryAccessProps {
+  /** The detector function. */
+  readonly function: LambdaFunction;
+  /** @default - records are text (CSV, JSON) only */
+  readonly registry?: SchemaRegistryProps;
+  /** Where the sensor id, value and timestamp are in a record. @default the JSON names (docs/input-formats.md) */
+  readonly fields?: FieldMapping;
+}
+
+/**
+ * What the function needs to read schema-registry values (Avro, Protobuf, JSON Schema) and
+ * mapped fields: its environment (functions/schema-registry/registry-config.ts), the right
+ * to read the registry's credentials or schemas, and the network to reach it.
+ */
+export class SchemaRegistryAccess extends Construct {
+  constructor(scope: Construct, id: string, props: SchemaRegistryAccessProps) {
+    super(scope, id);
+    const fn = props.function;
+    if (props.fields !== undefined && Object.keys(props.fields).length > 0) {
+      try {
+        checkFieldMapping(props.fields);
+      } catch (error) {
+        if (error instanceof CoreConfigError) throw new Error(`fields: ${error.message}`);
+        throw error;
+      }
+      fn.addEnvironment(READINGS_ENV.fields, JSON.stringify(props.fields));
+    }
+    const registry = props.registry;
+    if (registry === undefined) return;
+    fn.addEnvironment(READINGS_ENV.registry, registry.kind);
+    if (registry.kind === 'glue') {
+      // Consumers fetch schemas by version id, which no resource ARN names: "For
+      // deserializers (consumer side), you should create a policy similar to below ...
+      // Action: glue:GetSchemaVersion, Resource: *" (AWS Glue developer guide, "IAM examples
+      // for deserializers", https://docs.aws.amazon.com/glue/latest/dg/schema-registry-gs.html).
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['glue:GetSchemaVersion'], resources: ['*'] }),
+      );
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'glue:GetSchemaVersion by SchemaVersionId, as the Glue developer guide grants deserializers: a schema version id names no registry or schema ARN to scope it to.',
+      });
+      return;
+    }
+    if (!/^https?:\/\/[^\s/]+/.test(registry.url)) {
+      throw new Error(
+        `registry.url: the registry's http(s) URL (got ${JSON.stringify(registry.url)})`,
+      );
+    }
+    fn.addEnvironment(READINGS_ENV.url, registry.url);
+    if (registry.basicAuthSecret !== undefined) {
+      fn.addEnvironment(READINGS_ENV.secretArn, registry.basicAuthSecret.secretArn);
+      registry.basicAuthSecret.grantRead(fn);
+    }
+    if (registry.network !== undefined) joinNetwork(fn, registry.network);
+  }
+}
+
+/** As AnomalySinks joins a VPC: the L1 VpcConfig and the network-interface actions Lambda needs. */
+function joinNetwork(fn: LambdaFunction, network: RegistryNetwork): void {
+  if (network.subnetIds.length === 0)
+    throw new Error('registry.network.subnetIds: at least one subnet');
+  const cfn = fn.node.defaultChild as CfnFunction;
+  cfn.addPropertyOverride('VpcConfig', {
+    SubnetIds: network.subnetIds,
+    SecurityGroupIds: [network.securityGroupId],
+  });
+  // "ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets,
+  // ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses"
+  // on "*" (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+  );
+  Validations.of(fn.role ?? fn).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach a schema registry in a VPC.',
+  });
+}
