@@ -1,4 +1,5 @@
 import '../flags/user-cwd.ts';
+import { accessSync, constants } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
@@ -86,6 +87,18 @@ async function main(argv: string[]): Promise<number> {
   if (options.help) {
     process.stdout.write(HELP);
     return 0;
+  }
+  // A file that is not there is said before any broker is tried (which can take a while).
+  if (options.file !== undefined && options.file !== '-') {
+    try {
+      accessSync(options.file, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      process.stderr.write(
+        `--file: cannot read ${options.file} (${code})\nSee: npm run produce -- --help\n`,
+      );
+      return 2;
+    }
   }
 
   const brokers = options.brokers.split(',').map((b) => b.trim());

@@ -153,6 +153,16 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
       'needs an account: test/infra/cli.test.ts synthesizes the documented contexts, test/infra/docs.test.ts checks each quote',
     ]),
   ),
+  'npm pack': 'test/infra/package.test.ts packs the tarball and installs it into cdk init apps',
+  'mkdir plant-monitoring && cd plant-monitoring': 'test/infra/package.test.ts',
+  'npx cdk init app --language typescript':
+    'test/infra/package.test.ts runs cdk init --generate-only (offline) and asserts the files',
+  'npm install ../sensor-anomaly-detector/sensor-anomaly-detector-0.1.0.tgz':
+    'test/infra/package.test.ts installs the packed tarball',
+  'npm run backtest -- --input examples/plant-export-de.csv --time-column Zeit --sensor-column Messstelle --value-column Wert --detector ewma':
+    'the README test runs this very command',
+  'scripts/replay/replay-dead-letters.sh "$DEAD_LETTER_QUEUE_URL" "$FUNCTION_NAME" b-1.kafka.example.com:9096 -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 -X sasl.username=anomaly-detector -X sasl.password="$KAFKA_PASSWORD"':
+    'needs an account; test/integration/replay-dead-letters.test.ts tests its jq filters against the mock cluster',
   'npm run rules -- put examples/plant.json':
     'needs the stack; test/e2e/rules-cli.test.ts puts against dynalite',
   'npm run rules -- get > now.json': 'needs the stack; test/e2e/rules-cli.test.ts',
