@@ -5,6 +5,7 @@ import type { RawRecord } from '../../functions/core/types.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
 import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
+import { lawParameters } from '../helpers/fc-params.ts';
 import { cutAt, mskEvent, toRawRecord } from '../helpers/kafka-events.ts';
 import { CallCrasher, CrashAfterCall, type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
@@ -68,7 +69,7 @@ describe('detector handler on dynalite: replay equivalence against the reference
           expect(sentSince(sentBefore)).toEqual(expected.notifications);
           expect(await storedBuckets(config)).toEqual(expected.buckets);
         }),
-        { numRuns: 40 },
+        lawParameters(40),
       );
     } finally {
       quiet.restore();

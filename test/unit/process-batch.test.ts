@@ -10,6 +10,7 @@ import {
   faultyPublisher,
   InjectedFault,
 } from '../helpers/faulty-memory-store.ts';
+import { lawParameters } from '../helpers/fc-params.ts';
 import { cutAt, toRawRecord } from '../helpers/kafka-events.ts';
 import { PipelineProbe, referenceSummary } from '../helpers/pipeline-probe.ts';
 import { learnedAsState, runReferenceModel } from '../helpers/reference-model.ts';
@@ -94,7 +95,7 @@ describe('process batch: laws against the reference model (in-memory store)', ()
           ]),
         );
       }),
-      { numRuns: 300 },
+      lawParameters(300),
     );
   });
 
@@ -129,7 +130,7 @@ describe('process batch: laws against the reference model (in-memory store)', ()
           expect(report.redelivered).toBe(batches[again]?.length);
         },
       ),
-      { numRuns: 200 },
+      lawParameters(200),
     );
   });
 
@@ -193,7 +194,7 @@ describe('process batch: laws against the reference model (in-memory store)', ()
           expect([...verdicts.values()]).toEqual(cleanProbe.anomalySummary());
         },
       ),
-      { numRuns: 300 },
+      lawParameters(300),
     );
   });
 });
