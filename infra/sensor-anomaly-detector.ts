@@ -451,6 +451,7 @@ export class SensorAnomalyDetector extends Construct {
         alertTopic: this.topics.alertTopic,
         alertTopicKey: this.topics.key,
         detectorEnvironment,
+        detectorTimeoutSeconds: timeoutSeconds,
         scheduleMinutes: silenceMinutes,
         logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
         removalPolicy,

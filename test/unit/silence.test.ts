@@ -12,6 +12,7 @@ import {
 } from '../../functions/core/silence.ts';
 import { checkSilence, topicOfPartition } from '../../functions/silence/check-silence.ts';
 import { LastSeenRecorder } from '../../functions/silence/last-seen-recorder.ts';
+import { allEntries } from '../../functions/silence/pages.ts';
 import { lawParameters } from '../helpers/fc-params.ts';
 
 const THRESHOLD = { kind: 'threshold', threshold: 50 } as const;
@@ -310,7 +311,7 @@ describe('LastSeenRecorder', () => {
     // Act: a's cached record is stale
     await a.record([{ pid: 'p#0', sensorIds: ['s1'] }], 30_000);
     // Assess
-    expect(store.seen.get('p#0')?.sensors).toEqual(
+    expect(await seenOf(store, 'p#0')).toEqual(
       new Map([
         ['s1', 30_000],
         ['s2', 20_000],
@@ -327,12 +328,12 @@ describe('LastSeenRecorder', () => {
       granularityMs: 3000,
     });
     await recorder.record([{ pid: 'q#0', sensorIds: ['free'] }], 0);
-    expect(store.requests.seenWrites).toBe(0);
+    expect(store.seen.requests.pageWrites).toBe(0);
     for (let ms = 0; ms <= 9000; ms += 1000)
       await recorder.record([{ pid: 'q#0', sensorIds: ['watched', 'free'] }], ms);
     // 0, 3000, 6000, 9000
-    expect(store.requests.seenWrites).toBe(4);
-    expect([...(store.seen.get('q#0')?.sensors.keys() ?? [])]).toEqual(['watched']);
+    expect(store.seen.requests.pageWrites).toBe(4);
+    expect([...(await seenOf(store, 'q#0')).keys()]).toEqual(['watched']);
   });
 
   it('records under the limits it is handed per batch, with the partition’s topic', async () => {
@@ -359,11 +360,16 @@ describe('LastSeenRecorder', () => {
     ];
     // Act
     await recorder.record(batch, 0);
-    const writesWithout = store.requests.seenWrites;
+    const writesWithout = store.seen.requests.pageWrites;
     await recorder.record(batch, 1000, live);
     // Assess
     expect(writesWithout).toBe(0);
-    expect([...store.seen.keys()]).toEqual(['plant-a#0']);
+    expect([...store.seen.heads.keys()]).toEqual(['plant-a#0']);
     expect(store.partitions?.pids).toEqual(['plant-a#0']);
   });
 });
+
+async function seenOf(store: MemorySilenceStore, pid: string): Promise<Map<string, number>> {
+  const map = (await store.seen.load([pid])).get(pid);
+  return map === undefined ? new Map() : allEntries(map);
+}
