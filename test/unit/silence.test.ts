@@ -299,6 +299,113 @@ describe('silence law (LastSeenRecorder + checkSilence on the in-memory store)',
   });
 });
 
+describe('races with the batches (docs/silence.md, "Races")', () => {
+  const MAX_BATCH_S = 20;
+
+  it('law: a batch that has heard a sensor and records it up to its timeout later never makes the check declare it silent early', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        timelineArb,
+        fc.array(fc.integer({ min: 0, max: MAX_BATCH_S }), { minLength: 1, maxLength: 400 }),
+        async ({ limitSeconds, reports, checks }, delays) => {
+          // Prepare: each report's batch starts at its time (the time recorded) and records
+          // `delay` seconds later, after its commit.
+          const silenceOf = () => limitSeconds;
+          const granularityMs = seenGranularityMs([limitSeconds]);
+          const store = new MemorySilenceStore();
+          const recorder = new LastSeenRecorder({ store, silenceOf, granularityMs });
+          const told: { atS: number; alert: SilenceAlert }[] = [];
+          const events = [
+            ...reports.map((t, i) => ({
+              at: t + (delays[i % delays.length] as number),
+              t,
+              kind: 'record' as const,
+            })),
+            ...checks.map((t) => ({ at: t, t, kind: 'check' as const })),
+          ].sort((a, b) => a.at - b.at || (a.kind === 'check' ? -1 : 1));
+          // Act
+          for (const e of events) {
+            if (e.kind === 'record') {
+              await recorder.record([{ pid: 'topic#0', sensorIds: ['s'] }], e.t * 1000);
+              continue;
+            }
+            await checkSilence({
+              store,
+              publisher: { publishSilence: async () => {} },
+              silenceOf,
+              slackMs: granularityMs,
+              maxBatchMs: MAX_BATCH_S * 1000,
+              nowMs: () => e.at * 1000,
+              onAlert: (alert) => told.push({ atS: e.at, alert }),
+            });
+          }
+          // Assess: a silent declaration names a silence that really lasted its limit, counting
+          // the reports of batches still in flight at the check: after the last-seen time it
+          // names, some quiet gap between reports (or up to the check) is at least the limit.
+          // (If the sensor reported meanwhile, `recovered` follows once that batch records.)
+          for (const { atS, alert } of told) {
+            if (alert.kind !== 'silent') continue;
+            const fromS = alert.lastSeenMs / 1000;
+            const times = [
+              ...reports.filter((r) => r >= fromS - granularityMs / 1000 && r < atS),
+              atS,
+            ];
+            const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+            expect(Math.max(...gaps)).toBeGreaterThanOrEqual(limitSeconds);
+          }
+        },
+      ),
+      lawParameters(200),
+    );
+  });
+
+  it('without the margin the same race declares a sensor silent whose reading is still in its batch', async () => {
+    const store = new MemorySilenceStore();
+    const silenceOf = () => 30;
+    const recorder = new LastSeenRecorder({ store, silenceOf, granularityMs: 3000 });
+    for (let t = 0; t <= 30; t += 10)
+      await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], t * 1000);
+    // A batch heard "s" at 35 s and records it at 70 s; the checks run at 64 s, when "s" has
+    // been quiet for 29 s only.
+    const check = (maxBatchMs: number) =>
+      checkSilence({
+        store,
+        publisher: { publishSilence: async () => {} },
+        silenceOf,
+        slackMs: 3000,
+        maxBatchMs,
+        nowMs: () => 64_000,
+      });
+    expect((await check(20_000)).alerts).toBe(0);
+    expect((await check(0)).alerts).toBe(1);
+  });
+
+  it('a limit removed and put back does not reuse a stale last-seen time', async () => {
+    // Prepare: "s" watched, recorded at 0 s.
+    const store = new MemorySilenceStore();
+    const watched = { silenceOf: () => 30, granularityMs: 3000 };
+    const unwatched = { silenceOf: () => undefined, granularityMs: Number.POSITIVE_INFINITY };
+    const recorder = new LastSeenRecorder({ store, ...watched });
+    await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], 0);
+    // Act: the limit is removed while "s" keeps reporting (10..100 s), then put back at 100 s;
+    // the check reads the new rules before any batch was judged with them.
+    for (let t = 10; t <= 100; t += 10)
+      await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], t * 1000, unwatched);
+    const report = await checkSilence({
+      store,
+      publisher: { publishSilence: async () => {} },
+      silenceOf: watched.silenceOf,
+      slackMs: 3000,
+      maxBatchMs: 0,
+      nowMs: () => 101_000,
+    });
+    // Assess: the stale 0 s is gone; "s" is not silent (it is not watched until it reports).
+    expect(report).toMatchObject({ alerts: 0, sensors: 0 });
+    await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], 102_000);
+    expect(await seenOf(store, 'p#0')).toEqual(new Map([['s', 102_000]]));
+  });
+});
+
 describe('LastSeenRecorder', () => {
   it('merges with another container’s record after a conflict: the newest time wins', async () => {
     // Prepare: two containers of the same partition (a rebalance)
