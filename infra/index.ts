@@ -4,6 +4,7 @@
  */
 
 export { DeployConfigError, type VpcNetworkConfig } from './config.ts';
+export { Repartition, type RepartitionProps } from './constructs/repartition.ts';
 export {
   type DetectionSettings,
   detectionEnvironment,

@@ -34,6 +34,7 @@ import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability } from './constructs/observability.ts';
+import { Repartition } from './constructs/repartition.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
 
 /** A prop of SensorAnomalyDetector or KafkaSource that cannot work, with the bad value. */
@@ -320,6 +321,16 @@ export interface SensorAnomalyDetectorProps {
   readonly silenceCheckMinutes?: number;
   /** @default - the stack name */
   readonly dashboardName?: string;
+  /**
+   * The source topics are unkeyed: a repartition step re-produces them keyed by sensor to
+   * `<topic>.by-sensor` (created beforehand, with a fixed partition count), which the detector
+   * reads instead (docs/repartition.md). `bootstrapServers` defaults to the self-managed
+   * source's; MSK needs them (and `vpc`). @default - the detector reads the source topics
+   */
+  readonly repartition?: {
+    readonly bootstrapServers?: readonly string[];
+    readonly vpc?: VpcNetworkConfig;
+  };
   /** @internal Detection environment already validated by the CDK-context layer. */
   readonly _detectorEnvironment?: Readonly<Record<string, string>>;
 }
@@ -339,6 +350,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly kafkaSource?: KafkaSourceConfig;
   /** The scheduled silent-sensor check, when the rules watch any sensor (docs/silence.md). */
   readonly silenceCheck?: SilenceCheck;
+  /** The repartition step, with `repartition` (docs/repartition.md). */
+  readonly repartition?: Repartition;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
@@ -395,7 +408,21 @@ export class SensorAnomalyDetector extends Construct {
     });
 
     if (props.kafkaSource !== undefined) {
-      this.kafkaSource = props.kafkaSource._config(stack.stackName);
+      const source = props.kafkaSource._config(stack.stackName);
+      const brokers =
+        props.repartition?.bootstrapServers ??
+        (source.kind === 'self-managed' ? source.bootstrapServers : []);
+      this.repartition =
+        props.repartition === undefined
+          ? undefined
+          : new Repartition(this, 'Repartition', {
+              source,
+              bootstrapServers: brokers,
+              ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              deadLetterQueue: this.deadLetterQueue,
+              removalPolicy,
+            });
+      this.kafkaSource = this.repartition?.keyedSource ?? source;
       this.trigger = new KafkaTrigger(this, 'Kafka', {
         function: this.detector.function,
         source: this.kafkaSource,
