@@ -74,6 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
       batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
       ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
       inProcess: options.inProcess,
+      unkeyed: options.unkeyed,
       ...(options.anomaliesTopic === undefined ? {} : { anomaliesTopic: options.anomaliesTopic }),
       ...(options.dynamodbEndpoint === undefined
         ? {}
@@ -269,6 +270,11 @@ function printBanner(
     const brokers = mode.kind === 'external' ? mode.brokers.join(',') : mode.bootstrap;
     say(
       `  anomalies   topic ${options.anomaliesTopic}: kcat -C -b ${brokers} -t ${options.anomaliesTopic} -f '%k %h %s\\n'`,
+    );
+  }
+  if (options.unkeyed && mode.kind !== 'in-process') {
+    say(
+      `  repartition ${options.topic} (unkeyed) → ${options.topic}.by-sensor (keyed by sensor) → the detector`,
     );
   }
   if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
