@@ -130,7 +130,8 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
   let outboxVersion = outbox.version;
   const committed = [...pending, ...taken];
   try {
-    if (taken.length > 0 || (outbox.version === null && committed.length > 0)) {
+    // The first outbox also marks the earlier layout's state as carried over.
+    if (taken.length > 0 || outbox.version === null) {
       await store.saveOutbox(committed, outboxVersion);
       outboxVersion = (outboxVersion ?? 0) + 1;
     }

@@ -139,8 +139,11 @@ export function planPages<V>(
       place(`${bits}1`, halves[1], undefined);
       return;
     }
+    // A page never written (or expired) reads as empty: left so while it stays empty.
     const unchanged =
-      before !== undefined && before.version !== null && sameEntries(before.entries, content, same);
+      before !== undefined &&
+      (before.version !== null || content.size === 0) &&
+      sameEntries(before.entries, content, same);
     if (unchanged) {
       pages.set(bits, before);
       return;

@@ -1,7 +1,9 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  encodeSeen,
+  encodeSilent,
   OUTBOX_BUDGET_BYTES,
   SEEN_PAGE_BUDGET_BYTES,
   SILENT_PAGE_BUDGET_BYTES,
@@ -249,4 +251,94 @@ describe('the outbox under an SNS outage of minutes, a whole site silent', () =>
     }
     expect(calls).toBeGreaterThan(5);
   }, 300_000);
+});
+
+describe('upgrading from the one-item layout (dynalite)', () => {
+  it('reads an old last-seen record and the old check state: nothing declared is forgotten, nothing undelivered is lost', async () => {
+    // Prepare: the earlier layout's items, as a deployed stack left them
+    const config = await aws.freshConfig();
+    const put = (item: Record<string, unknown>) =>
+      aws.dynamodbClient.send(
+        new PutItemCommand({ TableName: config.tableName, Item: item as never }),
+      );
+    await put({
+      pk: { S: `seen#${PID}` },
+      sk: { S: 'seen' },
+      v: { N: '7' },
+      d: {
+        B: encodeSeen(
+          new Map([
+            ['old_silent', T0],
+            ['old_fine', T0 + 50_000],
+          ]),
+        ),
+      },
+    });
+    await put({
+      pk: { S: 'silence#partitions' },
+      sk: { S: 'registry' },
+      v: { N: '1' },
+      p: { S: JSON.stringify([PID]) },
+    });
+    const pending = {
+      alertId: `silent~old_silent~${T0 / 1000}`,
+      kind: 'silent',
+      sensorId: 'old_silent',
+      lastSeenMs: T0,
+      silenceSeconds: LIMIT_S,
+      decidedAtMs: T0 + 70_000,
+      severity: 'critical',
+    };
+    await put({
+      pk: { S: 'silence#checker#3' },
+      sk: { S: 'checker' },
+      v: { N: '4' },
+      s: {
+        S: encodeSilent(
+          new Map([
+            ['old_silent', { lastSeenMs: T0, silenceSeconds: LIMIT_S, declaredAtMs: T0 + 70_000 }],
+          ]),
+        ),
+      },
+      o: { S: JSON.stringify([pending]) },
+    });
+    const store = new DynamoDbSilenceStore(aws.dynamodbClient, config.tableName);
+    const recorder = new LastSeenRecorder({
+      store,
+      silenceOf: () => LIMIT_S,
+      granularityMs: GRANULARITY_MS,
+    });
+    const sent: string[] = [];
+    const check = (nowMs: number) =>
+      checkSilence({
+        store,
+        publisher: {
+          publishSilence: async (alerts) => void sent.push(...alerts.map((a) => a.alertId)),
+        },
+        silenceOf: () => LIMIT_S,
+        slackMs: GRANULARITY_MS,
+        maxBatchMs: 0,
+        nowMs: () => nowMs,
+      });
+    // Act: the first check after the upgrade; then old_silent reports again, old_fine does not
+    const first = await check(T0 + 80_000);
+    await recorder.record([{ pid: PID, topic: 'plant-a', sensorIds: ['old_silent'] }], T0 + 90_000);
+    const second = await check(T0 + 200_000);
+    // Assess: the old outbox delivered once, no second `silent` for old_silent, then its
+    // `recovered`; old_fine's old time read and declared in time
+    expect(first).toMatchObject({ redelivered: 1, alerts: 0, silentSensors: 1 });
+    expect(sent).toEqual([
+      pending.alertId,
+      `recovered~old_silent~${T0 / 1000}`,
+      `silent~old_fine~${(T0 + 50_000) / 1000}`,
+    ]);
+    expect(second).toMatchObject({ alerts: 2, silentSensors: 1 });
+    const seen = allEntries((await store.seen.load([PID])).get(PID) ?? emptyPagedMap<number>());
+    expect(seen).toEqual(
+      new Map([
+        ['old_silent', T0 + 90_000],
+        ['old_fine', T0 + 50_000],
+      ]),
+    );
+  });
 });
