@@ -359,6 +359,57 @@ describe('races with the batches (docs/silence.md, "Races")', () => {
     );
   });
 
+  it('law: a limit removed and put back any number of times never declares early (a reading while unwatched counts)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        timelineArb,
+        fc.uniqueArray(fc.integer({ min: 0, max: 700 }), { maxLength: 12 }),
+        async ({ limitSeconds, reports, checks, checkFirst }, toggles) => {
+          // Prepare: the limit is on at first; each toggle time removes it or puts it back.
+          const granularityMs = seenGranularityMs([limitSeconds]);
+          const on = { silenceOf: () => limitSeconds, granularityMs };
+          const off = { silenceOf: () => undefined, granularityMs: Number.POSITIVE_INFINITY };
+          const store = new MemorySilenceStore();
+          const recorder = new LastSeenRecorder({ store, ...on });
+          const told: { atS: number; alert: SilenceAlert }[] = [];
+          const events = [
+            ...reports.map((t) => ({ t, kind: 'report' as const })),
+            ...checks.map((t) => ({ t, kind: 'check' as const })),
+          ].sort(
+            (a, b) =>
+              a.t - b.t || (a.kind === b.kind ? 0 : (a.kind === 'check') === checkFirst ? -1 : 1),
+          );
+          const watchedAt = (t: number) => toggles.filter((x) => x <= t).length % 2 === 0;
+          // Act
+          for (const e of events) {
+            const limits = watchedAt(e.t) ? on : off;
+            if (e.kind === 'report') {
+              await recorder.record([{ pid: 'topic#0', sensorIds: ['s'] }], e.t * 1000, limits);
+              continue;
+            }
+            await checkSilence({
+              store,
+              publisher: { publishSilence: async () => {} },
+              silenceOf: limits.silenceOf,
+              slackMs: granularityMs,
+              nowMs: () => e.t * 1000,
+              onAlert: (alert) => told.push({ atS: e.t, alert }),
+            });
+          }
+          // Assess: every `silent` at a check comes after at least the limit without any
+          // reading, watched or not.
+          for (const { atS, alert } of told) {
+            if (alert.kind !== 'silent') continue;
+            const heard = reports.filter((r) => r < atS || (r === atS && !checkFirst));
+            expect(heard.length).toBeGreaterThan(0);
+            expect(atS - Math.max(...heard)).toBeGreaterThanOrEqual(limitSeconds);
+          }
+        },
+      ),
+      lawParameters(300),
+    );
+  });
+
   it('without the margin the same race declares a sensor silent whose reading is still in its batch', async () => {
     const store = new MemorySilenceStore();
     const silenceOf = () => 30;
