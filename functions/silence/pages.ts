@@ -72,19 +72,31 @@ export function pageHash(key: string): number {
   return hash;
 }
 
-function bitsOf(hash: number, depth: number): string {
-  let bits = '';
-  for (let i = 0; i < depth; i += 1) bits += (hash >>> i) & 1 ? '1' : '0';
-  return bits;
+const maskOf = (depth: number) => (depth >= 32 ? 0xffffffff : (1 << depth) - 1);
+
+/** A page's bits (low bit first) as the number its hashes end in. */
+function bitsValue(bits: string): number {
+  let value = 0;
+  for (let i = 0; i < bits.length; i += 1) if (bits[i] === '1') value |= 1 << i;
+  return value >>> 0;
 }
 
-/** The page of `hash` among `pages` (a prefix-free cover of the hash space). */
-function pageOf(pages: ReadonlyMap<string, unknown>, hash: number): string {
-  for (let depth = 0; depth <= MAX_DEPTH; depth += 1) {
-    const bits = bitsOf(hash, depth);
-    if (pages.has(bits)) return bits;
+/** Finds the page of a hash among `pages` (a prefix-free cover of the hash space). */
+function pageFinder(pages: Iterable<string>): (hash: number) => string {
+  const byDepth = new Map<number, Map<number, string>>();
+  for (const bits of pages) {
+    const values = byDepth.get(bits.length) ?? new Map<number, string>();
+    byDepth.set(bits.length, values);
+    values.set(bitsValue(bits), bits);
   }
-  throw new Error('paged map: the pages do not cover every hash');
+  const depths = [...byDepth.keys()].sort((a, b) => a - b);
+  return (hash) => {
+    for (const depth of depths) {
+      const bits = byDepth.get(depth)?.get((hash & maskOf(depth)) >>> 0);
+      if (bits !== undefined) return bits;
+    }
+    throw new Error('paged map: the pages do not cover every hash');
+  };
 }
 
 /** Every entry of the map, flat. */
@@ -119,10 +131,11 @@ export function planPages<V>(
   const byPage = new Map<string, Map<string, V>>();
   for (const bits of current.pages.keys()) byPage.set(bits, new Map());
   const hashes = new Map<string, number>();
+  const pageOf = pageFinder(current.pages.keys());
   for (const [key, value] of entries) {
     const hash = pageHash(key);
     hashes.set(key, hash);
-    byPage.get(pageOf(current.pages, hash))?.set(key, value);
+    byPage.get(pageOf(hash))?.set(key, value);
   }
   const writes: { bits: string; page: Page<V>; expected: PageExpectation }[] = [];
   const pages = new Map<string, Page<V>>();
