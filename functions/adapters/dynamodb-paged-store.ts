@@ -20,11 +20,10 @@ const PAGE_SK_PREFIX = 'page#';
  * A paged map (functions/silence/pages.ts) in the detector's table: one partition key per
  * map, `<prefix><key>`; the head at sort key `headSk` (`v` its version, `g` the JSON list of
  * page bits), each page at `page#<bits>` (`v`, `d` the codec's encoding, and the TTL
- * attribute, so the page a split leaves behind expires). Reads are strongly consistent;
- * every write is a PutItem conditional on the version read.
- *
- * `legacy`: a head item of the earlier one-item layout (the whole content in `d`, no `g`) is
- * read as the root page's content, written again as pages by the next write.
+ * attribute, so the page a split leaves behind expires). A map that never split keeps its
+ * one page in the head (`d`, no `g`): one item, as the earlier one-item layout, which is
+ * read the same way. Reads are strongly consistent; every write is a PutItem conditional on
+ * the version read.
  */
 export class DynamoDbPagedStore<V> implements PagedStore<V> {
   constructor(
@@ -40,6 +39,7 @@ export class DynamoDbPagedStore<V> implements PagedStore<V> {
   async load(keys: readonly string[]): Promise<Map<string, PagedMap<V>>> {
     const heads = await this.batchGet(keys.map((k) => this.itemKey(k, this.layout.headSk)));
     const listed = new Map<string, string[]>();
+    // A head without a page list holds the root page itself (`d`): a map that never split.
     const legacy = new Map<string, Map<string, V>>();
     for (const head of heads) {
       const key = (head[PK]?.S ?? '').slice(this.layout.prefix.length);
@@ -56,12 +56,12 @@ export class DynamoDbPagedStore<V> implements PagedStore<V> {
     for (const head of heads) {
       const key = (head[PK]?.S ?? '').slice(this.layout.prefix.length);
       const version = Number(head.v?.N ?? 0);
-      const old = legacy.get(key);
-      if (old !== undefined) {
+      const inline = legacy.get(key);
+      if (inline !== undefined) {
         result.set(key, {
           version,
-          pages: new Map([['', { version: null, entries: old }]]),
-          rewriteHead: true,
+          inline: true,
+          pages: new Map([['', { version, entries: inline }]]),
         });
         continue;
       }
@@ -113,12 +113,20 @@ export class DynamoDbPagedStore<V> implements PagedStore<V> {
     );
   }
 
-  async saveHead(key: string, bits: readonly string[], version: number, expected: number | null) {
+  async saveHead(
+    key: string,
+    bits: readonly string[],
+    version: number,
+    expected: number | null,
+    inline?: ReadonlyMap<string, V>,
+  ) {
     await this.put(
       {
         ...this.itemKey(key, this.layout.headSk),
         v: { N: String(version) },
-        g: { S: JSON.stringify(bits) },
+        ...(inline === undefined
+          ? { g: { S: JSON.stringify(bits) } }
+          : { d: this.layout.codec.encode(inline) }),
       },
       expected,
     );

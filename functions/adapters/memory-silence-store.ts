@@ -9,7 +9,10 @@ import { StoreConflictError } from './store-errors.ts';
  * byte budgets (dynamodb-silence-codec.ts), so the same contents split into the same pages.
  */
 export class MemoryPagedStore<V> implements PagedStore<V> {
-  readonly heads = new Map<string, { version: number; bits: string[] }>();
+  readonly heads = new Map<
+    string,
+    { version: number; bits: string[]; inline?: ReadonlyMap<string, V> }
+  >();
   readonly pages = new Map<string, Page<V>>();
   readonly requests = { reads: 0, pageWrites: 0, headWrites: 0 };
 
@@ -21,6 +24,12 @@ export class MemoryPagedStore<V> implements PagedStore<V> {
     for (const key of keys) {
       const head = this.heads.get(key);
       if (head === undefined) continue;
+      if (head.inline !== undefined) {
+        const entries = new Map(head.inline);
+        const root = { version: head.version, entries };
+        result.set(key, { version: head.version, inline: true, pages: new Map([['', root]]) });
+        continue;
+      }
       const pages = new Map<string, Page<V>>();
       for (const bits of head.bits) {
         const page = this.pages.get(`${key}\u0000${bits}`);
@@ -48,10 +57,21 @@ export class MemoryPagedStore<V> implements PagedStore<V> {
     this.pages.set(id, { version: page.version, entries: new Map(page.entries) });
   }
 
-  async saveHead(key: string, bits: readonly string[], version: number, expected: number | null) {
+  async saveHead(
+    key: string,
+    bits: readonly string[],
+    version: number,
+    expected: number | null,
+    inline?: ReadonlyMap<string, V>,
+  ) {
     this.requests.headWrites += 1;
+    if (inline !== undefined && !this.fits(inline)) throw new Error(`${key}: over its budget`);
     check(`${key} head`, this.heads.get(key)?.version ?? null, expected);
-    this.heads.set(key, { version, bits: [...bits] });
+    this.heads.set(key, {
+      version,
+      bits: [...bits],
+      ...(inline === undefined ? {} : { inline: new Map(inline) }),
+    });
   }
 }
 

@@ -115,10 +115,11 @@ export class LastSeenRecorder {
     if (writes.length === 0) return;
     const fresh = writes.filter((w) => w.created && !this.registered.has(w.pid));
     if (fresh.length > 0) await this.register(fresh.map((w) => w.pid));
-    // A record cached from an earlier batch may have been split by another container since.
+    // A paged record cached from an earlier batch may have been split by another container
+    // since (a record held in its head is written conditional on the head's version anyway).
     await Promise.all(
       writes
-        .filter((w) => !cold.has(w.pid))
+        .filter((w) => !cold.has(w.pid) && (this.known.get(w.pid) as Known).map.inline !== true)
         .map(async (w) => {
           const head = await store.headVersion(w.pid);
           const cached = (this.known.get(w.pid) as Known).map.version;

@@ -21,8 +21,11 @@ export interface PagedMap<V> {
   readonly version: number | null;
   /** Page bits → page; together the pages cover every hash. */
   readonly pages: ReadonlyMap<string, Page<V>>;
-  /** The head must be rewritten even if the pages stay (an item of the earlier layout). */
-  readonly rewriteHead?: boolean;
+  /**
+   * The map never split: its one page, the root, is held in the head item itself, so a small
+   * map is one item to read and write (as the earlier one-item layout, which reads so).
+   */
+  readonly inline?: boolean;
 }
 
 /** The store of one kind of paged map (one DynamoDB partition key per map). */
@@ -37,11 +40,13 @@ export interface PagedStore<V> {
    * StoreConflictError.
    */
   savePage(key: string, bits: string, page: Page<V>, expected: PageExpectation): Promise<void>;
+  /** `inline`: the root page's entries, held in the head (bits is then `['']`). */
   saveHead(
     key: string,
     bits: readonly string[],
     version: number,
     expected: number | null,
+    inline?: ReadonlyMap<string, V>,
   ): Promise<void>;
   /** Whether a page holding exactly `entries` stays within the store's byte budget. */
   fits(entries: ReadonlyMap<string, V>): boolean;
@@ -110,7 +115,12 @@ export interface PagesPlan<V> {
   /** Pages to write (each conditional on `expected`), with their new content. */
   readonly writes: readonly { bits: string; page: Page<V>; expected: PageExpectation }[];
   /** The head to write after the pages, when the page set changed. */
-  readonly head: { bits: readonly string[]; version: number; expected: number | null } | null;
+  readonly head: {
+    bits: readonly string[];
+    version: number;
+    expected: number | null;
+    inline?: ReadonlyMap<string, V>;
+  } | null;
   /** The map as it is once the plan is written. */
   readonly next: PagedMap<V>;
 }
@@ -168,7 +178,20 @@ export function planPages<V>(
     writes.push({ bits, page, expected });
   };
   for (const [bits, content] of byPage) place(bits, content, current.pages.get(bits));
-  const headChanged = split || current.version === null || current.rewriteHead === true;
+  const root = pages.get('');
+  if (!split && root !== undefined && (current.inline === true || current.version === null)) {
+    // Still one page: it stays in the head, rewritten with it when it changed.
+    if (writes.length === 0 && current.version !== null) {
+      return { writes: [], head: null, next: current };
+    }
+    const version = (current.version ?? 0) + 1;
+    return {
+      writes: [],
+      head: { bits: [''], version, expected: current.version, inline: root.entries },
+      next: { version, inline: true, pages: new Map([['', { version, entries: root.entries }]]) },
+    };
+  }
+  const headChanged = split || current.version === null || current.inline === true;
   const version = headChanged ? (current.version ?? 0) + 1 : (current.version as number);
   return {
     writes,
@@ -185,7 +208,13 @@ export async function commitPlan<V>(
 ): Promise<void> {
   await Promise.all(plan.writes.map((w) => store.savePage(key, w.bits, w.page, w.expected)));
   if (plan.head !== null)
-    await store.saveHead(key, plan.head.bits, plan.head.version, plan.head.expected);
+    await store.saveHead(
+      key,
+      plan.head.bits,
+      plan.head.version,
+      plan.head.expected,
+      plan.head.inline,
+    );
 }
 
 function sameEntries<V>(

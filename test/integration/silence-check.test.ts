@@ -183,10 +183,10 @@ describe('silent sensors on dynalite and the loopback SNS endpoint', () => {
     nowMs = T0 + 70_000;
     await detector(mskEvent(readings(['sensor_1'], nowMs, 1)));
     crasher.calls = 0;
-    // registry, last-seen heads and pages, silent set head and pages, outbox read; the 7th:
-    // the commit (the outbox)
-    crasher.failAt = 7;
-    await expect(check()).rejects.toThrow(/crash after call 7/);
+    // registry, last-seen records, silent set, outbox read (small maps are one item each);
+    // the 5th: the commit (the outbox)
+    crasher.failAt = 5;
+    await expect(check()).rejects.toThrow(/crash after call 5/);
     crasher.failAt = null;
     const after = await check();
     const quiet = await check();
