@@ -26,6 +26,8 @@ export interface RulesSnapshot {
   readonly silenceSeconds?: number;
   /** Silent sensors under these rules: the recorder and the check both follow the snapshot. */
   readonly silence: SnapshotSilence;
+  /** Of the stored document, when source is 'table': a fresh id per write. */
+  readonly writeId?: string;
   /** Of the stored document, when source is 'table'. */
   readonly updatedAt?: string;
   readonly updatedBy?: string;
@@ -156,7 +158,10 @@ export class LiveRules {
   private fromStored(stored: StoredRules | null): RulesSnapshot {
     if (stored === null) return this.deployed;
     const c = this.current;
-    if (c.source === 'table' && c.version === stored.version) return c;
+    // Version and write id: a version is never reused by the CLI (a delete leaves a
+    // tombstone), and the write id catches an item written around it that reuses one.
+    if (c.source === 'table' && c.version === stored.version && c.writeId === stored.writeId)
+      return c;
     try {
       const file = parseRulesFile(stored.document, `rules document version ${stored.version}`);
       const defaultDetector = file.defaultDetector ?? this.deployed.defaultDetector;
@@ -168,12 +173,13 @@ export class LiveRules {
         resolve: compileRules(defaultDetector, file.rules),
         ...(file.silenceSeconds === undefined ? {} : { silenceSeconds: file.silenceSeconds }),
         silence: snapshotSilence(defaultDetector, file.rules, file.silenceSeconds),
+        writeId: stored.writeId,
         updatedAt: stored.updatedAt,
         updatedBy: stored.updatedBy,
       };
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      const key = `${stored.version}:${stored.sha256}`;
+      const key = `${stored.version}:${stored.writeId}`;
       const firstTime = !this.reportedInvalid.has(key);
       this.reportedInvalid.add(key);
       this.options.events?.invalid?.(error.message, stored, c, firstTime);

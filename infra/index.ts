@@ -4,6 +4,7 @@
  */
 
 export type { FieldMapping } from '../functions/core/readings/field-mapping.ts';
+export { Repartition, type RepartitionProps } from './constructs/repartition.ts';
 export type {
   ConfluentRegistryProps,
   GlueRegistryProps,

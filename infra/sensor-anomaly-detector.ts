@@ -25,6 +25,7 @@ import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
+import { Repartition } from './constructs/repartition.ts';
 import {
   SchemaRegistryAccess,
   type SchemaRegistryProps,
@@ -138,6 +139,16 @@ export interface SensorAnomalyDetectorProps {
   readonly silenceCheckReservedConcurrency?: number;
   /** @default - the stack name; a further detector in the stack adds its construct path */
   readonly dashboardName?: string;
+  /**
+   * The source topics are unkeyed: a repartition step re-produces them keyed by sensor to
+   * `<topic>.by-sensor` (created beforehand, with a fixed partition count), which the detector
+   * reads instead (docs/repartition.md). `bootstrapServers` defaults to the self-managed
+   * source's; MSK needs them (and `vpc`). @default - the detector reads the source topics
+   */
+  readonly repartition?: {
+    readonly bootstrapServers?: readonly string[];
+    readonly vpc?: VpcNetworkConfig;
+  };
 }
 
 /** The detectors of each stack, in creation order: the first keeps the plain names. */
@@ -173,6 +184,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly silenceCheck?: SilenceCheck;
   /** The construct path inside the stack, for names; undefined for a stack's first detector. */
   private readonly nameSuffix: string | undefined;
+  /** The repartition step, with `repartition` (docs/repartition.md). */
+  readonly repartition?: Repartition;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
@@ -249,7 +262,21 @@ export class SensorAnomalyDetector extends Construct {
 
     if (props.kafkaSource !== undefined) {
       const defaultGroup = defaultConsumerGroupId(stack.stackName, this.nameSuffix);
-      this.kafkaSource = props.kafkaSource._config(defaultGroup);
+      const source = props.kafkaSource._config(defaultGroup);
+      const brokers =
+        props.repartition?.bootstrapServers ??
+        (source.kind === 'self-managed' ? source.bootstrapServers : []);
+      this.repartition =
+        props.repartition === undefined
+          ? undefined
+          : new Repartition(this, 'Repartition', {
+              source,
+              bootstrapServers: brokers,
+              ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              deadLetterQueue: this.deadLetterQueue,
+              removalPolicy,
+            });
+      this.kafkaSource = this.repartition?.keyedSource ?? source;
       this.checkUniqueNames(siblings, consumerGroupIds(this.kafkaSource), 'consumer group');
       this.trigger = new KafkaTrigger(this, 'Kafka', {
         function: this.function,
@@ -279,6 +306,7 @@ export class SensorAnomalyDetector extends Construct {
         alertTopic: this.alertTopic,
         ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
         detectorEnvironment: detection.environment,
+        detectorTimeoutSeconds: props.timeoutSeconds ?? DETECTOR_DEFAULTS.timeoutSeconds,
         scheduleMinutes: silenceMinutes,
         ...(props.silenceCheckReservedConcurrency === undefined
           ? {}

@@ -1,28 +1,87 @@
-import type { CheckerShard, SeenItem, SilenceStore } from '../silence/ports.ts';
+import type { SilenceAlert, SilentEntry } from '../core/silence.ts';
+import type { Page, PagedMap, PagedStore, PageExpectation } from '../silence/pages.ts';
+import type { Outbox, SilenceStore } from '../silence/ports.ts';
+import { outboxFits, seenPageFits, silentPageFits } from './dynamodb-silence-codec.ts';
 import { StoreConflictError } from './store-errors.ts';
 
-/** SilenceStore in process memory, with the DynamoDB adapter's conditional-write rules. */
-export class MemorySilenceStore implements SilenceStore {
-  readonly seen = new Map<string, SeenItem>();
-  readonly checker = new Map<number, CheckerShard>();
-  partitions: { version: number; pids: string[] } | null = null;
-  readonly requests = { seenReads: 0, seenWrites: 0, checkerWrites: 0, partitionWrites: 0 };
+/**
+ * A paged map in process memory, with the DynamoDB adapter's conditional-write rules and
+ * byte budgets (dynamodb-silence-codec.ts), so the same contents split into the same pages.
+ */
+export class MemoryPagedStore<V> implements PagedStore<V> {
+  readonly heads = new Map<
+    string,
+    { version: number; bits: string[]; inline?: ReadonlyMap<string, V> }
+  >();
+  readonly pages = new Map<string, Page<V>>();
+  readonly requests = { reads: 0, pageWrites: 0, headWrites: 0 };
 
-  async loadSeen(pids: readonly string[]): Promise<Map<string, SeenItem>> {
-    this.requests.seenReads += 1;
-    const result = new Map<string, SeenItem>();
-    for (const pid of pids) {
-      const item = this.seen.get(pid);
-      if (item !== undefined) result.set(pid, { ...item, sensors: new Map(item.sensors) });
+  constructor(readonly fits: (entries: ReadonlyMap<string, V>) => boolean) {}
+
+  async load(keys: readonly string[]): Promise<Map<string, PagedMap<V>>> {
+    this.requests.reads += 1;
+    const result = new Map<string, PagedMap<V>>();
+    for (const key of keys) {
+      const head = this.heads.get(key);
+      if (head === undefined) continue;
+      if (head.inline !== undefined) {
+        const entries = new Map(head.inline);
+        const root = { version: head.version, entries };
+        result.set(key, { version: head.version, inline: true, pages: new Map([['', root]]) });
+        continue;
+      }
+      const pages = new Map<string, Page<V>>();
+      for (const bits of head.bits) {
+        const page = this.pages.get(`${key}\u0000${bits}`);
+        pages.set(
+          bits,
+          page === undefined
+            ? { version: null, entries: new Map() }
+            : { version: page.version, entries: new Map(page.entries) },
+        );
+      }
+      result.set(key, { version: head.version, pages });
     }
     return result;
   }
 
-  async saveSeen(pid: string, item: SeenItem, expectedVersion: number | null): Promise<void> {
-    this.requests.seenWrites += 1;
-    check(pid, this.seen.get(pid)?.version ?? null, expectedVersion);
-    this.seen.set(pid, { ...item, sensors: new Map(item.sensors) });
+  async headVersion(key: string): Promise<number | null> {
+    return this.heads.get(key)?.version ?? null;
   }
+
+  async savePage(key: string, bits: string, page: Page<V>, expected: PageExpectation) {
+    this.requests.pageWrites += 1;
+    const id = `${key}\u0000${bits}`;
+    if (!this.fits(page.entries)) throw new Error(`${id}: page over its byte budget`);
+    if (expected !== 'any') check(id, this.pages.get(id)?.version ?? null, expected);
+    this.pages.set(id, { version: page.version, entries: new Map(page.entries) });
+  }
+
+  async saveHead(
+    key: string,
+    bits: readonly string[],
+    version: number,
+    expected: number | null,
+    inline?: ReadonlyMap<string, V>,
+  ) {
+    this.requests.headWrites += 1;
+    if (inline !== undefined && !this.fits(inline)) throw new Error(`${key}: over its budget`);
+    check(`${key} head`, this.heads.get(key)?.version ?? null, expected);
+    this.heads.set(key, {
+      version,
+      bits: [...bits],
+      ...(inline === undefined ? {} : { inline: new Map(inline) }),
+    });
+  }
+}
+
+/** SilenceStore in process memory, with the DynamoDB adapter's rules and budgets. */
+export class MemorySilenceStore implements SilenceStore {
+  readonly seen = new MemoryPagedStore<number>(seenPageFits);
+  readonly silent = new MemoryPagedStore<SilentEntry>(silentPageFits);
+  partitions: { version: number; pids: string[] } | null = null;
+  outbox: { version: number; alerts: SilenceAlert[] } | null = null;
+  readonly requests = { partitionWrites: 0, outboxWrites: 0 };
 
   async loadPartitions(): Promise<{ version: number | null; pids: readonly string[] }> {
     return this.partitions === null
@@ -36,19 +95,25 @@ export class MemorySilenceStore implements SilenceStore {
     this.partitions = { version: (expectedVersion ?? 0) + 1, pids: [...pids] };
   }
 
-  async loadChecker(shards: number): Promise<Map<number, CheckerShard>> {
-    const result = new Map<number, CheckerShard>();
-    for (let i = 0; i < shards; i += 1) {
-      const item = this.checker.get(i);
-      if (item !== undefined) result.set(i, structuredClone(item));
-    }
-    return result;
+  async loadOutbox(): Promise<Outbox> {
+    return this.outbox === null
+      ? { version: null, alerts: [] }
+      : { version: this.outbox.version, alerts: structuredClone(this.outbox.alerts) };
   }
 
-  async saveChecker(shard: number, item: CheckerShard, expectedVersion: number | null) {
-    this.requests.checkerWrites += 1;
-    check(`checker ${shard}`, this.checker.get(shard)?.version ?? null, expectedVersion);
-    this.checker.set(shard, structuredClone(item));
+  async saveOutbox(alerts: readonly SilenceAlert[], expectedVersion: number | null) {
+    this.requests.outboxWrites += 1;
+    if (!outboxFits(alerts)) throw new Error('outbox over its byte budget');
+    check('outbox', this.outbox?.version ?? null, expectedVersion);
+    this.outbox = { version: (expectedVersion ?? 0) + 1, alerts: structuredClone([...alerts]) };
+  }
+
+  outboxFits(alerts: readonly SilenceAlert[]): boolean {
+    return outboxFits(alerts);
+  }
+
+  async loadLegacyChecker() {
+    return { silent: new Map<string, SilentEntry>(), outbox: [] as SilenceAlert[] };
   }
 }
 

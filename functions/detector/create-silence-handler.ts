@@ -12,7 +12,7 @@ import type { DetectorConfig } from '../config.ts';
 import { type SilenceAlert, silenceJson, silenceLine } from '../core/silence.ts';
 import { snapshotSilence } from '../live-rules.ts';
 import { checkSilence, type SilenceCheckReport } from '../silence/check-silence.ts';
-import type { SilenceSink } from '../silence/ports.ts';
+import { DEFAULT_DETECTOR_TIMEOUT_SECONDS, type SilenceSink } from '../silence/ports.ts';
 import { METRIC, METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../telemetry-names.ts';
 import { type LiveRulesSettings, LOCAL_CONTEXT, liveRules } from './create-handler.ts';
 
@@ -28,6 +28,12 @@ export interface SilenceHandlerDeps {
   readonly metrics?: Metrics;
   /** Told about every alert besides the log (the local pipeline prints them). */
   readonly onAlert?: (alert: SilenceAlert) => void;
+  /**
+   * The longest a detector batch may run (its Lambda timeout): the check waits this long past
+   * a limit, as a batch may have heard a sensor it has not recorded yet (docs/silence.md,
+   * "Races"). @default DEFAULT_DETECTOR_TIMEOUT_SECONDS
+   */
+  readonly maxBatchMs?: number;
   /** One email digest per check besides the per-sensor alerts. @default false */
   readonly emailDigest?: boolean;
   /**
@@ -72,6 +78,7 @@ export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
       ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
       silenceOf: silence.silenceOf,
       slackMs: silence.granularityMs,
+      maxBatchMs: deps.maxBatchMs ?? DEFAULT_DETECTOR_TIMEOUT_SECONDS * 1000,
       nowMs: clock,
       onAlert: (alert) => {
         logger.warn(silenceLine(alert), silenceJson(alert));
@@ -79,6 +86,12 @@ export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
       },
     });
     logger.info('silence check', { ...report });
+    if (report.deferred > 0) {
+      logger.warn('silence outbox full: alerts deferred to a later check', {
+        deferred: report.deferred,
+        undelivered: report.undelivered,
+      });
+    }
     metrics.addMetric(METRIC.silenceAlerts, MetricUnit.Count, report.alerts);
     metrics.addMetric(METRIC.silentSensors, MetricUnit.Count, report.silentSensors);
     return report;

@@ -1,22 +1,23 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import {
   decideSilence,
+  SILENCE_KINDS,
   type SilenceAlert,
   type SilenceResolver,
   type SilentEntry,
 } from '../core/silence.ts';
-import { shardOf } from '../process-batch.ts';
-import type { CheckerShard, SilencePublisher, SilenceSink, SilenceStore } from './ports.ts';
+import { allEntries, commitPlan, emptyPagedMap, planPages } from './pages.ts';
+import {
+  SILENT_SET_KEY,
+  type SilencePublisher,
+  type SilenceSink,
+  type SilenceStore,
+} from './ports.ts';
 
-/** Shards of the check's state: 8 items of at most 400 KB hold about 80,000 silent sensors. */
-export const CHECKER_SHARDS = 8;
-/**
- * New alerts one shard commits per check: its outbox stays far below DynamoDB's 400 KB (about
- * 250 bytes each) when a whole plant goes quiet at once; the rest follow at the next check.
- */
-export const MAX_NEW_ALERTS_PER_SHARD = 400;
 /** A silent sensor that no partition has heard of for this long is forgotten. */
 export const SILENT_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** Alerts sent per call to SNS and each sink: the outbox drains in order, this many at a time. */
+export const DELIVERY_CHUNK = 100;
 
 export interface SilenceCheckDeps {
   readonly store: SilenceStore;
@@ -25,11 +26,15 @@ export interface SilenceCheckDeps {
   readonly silenceOf: SilenceResolver;
   /** The recorder's granularity (seenGranularityMs): the check waits this long past a limit. */
   readonly slackMs: number;
+  /**
+   * The longest a batch may run (the detector's timeout): a batch may have heard a sensor
+   * and not yet recorded it, so the check waits this long too (docs/silence.md, "Races").
+   * @default 0
+   */
+  readonly maxBatchMs?: number;
   readonly nowMs: () => number;
   /** Told about each alert once its decision is durable (and again after a failed delivery). */
   readonly onAlert?: (alert: SilenceAlert) => void;
-  /** @default CHECKER_SHARDS */
-  readonly shards?: number;
 }
 
 export interface SilenceCheckReport {
@@ -40,114 +45,166 @@ export interface SilenceCheckReport {
   readonly alerts: number;
   /** Alerts of an earlier check whose delivery had failed, sent again (same alert ids). */
   readonly redelivered: number;
-  /** Shards another check changed meanwhile (left to it). */
+  /** Alerts due but not decided: the outbox was at its byte budget (a later check decides them). */
+  readonly deferred: number;
+  /** Alerts left in the outbox after this check (delivery failed). */
+  readonly undelivered: number;
+  /** Another check changed the state meanwhile (this one left it to that one). */
   readonly conflicts: number;
 }
 
 /**
- * One scheduled check over the last-seen records (docs/silence.md), with the anomalies'
- * outbox guarantee: per shard of its state, the decided alerts are first written with the
- * new state (conditional on the version read: the commit point), then told, then sent to SNS
- * and every sink at once, and removed from the outbox only after all of them accepted. A
- * failure anywhere leaves them in the outbox; the next check sends them again with the same
- * alert ids before deciding anything new for that shard. A shard another check changed
- * meanwhile (a lost conditional write) is left to that check.
+ * One scheduled check over the last-seen records (docs/silence.md). The outbox is the commit
+ * point: the decided alerts are appended to it (conditional on its version) before the silent
+ * set's pages are written, then told, then sent in order, a chunk at a time, to SNS and every
+ * sink at once, and removed from the outbox only once all accepted. The outbox has a byte
+ * budget: while delivery fails, the check decides no alert past it (those sensors keep their
+ * state, and are decided at a later check with the same alert id), so nothing is lost and
+ * nothing grows; once SNS is back the outbox drains oldest first. The state the check decides
+ * against is the silent set with the outbox's alerts replayed over it, so a check that failed
+ * between its outbox and its pages loses nothing.
  */
 export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheckReport> {
   const nowMs = deps.nowMs();
-  const shards = deps.shards ?? CHECKER_SHARDS;
-  const { pids } = await deps.store.loadPartitions();
-  const seen = await deps.store.loadSeen(pids);
+  const { store } = deps;
+  const { pids } = await store.loadPartitions();
+  const seen = await store.seen.load(pids);
   // An unkeyed sensor is heard of through several partitions: its latest time counts, and
   // its limit is the one of the topic it was last heard on.
   const lastSeen = new Map<string, number>();
   const topicOf = new Map<string, string>();
-  for (const [pid, item] of seen) {
+  for (const [pid, map] of seen) {
     const topic = topicOfPartition(pid);
-    for (const [id, ms] of item.sensors) {
-      if ((lastSeen.get(id) ?? Number.NEGATIVE_INFINITY) < ms) {
-        lastSeen.set(id, ms);
-        topicOf.set(id, topic);
+    for (const page of map.pages.values()) {
+      for (const [id, ms] of page.entries) {
+        if ((lastSeen.get(id) ?? Number.NEGATIVE_INFINITY) < ms) {
+          lastSeen.set(id, ms);
+          topicOf.set(id, topic);
+        }
       }
     }
   }
   const silenceOf = (id: string) => deps.silenceOf(id, topicOf.get(id));
-  const bySensorShard = Array.from({ length: shards }, () => new Map<string, number>());
-  for (const [id, ms] of lastSeen) bySensorShard[shardOf(id, shards)]?.set(id, ms);
-  const state = await deps.store.loadChecker(shards);
-
-  let alerts = 0;
-  let redelivered = 0;
-  let conflicts = 0;
-  let silentSensors = 0;
-  const results = await Promise.allSettled(
-    bySensorShard.map(async (sensors, shard) => {
-      const current = state.get(shard) ?? null;
-      const decision = decideSilence(
-        sensors,
-        silenceOf,
-        current?.silent ?? new Map(),
-        nowMs,
-        deps.slackMs,
-      );
-      // Alerts past the cap are not decided yet: their sensors keep their earlier state.
-      const taken = decision.alerts.slice(0, MAX_NEW_ALERTS_PER_SHARD);
-      const next = new Map(decision.state);
-      for (const a of decision.alerts.slice(MAX_NEW_ALERTS_PER_SHARD)) {
-        const before = current?.silent.get(a.sensorId);
-        if (before === undefined) next.delete(a.sensorId);
-        else next.set(a.sensorId, before);
-      }
-      const silent = new Map<string, SilentEntry>();
-      for (const [id, e] of next) {
-        if (sensors.has(id) || nowMs - e.declaredAtMs < SILENT_RETENTION_MS) silent.set(id, e);
-      }
-      silentSensors += silent.size;
-      const pending = current?.outbox ?? [];
-      if (taken.length === 0 && pending.length === 0) {
-        if (silent.size === (current?.silent.size ?? 0)) return;
-      }
-      const committed: CheckerShard = {
-        version: (current?.version ?? 0) + 1,
-        silent,
-        outbox: [...pending, ...taken],
-      };
-      try {
-        await deps.store.saveChecker(shard, committed, current?.version ?? null);
-      } catch (error) {
-        if (error instanceof StoreConflictError) {
-          conflicts += 1;
-          return;
-        }
-        throw error;
-      }
-      alerts += taken.length;
-      redelivered += pending.length;
-      for (const a of committed.outbox) deps.onAlert?.(a);
-      await deliver(deps, committed.outbox);
-      try {
-        await deps.store.saveChecker(
-          shard,
-          { ...committed, version: committed.version + 1, outbox: [] },
-          committed.version,
-        );
-      } catch (error) {
-        if (!(error instanceof StoreConflictError)) throw error;
-        conflicts += 1;
-      }
-    }),
+  const silentMap =
+    (await store.silent.load([SILENT_SET_KEY])).get(SILENT_SET_KEY) ?? emptyPagedMap();
+  const outbox = await store.loadOutbox();
+  const stored = allEntries(silentMap);
+  let pending = [...outbox.alerts];
+  if (outbox.version === null) {
+    // Upgraded from the earlier layout: its declared silences and undelivered alerts.
+    const legacy = await store.loadLegacyChecker();
+    for (const [id, e] of legacy.silent) if (!stored.has(id)) stored.set(id, e);
+    pending = [...legacy.outbox, ...pending];
+  }
+  const state = replay(stored, pending);
+  const decision = decideSilence(
+    lastSeen,
+    silenceOf,
+    state,
+    nowMs,
+    deps.slackMs + (deps.maxBatchMs ?? 0),
   );
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-  return {
+  const room = alertsThatFit(store, pending, decision.alerts);
+  const taken = decision.alerts.slice(0, room);
+  // Alerts past the budget are not decided yet: their sensors keep their earlier state.
+  const next = new Map(decision.state);
+  for (const a of decision.alerts.slice(room)) {
+    const before = state.get(a.sensorId);
+    if (before === undefined) next.delete(a.sensorId);
+    else next.set(a.sensorId, before);
+  }
+  for (const [id, e] of next) {
+    if (!lastSeen.has(id) && nowMs - e.declaredAtMs >= SILENT_RETENTION_MS) next.delete(id);
+  }
+  const report = {
     partitions: pids.length,
     sensors: lastSeen.size,
-    silentSensors,
-    alerts,
-    redelivered,
-    conflicts,
+    silentSensors: next.size,
+    alerts: taken.length,
+    redelivered: pending.length,
+    deferred: decision.alerts.length - room,
+    undelivered: 0,
+    conflicts: 0,
   };
+
+  let outboxVersion = outbox.version;
+  const committed = [...pending, ...taken];
+  try {
+    // The first outbox also marks the earlier layout's state as carried over.
+    if (taken.length > 0 || outbox.version === null) {
+      await store.saveOutbox(committed, outboxVersion);
+      outboxVersion = (outboxVersion ?? 0) + 1;
+    }
+    const plan = planPages(silentMap, next, (e) => store.silent.fits(e), nowMs, sameEntry);
+    await commitPlan(store.silent, SILENT_SET_KEY, plan);
+  } catch (error) {
+    if (!(error instanceof StoreConflictError)) throw error;
+    return { ...report, alerts: 0, redelivered: 0, conflicts: 1 };
+  }
+  for (const a of committed) deps.onAlert?.(a);
+
+  let delivered = 0;
+  let failure: unknown = null;
+  while (delivered < committed.length) {
+    const chunk = committed.slice(delivered, delivered + DELIVERY_CHUNK);
+    try {
+      await deliver(deps, chunk);
+    } catch (error) {
+      failure = error;
+      break;
+    }
+    delivered += chunk.length;
+  }
+  if (delivered > 0) {
+    try {
+      await store.saveOutbox(committed.slice(delivered), outboxVersion);
+    } catch (error) {
+      if (!(error instanceof StoreConflictError)) throw error;
+      report.conflicts += 1;
+    }
+  }
+  if (failure !== null) throw failure;
+  return { ...report, undelivered: committed.length - delivered };
 }
+
+/** The silent set with the outbox's alerts applied in order (idempotent: the last one wins). */
+function replay(
+  silent: ReadonlyMap<string, SilentEntry>,
+  alerts: readonly SilenceAlert[],
+): Map<string, SilentEntry> {
+  const state = new Map(silent);
+  for (const a of alerts) {
+    if (a.kind === SILENCE_KINDS.silent) {
+      state.set(a.sensorId, {
+        lastSeenMs: a.lastSeenMs,
+        silenceSeconds: a.silenceSeconds,
+        declaredAtMs: a.decidedAtMs,
+      });
+    } else if (state.get(a.sensorId)?.lastSeenMs === a.lastSeenMs) state.delete(a.sensorId);
+  }
+  return state;
+}
+
+/** How many of `alerts` (in order) the outbox takes beside `pending`: a binary search. */
+function alertsThatFit(
+  store: SilenceStore,
+  pending: readonly SilenceAlert[],
+  alerts: readonly SilenceAlert[],
+): number {
+  let low = 0;
+  let high = alerts.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (store.outboxFits([...pending, ...alerts.slice(0, mid)])) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+const sameEntry = (a: SilentEntry, b: SilentEntry) =>
+  a.lastSeenMs === b.lastSeenMs &&
+  a.silenceSeconds === b.silenceSeconds &&
+  a.declaredAtMs === b.declaredAtMs;
 
 /**
  * The Kafka topic of a partition id (`<topic>#<partition>` or `<stream>#<topic>#<partition>`,

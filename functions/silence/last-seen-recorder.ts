@@ -1,6 +1,7 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { SilenceResolver } from '../core/silence.ts';
-import type { SeenItem, SilenceStore } from './ports.ts';
+import { allEntries, commitPlan, emptyPagedMap, type PagedMap, planPages } from './pages.ts';
+import type { SilenceStore } from './ports.ts';
 
 /** Which sensors are watched, and how coarsely their times are recorded. */
 export interface SilenceLimits {
@@ -21,32 +22,40 @@ export interface PartitionSensors {
   readonly sensorIds: Iterable<string>;
 }
 
-/** A partition's record keeps at most this many sensors (the newest), far below 400 KB. */
-export const MAX_SEEN_PER_PARTITION = 20_000;
 /** A sensor not heard from for this long is dropped from its partition's record. */
 export const SEEN_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const MAX_ATTEMPTS = 4;
 
+interface Known {
+  readonly map: PagedMap<number>;
+  readonly entries: ReadonlyMap<string, number>;
+}
+
 /**
  * The batch processor's hook for silent sensors (docs/silence.md): after a batch, records
  * per partition when each watched sensor was last heard from (processing time, whole seconds
- * rounded up). The partition's item is written at most once per batch and only when a
- * sensor's time moved by the granularity or a new sensor appeared, so a partition costs at
- * most one write per granularity whatever its batch rate. A warm container keeps the items
- * it wrote; a version conflict (another container, after a rebalance) is answered by reading
- * and merging (the newest time wins, so merges commute). A new partition is added to the
- * registry before its first record is written, so the check never misses one.
+ * rounded up), and forgets each heard sensor that is not watched (any more), so a limit
+ * removed and put back never finds a stale time. A partition's record is a paged map
+ * (pages.ts) whose pages stay within the store's byte budget whatever the number of sensors
+ * and the length of their ids; only pages whose content changed are written, at most once per
+ * batch, and only when a sensor's time moved by the granularity, a sensor appeared or went.
+ * A warm container keeps the records it wrote and, before writing from that cache, reads the
+ * record's head (one small read): a page set another container changed is reloaded; a page
+ * another container changed fails its conditional write, and is reloaded and merged (the
+ * newest time wins, so merges commute). A new partition is added to the registry before its
+ * first record is written, so the check never misses one.
  */
 export class LastSeenRecorder {
-  private readonly known = new Map<string, SeenItem>();
+  private readonly known = new Map<string, Known>();
   private readonly registered = new Set<string>();
 
   constructor(private readonly options: LastSeenRecorderOptions) {}
 
   /**
    * `limits`: the rules the batch was judged with (the live rules snapshot), else the
-   * options'. Sensors without a limit under them are not recorded: no rule sets a limit, no
-   * write at all.
+   * options'. Sensors with a limit under them are recorded; the others are removed from the
+   * record if they are in it. A partition is read once per container (to learn whether it
+   * holds such sensors); with no limit anywhere and no record, nothing is written.
    */
   async record(
     partitions: readonly PartitionSensors[],
@@ -54,59 +63,71 @@ export class LastSeenRecorder {
     limits: SilenceLimits = this.options,
   ): Promise<void> {
     const seenMs = Math.ceil(nowMs / 1000) * 1000;
-    const watched = partitions
-      .map((p) => ({
-        pid: p.pid,
-        ids: [...new Set(p.sensorIds)].filter((id) => limits.silenceOf(id, p.topic) !== undefined),
-      }))
-      .filter((p) => p.ids.length > 0);
-    if (watched.length === 0) return;
+    const heard = partitions
+      .map((p) => {
+        const ids = [...new Set(p.sensorIds)];
+        const watched = ids.filter((id) => limits.silenceOf(id, p.topic) !== undefined);
+        const set = new Set(watched);
+        return { pid: p.pid, watched, unwatched: ids.filter((id) => !set.has(id)) };
+      })
+      .filter((p) => p.watched.length + p.unwatched.length > 0);
+    if (heard.length === 0) return;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.attempt(watched, seenMs, limits.granularityMs);
+        await this.attempt(heard, seenMs, limits.granularityMs);
         return;
       } catch (error) {
-        for (const p of watched) this.known.delete(p.pid);
+        for (const p of heard) this.known.delete(p.pid);
         if (!(error instanceof StoreConflictError) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
   }
 
   private async attempt(
-    watched: readonly { pid: string; ids: readonly string[] }[],
+    heard: readonly { pid: string; watched: readonly string[]; unwatched: readonly string[] }[],
     seenMs: number,
     granularityMs: number,
   ): Promise<void> {
-    const store = this.options.store;
-    const missing = watched.filter((p) => !this.known.has(p.pid)).map((p) => p.pid);
-    const loaded: Map<string, SeenItem> =
-      missing.length === 0 ? new Map() : await store.loadSeen(missing);
-    const writes: { pid: string; item: SeenItem; expected: number | null }[] = [];
-    for (const { pid, ids } of watched) {
-      const current = this.known.get(pid) ?? loaded.get(pid) ?? null;
-      const sensors = new Map(current?.sensors ?? []);
-      let moved = current === null;
-      for (const id of ids) {
-        const before = sensors.get(id);
-        if (before === undefined || seenMs - before >= granularityMs) {
-          sensors.set(id, Math.max(before ?? 0, seenMs));
-          moved = true;
-        }
-      }
-      if (!moved) {
-        if (current !== null) this.known.set(pid, current);
-        continue;
-      }
-      writes.push({
-        pid,
-        item: { version: (current?.version ?? 0) + 1, sensors: pruned(sensors, seenMs) },
-        expected: current?.version ?? null,
-      });
+    const store = this.options.store.seen;
+    const missing = heard.filter((p) => !this.known.has(p.pid)).map((p) => p.pid);
+    const loaded = missing.length === 0 ? new Map() : await store.load(missing);
+    const cold = new Set(missing);
+    for (const pid of missing) {
+      const map = loaded.get(pid) ?? emptyPagedMap();
+      this.known.set(pid, { map, entries: allEntries(map) });
     }
-    const fresh = writes.filter((w) => w.expected === null && !this.registered.has(w.pid));
+    const writes = [];
+    for (const { pid, watched, unwatched } of heard) {
+      const current = this.known.get(pid) as Known;
+      const moved = watched.filter((id) => {
+        const before = current.entries.get(id);
+        return before === undefined || seenMs - before >= granularityMs;
+      });
+      const gone = unwatched.filter((id) => current.entries.has(id));
+      if (moved.length === 0 && gone.length === 0) continue;
+      const next = new Map(current.entries);
+      for (const id of moved) next.set(id, Math.max(next.get(id) ?? 0, seenMs));
+      for (const id of gone) next.delete(id);
+      for (const [id, ms] of next) if (seenMs - ms > SEEN_RETENTION_MS) next.delete(id);
+      const plan = planPages(current.map, next, (e) => store.fits(e), seenMs);
+      writes.push({ pid, plan, entries: next, created: current.map.version === null });
+    }
+    if (writes.length === 0) return;
+    const fresh = writes.filter((w) => w.created && !this.registered.has(w.pid));
     if (fresh.length > 0) await this.register(fresh.map((w) => w.pid));
-    await Promise.all(writes.map((w) => store.saveSeen(w.pid, w.item, w.expected)));
-    for (const w of writes) this.known.set(w.pid, w.item);
+    // A paged record cached from an earlier batch may have been split by another container
+    // since (a record held in its head is written conditional on the head's version anyway).
+    await Promise.all(
+      writes
+        .filter((w) => !cold.has(w.pid) && (this.known.get(w.pid) as Known).map.inline !== true)
+        .map(async (w) => {
+          const head = await store.headVersion(w.pid);
+          const cached = (this.known.get(w.pid) as Known).map.version;
+          if (head !== cached) throw new StoreConflictError(`seen#${w.pid}: head moved`);
+        }),
+    );
+    await Promise.all(writes.map((w) => commitPlan(store, w.pid, w.plan)));
+    for (const w of writes) this.known.set(w.pid, { map: w.plan.next, entries: w.entries });
   }
 
   /** Adds partitions to the registry (a conditional read-modify-write, retried on a race). */
@@ -127,11 +148,4 @@ export class LastSeenRecorder {
       }
     }
   }
-}
-
-/** Drops sensors gone for SEEN_RETENTION_MS, then keeps the newest MAX_SEEN_PER_PARTITION. */
-function pruned(sensors: Map<string, number>, nowMs: number): Map<string, number> {
-  for (const [id, ms] of sensors) if (nowMs - ms > SEEN_RETENTION_MS) sensors.delete(id);
-  if (sensors.size <= MAX_SEEN_PER_PARTITION) return sensors;
-  return new Map([...sensors].sort((a, b) => b[1] - a[1]).slice(0, MAX_SEEN_PER_PARTITION));
 }

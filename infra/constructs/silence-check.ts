@@ -15,6 +15,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SILENCE_KEYS } from '../../functions/adapters/dynamodb-table.ts';
 import { ENV } from '../../functions/config.ts';
+import { DETECTOR_TIMEOUT_ENV } from '../../functions/silence/ports.ts';
 import { METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { topicKeyStatement } from './detector-function.ts';
 import { createNodeFunction } from './node-function.ts';
@@ -33,6 +34,11 @@ export interface SilenceCheckProps {
   readonly alertTopicKey?: IKey;
   /** The detector's environment: the same rules give each sensor its silenceSeconds. */
   readonly detectorEnvironment: Readonly<Record<string, string>>;
+  /**
+   * The detector function's timeout: the check waits this long past a limit, as a batch may
+   * have heard a sensor it has not recorded yet (docs/silence.md, "Races").
+   */
+  readonly detectorTimeoutSeconds: number;
   /** Minutes between checks. */
   readonly scheduleMinutes: number;
   /** Reserve this many concurrent executions (1: one check at a time). @default - none */
@@ -128,6 +134,7 @@ export class SilenceCheck extends Construct {
         [ENV.tableName]: props.table.tableName,
         [ENV.topicArn]: props.alertTopic.topicArn,
         ...props.detectorEnvironment,
+        [DETECTOR_TIMEOUT_ENV]: String(props.detectorTimeoutSeconds),
         POWERTOOLS_SERVICE_NAME: SILENCE_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

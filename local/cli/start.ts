@@ -87,6 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
       batching: { batchSize: options.batchSize, batchingWindowMs: options.batchingWindowMs },
       ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
       inProcess: options.inProcess,
+      unkeyed: options.unkeyed,
       ...(options.anomaliesTopic === undefined ? {} : { anomaliesTopic: options.anomaliesTopic }),
       ...(options.dynamodbEndpoint === undefined
         ? {}

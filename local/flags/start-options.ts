@@ -43,6 +43,7 @@ const optionsSchema = z.object({
     )
     .optional(),
   inProcess: z.boolean().default(false),
+  unkeyed: z.boolean().default(false),
   topic: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name')
@@ -149,6 +150,11 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
       arg: 'NAME',
       meaning: 'also produce every anomaly as JSON to this topic (docs/sinks.md)',
     },
+    {
+      flag: 'unkeyed',
+      meaning:
+        'send readings without keys, through the repartition step to <topic>.by-sensor (docs/repartition.md)',
+    },
     { flag: 'group-id', arg: 'ID', meaning: "the poller's consumer group" },
     {
       flag: 'starting-position',
@@ -218,7 +224,13 @@ ${helpLines(START_OPTION_DOCS, START_DEFAULTS, START_SHORT_OPTIONS)}
   -h, --help                  this help
 `;
 
-const BOOLEAN_OPTIONS = ['no-simulator', 'in-process', 'no-live', 'lambda-logs'] as const;
+const BOOLEAN_OPTIONS = [
+  'no-simulator',
+  'in-process',
+  'no-live',
+  'lambda-logs',
+  'unkeyed',
+] as const;
 const STRING_OPTIONS = START_OPTION_DOCS.map((d) => d.flag).filter(
   (flag) => !(BOOLEAN_OPTIONS as readonly string[]).includes(flag),
 );
@@ -258,6 +270,9 @@ export function parseStartOptions(
   }
   if (options.anomaliesTopic !== undefined && options.anomaliesTopic === options.topic) {
     throw new UsageError(`--anomalies-topic must differ from --topic (both "${options.topic}")`);
+  }
+  if (options.unkeyed && options.inProcess) {
+    throw new UsageError('--unkeyed needs a Kafka broker for the keyed topic: drop --in-process');
   }
   if (options.noSimulator && options.inProcess) {
     throw new UsageError('--no-simulator needs a broker to produce to: drop --in-process');

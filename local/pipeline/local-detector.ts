@@ -84,6 +84,11 @@ export function createLocalSilenceCheck(options: {
   readonly lambdaLogs?: boolean;
   /** Limits from the rules document in the table, as the deployed check takes them. */
   readonly liveRules?: LiveRulesSettings;
+  /**
+   * The longest a local batch may hold readings it has not recorded. @default 1000: the local
+   * poller's batches take milliseconds.
+   */
+  readonly maxBatchMs?: number;
 }): SilenceHandler {
   const logger = new Logger({
     serviceName: SILENCE_SERVICE_NAME,
@@ -103,5 +108,9 @@ export function createLocalSilenceCheck(options: {
     ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
     ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
     ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
+    maxBatchMs: options.maxBatchMs ?? LOCAL_MAX_BATCH_MS,
   });
 }
+
+/** The silence check's margin for a batch in flight, locally (docs/silence.md, "Races"). */
+export const LOCAL_MAX_BATCH_MS = 1000;

@@ -20,6 +20,7 @@ import {
 } from './kafka-mode.ts';
 import { createLocalDetector, createLocalSilenceCheck } from './local-detector.ts';
 import { fromDecision, fromPublished, type NotificationView } from './notification-view.ts';
+import { startRepartitionStage } from './repartition-stage.ts';
 import { startServices } from './services.ts';
 import { runEvery } from './silence-timer.ts';
 
@@ -44,6 +45,12 @@ export interface LocalPipelineOptions {
   readonly hooks?: DispatchHooks;
   /** Produce every anomaly to this topic on the same broker (docs/sinks.md). @default none */
   readonly anomaliesTopic?: string;
+  /**
+   * The readings are unkeyed: sent without keys, then re-produced keyed by sensor by the
+   * repartition step, whose topic the detector reads (docs/repartition.md). Needs a broker.
+   * @default false
+   */
+  readonly unkeyed?: boolean;
   /** Judge with the rules document in the table, read every period (docs/rules.md). @default off */
   readonly liveRules?: LiveRulesSettings;
   /**
@@ -176,6 +183,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     }
 
     if (mode.kind === 'in-process') {
+      if (options.unkeyed) log(`repartition step off: no Kafka broker (${mode.reason})`);
       const topic = new InProcessTopic(options.topic, 4);
       const source = eventSource(options.eventSource, 'in-process:0');
       const poller = startInProcessPoller({
@@ -210,9 +218,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       hint: 'start a broker (e.g. `docker compose up -d redpanda redpanda-init`), or drop --brokers and KAFKA_BROKERS to use the embedded one',
     };
     if (!embedded) await waitForService(kafkaSpec, brokers, waitMs);
+    const stage = options.unkeyed
+      ? await startRepartitionStage({
+          brokers,
+          topic: options.topic,
+          groupId: options.groupId,
+          fromBeginning: options.fromBeginning,
+          source: eventSource(options.eventSource, brokers.join(',')),
+          batching: options.batching,
+          embedded,
+          lambdaLogs: options.lambdaLogs ?? false,
+        })
+      : null;
+    if (stage !== null) cleanups.push(() => stage.stop());
     const poller = await startKafkaPoller({
       brokers,
-      topics: [options.topic],
+      topics: [stage?.keyedTopic ?? options.topic],
       groupId: options.groupId,
       fromBeginning: options.fromBeginning,
       source: eventSource(options.eventSource, brokers.join(',')),
@@ -238,7 +259,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         await producer.send({
           topic: options.topic,
           messages: messages.map((m) => ({
-            key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
+            key:
+              m.key === undefined || m.key === null || options.unkeyed ? null : Buffer.from(m.key),
             value: m.value === null ? null : Buffer.from(m.value),
             ...(m.headers === undefined ? {} : { headers: toHeaders(m.headers) }),
             ...(m.timestampMs === undefined ? {} : { timestamp: String(m.timestampMs) }),
@@ -248,7 +270,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       stats: () => poller.stats(),
       lag: () => poller.lag(),
       partitionLag: () => poller.partitionLag(),
-      drain: (timeoutMs) => poller.drain(timeoutMs),
+      // With the repartition step: everything re-produced first, then judged.
+      drain: async (timeoutMs) =>
+        (stage === null || (await stage.poller.drain(timeoutMs))) && poller.drain(timeoutMs),
       stop: stopAll,
     };
   } catch (error) {

@@ -85,6 +85,11 @@ export function printBanner(
       `  anomalies   topic ${options.anomaliesTopic}: kcat -C -b ${brokers} -t ${options.anomaliesTopic} -f '%k %h %s\\n'`,
     );
   }
+  if (options.unkeyed && mode.kind !== 'in-process') {
+    say(
+      `  repartition ${options.topic} (unkeyed) → ${options.topic}.by-sensor (keyed by sensor) → the detector`,
+    );
+  }
   if (liveUrl !== undefined) say(`  live view   ${liveUrl}  (open it in a browser)`);
   say('');
 }

@@ -191,7 +191,7 @@ async function run(p: Parsed, io: RulesCliIo): Promise<number> {
       (p.endpoint !== undefined && !p.stackGiven ? LOCAL_TABLE_NAME : await findTable(client, p));
     const writer = new RulesWriter({ client, tableName });
     // Strongly consistent: a put right after another one's must see its version.
-    const stored = await writer.get({ consistent: true });
+    const { stored, itemVersion } = await writer.readItem({ consistent: true });
     const where = `table ${tableName}`;
     switch (p.command) {
       case 'get': {
@@ -226,7 +226,7 @@ async function run(p: Parsed, io: RulesCliIo): Promise<number> {
         const updatedAt = (io.now ?? (() => new Date()))().toISOString();
         const updatedBy = io.who ?? whoAmI(io.env);
         const written = await writer
-          .put(f.text, stored?.version ?? null, { updatedAt, updatedBy })
+          .put(f.text, itemVersion, { updatedAt, updatedBy })
           .catch(rethrowConflict);
         io.out(
           `stored ${p.file} as version ${written.version} in ${where} (by ${updatedBy} at ${updatedAt}): ${summary(f)}\n` +
@@ -239,7 +239,11 @@ async function run(p: Parsed, io: RulesCliIo): Promise<number> {
           io.out(`no rules document in ${where}: nothing to delete\n`);
           return 0;
         }
-        await writer.delete(stored.version).catch(rethrowConflict);
+        const updatedAt = (io.now ?? (() => new Date()))().toISOString();
+        const updatedBy = io.who ?? whoAmI(io.env);
+        await writer
+          .delete(itemVersion ?? stored.version, { updatedAt, updatedBy })
+          .catch(rethrowConflict);
         io.out(
           `deleted version ${stored.version} from ${where}: the deployed rules apply within ${RULES_REFRESH_MS / 1000} s\n`,
         );

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -31,9 +31,10 @@ export class RulesWriter extends DynamoDbRulesStore {
   }
 
   /**
-   * Writes `document` as version `expectedVersion + 1` (1 when `expectedVersion` is null: no
-   * document may exist yet). Throws RulesVersionConflict when the stored version differs. The
-   * caller validates the document first.
+   * Writes `document` as version `expectedVersion + 1`, `expectedVersion` being the item's
+   * version as read (`readItem().itemVersion`, a deleted document's tombstone included; null:
+   * no item may exist yet), so a version is never reused. Throws RulesVersionConflict when the
+   * stored version differs. The caller validates the document first.
    */
   async put(
     document: string,
@@ -46,6 +47,7 @@ export class RulesWriter extends DynamoDbRulesStore {
       updatedAt: who.updatedAt,
       updatedBy: who.updatedBy,
       sha256: documentHash(document),
+      writeId: randomUUID(),
     };
     try {
       await this.target.client.send(
@@ -58,6 +60,7 @@ export class RulesWriter extends DynamoDbRulesStore {
             updatedAt: { S: stored.updatedAt },
             updatedBy: { S: stored.updatedBy },
             sha256: { S: stored.sha256 },
+            writeId: { S: stored.writeId },
           },
           ...versionCondition(expectedVersion),
         }),
@@ -73,16 +76,35 @@ export class RulesWriter extends DynamoDbRulesStore {
     return stored;
   }
 
-  /** Deletes the document (the deployed rules apply again) if it is still `expectedVersion`. */
-  async delete(expectedVersion: number): Promise<void> {
+  /**
+   * Deletes the document (the deployed rules apply again) if the item is still
+   * `expectedVersion`: a tombstone, version `expectedVersion + 1` without `document`, keeps
+   * the counter, so the next put does not reuse a version a warm container may still hold.
+   */
+  async delete(
+    expectedVersion: number,
+    who: { readonly updatedBy: string; readonly updatedAt: string } = {
+      updatedBy: 'unknown',
+      updatedAt: new Date().toISOString(),
+    },
+  ): Promise<number> {
+    const version = expectedVersion + 1;
     try {
       await this.target.client.send(
-        new DeleteItemCommand({
+        new PutItemCommand({
           TableName: this.target.tableName,
-          Key: RULES_ITEM_KEY,
+          Item: {
+            ...RULES_ITEM_KEY,
+            version: { N: String(version) },
+            deleted: { BOOL: true },
+            updatedAt: { S: who.updatedAt },
+            updatedBy: { S: who.updatedBy },
+            writeId: { S: randomUUID() },
+          },
           ...versionCondition(expectedVersion),
         }),
       );
+      return version;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new RulesVersionConflict(

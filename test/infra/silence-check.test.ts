@@ -107,6 +107,10 @@ describe('the silence check in the template (docs/silence.md)', () => {
     expect(props.Environment.Variables.DETECTOR_RULES).toBe(
       detector?.Properties.Environment.Variables.DETECTOR_RULES,
     );
+    // The detector's timeout: the check waits that long for a batch still running.
+    expect(props.Environment.Variables.DETECTOR_TIMEOUT_SECONDS).toBe(
+      String(detector?.Properties.Timeout),
+    );
     expect(watching.nagFindings).toEqual([]);
   });
 

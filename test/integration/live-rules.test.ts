@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DynamoDbRulesStore,
@@ -67,8 +67,67 @@ describe('the rules item on dynalite', () => {
     await expect(writer.put(rule('a*', 7), null, WHO)).rejects.toThrow(RulesVersionConflict);
     await expect(writer.delete(1)).rejects.toThrow(RulesVersionConflict);
     expect((await writer.get({ consistent: true }))?.document).toBe(rule('a*', 6));
-    await writer.delete(2);
+    expect(await writer.delete(2)).toBe(3);
     expect(await writer.get({ consistent: true })).toBeNull();
+    // The tombstone keeps the counter: the next put is version 4, never a reused 1.
+    expect(await writer.readItem({ consistent: true })).toEqual({ stored: null, itemVersion: 3 });
+    await expect(writer.put(rule('a*', 8), null, WHO)).rejects.toThrow(RulesVersionConflict);
+    expect((await writer.put(rule('a*', 8), 3, WHO)).version).toBe(4);
+  });
+});
+
+describe('monotonic versions: rules deleted and put again', () => {
+  it('a warm container that never saw the delete judges with the new rules within the cache period', async () => {
+    // Prepare: a warm container on version 1
+    const { config, writer } = await freshTable();
+    let now = T0;
+    const live = new LiveRules({
+      store: new DynamoDbRulesStore({ client: aws.dynamodbClient, tableName: config.tableName }),
+      deployed: DEPLOYED,
+      clock: () => now,
+    });
+    await writer.put(rule('sensor_*', 5), null, WHO);
+    const warm = await live.snapshot();
+    expect(warm).toMatchObject({ source: 'table', version: 1 });
+    // Act: delete and put again inside one cache period, as the CLI does
+    const deleted = await writer.delete(1, WHO);
+    const again = await writer.put(rule('sensor_*', 99), deleted, WHO);
+    now += RULES_REFRESH_MS;
+    const seen = await live.snapshot();
+    // Assess
+    expect(again.version).toBe(3);
+    expect(seen).toMatchObject({ source: 'table', version: 3 });
+    expect(seen.resolve('sensor_1', 't')).toEqual({ kind: 'threshold', threshold: 99 });
+  });
+
+  it('an item written around the CLI that reuses the version is still read as new (write id)', async () => {
+    // Prepare
+    const { config, writer } = await freshTable();
+    let now = T0;
+    const live = new LiveRules({
+      store: new DynamoDbRulesStore({ client: aws.dynamodbClient, tableName: config.tableName }),
+      deployed: DEPLOYED,
+      clock: () => now,
+    });
+    await writer.put(rule('sensor_*', 5), null, WHO);
+    await live.snapshot();
+    // Act: the console (or the AWS CLI) overwrites the item keeping version 1
+    await aws.dynamodbClient.send(
+      new PutItemCommand({
+        TableName: config.tableName,
+        Item: {
+          pk: { S: 'rules' },
+          sk: { S: 'rules' },
+          document: { S: rule('sensor_*', 42) },
+          version: { N: '1' },
+        },
+      }),
+    );
+    now += RULES_REFRESH_MS;
+    const seen = await live.snapshot();
+    // Assess
+    expect(seen.version).toBe(1);
+    expect(seen.resolve('sensor_1', 't')).toEqual({ kind: 'threshold', threshold: 42 });
   });
 });
 
@@ -174,6 +233,7 @@ describe('LiveRules: the cache in front of the item', () => {
       updatedAt: WHO.updatedAt,
       updatedBy: WHO.updatedBy,
       sha256: '-',
+      writeId: 'w1',
     };
     const live = new LiveRules({
       store: {

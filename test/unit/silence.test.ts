@@ -12,6 +12,7 @@ import {
 } from '../../functions/core/silence.ts';
 import { checkSilence, topicOfPartition } from '../../functions/silence/check-silence.ts';
 import { LastSeenRecorder } from '../../functions/silence/last-seen-recorder.ts';
+import { allEntries } from '../../functions/silence/pages.ts';
 import { lawParameters } from '../helpers/fc-params.ts';
 
 const THRESHOLD = { kind: 'threshold', threshold: 50 } as const;
@@ -298,6 +299,164 @@ describe('silence law (LastSeenRecorder + checkSilence on the in-memory store)',
   });
 });
 
+describe('races with the batches (docs/silence.md, "Races")', () => {
+  const MAX_BATCH_S = 20;
+
+  it('law: a batch that has heard a sensor and records it up to its timeout later never makes the check declare it silent early', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        timelineArb,
+        fc.array(fc.integer({ min: 0, max: MAX_BATCH_S }), { minLength: 1, maxLength: 400 }),
+        async ({ limitSeconds, reports, checks }, delays) => {
+          // Prepare: each report's batch starts at its time (the time recorded) and records
+          // `delay` seconds later, after its commit.
+          const silenceOf = () => limitSeconds;
+          const granularityMs = seenGranularityMs([limitSeconds]);
+          const store = new MemorySilenceStore();
+          const recorder = new LastSeenRecorder({ store, silenceOf, granularityMs });
+          const told: { atS: number; alert: SilenceAlert }[] = [];
+          const events = [
+            ...reports.map((t, i) => ({
+              at: t + (delays[i % delays.length] as number),
+              t,
+              kind: 'record' as const,
+            })),
+            ...checks.map((t) => ({ at: t, t, kind: 'check' as const })),
+          ].sort((a, b) => a.at - b.at || (a.kind === 'check' ? -1 : 1));
+          // Act
+          for (const e of events) {
+            if (e.kind === 'record') {
+              await recorder.record([{ pid: 'topic#0', sensorIds: ['s'] }], e.t * 1000);
+              continue;
+            }
+            await checkSilence({
+              store,
+              publisher: { publishSilence: async () => {} },
+              silenceOf,
+              slackMs: granularityMs,
+              maxBatchMs: MAX_BATCH_S * 1000,
+              nowMs: () => e.at * 1000,
+              onAlert: (alert) => told.push({ atS: e.at, alert }),
+            });
+          }
+          // Assess: a silent declaration names a silence that really lasted its limit, counting
+          // the reports of batches still in flight at the check: after the last-seen time it
+          // names, some quiet gap between reports (or up to the check) is at least the limit.
+          // (If the sensor reported meanwhile, `recovered` follows once that batch records.)
+          for (const { atS, alert } of told) {
+            if (alert.kind !== 'silent') continue;
+            const fromS = alert.lastSeenMs / 1000;
+            const times = [
+              ...reports.filter((r) => r >= fromS - granularityMs / 1000 && r < atS),
+              atS,
+            ];
+            const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+            expect(Math.max(...gaps)).toBeGreaterThanOrEqual(limitSeconds);
+          }
+        },
+      ),
+      lawParameters(200),
+    );
+  });
+
+  it('law: a limit removed and put back any number of times never declares early (a reading while unwatched counts)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        timelineArb,
+        fc.uniqueArray(fc.integer({ min: 0, max: 700 }), { maxLength: 12 }),
+        async ({ limitSeconds, reports, checks, checkFirst }, toggles) => {
+          // Prepare: the limit is on at first; each toggle time removes it or puts it back.
+          const granularityMs = seenGranularityMs([limitSeconds]);
+          const on = { silenceOf: () => limitSeconds, granularityMs };
+          const off = { silenceOf: () => undefined, granularityMs: Number.POSITIVE_INFINITY };
+          const store = new MemorySilenceStore();
+          const recorder = new LastSeenRecorder({ store, ...on });
+          const told: { atS: number; alert: SilenceAlert }[] = [];
+          const events = [
+            ...reports.map((t) => ({ t, kind: 'report' as const })),
+            ...checks.map((t) => ({ t, kind: 'check' as const })),
+          ].sort(
+            (a, b) =>
+              a.t - b.t || (a.kind === b.kind ? 0 : (a.kind === 'check') === checkFirst ? -1 : 1),
+          );
+          const watchedAt = (t: number) => toggles.filter((x) => x <= t).length % 2 === 0;
+          // Act
+          for (const e of events) {
+            const limits = watchedAt(e.t) ? on : off;
+            if (e.kind === 'report') {
+              await recorder.record([{ pid: 'topic#0', sensorIds: ['s'] }], e.t * 1000, limits);
+              continue;
+            }
+            await checkSilence({
+              store,
+              publisher: { publishSilence: async () => {} },
+              silenceOf: limits.silenceOf,
+              slackMs: granularityMs,
+              nowMs: () => e.t * 1000,
+              onAlert: (alert) => told.push({ atS: e.t, alert }),
+            });
+          }
+          // Assess: every `silent` at a check comes after at least the limit without any
+          // reading, watched or not.
+          for (const { atS, alert } of told) {
+            if (alert.kind !== 'silent') continue;
+            const heard = reports.filter((r) => r < atS || (r === atS && !checkFirst));
+            expect(heard.length).toBeGreaterThan(0);
+            expect(atS - Math.max(...heard)).toBeGreaterThanOrEqual(limitSeconds);
+          }
+        },
+      ),
+      lawParameters(300),
+    );
+  });
+
+  it('without the margin the same race declares a sensor silent whose reading is still in its batch', async () => {
+    const store = new MemorySilenceStore();
+    const silenceOf = () => 30;
+    const recorder = new LastSeenRecorder({ store, silenceOf, granularityMs: 3000 });
+    for (let t = 0; t <= 30; t += 10)
+      await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], t * 1000);
+    // A batch heard "s" at 35 s and records it at 70 s; the checks run at 64 s, when "s" has
+    // been quiet for 29 s only.
+    const check = (maxBatchMs: number) =>
+      checkSilence({
+        store,
+        publisher: { publishSilence: async () => {} },
+        silenceOf,
+        slackMs: 3000,
+        maxBatchMs,
+        nowMs: () => 64_000,
+      });
+    expect((await check(20_000)).alerts).toBe(0);
+    expect((await check(0)).alerts).toBe(1);
+  });
+
+  it('a limit removed and put back does not reuse a stale last-seen time', async () => {
+    // Prepare: "s" watched, recorded at 0 s.
+    const store = new MemorySilenceStore();
+    const watched = { silenceOf: () => 30, granularityMs: 3000 };
+    const unwatched = { silenceOf: () => undefined, granularityMs: Number.POSITIVE_INFINITY };
+    const recorder = new LastSeenRecorder({ store, ...watched });
+    await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], 0);
+    // Act: the limit is removed while "s" keeps reporting (10..100 s), then put back at 100 s;
+    // the check reads the new rules before any batch was judged with them.
+    for (let t = 10; t <= 100; t += 10)
+      await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], t * 1000, unwatched);
+    const report = await checkSilence({
+      store,
+      publisher: { publishSilence: async () => {} },
+      silenceOf: watched.silenceOf,
+      slackMs: 3000,
+      maxBatchMs: 0,
+      nowMs: () => 101_000,
+    });
+    // Assess: the stale 0 s is gone; "s" is not silent (it is not watched until it reports).
+    expect(report).toMatchObject({ alerts: 0, sensors: 0 });
+    await recorder.record([{ pid: 'p#0', sensorIds: ['s'] }], 102_000);
+    expect(await seenOf(store, 'p#0')).toEqual(new Map([['s', 102_000]]));
+  });
+});
+
 describe('LastSeenRecorder', () => {
   it('merges with another container’s record after a conflict: the newest time wins', async () => {
     // Prepare: two containers of the same partition (a rebalance)
@@ -310,7 +469,7 @@ describe('LastSeenRecorder', () => {
     // Act: a's cached record is stale
     await a.record([{ pid: 'p#0', sensorIds: ['s1'] }], 30_000);
     // Assess
-    expect(store.seen.get('p#0')?.sensors).toEqual(
+    expect(await seenOf(store, 'p#0')).toEqual(
       new Map([
         ['s1', 30_000],
         ['s2', 20_000],
@@ -327,12 +486,14 @@ describe('LastSeenRecorder', () => {
       granularityMs: 3000,
     });
     await recorder.record([{ pid: 'q#0', sensorIds: ['free'] }], 0);
-    expect(store.requests.seenWrites).toBe(0);
+    const writes = () => store.seen.requests.pageWrites + store.seen.requests.headWrites;
+    expect(writes()).toBe(0);
     for (let ms = 0; ms <= 9000; ms += 1000)
       await recorder.record([{ pid: 'q#0', sensorIds: ['watched', 'free'] }], ms);
-    // 0, 3000, 6000, 9000
-    expect(store.requests.seenWrites).toBe(4);
-    expect([...(store.seen.get('q#0')?.sensors.keys() ?? [])]).toEqual(['watched']);
+    // 0, 3000, 6000, 9000: one item each time (a small record is held in its head)
+    expect(writes()).toBe(4);
+    expect(store.seen.requests.pageWrites).toBe(0);
+    expect([...(await seenOf(store, 'q#0')).keys()]).toEqual(['watched']);
   });
 
   it('records under the limits it is handed per batch, with the partition’s topic', async () => {
@@ -359,11 +520,16 @@ describe('LastSeenRecorder', () => {
     ];
     // Act
     await recorder.record(batch, 0);
-    const writesWithout = store.requests.seenWrites;
+    const writesWithout = store.seen.requests.pageWrites + store.seen.requests.headWrites;
     await recorder.record(batch, 1000, live);
     // Assess
     expect(writesWithout).toBe(0);
-    expect([...store.seen.keys()]).toEqual(['plant-a#0']);
+    expect([...store.seen.heads.keys()]).toEqual(['plant-a#0']);
     expect(store.partitions?.pids).toEqual(['plant-a#0']);
   });
 });
+
+async function seenOf(store: MemorySilenceStore, pid: string): Promise<Map<string, number>> {
+  const map = (await store.seen.load([pid])).get(pid);
+  return map === undefined ? new Map() : allEntries(map);
+}

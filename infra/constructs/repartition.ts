@@ -1,0 +1,171 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { REPARTITION_ENV } from '../../functions/repartition/config.ts';
+import { REPARTITION_SERVICE_NAME } from '../../functions/repartition/create-handler.ts';
+import { keyedTopicOf } from '../../functions/repartition/repartition-batch.ts';
+import type { KafkaSourceConfig, VpcNetworkConfig } from '../config.ts';
+import { KafkaTrigger } from './kafka-trigger.ts';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'repartition', 'handler.ts');
+
+export interface RepartitionProps {
+  /**
+   * The unkeyed source: the repartition function's mapping reads its topics, with its
+   * cluster, authentication, secret and batching; its consumer group gets `-repartition`.
+   */
+  readonly source: KafkaSourceConfig;
+  /** The brokers the function produces to (the source cluster's bootstrap servers). */
+  readonly bootstrapServers: readonly string[];
+  /**
+   * The brokers' VPC, which the function joins to reach them.
+   * @default - the self-managed source's VPC; none for an MSK source without one
+   */
+  readonly vpc?: VpcNetworkConfig;
+  /** Where the mapping sends a batch's metadata when it gives up on it. */
+  readonly deadLetterQueue: IQueue;
+  readonly removalPolicy: RemovalPolicy;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** @default 60 */
+  readonly timeoutSeconds?: number;
+  /** @default 512 */
+  readonly memorySizeMb?: number;
+}
+
+/**
+ * The repartition step (docs/repartition.md): a stateless function with its own Kafka event
+ * source mapping on the unkeyed source topics, which re-produces every record to the topic
+ * keyed by sensor (`<topic>.by-sensor`), so the detector reads `keyedSource` and each sensor
+ * arrives through one partition. The producer uses the source's authentication: MSK IAM gets
+ * Connect on the cluster and DescribeTopic, WriteData on the keyed topics only; SCRAM and mTLS
+ * read the mapping's secret, which the trigger already grants.
+ */
+export class Repartition extends Construct {
+  readonly function: NodejsFunction;
+  readonly trigger: KafkaTrigger;
+  readonly logGroup: LogGroup;
+  /** The keyed topics, one per source topic, in the source's order. */
+  readonly keyedTopics: readonly string[];
+  /** The source with the keyed topics: what the detector's mapping reads instead. */
+  readonly keyedSource: KafkaSourceConfig;
+
+  constructor(scope: Construct, id: string, props: RepartitionProps) {
+    super(scope, id);
+    const { source } = props;
+    if (props.bootstrapServers.length === 0)
+      throw new Error('Repartition: bootstrapServers is empty (the brokers to produce to)');
+    this.keyedTopics = source.topics.map(keyedTopicOf);
+    this.keyedSource = { ...source, topics: this.keyedTopics };
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Sensor anomaly detector: the repartition step (unkeyed → keyed by sensor)',
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.function = new NodejsFunction(this, 'Handler', {
+      entry: HANDLER_ENTRY,
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySizeMb ?? 512,
+      timeout: Duration.seconds(props.timeoutSeconds ?? 60),
+      role,
+      logGroup: this.logGroup,
+      description: 'Re-produces the unkeyed sensor topic keyed by sensor (docs/repartition.md)',
+      environment: {
+        [REPARTITION_ENV.brokers]: props.bootstrapServers.join(','),
+        [REPARTITION_ENV.auth]: source.auth,
+        ...(source.secretArn !== undefined && source.auth !== 'iam'
+          ? { [REPARTITION_ENV.secretArn]: source.secretArn }
+          : {}),
+        POWERTOOLS_SERVICE_NAME: REPARTITION_SERVICE_NAME,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        bundleAwsSDK: true,
+        minify: true,
+        keepNames: true,
+        sourceMap: true,
+        sourcesContent: false,
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    this.trigger = new KafkaTrigger(this, 'Kafka', {
+      function: this.function,
+      source: { ...source, consumerGroupId: `${source.consumerGroupId}-repartition` },
+      deadLetterQueue: props.deadLetterQueue,
+      removalPolicy: props.removalPolicy,
+    });
+    if (source.kind === 'msk' && source.auth === 'iam') {
+      // "Produce data: kafka-cluster:Connect, kafka-cluster:DescribeTopic,
+      // kafka-cluster:WriteData" (Amazon MSK developer guide, "Common use cases for client
+      // authorization policy", https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control-use-cases.html);
+      // the topic actions on the keyed topics' ARNs only.
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [source.clusterArn] }),
+      );
+      const topicArn = source.clusterArn.replace(':cluster/', ':topic/');
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+          resources: this.keyedTopics.map((t) => `${topicArn}/${t}`),
+        }),
+      );
+    }
+    const vpc = props.vpc ?? (source.kind === 'self-managed' ? source.vpc : undefined);
+    if (vpc !== undefined) this.joinVpc(vpc);
+  }
+
+  /** As the anomalies-topic sink (infra/constructs/anomaly-sinks.ts): brokers in a VPC. */
+  private joinVpc(vpc: VpcNetworkConfig): void {
+    const cfn = this.function.node.defaultChild as CfnFunction;
+    cfn.addPropertyOverride('VpcConfig', {
+      SubnetIds: vpc.subnetIds,
+      SecurityGroupIds: [vpc.securityGroupId],
+    });
+    // What AWSLambdaVPCAccessExecutionRole grants for the network interfaces
+    // (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.function.role ?? this.function).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach the brokers in a VPC: the Describe* actions take no resource-level permissions, and the interfaces Lambda creates have no ARN before they exist.',
+    });
+  }
+}
