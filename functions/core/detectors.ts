@@ -20,6 +20,7 @@ import {
 import {
   type AlertTest,
   type EngineeringLimits,
+  evidenceScore,
   limitsEvidence,
   type RobustDetector,
   type RobustDirection,
@@ -167,7 +168,7 @@ function guarded(spec: DetectorGuards, value: number, v: WorkingVerdict): Workin
     const e = limitsEvidence(limits, value);
     if (e > 0) {
       v.anomaly = true;
-      v.score = Math.max(v.score, e / (1 + e));
+      v.score = Math.max(v.score, evidenceScore(e));
       v.test = 'limit';
     }
   }
@@ -346,7 +347,7 @@ function limitsVerdict(spec: LimitsDetector, count: number, value: number): Verd
     count,
     deviation: Math.abs(value - expected),
     limit: 0,
-    score: e / (1 + e),
+    score: evidenceScore(e),
     ...(e > 0 ? { test: 'limit' as const } : {}),
     expected,
     ...(spec.low === undefined ? {} : { expectedLow: spec.low }),

@@ -16,9 +16,10 @@
  *   was not flat before;
  * - a long-term envelope (running min and max decaying back to the level): new extremes.
  *
- * Each test gives its evidence e (1 at its alarm limit); the score is e / (1 + e) of the
- * strongest, in [0, 1) and never 1 in floating point below e = 2^53, strictly increasing in
- * the evidence. An alert opens an episode: the sensor alerts once, the score is damped and the
+ * Each test gives its evidence e (1 at its alarm limit); the score is x / (1 + x) with
+ * x = log2(1 + e) of the strongest: 0.5 at the limit, strictly increasing in the evidence, in
+ * [0, 1) and never 1 in floating point, so one threshold serves a fleet and a sweep can trade
+ * precision for recall. An alert opens an episode: the sensor alerts once, the score is damped and the
  * level learns the new regime unclipped, until every test has been quiet for
  * `refractoryReadings`. Rule controls (absolute limits, direction, minimum deviation, M of N
  * persistence) act inside the same step, so the whole decision is one pure state transition.
@@ -76,10 +77,10 @@ export interface RobustDetector {
 export const ROBUST_DEFAULTS = {
   halfLifeReadings: 50,
   baselineHalfLifeReadings: 1000,
-  smoothingHalfLifeReadings: 10,
+  smoothingHalfLifeReadings: 20,
   extremeHalfLifeReadings: 5000,
   sigma: 5,
-  driftSigma: 6,
+  driftSigma: 5,
   varianceRatio: 4,
   flatReadings: 10,
   extremeMargin: 0.3,
@@ -143,10 +144,17 @@ const MAD_TO_SIGMA = 1.2533141373155003;
 /** The 99th percentile of |z| for Gaussian noise: the tail the spike limit is calibrated to. */
 const GAUSSIAN_Q99 = 2.5758293035489;
 const TAIL_P = 0.99;
+/**
+ * The spike limit grows with the square of the tail's excess over Gaussian: a 99th percentile
+ * says little about the 99.99th, and heavier tails (Student-t, bursts) stretch further out.
+ */
+const TAIL_POWER = 2;
 const TAIL_STEP = 0.05;
 /** The chance of a repeat assumed for a sensor that never repeats (ln 100 ≈ 4.6 nats each). */
 const MIN_REPEAT_RATE = 0.01;
 const HUBER = 3;
+/** A drift alarm whose reading is this many σ from the level is a level shift. */
+const STEP_Z = 2.5;
 const FLUSH_TO_ZERO_BELOW = 1e-125;
 const MAX_WINDOW = 30;
 
@@ -307,7 +315,7 @@ export function robustStepInPlace(
     out.count = 0;
     out.deviation = 0;
     out.limit = 0;
-    out.score = limit > 0 ? limit / (1 + limit) : 0;
+    out.score = evidenceScore(limit);
     out.test = limit > 0 ? 'limit' : undefined;
     out.expected = value;
     out.expectedLow = value;
@@ -329,7 +337,7 @@ export function robustStepInPlace(
   const minDev = Math.abs(residual) >= spec.minDeviation;
 
   // Spikes and dips: |z| against k, widened when the sensor's own tail is heavier than Gaussian.
-  const spikeLimit = spec.sigma * Math.max(1, s.tail / GAUSSIAN_Q99);
+  const spikeLimit = spec.sigma * Math.max(1, s.tail / GAUSSIAN_Q99) ** TAIL_POWER;
   let evidence = 0;
   let test = -1;
   if (minDev && allowed(spec.direction, Math.sign(z))) {
@@ -349,8 +357,9 @@ export function robustStepInPlace(
     allowed(spec.direction, Math.sign(drift))
   ) {
     evidence = driftEvidence;
-    // A step: the smoothed level is far from the fast level too (a drift drags both along).
-    test = Math.abs(smooth - s.level) > 0.5 * Math.abs(smooth - s.baseline) ? 2 : 3;
+    // A step leaves the reading itself far from the learned level; a drift drags the level
+    // along, so the reading stays near it while the smoothed level leaves the baseline.
+    test = absZ > STEP_Z ? 2 : 3;
   }
 
   // Variance: the short-term spread against the learned one.
@@ -380,6 +389,8 @@ export function robustStepInPlace(
     evidence = extremeEvidence;
     test = 6;
   }
+  // A spike that is also beyond the long-term range is named a spike: the plainer word.
+  if (test === 6 && absZ >= spikeLimit) test = z > 0 ? 0 : 1;
   if (!warm) {
     evidence = 0;
     test = -1;
@@ -392,13 +403,13 @@ export function robustStepInPlace(
     test = 7;
   }
 
-  const raw = evidence / (1 + evidence) > spec.scoreThreshold ? 1 : 0;
+  let score = evidenceScore(evidence);
+  const raw = score > spec.scoreThreshold ? 1 : 0;
   const flags = ((s.flags * 2) & w.mask) + raw;
   const persistent = popcount(flags) >= spec.persistenceReadings;
   const open = s.episode === 1;
   const anomaly = raw === 1 && persistent && !open;
   // Inside an episode the score is damped, so a threshold sweep sees its start, not its length.
-  let score = evidence / (1 + evidence);
   if (open) score *= 0.5;
 
   out.anomaly = anomaly;
@@ -489,6 +500,17 @@ export function limitsEvidence(limits: EngineeringLimits | undefined, value: num
   if (high !== undefined && value > high) return 1 + (value - high) / unit;
   if (low !== undefined && value < low) return 1 + (low - value) / unit;
   return 0;
+}
+
+/**
+ * The score of evidence e (1 at a test's limit): x / (1 + x) with x = log2(1 + e). 0 for no
+ * evidence, 0.5 at the limit, strictly increasing, and never 1: a finite double's x is below
+ * 1025, so the score stays below 0.99903 however large the evidence (e / (1 + e) would round
+ * to exactly 1 from e ≈ 9e15, and a threshold sweep could not tell those readings apart).
+ */
+export function evidenceScore(e: number): number {
+  const x = Math.log2(1 + e);
+  return x / (1 + x);
 }
 
 function popcount(x: number): number {
