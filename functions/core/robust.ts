@@ -115,8 +115,8 @@ export interface RobustState {
   /** Readings since the evidence was last above half its limit. */
   readonly quiet: number;
   readonly sinceAnomaly: number;
-  /** The strongest evidence of the open episode. */
-  readonly peak: number;
+  /** The baseline before the last alert: a return to it is a recovery, not a new anomaly. */
+  readonly home: number;
   /** Which test fired the open episode (index into ALERT_TESTS, −1 none). */
   readonly test: number;
 }
@@ -211,7 +211,7 @@ export function robustInitial(): WorkingRobustState {
     episode: 0,
     quiet: ROBUST_NEVER,
     sinceAnomaly: ROBUST_NEVER,
-    peak: 0,
+    home: 0,
     test: -1,
   };
 }
@@ -237,7 +237,7 @@ export function robustWorking(s: RobustState): WorkingRobustState {
     episode: s.episode,
     quiet: s.quiet,
     sinceAnomaly: s.sinceAnomaly,
-    peak: s.peak,
+    home: s.home,
     test: s.test,
   };
 }
@@ -307,7 +307,7 @@ export function robustStepInPlace(
     s.episode = 0;
     s.quiet = ROBUST_NEVER;
     s.sinceAnomaly = ROBUST_NEVER;
-    s.peak = 0;
+    s.home = value;
     s.test = -1;
     const limit = limitTest(spec, value);
     out.anomaly = limit > 0;
@@ -324,7 +324,6 @@ export function robustStepInPlace(
       s.episode = 1;
       s.quiet = 0;
       s.sinceAnomaly = 0;
-      s.peak = limit;
       s.test = 7;
     }
     return;
@@ -398,7 +397,7 @@ export function robustStepInPlace(
 
   // Absolute limits: always judged, warm or not.
   const limitEvidence = limitTest(spec, value);
-  if (limitEvidence > 0 && limitEvidence >= evidence) {
+  if (limitEvidence > 0) {
     evidence = Math.max(evidence, limitEvidence);
     test = 7;
   }
@@ -408,9 +407,21 @@ export function robustStepInPlace(
   const flags = ((s.flags * 2) & w.mask) + raw;
   const persistent = popcount(flags) >= spec.persistenceReadings;
   const open = s.episode === 1;
-  const anomaly = raw === 1 && persistent && !open;
+  // Back towards where the sensor was before its last alert: the end of that event, not a new
+  // one (a valve closed again, a load gone); it opens a quiet episode to relearn the old level.
+  const recovery =
+    raw === 1 &&
+    !open &&
+    test !== 7 &&
+    s.sinceAnomaly <= spec.baselineHalfLifeReadings &&
+    Math.abs(s.baseline - s.home) > spec.driftSigma * chartSd &&
+    Math.abs(value - s.home) < Math.abs(value - s.baseline) &&
+    Math.abs(smooth - s.home) < Math.abs(s.smooth - s.home);
+  // A limit breach alerts even inside an episode another test opened: crossing an
+  // engineering limit is news of its own. Once per limit episode, like every test.
+  const anomaly = raw === 1 && persistent && (open ? test === 7 && s.test !== 7 : !recovery);
   // Inside an episode the score is damped, so a threshold sweep sees its start, not its length.
-  if (open) score *= 0.5;
+  if (open || recovery) score *= 0.5;
 
   out.anomaly = anomaly;
   out.mean = s.level;
@@ -436,7 +447,7 @@ export function robustStepInPlace(
     ? s.tail * (absZ > s.tail ? 1 + TAIL_STEP * TAIL_P : 1 - TAIL_STEP * (1 - TAIL_P))
     : s.tail;
   const b = Math.max(w.baseline, 1 / (s.count + 1));
-  const bl = open || anomaly ? Math.max(b, w.level) : b;
+  const bl = open || anomaly || recovery ? Math.max(b, w.level) : b;
   const chartResidual = smooth - s.baseline;
   const chartClip = spec.driftSigma * chartSd;
   const baseline =
@@ -447,6 +458,7 @@ export function robustStepInPlace(
     s.baselineSpread + b * (Math.min(Math.abs(chartResidual), chartClip) - s.baselineSpread);
   const step = Math.abs(value - s.previous);
   const e = w.extreme;
+  const priorBaseline = s.baseline;
 
   s.count += 1;
   s.level = flush(level);
@@ -468,15 +480,18 @@ export function robustStepInPlace(
     s.episode = 1;
     s.quiet = 0;
     s.sinceAnomaly = 0;
-    s.peak = evidence;
+    s.home = priorBaseline;
     s.test = test;
+  } else if (recovery) {
+    s.episode = 1;
+    s.quiet = 0;
+    s.sinceAnomaly = Math.min(ROBUST_NEVER, s.sinceAnomaly + 1);
+    s.test = -1;
   } else {
     s.sinceAnomaly = Math.min(ROBUST_NEVER, s.sinceAnomaly + 1);
     s.quiet = loud ? 0 : Math.min(ROBUST_NEVER, s.quiet + 1);
-    if (open) s.peak = Math.max(s.peak, evidence);
     if (open && s.quiet >= spec.refractoryReadings) {
       s.episode = 0;
-      s.peak = 0;
       s.test = -1;
     }
   }

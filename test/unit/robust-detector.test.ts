@@ -73,6 +73,14 @@ describe('robust detector: the faults it catches, once each', () => {
     expect(found[0]?.i).toBeLessThan(1510);
   });
 
+  it('a level shift and its return to the old level: one alert, the recovery is not another', () => {
+    const values = noise(4000, 15).map((v, i) => (i >= 1500 && i < 2500 ? v + 8 : v));
+    const found = alerts(run(ROBUST, values).verdicts);
+    expect(found).toHaveLength(1);
+    expect(found[0]?.i).toBeGreaterThanOrEqual(1500);
+    expect(found[0]?.i).toBeLessThan(1510);
+  });
+
   it('a slow drift of 80 σ over 3,600 readings (no single reading stands out): caught early, as a drift', () => {
     const values = noise(6000, 3).map((v, i) => (i >= 2000 ? v + (80 / 3600) * (i - 2000) : v));
     const found = alerts(run(ROBUST, values).verdicts);
