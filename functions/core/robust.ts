@@ -373,7 +373,9 @@ export function robustStepInPlace(
   const repeat = value === s.previous;
   const repeatRun = repeat ? s.repeatRun + 1 : 0;
   const flatEvidence =
-    (repeatRun * -Math.log(Math.max(s.repeatRate, MIN_REPEAT_RATE))) / w.flatNats;
+    repeatRun === 0
+      ? 0
+      : (repeatRun * -Math.log(Math.max(s.repeatRate, MIN_REPEAT_RATE))) / w.flatNats;
   if (flatEvidence > evidence) {
     evidence = flatEvidence;
     test = 5;
