@@ -308,7 +308,7 @@ export type CatalogueKind = keyof typeof DETECTOR_PARAMETERS;
 export const DIRECTION_PARAMETER: ParameterInfo = {
   type: 'enum',
   values: ['both', 'up', 'down'],
-  default: 'both',
+  default: ROBUST_DEFAULTS.direction,
   unit: '',
   meaning: 'Which side alerts: `both`, `up` (spikes, rises) or `down` (dips, falls).',
 };

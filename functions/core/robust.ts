@@ -90,7 +90,8 @@ export const ROBUST_DEFAULTS = {
   minDeviation: 0,
   persistenceReadings: 1,
   persistenceWindow: 1,
-} as const;
+  direction: 'both',
+} as const satisfies Omit<RobustDetector, 'kind' | 'limits'>;
 
 /** The state, 20 numbers. `count` 0 means nothing learned. */
 export interface RobustState {
