@@ -173,7 +173,11 @@ interface Weights {
   readonly mask: number;
 }
 const WEIGHTS = new WeakMap<RobustDetector, Weights>();
+/** The last spec's weights at hand: a batch steps many readings of one spec in a row. */
+let lastSpec: RobustDetector | undefined;
+let lastWeights: Weights | undefined;
 function weights(spec: RobustDetector): Weights {
+  if (spec === lastSpec && lastWeights !== undefined) return lastWeights;
   let w = WEIGHTS.get(spec);
   if (w === undefined) {
     const smooth = alphaOf(spec.smoothingHalfLifeReadings);
@@ -188,6 +192,8 @@ function weights(spec: RobustDetector): Weights {
     };
     WEIGHTS.set(spec, w);
   }
+  lastSpec = spec;
+  lastWeights = w;
   return w;
 }
 

@@ -3,12 +3,8 @@ import {
   type AdaptiveState,
   adaptiveStep,
 } from '../../functions/core/adaptive.ts';
-import {
-  type RobustDetector,
-  type RobustState,
-  robustStep,
-} from '../../functions/core/robust.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
+import { type RobustDetector, type RobustState, robustStep } from '../../functions/core/robust.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 
 /**
