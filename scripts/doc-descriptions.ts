@@ -21,12 +21,13 @@ const KIND_LABEL: Readonly<Record<string, string>> = {
   adaptive: 'Adaptive detector',
   robust: 'Robust detector',
 };
-const detectorDocs = (name: (s: DetectorSetting) => string) =>
+/** `escape`: for a table that prints the meaning as it is (the env table escapes it itself). */
+const detectorDocs = (name: (s: DetectorSetting) => string, escapePipes: boolean) =>
   Object.fromEntries(
-    DETECTOR_SETTINGS.map((s) => [
-      name(s),
-      { meaning: `${KIND_LABEL[s.kind] ?? s.kind}: ${s.meaning.replace(/\|/g, '\\|')}` },
-    ]),
+    DETECTOR_SETTINGS.map((s) => {
+      const meaning = `${KIND_LABEL[s.kind] ?? s.kind}: ${s.meaning}`;
+      return [name(s), { meaning: escapePipes ? meaning.replace(/\|/g, '\\|') : meaning }];
+    }),
   );
 
 /** The detector function's environment variables (functions/config.ts `ENV`). */
@@ -39,7 +40,7 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'Default detector: `threshold`, `zscore`, `ewma`, `adaptive` or `robust` (the recommended one; docs/detectors.md). `limits` is for rules files.',
   },
-  ...detectorDocs((d) => d.env),
+  ...detectorDocs((d) => d.env, false),
   DETECTOR_RULES: {
     meaning:
       'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
@@ -153,7 +154,7 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'Default detector: `threshold`, `zscore`, `ewma`, `adaptive` or `robust` (the recommended one for sensors whose normal range nobody knows; docs/detectors.md). `limits` is for rules files.',
   },
-  ...detectorDocs((d) => d.key),
+  ...detectorDocs((d) => d.key, true),
   detectorRulesFile: {
     meaning:
       'JSON file of per-sensor rules, relative to where `cdk` runs: an array `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; validated at synth and passed minified in `DETECTOR_RULES` (the whole environment must fit in 4 KB). Example: `infra/examples/detector-rules.json`.',
