@@ -1,14 +1,41 @@
 import { z } from 'zod';
+import {
+  type CatalogueKind,
+  type DETECTOR_PARAMETERS,
+  DETECTOR_SETTINGS,
+  type DetectorSetting,
+} from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
-import {
-  ADAPTIVE_DEFAULTS,
-  DETECTOR_KINDS,
-  EWMA_DEFAULTS,
-  ZSCORE_DEFAULTS,
-} from './core/detectors.ts';
+import { DETECTOR_KINDS } from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';
 import { validateWindowSpec } from './core/windows.ts';
+
+/** `adaptiveScoreThreshold`, …: the key of every detector setting (detector-parameters.ts). */
+type DetectorSettingKey =
+  | {
+      [K in CatalogueKind]: K extends 'threshold'
+        ? 'threshold'
+        : `${K}${Capitalize<keyof (typeof DETECTOR_PARAMETERS)[K] & string>}`;
+    }[CatalogueKind]
+  | 'robustDirection';
+
+const DETECTOR_ENV = Object.fromEntries(DETECTOR_SETTINGS.map((s) => [s.key, s.env]));
+
+/** Kinds the function's DETECTOR may name: `limits` needs per-sensor values, so rules only. */
+export const ENV_DETECTOR_KINDS = DETECTOR_KINDS.filter(
+  (k): k is Exclude<(typeof DETECTOR_KINDS)[number], 'limits'> => k !== 'limits',
+);
+
+/** A setting's zod schema: `coerce` for text (variables), plain for JSON (rules files). */
+export function settingSchema(s: DetectorSetting, coerce: boolean): z.ZodType {
+  if (s.type === 'enum') return z.enum(s.values as [string, ...string[]]);
+  let n = (coerce ? z.coerce.number() : z.number()).finite();
+  if (s.type === 'integer') n = n.int();
+  if (s.min !== undefined) n = s.minExclusive ? n.gt(s.min) : n.min(s.min);
+  if (s.max !== undefined) n = s.maxExclusive ? n.lt(s.max) : n.max(s.max);
+  return n;
+}
 
 /**
  * The detector function's settings, read once from environment variables at cold start.
@@ -20,27 +47,7 @@ export const ENV = {
   slideSeconds: 'SLIDE_SECONDS',
   windowSeconds: 'WINDOW_SECONDS',
   detector: 'DETECTOR',
-  threshold: 'THRESHOLD',
-  zscoreSigma: 'ZSCORE_SIGMA',
-  zscoreMinCount: 'ZSCORE_MIN_COUNT',
-  zscoreMinDeviation: 'ZSCORE_MIN_DEVIATION',
-  ewmaHalfLifeReadings: 'EWMA_HALF_LIFE_READINGS',
-  ewmaSigma: 'EWMA_SIGMA',
-  ewmaWarmupReadings: 'EWMA_WARMUP_READINGS',
-  ewmaMinRelativeDeviation: 'EWMA_MIN_RELATIVE_DEVIATION',
-  ewmaMinDeviation: 'EWMA_MIN_DEVIATION',
-  ewmaLevelShiftReadings: 'EWMA_LEVEL_SHIFT_READINGS',
-  adaptiveHalfLifeReadings: 'ADAPTIVE_HALF_LIFE_READINGS',
-  adaptiveEnvelopeHalfLifeReadings: 'ADAPTIVE_ENVELOPE_HALF_LIFE_READINGS',
-  adaptiveExtremeHalfLifeReadings: 'ADAPTIVE_EXTREME_HALF_LIFE_READINGS',
-  adaptiveSigma: 'ADAPTIVE_SIGMA',
-  adaptiveExtremeMargin: 'ADAPTIVE_EXTREME_MARGIN',
-  adaptiveExtremeMaturityReadings: 'ADAPTIVE_EXTREME_MATURITY_READINGS',
-  adaptiveScoreThreshold: 'ADAPTIVE_SCORE_THRESHOLD',
-  adaptiveWarmupReadings: 'ADAPTIVE_WARMUP_READINGS',
-  adaptiveRefractoryReadings: 'ADAPTIVE_REFRACTORY_READINGS',
-  adaptiveMinSpreadFraction: 'ADAPTIVE_MIN_SPREAD_FRACTION',
-  adaptiveMinDeviation: 'ADAPTIVE_MIN_DEVIATION',
+  ...(DETECTOR_ENV as { readonly [K in DetectorSettingKey]: string }),
   detectorRules: 'DETECTOR_RULES',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
@@ -70,67 +77,73 @@ export class ConfigError extends Error {
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
 
-const positiveNumber = z.number().finite().positive();
-const positiveCoerced = z.coerce.number().finite().positive();
-const wholeCoerced = z.coerce.number().int().min(0);
+const limitsSchema = z
+  .strictObject({
+    high: z.number().finite().optional(),
+    low: z.number().finite().optional(),
+  })
+  .refine((l) => l.high !== undefined || l.low !== undefined, 'give high, low or both')
+  .refine((l) => l.high === undefined || l.low === undefined || l.low <= l.high, {
+    message: 'low must not be above high',
+  });
+const directionSchema = z.enum(['both', 'up', 'down']);
+
+/** A detector kind's rules-file schema: its catalogued parameters with defaults, and the guards. */
+function kindSchema(kind: Exclude<CatalogueKind, 'limits'>) {
+  const shape: Record<string, z.ZodType> = { kind: z.literal(kind) };
+  for (const s of DETECTOR_SETTINGS) {
+    if (s.kind === kind) shape[s.parameter] = settingSchema(s, false).default(s.default as never);
+  }
+  return z.strictObject({
+    limits: limitsSchema.optional(),
+    direction: directionSchema.optional(),
+    ...shape,
+  });
+}
 
 /** One detector as JSON; omitted parameters take their defaults, unknown keys are errors. */
 export const detectorSpecSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('threshold'),
-    threshold: z.number().finite().nonnegative().default(50),
-  }),
-  z.strictObject({
-    kind: z.literal('zscore'),
-    sigma: z.number().finite().positive().default(ZSCORE_DEFAULTS.sigma),
-    minCount: z.number().int().min(1).default(ZSCORE_DEFAULTS.minCount),
-    minDeviation: z.number().finite().nonnegative().default(ZSCORE_DEFAULTS.minDeviation),
-  }),
-  z.strictObject({
-    kind: z.literal('ewma'),
-    halfLifeReadings: z.number().finite().positive().default(EWMA_DEFAULTS.halfLifeReadings),
-    sigma: z.number().finite().positive().default(EWMA_DEFAULTS.sigma),
-    warmupReadings: z.number().int().min(1).default(EWMA_DEFAULTS.warmupReadings),
-    minRelativeDeviation: z
-      .number()
-      .finite()
-      .nonnegative()
-      .default(EWMA_DEFAULTS.minRelativeDeviation),
-    minDeviation: z.number().finite().nonnegative().default(EWMA_DEFAULTS.minDeviation),
-    levelShiftReadings: z.number().int().min(1).default(EWMA_DEFAULTS.levelShiftReadings),
-  }),
-  z.strictObject({
-    kind: z.literal('adaptive'),
-    halfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.halfLifeReadings),
-    envelopeHalfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings),
-    extremeHalfLifeReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeHalfLifeReadings),
-    sigma: positiveNumber.default(ADAPTIVE_DEFAULTS.sigma),
-    extremeMargin: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeMargin),
-    extremeMaturityReadings: positiveNumber.default(ADAPTIVE_DEFAULTS.extremeMaturityReadings),
-    scoreThreshold: z.number().gt(0).lt(1).default(ADAPTIVE_DEFAULTS.scoreThreshold),
-    warmupReadings: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.warmupReadings),
-    refractoryReadings: z.number().int().min(0).default(ADAPTIVE_DEFAULTS.refractoryReadings),
-    minSpreadFraction: z
-      .number()
-      .finite()
-      .nonnegative()
-      .default(ADAPTIVE_DEFAULTS.minSpreadFraction),
-    minDeviation: z.number().finite().nonnegative().default(ADAPTIVE_DEFAULTS.minDeviation),
-  }),
-]);
+  kindSchema('threshold'),
+  kindSchema('zscore'),
+  kindSchema('ewma'),
+  kindSchema('adaptive'),
+  kindSchema('robust'),
+  z
+    .strictObject({
+      kind: z.literal('limits'),
+      high: z.number().finite().optional(),
+      low: z.number().finite().optional(),
+      direction: directionSchema.optional(),
+    })
+    .refine((l) => l.high !== undefined || l.low !== undefined, 'give high, low or both')
+    .refine((l) => l.high === undefined || l.low === undefined || l.low <= l.high, {
+      message: 'low must not be above high',
+    }),
+]) as unknown as z.ZodType<DetectorSpec>;
 
 /**
  * Rules as JSON: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]`; a rule
  * may name the Kafka `topic` it applies to (an exact name or a glob, docs/rules.md).
  */
 export const detectorRulesSchema = z.array(
-  z.strictObject({
-    match: z.string().min(1),
-    topic: z.string().min(1).optional(),
-    detector: detectorSpecSchema,
-    /** A sensor that reported and then stays silent this long raises a `silent` alert (docs/silence.md). */
-    silenceSeconds: z.number().int().positive().optional(),
-  }),
+  z
+    .strictObject({
+      match: z.string().min(1),
+      topic: z.string().min(1).optional(),
+      detector: detectorSpecSchema,
+      /** Absolute limits beside the detector: a reading beyond them alerts whatever it says. */
+      limits: limitsSchema.optional(),
+      /** A sensor that reported and then stays silent this long raises a `silent` alert (docs/silence.md). */
+      silenceSeconds: z.number().int().positive().optional(),
+    })
+    .transform(({ limits, ...rule }): DetectorRule => {
+      if (limits === undefined) return rule as DetectorRule;
+      const d = rule.detector as DetectorSpec;
+      const detector = (
+        d.kind === 'limits' ? { ...d, ...limits } : { ...d, limits: { ...d.limits, ...limits } }
+      ) as DetectorSpec;
+      return { ...rule, detector } as DetectorRule;
+    }),
 );
 
 /**
@@ -161,42 +174,10 @@ export const envSchema = z.object({
   [ENV.topicArn]: z.string().min(1),
   [ENV.slideSeconds]: positiveInt.default(5),
   [ENV.windowSeconds]: positiveInt.default(10),
-  [ENV.detector]: z.enum(DETECTOR_KINDS).default('threshold'),
-  [ENV.threshold]: nonNegative.default(50),
-  [ENV.zscoreSigma]: z.coerce.number().finite().positive().default(ZSCORE_DEFAULTS.sigma),
-  [ENV.zscoreMinCount]: positiveInt.default(ZSCORE_DEFAULTS.minCount),
-  [ENV.zscoreMinDeviation]: nonNegative.default(ZSCORE_DEFAULTS.minDeviation),
-  [ENV.ewmaHalfLifeReadings]: z.coerce
-    .number()
-    .finite()
-    .positive()
-    .default(EWMA_DEFAULTS.halfLifeReadings),
-  [ENV.ewmaSigma]: z.coerce.number().finite().positive().default(EWMA_DEFAULTS.sigma),
-  [ENV.ewmaWarmupReadings]: positiveInt.default(EWMA_DEFAULTS.warmupReadings),
-  [ENV.ewmaMinRelativeDeviation]: nonNegative.default(EWMA_DEFAULTS.minRelativeDeviation),
-  [ENV.ewmaMinDeviation]: nonNegative.default(EWMA_DEFAULTS.minDeviation),
-  [ENV.ewmaLevelShiftReadings]: positiveInt.default(EWMA_DEFAULTS.levelShiftReadings),
-  [ENV.adaptiveHalfLifeReadings]: positiveCoerced.default(ADAPTIVE_DEFAULTS.halfLifeReadings),
-  [ENV.adaptiveEnvelopeHalfLifeReadings]: positiveCoerced.default(
-    ADAPTIVE_DEFAULTS.envelopeHalfLifeReadings,
+  [ENV.detector]: z.enum(ENV_DETECTOR_KINDS).default('threshold'),
+  ...Object.fromEntries(
+    DETECTOR_SETTINGS.map((s) => [s.env, settingSchema(s, true).default(s.default as never)]),
   ),
-  [ENV.adaptiveExtremeHalfLifeReadings]: positiveCoerced.default(
-    ADAPTIVE_DEFAULTS.extremeHalfLifeReadings,
-  ),
-  [ENV.adaptiveSigma]: positiveCoerced.default(ADAPTIVE_DEFAULTS.sigma),
-  [ENV.adaptiveExtremeMargin]: positiveCoerced.default(ADAPTIVE_DEFAULTS.extremeMargin),
-  [ENV.adaptiveExtremeMaturityReadings]: positiveCoerced.default(
-    ADAPTIVE_DEFAULTS.extremeMaturityReadings,
-  ),
-  [ENV.adaptiveScoreThreshold]: z.coerce
-    .number()
-    .gt(0)
-    .lt(1)
-    .default(ADAPTIVE_DEFAULTS.scoreThreshold),
-  [ENV.adaptiveWarmupReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.warmupReadings),
-  [ENV.adaptiveRefractoryReadings]: wholeCoerced.default(ADAPTIVE_DEFAULTS.refractoryReadings),
-  [ENV.adaptiveMinSpreadFraction]: nonNegative.default(ADAPTIVE_DEFAULTS.minSpreadFraction),
-  [ENV.adaptiveMinDeviation]: nonNegative.default(ADAPTIVE_DEFAULTS.minDeviation),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
@@ -219,44 +200,23 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  const e = parsed.data;
+  const e = parsed.data as {
+    [ENV.tableName]: string;
+    [ENV.topicArn]: string;
+    [ENV.slideSeconds]: number;
+    [ENV.windowSeconds]: number;
+    [ENV.detector]: CatalogueKind;
+    [ENV.detectorRules]: string;
+    [ENV.alertCooldownSeconds]: number;
+    [ENV.retentionMarginSeconds]: number;
+    [ENV.writeConcurrency]: number;
+  } & Record<string, unknown>;
+  // The chosen kind's parameters, each from its variable (detector-parameters.ts).
   const fromVariables = (): DetectorSpec => {
-    switch (e[ENV.detector]) {
-      case 'zscore':
-        return {
-          kind: 'zscore',
-          sigma: e[ENV.zscoreSigma],
-          minCount: e[ENV.zscoreMinCount],
-          minDeviation: e[ENV.zscoreMinDeviation],
-        };
-      case 'ewma':
-        return {
-          kind: 'ewma',
-          halfLifeReadings: e[ENV.ewmaHalfLifeReadings],
-          sigma: e[ENV.ewmaSigma],
-          warmupReadings: e[ENV.ewmaWarmupReadings],
-          minRelativeDeviation: e[ENV.ewmaMinRelativeDeviation],
-          minDeviation: e[ENV.ewmaMinDeviation],
-          levelShiftReadings: e[ENV.ewmaLevelShiftReadings],
-        };
-      case 'adaptive':
-        return {
-          kind: 'adaptive',
-          halfLifeReadings: e[ENV.adaptiveHalfLifeReadings],
-          envelopeHalfLifeReadings: e[ENV.adaptiveEnvelopeHalfLifeReadings],
-          extremeHalfLifeReadings: e[ENV.adaptiveExtremeHalfLifeReadings],
-          sigma: e[ENV.adaptiveSigma],
-          extremeMargin: e[ENV.adaptiveExtremeMargin],
-          extremeMaturityReadings: e[ENV.adaptiveExtremeMaturityReadings],
-          scoreThreshold: e[ENV.adaptiveScoreThreshold],
-          warmupReadings: e[ENV.adaptiveWarmupReadings],
-          refractoryReadings: e[ENV.adaptiveRefractoryReadings],
-          minSpreadFraction: e[ENV.adaptiveMinSpreadFraction],
-          minDeviation: e[ENV.adaptiveMinDeviation],
-        };
-      default:
-        return { kind: 'threshold', threshold: e[ENV.threshold] };
-    }
+    const kind = e[ENV.detector];
+    const spec: Record<string, unknown> = { kind };
+    for (const s of DETECTOR_SETTINGS) if (s.kind === kind) spec[s.parameter] = e[s.env];
+    return spec as unknown as DetectorSpec;
   };
   // A rules file's `default` replaces DETECTOR and its parameter variables: the file is the
   // one place users edit, and the CDK app may set the variables to their defaults anyway.

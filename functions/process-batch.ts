@@ -1742,6 +1742,7 @@ function learnedOf(
 const LEARNED_BYTES: Readonly<Record<LearningDetector['kind'], number>> = {
   ewma: 200,
   adaptive: 400,
+  robust: 700,
 };
 
 /** Makes the cursor's working state the entry's learned state (it is stepped in place). */

@@ -44,6 +44,18 @@ type VariableOf<K extends DetectionKey> = {
   [V in ParameterVariable]: (V extends keyof Renamed ? Renamed[V] : V) extends K ? V : never;
 }[ParameterVariable];
 
+/**
+ * The type of one parameter's value. The function's fixed variables have their schema's type;
+ * the detector parameters come from the catalogue (functions/core/detector-parameters.ts),
+ * whose variables are built at load time, so their type is the catalogue's: numbers, and the
+ * one enum it holds.
+ */
+type ValueOf<V extends ParameterVariable> = Env[V] extends keyof EnvShape
+  ? z.output<EnvShape[Env[V]]>
+  : V extends 'robustDirection'
+    ? 'both' | 'up' | 'down'
+    : number;
+
 /** The rules file format of docs/detectors.md, as an object. */
 export type DetectorRulesDocument = z.input<typeof rulesFileSchema>;
 
@@ -53,7 +65,7 @@ export type DetectorRulesDocument = z.input<typeof rulesFileSchema>;
  * compile.
  */
 export type DetectionSettings = {
-  readonly [K in DetectionKey]?: z.output<EnvShape[Env[VariableOf<K>]]>;
+  readonly [K in DetectionKey]?: ValueOf<VariableOf<K>>;
 } & {
   /**
    * A rules file (docs/detectors.md: rules per sensor pattern and topic, a default detector,
@@ -79,7 +91,7 @@ function keyOf(variable: ParameterVariable): DetectionKey {
 export function parameterSchema(key: DetectionKey): z.ZodType {
   const variable = parameterNames().find((v) => keyOf(v) === key);
   if (variable === undefined) throw new Error(`unknown detection key ${key}`);
-  return envSchema.shape[ENV[variable]];
+  return (envSchema.shape as Readonly<Record<string, z.ZodType>>)[ENV[variable]] as z.ZodType;
 }
 
 /** Every detection key, in the function's order. */
@@ -88,7 +100,7 @@ export const DETECTION_KEYS: readonly DetectionKey[] = parameterNames().map(keyO
 /** Each detection key's default: what the function applies to a variable that is not set. */
 export const DETECTION_DEFAULTS = Object.fromEntries(
   DETECTION_KEYS.map((key) => [key, parameterSchema(key).parse(undefined)]),
-) as { readonly [K in DetectionKey]-?: z.output<EnvShape[Env[VariableOf<K>]]> };
+) as { readonly [K in DetectionKey]-?: ValueOf<VariableOf<K>> };
 
 /** Lambda's limit on the total size of a function's environment variables. */
 const ENVIRONMENT_LIMIT_BYTES = 4096;

@@ -5,45 +5,30 @@
  * the code knows but this file does not describe fails test/unit/doc-tables.test.ts.
  */
 
+import { DETECTOR_SETTINGS, type DetectorSetting } from '../functions/core/detector-parameters.ts';
+
 export interface SettingDoc {
   readonly meaning: string;
   /** For a setting whose schema has no default: what happens when it is not set. */
   readonly defaultText?: string;
 }
 
-/**
- * The adaptive detector's parameters, in the words both tables use: each is an environment
- * variable (ENV_DOCS) and a context key (CONTEXT_KEY_DOCS) of the same meaning, and a flag of
- * `npm start` and `npm run backtest` (`--adaptive-…`).
- */
-const ADAPTIVE_DOCS = {
-  HalfLifeReadings: 'Adaptive detector: half-life, in readings, of the learned level and spread.',
-  EnvelopeHalfLifeReadings:
-    'Adaptive detector: half-life, in readings, of the recent envelope falling back to the level after a peak.',
-  ExtremeHalfLifeReadings:
-    'Adaptive detector: half-life, in readings, of the long-term range (the new-extreme rule).',
-  Sigma:
-    'Adaptive detector: a breakout of the recent envelope by this many σ is a raw anomaly of 0.5.',
-  ExtremeMargin:
-    'Adaptive detector: a value beyond the long-term range by this fraction of its width scores 0.5.',
-  ExtremeMaturityReadings:
-    'Adaptive detector: until this many readings are learned the margin is widened by √(this / readings).',
-  ScoreThreshold:
-    'Adaptive detector: anomaly when the score (in [0, 1]) exceeds this, between 0 and 1.',
-  WarmupReadings:
-    'Adaptive detector: readings learned per sensor before it may flag anything (score 0 until then).',
-  RefractoryReadings:
-    'Adaptive detector: readings after an anomaly that are not flagged again (their score halved).',
-  MinSpreadFraction:
-    'Adaptive detector: σ is never taken below this fraction of the long-term range.',
-  MinDeviation: "Adaptive detector: σ is never taken below this, in the sensor's units.",
-} as const;
-
-const snake = (camel: string) =>
-  camel
-    .replace(/[A-Z]/g, (c) => `_${c}`)
-    .slice(1)
-    .toUpperCase();
+/** Detector parameters, from the one list (functions/core/detector-parameters.ts). */
+const KIND_LABEL: Readonly<Record<string, string>> = {
+  threshold: 'Threshold detector',
+  zscore: 'Z-score detector',
+  ewma: 'EWMA detector',
+  adaptive: 'Adaptive detector',
+  robust: 'Robust detector',
+};
+/** `escape`: for a table that prints the meaning as it is (the env table escapes it itself). */
+const detectorDocs = (name: (s: DetectorSetting) => string, escapePipes: boolean) =>
+  Object.fromEntries(
+    DETECTOR_SETTINGS.map((s) => {
+      const meaning = `${KIND_LABEL[s.kind] ?? s.kind}: ${s.meaning}`;
+      return [name(s), { meaning: escapePipes ? meaning.replace(/\|/g, '\\|') : meaning }];
+    }),
+  );
 
 /** The detector function's environment variables (functions/config.ts `ENV`). */
 export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
@@ -52,38 +37,10 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
   SLIDE_SECONDS: { meaning: 'Bucket length and window step.' },
   WINDOW_SECONDS: { meaning: 'Window length, a whole multiple of the slide.' },
   DETECTOR: {
-    meaning: 'Default detector: `threshold`, `zscore`, `ewma` or `adaptive` (docs/detectors.md).',
-  },
-  THRESHOLD: { meaning: 'Threshold detector: max distance from the window mean.' },
-  ZSCORE_SIGMA: {
     meaning:
-      'Z-score detector: k in k·σ (3 could never fire on 10 readings, see docs/detectors.md).',
+      'Default detector: `threshold`, `zscore`, `ewma`, `adaptive` or `robust` (the recommended one; docs/detectors.md). `limits` is for rules files.',
   },
-  ZSCORE_MIN_COUNT: { meaning: 'Z-score detector: readings in the window before it judges.' },
-  ZSCORE_MIN_DEVIATION: { meaning: 'Z-score detector: minimum absolute deviation.' },
-  EWMA_HALF_LIFE_READINGS: {
-    meaning: "EWMA detector: readings after which an observation's weight has halved.",
-  },
-  EWMA_SIGMA: {
-    meaning:
-      'EWMA detector: band of this many learned standard deviations around the learned mean.',
-  },
-  EWMA_WARMUP_READINGS: {
-    meaning: 'EWMA detector: readings learned per sensor before it may flag anything.',
-  },
-  EWMA_MIN_RELATIVE_DEVIATION: {
-    meaning: 'EWMA detector: the band is never narrower than this fraction of the learned mean.',
-  },
-  EWMA_MIN_DEVIATION: {
-    meaning: "EWMA detector: the band is never narrower than this, in the sensor's units.",
-  },
-  EWMA_LEVEL_SHIFT_READINGS: {
-    meaning:
-      'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
-  },
-  ...Object.fromEntries(
-    Object.entries(ADAPTIVE_DOCS).map(([p, meaning]) => [`ADAPTIVE_${snake(p)}`, { meaning }]),
-  ),
+  ...detectorDocs((d) => d.env, false),
   DETECTOR_RULES: {
     meaning:
       'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
@@ -195,37 +152,9 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
   windowSeconds: { meaning: 'Window length W, a whole multiple of S.' },
   detector: {
     meaning:
-      'Default detector: `threshold`, `zscore`, `ewma` or `adaptive` (the recommended one for sensors whose normal range nobody knows; docs/detectors.md).',
+      'Default detector: `threshold`, `zscore`, `ewma`, `adaptive` or `robust` (the recommended one for sensors whose normal range nobody knows; docs/detectors.md). `limits` is for rules files.',
   },
-  threshold: { meaning: 'Threshold detector: anomaly when \\|value − window mean\\| > threshold.' },
-  zscoreSigma: {
-    meaning: 'Z-score detector: anomaly when the deviation exceeds this many standard deviations…',
-  },
-  zscoreMinCount: { meaning: '…with at least this many readings in the window…' },
-  zscoreMinDeviation: { meaning: '…and a deviation above this.' },
-  ewmaHalfLifeReadings: {
-    meaning: "EWMA detector: readings after which an observation's weight has halved.",
-  },
-  ewmaSigma: {
-    meaning:
-      'EWMA detector: band of this many learned standard deviations around the learned mean.',
-  },
-  ewmaWarmupReadings: {
-    meaning: 'EWMA detector: readings learned per sensor before it may flag anything.',
-  },
-  ewmaMinRelativeDeviation: {
-    meaning: 'EWMA detector: the band is never narrower than this fraction of the learned mean.',
-  },
-  ewmaMinDeviation: {
-    meaning: "EWMA detector: the band is never narrower than this, in the sensor's units.",
-  },
-  ewmaLevelShiftReadings: {
-    meaning:
-      'EWMA detector: this many consecutive readings on one side are a new level, not anomalies.',
-  },
-  ...Object.fromEntries(
-    Object.entries(ADAPTIVE_DOCS).map(([p, meaning]) => [`adaptive${p}`, { meaning }]),
-  ),
+  ...detectorDocs((d) => d.key, true),
   detectorRulesFile: {
     meaning:
       'JSON file of per-sensor rules, relative to where `cdk` runs: an array `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; validated at synth and passed minified in `DETECTOR_RULES` (the whole environment must fit in 4 KB). Example: `infra/examples/detector-rules.json`.',

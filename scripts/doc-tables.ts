@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV, envSchema } from '../functions/config.ts';
+import { DETECTOR_SETTINGS, describeBounds } from '../functions/core/detector-parameters.ts';
 import { CONTEXT_DEFAULTS, CONTEXT_KEYS, PROVISIONED_DEFAULTS } from '../infra/config.ts';
 import { cdkCommand, DEPLOY_EXAMPLES } from '../infra/examples.ts';
 import { BACKTEST_HELP } from '../local/flags/backtest-options.ts';
@@ -116,6 +117,23 @@ function deployExamples(): string {
     .join('\n\n');
 }
 
+/** Every detector parameter on every surface, from the one list (detector-parameters.ts). */
+function detectorParameters(kind: string): string {
+  return table(
+    ['parameter', 'default', 'allowed', 'unit', 'meaning', 'variable', 'flag', 'context key'],
+    DETECTOR_SETTINGS.filter((s) => s.kind === kind).map((s) => [
+      code(s.parameter),
+      code(String(s.default)),
+      describeBounds(s),
+      s.unit,
+      cell(s.meaning),
+      code(s.env),
+      code(s.flag),
+      code(s.key),
+    ]),
+  );
+}
+
 /** The generated blocks, by name. */
 export const BLOCKS: Readonly<Record<string, () => string>> = {
   'start-options': () =>
@@ -126,10 +144,12 @@ export const BLOCKS: Readonly<Record<string, () => string>> = {
   environment: envTable,
   'context-keys': contextTable,
   'deploy-examples': deployExamples,
+  'robust-parameters': () => detectorParameters('robust'),
+  'adaptive-parameters': () => detectorParameters('adaptive'),
 };
 
 /** Files holding generated blocks. */
-export const GENERATED_FILES = ['docs/configuration.md'] as const;
+export const GENERATED_FILES = ['docs/configuration.md', 'docs/detectors.md'] as const;
 
 const BLOCK = /(<!-- generated: ([a-z-]+)[^>]*-->\n)([\s\S]*?)(<!-- end generated: \2 -->)/g;
 

@@ -4,6 +4,7 @@ import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { EWMA_DEFAULTS } from '../../functions/core/ewma.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
+import { ROBUST_DEFAULTS } from '../../functions/core/robust.ts';
 import { type KafkaEvent, recordsFromEvent } from '../../functions/kafka-event.ts';
 import type { BatchReport } from '../../functions/ports.ts';
 import { createBatchProcessor } from '../../functions/process-batch.ts';
@@ -83,6 +84,7 @@ export async function runCompute(options: ComputeOptions): Promise<ComputeResult
 const LEARNING_DETECTORS: readonly DetectorSpec[] = [
   { kind: 'ewma', ...EWMA_DEFAULTS },
   { kind: 'adaptive', ...ADAPTIVE_DEFAULTS },
+  { kind: 'robust', ...ROBUST_DEFAULTS },
 ];
 
 /** The timed batch, its event, and a store primed with the batch before it. */

@@ -195,6 +195,15 @@ export function toMessage({ anomaly, heldBackBefore }: AlertDecision): AlertMess
       sensorId: text(anomaly.sensorId),
       severity: text(anomaly.severity),
       detector: text(anomaly.detector),
+      // Filterable: a subscription can take only limit breaches, or only flat lines. The score
+      // is a Number attribute: "Numbers are positive or negative integers or floating-point
+      // numbers" (SNS message attribute data types, docs.aws.amazon.com/sns/latest/dg/
+      // sns-message-attributes.html); an alert's score is above its threshold, never in
+      // exponent notation.
+      ...(anomaly.test === undefined ? {} : { test: text(anomaly.test) }),
+      ...(anomaly.score === undefined
+        ? {}
+        : { score: { DataType: 'Number', StringValue: String(anomaly.score) } }),
     },
   };
 }

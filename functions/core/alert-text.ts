@@ -1,4 +1,40 @@
+import type { Verdict } from './detectors.ts';
 import type { Anomaly } from './types.ts';
+
+/**
+ * The explanation fields of an anomaly, from its verdict: what the batch path spreads into the
+ * Anomaly it builds (`...explanation(verdict)`), so the log line, the SNS message and the sinks
+ * say which test fired, with the score and the band. Empty for detectors that do not explain.
+ */
+export function explanation(
+  verdict: Verdict,
+): Pick<Anomaly, 'test' | 'score' | 'expected' | 'expectedLow' | 'expectedHigh'> {
+  if (verdict.test === undefined) return {};
+  return {
+    test: verdict.test,
+    score: verdict.score,
+    ...(verdict.expected === undefined ? {} : { expected: verdict.expected }),
+    ...(verdict.expectedLow === undefined ? {} : { expectedLow: verdict.expectedLow }),
+    ...(verdict.expectedHigh === undefined ? {} : { expectedHigh: verdict.expectedHigh }),
+  };
+}
+
+/** One line of why: `level shift (score 0.93), expected 10.2 (normal 8.1 … 12.3)`. */
+export function explanationLine(anomaly: Anomaly): string | undefined {
+  if (anomaly.test === undefined) return undefined;
+  const score = anomaly.score === undefined ? '' : ` (score ${anomaly.score.toFixed(3)})`;
+  const expected = anomaly.expected === undefined ? '' : `, expected ${round4(anomaly.expected)}`;
+  const band =
+    anomaly.expectedLow === undefined && anomaly.expectedHigh === undefined
+      ? ''
+      : ` (normal ${anomaly.expectedLow === undefined ? '−∞' : round4(anomaly.expectedLow)} … ${anomaly.expectedHigh === undefined ? '+∞' : round4(anomaly.expectedHigh)})`;
+  return `${anomaly.test}${score}${expected}${band}`;
+}
+
+/** Four significant digits: a band of a 0.001-scale sensor is not rounded to 0. */
+function round4(value: number): string {
+  return String(Number(value.toPrecision(4)));
+}
 
 /** Prints a number as Python's repr does (150 → "150.0"), as the Flink job's lines did. */
 export function pythonFloat(value: number): string {
@@ -27,6 +63,11 @@ export function anomalyJson(anomaly: Anomaly, heldBackBefore: number) {
     ...(anomaly.detector === 'threshold' ? { threshold: anomaly.limit } : { limit: anomaly.limit }),
     ...(anomaly.sigma === undefined ? {} : { sigma: anomaly.sigma }),
     detector: anomaly.detector,
+    ...(anomaly.test === undefined ? {} : { test: anomaly.test }),
+    ...(anomaly.score === undefined ? {} : { score: anomaly.score }),
+    ...(anomaly.expected === undefined ? {} : { expected: anomaly.expected }),
+    ...(anomaly.expectedLow === undefined ? {} : { expectedLow: anomaly.expectedLow }),
+    ...(anomaly.expectedHigh === undefined ? {} : { expectedHigh: anomaly.expectedHigh }),
     eventTime: new Date(anomaly.eventTimeMs).toISOString(),
     severity: anomaly.severity,
     heldBackBefore,
@@ -53,8 +94,9 @@ function heldBackNote(heldBackBefore: number): string {
 }
 
 export function smsText(anomaly: Anomaly, heldBackBefore: number): string {
+  const why = anomaly.test === undefined ? '' : `${anomaly.test} `;
   const text =
-    `${anomaly.severity.toUpperCase()} ${asciiId(anomaly.sensorId, 40)} ` +
+    `${anomaly.severity.toUpperCase()} ${why}${asciiId(anomaly.sensorId, 40)} ` +
     `value=${pythonFloat(anomaly.value)} avg=${pythonFloat(round2(anomaly.mean))} ` +
     `at ${new Date(anomaly.eventTimeMs).toISOString().slice(0, 19)}Z${heldBackNote(heldBackBefore)}`;
   return text.length > SMS_MAX_CHARS ? text.slice(0, SMS_MAX_CHARS) : text;
@@ -74,10 +116,11 @@ export function emailBody(anomaly: Anomaly, heldBackBefore: number): string {
     `Severity:   ${anomaly.severity}`,
     `Value:      ${anomaly.value}`,
     // ewma compares with the mean it learned from the sensor's history, not with a window.
-    anomaly.detector === 'ewma'
+    anomaly.detector === 'ewma' || anomaly.detector === 'robust' || anomaly.detector === 'adaptive'
       ? `Learned avg: ${round2(anomaly.mean)} from ${anomaly.count} readings`
       : `Window avg: ${round2(anomaly.mean)} over ${anomaly.count} readings`,
     `Deviation:  ${round2(anomaly.deviation)} (${limitName} ${round2(anomaly.limit)}, detector ${anomaly.detector})`,
+    ...(anomaly.test === undefined ? [] : [`Why:        ${explanationLine(anomaly)}`]),
     `Event time: ${new Date(anomaly.eventTimeMs).toISOString()}`,
     `Alert id:   ${anomaly.alertId}`,
     heldBackBefore > 0

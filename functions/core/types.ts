@@ -59,6 +59,16 @@ export interface Anomaly {
   readonly eventTimeMs: number;
   readonly severity: Severity;
   readonly source: RecordSource;
+  /**
+   * Why it is an anomaly, when the detector says (robust, limits, and any rule's limits guard):
+   * the test that fired (spike, dip, level shift, drift, variance, flat line, new extreme,
+   * limit), the calibrated score in [0, 1), the value expected and the band of normal readings.
+   */
+  readonly test?: string;
+  readonly score?: number;
+  readonly expected?: number;
+  readonly expectedLow?: number;
+  readonly expectedHigh?: number;
 }
 
 /** An anomaly together with what the cooldown decided for it. */

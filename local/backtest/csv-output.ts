@@ -31,7 +31,8 @@ export function csvRow(row: BacktestRow): string {
     formatNumber(row.windowMean),
     String(row.windowCount),
     formatNumber(row.deviation),
-    formatNumber(row.score),
+    // Full precision: a threshold sweep over the score must see every distinct value.
+    String(row.score),
     row.anomaly ? '1' : '0',
     formatNumber(row.baseline),
     formatNumber(row.limit),

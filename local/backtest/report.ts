@@ -1,4 +1,4 @@
-import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import { type DetectorSpec, ROBUST_DEFAULTS } from '../../functions/core/detectors.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { formatNumber } from './csv-output.ts';
 import type { BacktestSummary, SensorSummary } from './run-backtest.ts';
@@ -28,7 +28,25 @@ export function describeDetector(spec: DetectorSpec): string {
         `refractory=${spec.refractoryReadings} minSpreadFraction=${formatNumber(spec.minSpreadFraction)} ` +
         `minDeviation=${formatNumber(spec.minDeviation)}`
       );
+    case 'robust': {
+      const d = ROBUST_DEFAULTS as Record<string, unknown>;
+      const changed = Object.entries(spec)
+        .filter(([k, v]) => k !== 'kind' && typeof v !== 'object' && d[k] !== v)
+        .map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v) : String(v)}`);
+      return (
+        [`robust${changed.length === 0 ? ' (defaults)' : ''}`, ...changed].join(' ') + guards(spec)
+      );
+    }
+    case 'limits':
+      return `limits${guards({ limits: spec })}`;
   }
+}
+
+function guards(spec: { limits?: { high?: number; low?: number }; direction?: string }): string {
+  const parts: string[] = [];
+  if (spec.limits?.low !== undefined) parts.push(`low=${formatNumber(spec.limits.low)}`);
+  if (spec.limits?.high !== undefined) parts.push(`high=${formatNumber(spec.limits.high)}`);
+  return parts.length === 0 ? '' : ` ${parts.join(' ')}`;
 }
 
 /** The q-quantile (nearest rank) of the values; NaN for none. */

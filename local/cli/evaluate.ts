@@ -6,11 +6,12 @@ import { z } from 'zod';
 import {
   ADAPTIVE_DEFAULTS,
   EWMA_DEFAULTS,
+  ROBUST_DEFAULTS,
   ZSCORE_DEFAULTS,
 } from '../../functions/core/detectors.ts';
 import { backtestCandidate, type Candidate, windowedGaussian } from '../evaluate/candidates.ts';
-import { evaluateCandidates } from '../evaluate/evaluate.ts';
-import { generatedCorpus } from '../evaluate/generated.ts';
+import { evaluateCandidates, type Grouping } from '../evaluate/evaluate.ts';
+import { generatedCorpus, generatedFamily } from '../evaluate/generated.ts';
 import {
   DatasetError,
   type Experiment,
@@ -49,7 +50,7 @@ Data
   --copies N              generated series per shape             (default 3)
 
 Detectors
-  --detectors LIST        threshold, zscore, ewma, adaptive, gaussian  (default all)
+  --detectors LIST        threshold, zscore, ewma, adaptive, robust, gaussian  (default all)
   --gaussian-window N     readings in the windowed Gaussian's window   (default 6400)
 
 Output
@@ -59,7 +60,7 @@ Output
   -h, --help              this help
 `;
 
-const CANDIDATES = ['threshold', 'zscore', 'ewma', 'adaptive', 'gaussian'] as const;
+const CANDIDATES = ['threshold', 'zscore', 'ewma', 'adaptive', 'robust', 'gaussian'] as const;
 const CORPORA = ['skab', 'generated', 'csv'] as const;
 
 const list = <T extends string>(allowed: readonly T[]) =>
@@ -114,10 +115,17 @@ export function candidatesFor(options: EvaluateOptions): Candidate[] {
     zscore: () => backtestCandidate('zscore', { kind: 'zscore', ...ZSCORE_DEFAULTS }),
     ewma: () => backtestCandidate('ewma', { kind: 'ewma', ...EWMA_DEFAULTS }),
     adaptive: () => backtestCandidate('adaptive', { kind: 'adaptive', ...ADAPTIVE_DEFAULTS }),
+    robust: () => backtestCandidate('robust', { kind: 'robust', ...ROBUST_DEFAULTS }),
     gaussian: () => windowedGaussian(options.gaussianWindow, 3),
   };
   return options.detectors.map((d) => all[d]());
 }
+
+/** The generated corpus is also reported per fault family and per scale and interval. */
+const GENERATED_GROUPINGS: Grouping[] = [
+  { title: 'fault family', of: (e) => generatedFamily(e.name) },
+  { title: 'scale and interval', of: (e) => e.group },
+];
 
 function describe(experiments: readonly Experiment[]): string {
   const sensors = experiments.reduce((n, e) => n + e.sensors.length, 0);
@@ -146,7 +154,7 @@ async function main(argv: readonly string[]): Promise<number> {
     'generated',
     ...(options.csv === undefined ? [] : (['csv'] as const)),
   ];
-  const data: { corpus: string; experiments: Experiment[] }[] = [];
+  const data: { corpus: string; experiments: Experiment[]; groupings?: Grouping[] }[] = [];
   try {
     for (const corpus of corpora) {
       if (corpus === 'skab') {
@@ -166,6 +174,7 @@ async function main(argv: readonly string[]): Promise<number> {
         data.push({
           corpus: `generated (seed ${options.seed}, ${options.copies} per shape)`,
           experiments: generatedCorpus({ seed: options.seed, copies: options.copies }),
+          groupings: GENERATED_GROUPINGS,
         });
       } else {
         if (options.csv === undefined) throw new UsageError('--corpus csv: needs --csv PATH');
@@ -195,10 +204,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const candidates = candidatesFor(options);
   const reports: CorpusReport[] = [];
-  for (const { corpus, experiments } of data) {
+  for (const { corpus, experiments, groupings } of data) {
     process.stderr.write(`${corpus}: `);
-    const results = await evaluateCandidates(experiments, candidates, (name) =>
-      process.stderr.write(`${name} … `),
+    const results = await evaluateCandidates(
+      experiments,
+      candidates,
+      (name) => process.stderr.write(`${name} … `),
+      groupings,
     );
     process.stderr.write('done\n');
     reports.push({ corpus, about: describe(experiments), results });

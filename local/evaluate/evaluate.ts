@@ -25,6 +25,20 @@ export interface EventMetrics extends EventCounts {
   readonly precision: number;
   readonly recall: number;
   readonly f1: number;
+  /** F0.5: precision weighted twice as much as recall (an operator's pager). */
+  readonly f05: number;
+}
+
+/** A way to split a corpus into groups (fault families, scales): event metrics per group. */
+export interface Grouping {
+  readonly title: string;
+  /** The experiment's group, or undefined to leave it out of this table. */
+  of(experiment: Experiment): string | undefined;
+}
+
+export interface GroupTable {
+  readonly title: string;
+  readonly rows: readonly { readonly group: string; readonly events: EventMetrics }[];
 }
 
 export interface CandidateResult {
@@ -35,6 +49,8 @@ export interface CandidateResult {
   readonly events: EventMetrics;
   /** Event counts of the score column cut at the NAB-standard threshold (score ≥ thr fires). */
   readonly eventsAtThreshold: EventMetrics;
+  /** Event metrics of the anomaly column per group, one table per grouping asked for. */
+  readonly groups: readonly GroupTable[];
 }
 
 /**
@@ -83,7 +99,9 @@ export function eventMetrics(counts: EventCounts): EventMetrics {
       : counts.detected / (counts.detected + counts.falseAlarms);
   const recall = counts.events === 0 ? 0 : counts.detected / counts.events;
   const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { ...counts, precision, recall, f1 };
+  const f05 =
+    precision + recall === 0 ? 0 : (1.25 * precision * recall) / (0.25 * precision + recall);
+  return { ...counts, precision, recall, f1, f05 };
 }
 
 /** One experiment's detector output, its sensors merged: the highest score, any anomaly. */
@@ -109,6 +127,7 @@ export async function evaluateCandidates(
   experiments: readonly Experiment[],
   candidates: readonly Candidate[],
   onProgress: (message: string) => void = () => {},
+  groupings: readonly Grouping[] = [],
 ): Promise<CandidateResult[]> {
   const results: CandidateResult[] = [];
   for (const candidate of candidates) {
@@ -118,6 +137,7 @@ export async function evaluateCandidates(
     let events = 0;
     let detected = 0;
     let falseAlarms = 0;
+    const byGroup = groupings.map(() => new Map<string, EventCounts>());
     for (const experiment of experiments) {
       const out = await runExperiment(experiment, candidate);
       const runs = labelRuns(experiment.labels);
@@ -131,6 +151,17 @@ export async function evaluateCandidates(
       });
       labels.push(experiment.labels);
       const c = countEvents(experiment.labels, out.anomalies);
+      groupings.forEach((g, k) => {
+        const group = g.of(experiment);
+        if (group === undefined) return;
+        const table = byGroup[k] as Map<string, EventCounts>;
+        const sum = table.get(group) ?? { events: 0, detected: 0, falseAlarms: 0 };
+        table.set(group, {
+          events: sum.events + c.events,
+          detected: sum.detected + c.detected,
+          falseAlarms: sum.falseAlarms + c.falseAlarms,
+        });
+      });
       events += c.events;
       detected += c.detected;
       falseAlarms += c.falseAlarms;
@@ -156,6 +187,13 @@ export async function evaluateCandidates(
       nab,
       events: eventMetrics({ events, detected, falseAlarms }),
       eventsAtThreshold: eventMetrics(atThreshold),
+      groups: groupings.map((g, k) => ({
+        title: g.title,
+        rows: [...(byGroup[k] as Map<string, EventCounts>)].map(([group, counts]) => ({
+          group,
+          events: eventMetrics(counts),
+        })),
+      })),
     });
   }
   return results;

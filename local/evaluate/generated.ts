@@ -47,7 +47,7 @@ function noisy(ctx: ShapeContext, level: number, sd: number): void {
   for (let i = 0; i < ctx.n; i += 1) ctx.values.push(level + sd * gaussian(ctx.random));
 }
 
-const SHAPES: Record<string, Shape> = {
+const SHAPES = {
   spikes(ctx) {
     noisy(ctx, 10, 1);
     for (let k = 0; k < 2; k += 1) {
@@ -188,16 +188,94 @@ const SHAPES: Record<string, Shape> = {
   quietFlat(ctx) {
     for (let i = 0; i < ctx.n; i += 1) ctx.values.push(0);
   },
-};
+  dips(ctx) {
+    noisy(ctx, 10, 1);
+    for (let k = 0; k < 2; k += 1) {
+      const at = ctx.eventRow();
+      ctx.values[at] = (ctx.values[at] as number) - between(ctx.random, 6, 12);
+    }
+  },
+  slowDrift(ctx) {
+    // A pressure creeping up: 80 σ over 3600 readings (an hour at 1 Hz), never a jump.
+    noisy(ctx, 10, 1);
+    const at = ctx.eventRow();
+    const perReading = (ctx.random() < 0.5 ? -1 : 1) * (80 / 3600);
+    for (let i = at; i < ctx.n; i += 1) {
+      ctx.values[i] = (ctx.values[i] as number) + perReading * (i - at);
+    }
+  },
+  flatLine(ctx) {
+    // A sensor that freezes at its last reading: no jump at all, only the noise stops.
+    noisy(ctx, 10, 1);
+    const at = ctx.eventRow();
+    for (let i = at + 1; i < ctx.n; i += 1) ctx.values[i] = ctx.values[at] as number;
+  },
+  burstyQuiet(ctx) {
+    // Normal bursts of load and nothing else: every alert here is a false alarm.
+    noisy(ctx, 10, 1);
+    for (let i = 50; i < ctx.n; i += Math.floor(between(ctx.random, 30, 200))) {
+      const height = between(ctx.random, 3, 10);
+      const len = 1 + Math.floor(6 * ctx.random());
+      for (let j = i; j < Math.min(ctx.n, i + len); j += 1)
+        ctx.values[j] = (ctx.values[j] as number) + height;
+    }
+  },
+} satisfies Record<string, Shape>;
 
 export const GENERATED_SHAPES = Object.keys(SHAPES);
+
+/** The fault family each shape stands for (the evaluator's per-family table). */
+export const GENERATED_FAMILIES = [
+  'spike',
+  'dip',
+  'level shift',
+  'drift',
+  'variance',
+  'flat line',
+  'seasonal',
+  'bursty-but-normal',
+  'nothing to find',
+] as const;
+export type GeneratedFamily = (typeof GENERATED_FAMILIES)[number];
+
+const FAMILY_OF: Record<keyof typeof SHAPES, GeneratedFamily> = {
+  spikes: 'spike',
+  levelShift: 'level shift',
+  spreadChange: 'variance',
+  daily: 'seasonal',
+  stuck: 'flat line',
+  drift: 'spike',
+  counts: 'spike',
+  flatStep: 'level shift',
+  zeroCentred: 'dip',
+  rampUp: 'drift',
+  heavyTail: 'level shift',
+  bursty: 'bursty-but-normal',
+  missedCycle: 'seasonal',
+  spikeInRange: 'seasonal',
+  quietNoise: 'nothing to find',
+  quietDaily: 'nothing to find',
+  quietFlat: 'nothing to find',
+  dips: 'dip',
+  slowDrift: 'drift',
+  flatLine: 'flat line',
+  burstyQuiet: 'bursty-but-normal',
+};
+
+/** A generated experiment's family, from its name (`<shape>-<copy>`); undefined for others. */
+export function generatedFamily(experimentName: string): GeneratedFamily | undefined {
+  const shape = experimentName.replace(/-\d+$/, '');
+  return Object.hasOwn(FAMILY_OF, shape) ? FAMILY_OF[shape as keyof typeof SHAPES] : undefined;
+}
+
+/** The scale a generated experiment was drawn at (the group of the per-scale table). */
 
 /** The generated corpus: every shape `copies` times, each at a random scale, rate and length. */
 export function generatedCorpus(options: GeneratedOptions): Experiment[] {
   const random = mulberry32(options.seed);
   const copies = options.copies ?? 2;
   const experiments: Experiment[] = [];
-  for (const [shapeName, shape] of Object.entries(SHAPES)) {
+  for (const [shapeName, shape] of Object.entries(SHAPES) as [string, Shape][]) {
     for (let c = 0; c < copies; c += 1) {
       const n = Math.floor(between(random, 1000, 8000));
       const intervalMs = INTERVALS_MS[Math.floor(random() * INTERVALS_MS.length)] as number;
@@ -225,6 +303,12 @@ export function generatedCorpus(options: GeneratedOptions): Experiment[] {
       };
       shape(ctx);
       const keepsScale = shapeName === 'counts' || shapeName === 'flatStep';
+      const every =
+        intervalMs >= 3_600_000
+          ? `${intervalMs / 3_600_000} h`
+          : intervalMs >= 60_000
+            ? `${intervalMs / 60_000} min`
+            : `${intervalMs / 1000} s`;
       const startMs = Date.parse('2026-01-01T00:00:00Z');
       experiments.push({
         name: `${shapeName}-${c + 1}`,
@@ -236,6 +320,7 @@ export function generatedCorpus(options: GeneratedOptions): Experiment[] {
           },
         ],
         labels,
+        group: `scale ${keepsScale ? 1 : scale}, every ${every}`,
       });
     }
   }

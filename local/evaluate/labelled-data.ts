@@ -14,6 +14,8 @@ export interface Experiment {
   readonly timestampsMs: readonly number[];
   readonly sensors: readonly { readonly name: string; readonly values: readonly number[] }[];
   readonly labels: Uint8Array;
+  /** How a generated series was drawn (scale and interval), for the per-scale table. */
+  readonly group?: string;
 }
 
 export class DatasetError extends Error {

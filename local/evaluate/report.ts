@@ -25,6 +25,8 @@ export function formatMarkdown(reports: readonly CorpusReport[], command: string
     '- **Event P / R / F1**: from the `anomaly` column (what the deployed function alerts on): an event',
     '  is found when any sensor of its experiment fires inside its window (NAB’s window, stretched to',
     '  the end of the labelled run); every reading flagged outside all windows is a false alarm.',
+    '- **Event F0.5**: the same with precision weighted twice as much as recall (an operator paged',
+    '  for every alert).',
     '- **F1 @thr**: the same event F1, of the score column cut at "thr" (score ≥ thr fires): how the',
     '  detector would do with the best single threshold in hindsight (the only F1 a baseline has',
     '  beyond its textbook rule).',
@@ -34,23 +36,53 @@ export function formatMarkdown(reports: readonly CorpusReport[], command: string
   for (const r of reports) {
     out.push(`## ${r.corpus}`, '', r.about, '');
     out.push(
-      '| detector | NAB standard | NAB low FP | NAB low FN | thr | event P | event R | event F1 | false alarms | F1 @thr |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| detector | NAB standard | NAB low FP | NAB low FN | thr | event P | event R | event F1 | event F0.5 | false alarms | F1 @thr |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const c of r.results) {
       const name = c.baseline ? `${c.name} *(baseline)*` : `\`${c.name}\``;
       out.push(
         `| ${name} | ${f1(c.nab.standard.normalized)} | ${f1(c.nab.rewardLowFP.normalized)} | ` +
           `${f1(c.nab.rewardLowFN.normalized)} | ${Number.isFinite(c.nab.standard.threshold) ? f3(c.nab.standard.threshold) : '-'} | ` +
-          `${f3(c.events.precision)} | ${f3(c.events.recall)} | ${f3(c.events.f1)} | ${c.events.falseAlarms} | ` +
+          `${f3(c.events.precision)} | ${f3(c.events.recall)} | ${f3(c.events.f1)} | ${f3(c.events.f05)} | ${c.events.falseAlarms} | ` +
           `${f3(c.eventsAtThreshold.f1)} |`,
       );
     }
+    out.push(...groupTables(r.results));
     out.push('', 'Parameters:', '');
     for (const c of r.results) out.push(`- ${c.name}: ${c.description}`);
     out.push('');
   }
   return `${out.join('\n')}`;
+}
+
+/**
+ * Per group (fault family, scale): each detector's events found of those labelled, its false
+ * alarms (readings flagged outside every event's window) and its event F0.5.
+ */
+function groupTables(results: readonly CandidateResult[]): string[] {
+  const first = results[0];
+  if (first === undefined) return [];
+  const out: string[] = [];
+  first.groups.forEach((table, k) => {
+    out.push(
+      '',
+      `Per ${table.title}: events found / labelled, false alarms, event F0.5 (of the anomaly column).`,
+      '',
+      `| ${table.title} | ${results.map((c) => (c.baseline ? c.name.replace(/ \(.*/, '') : `\`${c.name.replace(/ \(.*/, '')}\``)).join(' | ')} |`,
+      `| --- | ${results.map(() => '---:').join(' | ')} |`,
+    );
+    for (const row of table.rows) {
+      const cells = results.map((c) => {
+        const m = c.groups[k]?.rows.find((r) => r.group === row.group)?.events;
+        if (m === undefined) return '-';
+        const f = m.events === 0 ? '' : ` · ${f3(m.f05)}`;
+        return `${m.detected}/${m.events} · ${m.falseAlarms}${f}`;
+      });
+      out.push(`| ${row.group} | ${cells.join(' | ')} |`);
+    }
+  });
+  return out;
 }
 
 /** The same as a plain-text table for the terminal. */
@@ -59,7 +91,19 @@ export function formatText(reports: readonly CorpusReport[]): string {
   for (const r of reports) {
     out.push(`${r.corpus}: ${r.about}`);
     const rows = [
-      ['detector', 'NAB std', 'low FP', 'low FN', 'thr', 'P', 'R', 'F1', 'false alarms', 'F1@thr'],
+      [
+        'detector',
+        'NAB std',
+        'low FP',
+        'low FN',
+        'thr',
+        'P',
+        'R',
+        'F1',
+        'F0.5',
+        'false alarms',
+        'F1@thr',
+      ],
       ...r.results.map((c) => [
         c.baseline ? `${c.name} (baseline)` : c.name,
         f1(c.nab.standard.normalized),
@@ -69,6 +113,7 @@ export function formatText(reports: readonly CorpusReport[]): string {
         f3(c.events.precision),
         f3(c.events.recall),
         f3(c.events.f1),
+        f3(c.events.f05),
         String(c.events.falseAlarms),
         f3(c.eventsAtThreshold.f1),
       ]),

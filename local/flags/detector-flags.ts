@@ -1,54 +1,35 @@
-import { detectorSpecSchema } from '../../functions/config.ts';
-import {
-  ADAPTIVE_DEFAULTS,
-  DETECTOR_KINDS,
-  type DetectorKind,
-  type DetectorSpec,
-  EWMA_DEFAULTS,
-  ZSCORE_DEFAULTS,
-} from '../../functions/core/detectors.ts';
+import { detectorSpecSchema, ENV_DETECTOR_KINDS } from '../../functions/config.ts';
+import { type CatalogueKind, DETECTOR_SETTINGS } from '../../functions/core/detector-parameters.ts';
+import type { DetectorKind, DetectorSpec } from '../../functions/core/detectors.ts';
 import { UsageError } from './parse-flags.ts';
 
 /**
  * The detector flags of `npm start`, the same as `npm run backtest`'s: one per parameter of
  * each detector, named `--<kind>-<parameter in kebab case>` (`--threshold` for the threshold
- * detector's one), validated by the rules file's schema (functions/config.ts), so a setting
- * tried on a recording runs live unchanged. The exports mirror the backtest's flag module
- * (DETECTOR_FLAGS, DETECTOR_FLAG_NAMES, DETECTOR_FLAGS_HELP, detectorFromFlags), so either can
- * serve both CLIs.
+ * detector's one), from the one list of detector parameters (functions/core/
+ * detector-parameters.ts) and validated by the rules file's schema (functions/config.ts), so a
+ * setting tried on a recording runs live unchanged. The exports mirror the backtest's flag
+ * module (DETECTOR_FLAGS, DETECTOR_FLAG_NAMES, DETECTOR_FLAGS_HELP, detectorFromFlags), so
+ * either can serve both CLIs.
  */
-const PARAMETERS = {
-  threshold: { threshold: 50 },
-  zscore: ZSCORE_DEFAULTS,
-  ewma: EWMA_DEFAULTS,
-  adaptive: ADAPTIVE_DEFAULTS,
-} as const satisfies Record<DetectorKind, Record<string, number>>;
-
-const kebab = (camel: string) => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
 export interface DetectorFlag {
-  readonly kind: DetectorKind;
+  readonly kind: CatalogueKind;
   readonly parameter: string;
   /** camelCase, as parseFlags returns it. */
   readonly key: string;
   readonly flag: string;
-  readonly defaultValue: number;
+  readonly defaultValue: number | string;
+  readonly type: 'number' | 'integer' | 'enum';
 }
 
-export const DETECTOR_FLAGS: readonly DetectorFlag[] = Object.entries(PARAMETERS).flatMap(
-  ([kind, params]) =>
-    Object.entries(params).map(([parameter, defaultValue]) => {
-      const key = kind === parameter ? kind : `${kind}${upperFirst(parameter)}`;
-      return {
-        kind: kind as DetectorKind,
-        parameter,
-        key,
-        flag: `--${kebab(key)}`,
-        defaultValue,
-      };
-    }),
-);
+export const DETECTOR_FLAGS: readonly DetectorFlag[] = DETECTOR_SETTINGS.map((s) => ({
+  kind: s.kind,
+  parameter: s.parameter,
+  key: s.key,
+  flag: s.flag,
+  defaultValue: s.default,
+  type: s.type,
+}));
 
 /** For parseFlags: `detector` and every parameter flag, in kebab case without dashes. */
 export const DETECTOR_FLAG_NAMES: readonly string[] = [
@@ -57,35 +38,15 @@ export const DETECTOR_FLAG_NAMES: readonly string[] = [
 ];
 
 /** What each parameter flag means, keyed like DETECTOR_FLAGS. */
-export const DETECTOR_FLAG_MEANINGS: Readonly<Record<string, string>> = {
-  threshold: '|value - window avg| > X',
-  zscoreSigma: 'k of k·σ of the window',
-  zscoreMinCount: 'readings in the window before flagging',
-  zscoreMinDeviation: 'never flag |value - avg| <= X',
-  ewmaHalfLifeReadings: 'readings until a reading’s weight halves',
-  ewmaSigma: 'k of the k·σ band',
-  ewmaWarmupReadings: 'readings learned before flagging',
-  ewmaMinRelativeDeviation: 'band >= F·|mean|',
-  ewmaMinDeviation: 'band >= X',
-  ewmaLevelShiftReadings: 'out-of-band run that is a new level',
-  adaptiveHalfLifeReadings: 'half-life of the learned level and spread',
-  adaptiveEnvelopeHalfLifeReadings: 'half-life of the recent envelope',
-  adaptiveExtremeHalfLifeReadings: 'half-life of the long-term (new extreme) envelope',
-  adaptiveSigma: 'breakout, in σ, that is a raw anomaly of 0.5',
-  adaptiveExtremeMargin: 'new extreme beyond the range by F of it scores 0.5',
-  adaptiveExtremeMaturityReadings: 'readings until the range is trusted',
-  adaptiveScoreThreshold: 'anomaly iff score > X',
-  adaptiveWarmupReadings: 'readings learned before flagging',
-  adaptiveRefractoryReadings: 'readings not flagged after an anomaly',
-  adaptiveMinSpreadFraction: 'σ >= F·(long-term range)',
-  adaptiveMinDeviation: 'σ >= X',
-};
+export const DETECTOR_FLAG_MEANINGS: Readonly<Record<string, string>> = Object.fromEntries(
+  DETECTOR_SETTINGS.map((s) => [s.key, s.meaning]),
+);
 
 /** The help lines for the detector flags. */
 export const DETECTOR_FLAGS_HELP = [
-  `  --detector D            ${DETECTOR_KINDS.join(' | ')}       (default threshold)`,
+  `  --detector D            ${ENV_DETECTOR_KINDS.join(' | ')}       (default threshold)`,
   ...DETECTOR_FLAGS.map((f) => {
-    const left = `  ${f.flag} X`;
+    const left = `  ${f.flag} ${f.type === 'enum' ? 'D' : 'X'}`;
     const meaning = `${f.kind}: ${DETECTOR_FLAG_MEANINGS[f.key] ?? f.parameter}`;
     return `${left.padEnd(46)} ${meaning} (default ${f.defaultValue})`;
   }),
@@ -100,9 +61,9 @@ export function detectorFromFlags(
   flags: Readonly<Record<string, string | boolean | undefined>>,
 ): DetectorSpec {
   const kindText = flags.detector;
-  if (kindText !== undefined && !(DETECTOR_KINDS as readonly unknown[]).includes(kindText)) {
+  if (kindText !== undefined && !(ENV_DETECTOR_KINDS as readonly unknown[]).includes(kindText)) {
     throw new UsageError(
-      `--detector: one of ${DETECTOR_KINDS.join(', ')} (got ${JSON.stringify(kindText)})`,
+      `--detector: one of ${ENV_DETECTOR_KINDS.join(', ')} (got ${JSON.stringify(kindText)})`,
     );
   }
   const kind = (kindText ?? 'threshold') as DetectorKind;
@@ -111,8 +72,13 @@ export function detectorFromFlags(
   for (const f of DETECTOR_FLAGS) {
     const given = flags[f.key];
     if (given === undefined) continue;
-    const value = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
-    if (!Number.isFinite(value)) {
+    const value =
+      f.type === 'enum'
+        ? given
+        : typeof given === 'string' && given.trim() !== ''
+          ? Number(given)
+          : Number.NaN;
+    if (typeof value === 'number' && !Number.isFinite(value)) {
       problems.push(`${f.flag}: a number (got ${JSON.stringify(given)})`);
       continue;
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DETECTOR_KINDS, type DetectorSpec } from '../../functions/core/detectors.ts';
+import { ENV_DETECTOR_KINDS } from '../../functions/config.ts';
+import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { LOCAL_TABLE_NAME, LOCAL_TOPIC_ARN } from '../pipeline/local-detector.ts';
 import {
   checkWindowFlags,
@@ -95,7 +96,7 @@ export type StartOptions = Omit<z.infer<typeof optionsSchema>, 'stopSensor'> & {
 };
 
 const DETECTOR_OPTION_DOCS: readonly OptionDoc[] = [
-  { flag: 'detector', arg: 'D', meaning: DETECTOR_KINDS.join(' | '), defaultText: 'threshold' },
+  { flag: 'detector', arg: 'D', meaning: ENV_DETECTOR_KINDS.join(' | '), defaultText: 'threshold' },
   ...DETECTOR_FLAGS.map((f) => ({
     flag: f.flag.slice(2),
     arg: 'X',

@@ -118,9 +118,11 @@ export function detectionLine(config: DetectorConfig): string {
       ? `threshold ${spec.threshold}`
       : spec.kind === 'zscore'
         ? `zscore ${spec.sigma}σ`
-        : spec.kind === 'adaptive'
-          ? `adaptive (score > ${spec.scoreThreshold}), half-life ${spec.halfLifeReadings} readings`
-          : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
+        : spec.kind === 'adaptive' || spec.kind === 'robust'
+          ? `${spec.kind} (score > ${spec.scoreThreshold}), half-life ${spec.halfLifeReadings} readings`
+          : spec.kind === 'limits'
+            ? `limits ${spec.low ?? '-∞'} … ${spec.high ?? '+∞'}`
+            : `ewma ${spec.sigma}σ, half-life ${spec.halfLifeReadings} readings`;
   return (
     `${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
     `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +

@@ -37,9 +37,9 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   'npm start':
     /live view {3}http:\/\/127\.0\.0\.1:\d+\/[\s\S]*ANOMALY → sensor_\d+: value=[\d.]+, avg=[\d.]+[\s\S]*Summary after/,
   'npm start -- --help':
-    /Usage: npm start -- \[options\][\s\S]*--ewma-sigma X +ewma: k of the k·σ band \(default 4\)/,
-  'npm start -- --detector adaptive --sensors 3 --duration 10':
-    /detection {3}adaptive \(score > 0\.7\)[\s\S]*Summary after[\s\S]*records processed/,
+    /Usage: npm start -- \[options\][\s\S]*--ewma-sigma X +ewma: Band of this many learned standard deviations around the learned mean\. \(default 4\)/,
+  'npm start -- --detector robust --sensors 3 --duration 10':
+    /detection {3}robust \(score > 0\.5\)[\s\S]*Summary after[\s\S]*records processed/,
   'npm run backtest -- --input examples/readings.csv':
     /backtest of examples\/readings\.csv \(csv\): 756 data lines[\s\S]*flinkLike_1 +threshold/,
   'npm run backtest -- --input examples/readings.csv --rules examples/detector-rules.json --plot judged.html':

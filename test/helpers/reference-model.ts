@@ -4,6 +4,7 @@ import {
   adaptiveStep,
 } from '../../functions/core/adaptive.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
+import { type RobustDetector, type RobustState, robustStep } from '../../functions/core/robust.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 
 /**
@@ -26,7 +27,8 @@ export interface ReferenceConfig {
         minDeviation: number;
         levelShiftReadings: number;
       }
-    | AdaptiveDetector;
+    | AdaptiveDetector
+    | RobustDetector;
   readonly alertCooldownMs: number;
   /** Exact sensor id → its own detector, overriding `detector`. */
   readonly perSensor?: Readonly<Record<string, ReferenceConfig['detector']>>;
@@ -51,11 +53,11 @@ export interface ReferenceResult {
   /** For the ewma detector: each sensor's learned state after the stream. */
   readonly learned: Map<string, LearnedSensor>;
   /**
-   * For the adaptive detector: each sensor's state after the stream. Its transition is the
+   * For the adaptive and robust detectors: each sensor's state after the stream. Its transition is the
    * core's pure step (its math is tested on its own, test/unit/adaptive-detector.test.ts);
    * here it is applied once per reading in stream order, as an uninterrupted run would.
    */
-  readonly adaptive: Map<string, AdaptiveState>;
+  readonly adaptive: Map<string, AdaptiveState | RobustState>;
 }
 
 /** The ewma detector's state as docs/detectors.md describes it, kept apart from functions/core. */
@@ -81,7 +83,7 @@ export function runReferenceModel(
   const anomalies: ReferenceAnomaly[] = [];
   const notifications = new Map<string, number>();
   const learned = new Map<string, LearnedSensor>();
-  const adaptive = new Map<string, AdaptiveState>();
+  const adaptive = new Map<string, AdaptiveState | RobustState>();
   const seen = new Set<string>();
   let rejected = 0;
 
@@ -118,9 +120,12 @@ export function runReferenceModel(
     let anomaly: boolean;
     let limit: number;
     const detector = config.perSensor?.[sensorId] ?? config.detector;
-    if (detector.kind === 'adaptive') {
+    if (detector.kind === 'adaptive' || detector.kind === 'robust') {
       const prior = adaptive.get(sensorId);
-      const { state, judgement } = adaptiveStep(detector, prior, value);
+      const { state, judgement } =
+        detector.kind === 'adaptive'
+          ? adaptiveStep(detector, prior as AdaptiveState | undefined, value)
+          : robustStep(detector, prior as RobustState | undefined, value);
       adaptive.set(sensorId, state);
       count = judgement.count;
       mean = judgement.mean;

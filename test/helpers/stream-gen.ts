@@ -84,6 +84,28 @@ const ADAPTIVE_FOR_LAWS = {
   minDeviation: 0,
 } as const;
 
+/** Short memory and no warm-up, limits and persistence on, so every branch of robust is met. */
+const ROBUST_FOR_LAWS = {
+  kind: 'robust',
+  halfLifeReadings: 4,
+  baselineHalfLifeReadings: 20,
+  smoothingHalfLifeReadings: 2,
+  extremeHalfLifeReadings: 20,
+  sigma: 2,
+  driftSigma: 2,
+  varianceRatio: 2,
+  flatReadings: 2,
+  extremeMargin: 0.05,
+  scoreThreshold: 0.5,
+  warmupReadings: 2,
+  refractoryReadings: 1,
+  minDeviation: 0,
+  persistenceReadings: 1,
+  persistenceWindow: 2,
+  direction: 'both',
+  limits: { high: 140 },
+} as const;
+
 /** Cut points as fractions of the stream. */
 export const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 });
 
@@ -96,6 +118,7 @@ export const detectionArb: fc.Arbitrary<{
     { kind: 'zscore', sigma: 1.5, minCount: 3, minDeviation: 5 },
     EWMA_FOR_LAWS,
     ADAPTIVE_FOR_LAWS,
+    ROBUST_FOR_LAWS,
     {
       kind: 'ewma',
       halfLifeReadings: 2.5,
@@ -115,6 +138,7 @@ export const detectionArb: fc.Arbitrary<{
             sensor_1: { kind: 'threshold', threshold: 50 },
             sensor_2: EWMA_FOR_LAWS,
             sensor_3: ADAPTIVE_FOR_LAWS,
+            sensor_0: ROBUST_FOR_LAWS,
           }
         : {};
       return {

@@ -70,10 +70,24 @@ describe('deploy config defaults', () => {
   });
 
   it('maps detection keys onto exactly the environment names the function validates', () => {
+    const all = Object.values(ENV).filter((n) => n !== ENV.tableName && n !== ENV.topicArn);
+    // The robust detector's variables are set only when it is the default detector.
+    const robust = parseDeployConfig({ detector: 'robust' }).detectorEnvironment;
+    expect(Object.keys(robust).sort()).toEqual([...all].sort());
     const env = parseDeployConfig({}).detectorEnvironment;
-    const expected = Object.values(ENV).filter((n) => n !== ENV.tableName && n !== ENV.topicArn);
-    expect(Object.keys(env).sort()).toEqual([...expected].sort());
+    expect(Object.keys(env).sort()).toEqual(all.filter((n) => !n.startsWith('ROBUST_')).sort());
     expect(env).toMatchObject({ SLIDE_SECONDS: '5', WINDOW_SECONDS: '10', DETECTOR_RULES: '[]' });
+  });
+
+  it('checks the robust keys with one line each, from the list of detector parameters', () => {
+    expect(() => parseDeployConfig({ detector: 'robust', robustScoreThreshold: '1.5' })).toThrow(
+      'robustScoreThreshold: must be less than 1 (got "1.5")',
+    );
+    expect(() => parseDeployConfig({ robustDirection: 'sideways' })).toThrow(
+      /robustDirection: must be one of both, up, down/,
+    );
+    const env = parseDeployConfig({ detector: 'robust', robustSigma: '6' }).detectorEnvironment;
+    expect(env).toMatchObject({ DETECTOR: 'robust', ROBUST_SIGMA: '6', ROBUST_DIRECTION: 'both' });
   });
 
   it.each(Object.entries(DEPLOY_EXAMPLES))('accepts the documented example %s', (_, example) => {

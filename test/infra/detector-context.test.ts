@@ -2,6 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, ENV } from '../../functions/config.ts';
 import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
+import { DETECTOR_SETTINGS } from '../../functions/core/detector-parameters.ts';
+import { ROBUST_DEFAULTS } from '../../functions/core/robust.ts';
 import { CONTEXT_KEYS } from '../../infra/config.ts';
 import { detectorFromFlags } from '../../local/flags/detector-flags.ts';
 import {
@@ -81,5 +83,56 @@ describe('adaptive detector settings from CDK context', () => {
 
   it('ships a bundle whose cold-start validation accepts those settings', async () => {
     expect(await invokeBundleWithEmptyBatch(adaptive)).toMatchObject({ records: 0 });
+  });
+});
+
+/**
+ * The robust detector's keys derive from the one list of detector parameters: a key per
+ * parameter, passed as its variable only when `detector` is `robust`.
+ */
+describe('robust detector settings from CDK context', () => {
+  const ROBUST_CONTEXT = {
+    detector: 'robust',
+    robustSigma: '6',
+    robustDirection: 'up',
+    robustPersistenceReadings: '2',
+    robustPersistenceWindow: '3',
+  };
+  let robust: Synthesized;
+  beforeAll(() => {
+    robust = synthesize(ROBUST_CONTEXT);
+  });
+
+  it('sets each robust context key as its environment variable, the others at their defaults', () => {
+    robust.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.detector]: 'robust',
+          [ENV.robustSigma]: '6',
+          [ENV.robustDirection]: 'up',
+          [ENV.robustPersistenceReadings]: '2',
+          [ENV.robustPersistenceWindow]: '3',
+          [ENV.robustScoreThreshold]: String(ROBUST_DEFAULTS.scoreThreshold),
+        }),
+      },
+    });
+  });
+
+  it('gives the function the detector the same flags give npm start and the backtest', () => {
+    const deployed = configFromEnv(functionVariables(robust)).defaultDetector;
+    expect(deployed).toEqual(detectorFromFlags(ROBUST_CONTEXT));
+    expect(deployed).toMatchObject({ kind: 'robust', sigma: 6, direction: 'up' });
+  });
+
+  it('leaves the robust variables out of a function that does not use it', () => {
+    const fn = detectorFunction(adaptive.template);
+    const names = Object.keys(fn?.Properties.Environment.Variables as object);
+    expect(names.filter((n) => n.startsWith('ROBUST_'))).toEqual([]);
+  });
+
+  it('has a context key for every robust parameter in the list, of the same name', () => {
+    const keys = CONTEXT_KEYS.filter((k) => k.startsWith('robust'));
+    const listed = DETECTOR_SETTINGS.filter((s) => s.kind === 'robust').map((s) => s.key);
+    expect([...keys].sort()).toEqual([...listed].sort());
   });
 });

@@ -22,6 +22,7 @@ const GOLDEN_CASES = [
   ['zscore', ['--detector', 'zscore', '--zscore-sigma', '2.5']],
   ['ewma', ['--detector', 'ewma']],
   ['adaptive', ['--detector', 'adaptive']],
+  ['robust', ['--detector', 'robust']],
   ['rules', ['--rules', RULES]],
 ] as const;
 
@@ -60,6 +61,7 @@ describe('backtest: golden files per detector', () => {
 describe('backtest: the replay law', () => {
   it.each([
     ['ewma', ['--detector', 'ewma']],
+    ['robust', ['--detector', 'robust']],
     ['rules', ['--rules', RULES]],
     ['threshold', []],
   ] as const)('%s: the rows do not depend on the batch size', async (_name, args) => {

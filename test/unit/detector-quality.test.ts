@@ -4,6 +4,7 @@ import {
   ADAPTIVE_DEFAULTS,
   type DetectorSpec,
   EWMA_DEFAULTS,
+  ROBUST_DEFAULTS,
   ZSCORE_DEFAULTS,
 } from '../../functions/core/detectors.ts';
 import { describeDetector } from '../../local/backtest/report.ts';
@@ -30,6 +31,7 @@ const DETECTORS: readonly (readonly [string, DetectorSpec])[] = [
   ['zscore (defaults)', { kind: 'zscore', ...ZSCORE_DEFAULTS }],
   ['ewma (defaults)', { kind: 'ewma', ...EWMA_DEFAULTS }],
   ['adaptive (defaults)', { kind: 'adaptive', ...ADAPTIVE_DEFAULTS }],
+  ['robust (defaults)', { kind: 'robust', ...ROBUST_DEFAULTS }],
 ];
 
 interface Counts {
@@ -141,9 +143,17 @@ describe('detector quality on labelled plant streams', () => {
     writeFileSync('bench/results/detector-quality.md', report);
     console.log(report);
 
-    const [threshold, , ewma, adaptive] = results;
-    if (threshold === undefined || ewma === undefined || adaptive === undefined)
+    const [threshold, , ewma, adaptive, robust] = results;
+    if (
+      threshold === undefined ||
+      ewma === undefined ||
+      adaptive === undefined ||
+      robust === undefined
+    )
       throw new Error('missing results');
+    // The recommended detector: one alert per event, few false ones, on every profile.
+    expect(f1(robust.total)).toBeGreaterThan(f1(threshold.total) + 0.5);
+    expect(precision(robust.total)).toBeGreaterThan(0.9);
     // The adaptive detector trades recall on repeated spikes for one anomaly per event.
     expect(f1(adaptive.total)).toBeGreaterThan(f1(threshold.total) + 0.5);
     expect(precision(adaptive.total)).toBeGreaterThan(0.9);

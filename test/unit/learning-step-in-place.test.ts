@@ -10,6 +10,7 @@ import {
   workingLearnedState,
 } from '../../functions/core/detectors.ts';
 import { EWMA_DEFAULTS } from '../../functions/core/ewma.ts';
+import { ROBUST_DEFAULTS } from '../../functions/core/robust.ts';
 import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
 
 /**
@@ -44,6 +45,29 @@ const adaptiveArb: fc.Arbitrary<LearningDetector> = fc.record({
   refractoryReadings: fc.integer({ min: 0, max: 60 }),
   minSpreadFraction: fc.constantFrom(0, 0.002, 0.05),
   minDeviation: fc.constantFrom(0, 0.5),
+});
+
+const robustArb: fc.Arbitrary<LearningDetector> = fc.record({
+  kind: fc.constant('robust' as const),
+  halfLifeReadings: fc.oneof(fc.constant(ROBUST_DEFAULTS.halfLifeReadings), positive(1, 500)),
+  baselineHalfLifeReadings: positive(5, 5000),
+  smoothingHalfLifeReadings: positive(0.5, 100),
+  extremeHalfLifeReadings: positive(10, 10_000),
+  sigma: positive(0.5, 8),
+  driftSigma: positive(0.5, 8),
+  varianceRatio: positive(1, 8),
+  flatReadings: positive(1, 20),
+  extremeMargin: positive(0.01, 1),
+  scoreThreshold: fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+  warmupReadings: fc.integer({ min: 0, max: 40 }),
+  refractoryReadings: fc.integer({ min: 0, max: 60 }),
+  minDeviation: fc.constantFrom(0, 0.5),
+  persistenceReadings: fc.integer({ min: 1, max: 3 }),
+  persistenceWindow: fc.integer({ min: 1, max: 5 }),
+  direction: fc.constantFrom('both' as const, 'up' as const, 'down' as const),
+  limits: fc.option(fc.constantFrom({ high: 5 }, { low: -5 }, { low: -100, high: 100 }), {
+    nil: undefined,
+  }),
 });
 
 /** Streams with the shapes that reach every branch: noise, spikes, level shifts, flat runs. */
@@ -128,6 +152,13 @@ describe('learning detectors stepped in place', () => {
   it(`adaptive: the same verdicts and states, bit for bit, as the pure step (${lawRuns(300)} streams)`, () => {
     fc.assert(
       fc.property(adaptiveArb, streamArb, (spec, values) => agrees(spec, values)),
+      lawParameters(300),
+    );
+  });
+
+  it(`robust: the same verdicts and states, bit for bit, as the pure step (${lawRuns(300)} streams)`, () => {
+    fc.assert(
+      fc.property(robustArb, streamArb, (spec, values) => agrees(spec, values)),
       lawParameters(300),
     );
   });
