@@ -1,0 +1,27 @@
+/**
+ * How a partition's state is cut into pages (docs/state.md). Fixed index ranges, so that a
+ * page's worst case is known in advance and fits an item (the adapter's budgets check it):
+ * a dictionary page of 1,024 ids of 256 bytes is 264 KB, a bucket page of 1,024 sensors with
+ * sums of squares 17 KB, a state page of 256 sensors with the largest learned state 128 KB.
+ */
+export const DICT_PAGE_SENSORS = 1024;
+export const BUCKET_PAGE_SENSORS = 1024;
+export const STATE_PAGE_SENSORS = 256;
+
+/** Skipped offset ranges a root remembers; the oldest is forgotten first. */
+export const MAX_GAPS = 16;
+/** Source partitions a root keeps a mark for; the least recently seen is forgotten first. */
+export const MAX_SOURCES = 256;
+
+/** Dictionary and state pages live this long, and are rewritten when less than half is left. */
+export const LONG_PAGE_LIFE_SECONDS = 30 * 24 * 3600;
+
+/**
+ * A last notification more than this far ahead of processing time comes from a clock that
+ * ran ahead (a producer's CreateTime years in the future): it is not held against anomalies.
+ */
+export const COOLDOWN_CREDIBLE_AHEAD_MS = 24 * 3600 * 1000;
+
+export function chunkOf(index: number, size: number): number {
+  return Math.floor(index / size);
+}
