@@ -38,8 +38,9 @@ export function mskEvent(records: readonly RawRecord[]): MSKEvent {
       timestampType: 'CREATE_TIME',
       ...(r.key === null ? {} : { key: Buffer.from(r.key).toString('base64') }),
       // Lambda's header shape: one-key objects, values as arrays of bytes.
+      value: r.value === null ? '' : Buffer.from(r.value).toString('base64'),
       ...(r.origin === undefined
-        ? {}
+        ? { headers: [] }
         : {
             headers: [
               { 'source-topic': [...Buffer.from(r.origin.topic)] },
@@ -47,8 +48,6 @@ export function mskEvent(records: readonly RawRecord[]): MSKEvent {
               { 'source-offset': [...Buffer.from(String(r.origin.offset))] },
             ],
           }),
-      value: r.value === null ? '' : Buffer.from(r.value).toString('base64'),
-      headers: [],
     } as MSKEvent['records'][string][number]);
   }
   return {
