@@ -9,7 +9,11 @@ import {
 import type { PartitionStore } from '../../functions/batch/state.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { AlertPublisher } from '../../functions/ports.ts';
-import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
+import {
+  createBatchProcessor,
+  type DetectionSettings,
+  PageCache,
+} from '../../functions/process-batch.ts';
 import {
   deliveryBatches,
   deliveryStepsArb,
@@ -30,7 +34,7 @@ import { cutAt } from '../helpers/kafka-events.ts';
 import { PipelineProbe, referenceSummary } from '../helpers/pipeline-probe.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
 import { repartition, repartitionRunArb, withoutCopies } from '../helpers/repartition-sim.ts';
-import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
+import { detectionArb, STREAM_NOW_MS, streamArb, wideStreamArb } from '../helpers/stream-gen.ts';
 import {
   memoryBuckets,
   memoryCooldowns,
@@ -47,12 +51,14 @@ function processorFor(
   store: PartitionStore,
   probe: PipelineProbe,
   publisher?: AlertPublisher,
+  cache?: PageCache,
 ) {
   return createBatchProcessor(settings, {
     store,
     publisher: publisher ?? probe.publisher(),
     observer: probe,
     nowMs: () => STREAM_NOW_MS,
+    ...(cache === undefined ? {} : { cache }),
   });
 }
 
@@ -191,6 +197,41 @@ describe('law: replay equivalence (in-memory store)', () => {
     );
     console.info(
       `[law replay/memory] ${runs} cases, ${batchesRun} batches, ${redelivered} records redelivered`,
+    );
+  });
+});
+
+describe('law: fleets and ids at the item limits, horizons of days, caches at their bounds (in-memory store)', () => {
+  const runs = lawRuns(40);
+  it(`1,000–2,600 sensors per stream, ids up to 256 bytes, outages of minutes and jumps of days, a page cache of 1–8 pages: the reference results (${runs} cases)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        wideStreamArb,
+        deliveryStepsArb,
+        detectionArb,
+        fc.integer({ min: 1, max: 8 }),
+        async (records, steps, detection, cachePages) => {
+          // Prepare: batches of up to a few hundred records, so the fleet spans many
+          const probe = new PipelineProbe();
+          const store = new MemoryWindowStore();
+          const process = processorFor(
+            detection.settings,
+            store,
+            probe,
+            undefined,
+            new PageCache(cachePages),
+          );
+          const wide = steps.map((st) => ({ ...st, take: st.take.map((t) => t * 40) }));
+          // Act
+          for (const batch of deliveryBatches(records, wide)) await process(batch);
+          // Assess
+          const expected = runReferenceModel(records, detection.reference);
+          expect(probe.anomalySummary()).toEqual(referenceSummary(expected));
+          expect(probe.sent).toEqual(expected.notifications);
+          expect(memoryBuckets(store)).toEqual(withoutSumSq(expected.buckets));
+        },
+      ),
+      lawParameters(runs),
     );
   });
 });
