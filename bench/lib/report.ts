@@ -85,21 +85,20 @@ function dynamodbSection(d: DynamoDbResult): string[] {
   const lines = [
     '## 2. DynamoDB requests against the limit (dynalite)',
     '',
-    'Layout of docs/state.md: one bucket item per (partition, bucket, shard) packs every sensor of the partition,',
-    'so a batch writes far fewer bucket items than the (sensor, bucket) pairs it touches; checked: every item',
-    'under 100 KB (BatchGetItem: ceil(keys / 100) calls per read round). Besides buckets the use case writes one journal item per',
-    'partition (plus one trim when the batch had anomalies), a state shard per partition whose cooldowns or learned',
-    'state changed, and, the first time a sensor is seen, its home claim. Naive: one UpdateItem + one GetItem per',
-    'reading and one Publish per anomaly.',
+    'Layout of docs/state.md: one bucket page per (partition, bucket, 1,024 sensor indices) packs the aggregates',
+    'of those sensors (no ids), so a batch writes far fewer bucket items than the (sensor, bucket) pairs it touches;',
+    'checked: every item under 100 KB. Besides bucket pages the use case writes one root per partition (one more',
+    'when its outbox was delivered), a dictionary page when sensors are new, and a state page per 256 sensors whose',
+    'cooldowns or learned state changed. Naive: one UpdateItem + one GetItem per reading and one Publish per anomaly.',
     '',
-    '| batch shape (10,000 records) | pairs | bucket items / pair | all writes / pair | journal + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
+    '| batch shape (10,000 records) | pairs | bucket items / pair | all writes / pair | root + dictionary + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
   ];
   for (const s of d.shapes) {
     const n = s.naive;
     lines.push(
       `| ${s.name} | ${grouped(s.pairs)} | **${s.bucketWritesPerPair.toFixed(3)}** | ${s.totalWritesPerPair.toFixed(3)} | ` +
-        `${s.journalWrites + s.journalPageWrites} + ${s.stateWrites} | ${s.batchGetCalls} (${s.batchGetLimit}) | ${grouped(s.wru)} | ${grouped(s.rru)} | ` +
+        `${s.rootWrites} + ${s.dictWrites} + ${s.stateWrites} | ${s.batchGetCalls} (${s.batchGetLimit}) | ${grouped(s.wru)} | ${grouped(s.rru)} | ` +
         `${grouped(s.handlerCpuMs)} ms (${Math.round(s.cpuMsPerRequest * 1000)} µs) | ` +
         `${grouped(n.writeRequestsPerRecord * s.records)} / ${grouped(n.readRequestsPerRecord * s.records)} / ${grouped(Math.round(n.publishesPerRecord * s.records))} | ` +
         `${s.ratios.writeRequests.toFixed(1)}× · ${s.ratios.wru.toFixed(1)}× · ${s.ratios.rru.toFixed(2)}× | ${ok(s.meetsLimits)} |`,
@@ -111,7 +110,7 @@ function dynamodbSection(d: DynamoDbResult): string[] {
     `Largest item written: ${grouped(Math.max(...d.shapes.map((s) => s.largestItemBytes)))} bytes` +
       (storm === undefined
         ? '.'
-        : ` (a partition's journal in the anomaly storm: ${grouped(storm.anomalies)} anomalies in the batch, ${grouped(storm.notificationsSent)} notifications in ` +
+        : ` (in the anomaly storm: ${grouped(storm.anomalies)} anomalies in the batch, ${grouped(storm.notificationsSent)} notifications in ` +
           `${Object.entries(storm.snsCalls)
             .map(([c, k]) => `${k} ${c.replace('Command', '')}`)
             .join(' + ')}; the naive design would publish every anomaly).`),

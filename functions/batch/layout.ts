@@ -13,8 +13,13 @@ export const MAX_GAPS = 16;
 /** Source partitions a root keeps a mark for; the least recently seen is forgotten first. */
 export const MAX_SOURCES = 256;
 
-/** Dictionary and state pages live this long, and are rewritten when less than half is left. */
-export const LONG_PAGE_LIFE_SECONDS = 30 * 24 * 3600;
+/**
+ * Dictionary and state pages live this long, and are rewritten when less than half is left:
+ * a partition that sees no batch for this long starts afresh (as a sensor silent for a day
+ * did before). Superseded generations are kept by nobody and expire with it, so what they
+ * cost in storage is bounded by a day of a partition's writes.
+ */
+export const LONG_PAGE_LIFE_SECONDS = 25 * 3600;
 
 /**
  * A last notification more than this far ahead of processing time comes from a clock that

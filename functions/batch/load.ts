@@ -54,6 +54,8 @@ async function fetchPages(
 export interface Loaded {
   readonly work: WorkingState;
   readonly pagesRead: number;
+  /** The root's pages had expired: the new page table starts empty. */
+  readonly fresh: boolean;
   /** Dictionary and state pages to write again before their TTL. */
   readonly refresh: { readonly dict: readonly number[]; readonly state: readonly number[] };
 }
@@ -70,7 +72,9 @@ export async function loadState(
   root: PartitionRoot | null,
   readings: readonly Reading[],
 ): Promise<Loaded> {
-  const table = root?.pages ?? EMPTY_PAGE_TABLE;
+  // A partition idle past its pages' TTL: its dictionary and states are gone; start afresh.
+  const expired = (root?.pages.dict ?? []).some((r) => r.expiresAtEpochSeconds <= ctx.nowSeconds);
+  const table = root === null || expired ? EMPTY_PAGE_TABLE : root.pages;
   const soon = ctx.nowSeconds + LONG_PAGE_LIFE_SECONDS / 2;
   const dictKeys: PageKey[] = table.dict.map((ref, chunk) => ({
     pid,
@@ -112,7 +116,8 @@ export async function loadState(
       });
     }
     const stateChunk = chunkOf(index, STATE_PAGE_SENSORS);
-    if (!wantStates.has(stateChunk)) wantStates.set(stateChunk, stateKey(pid, root, stateChunk));
+    if (!wantStates.has(stateChunk))
+      wantStates.set(stateChunk, expired ? null : stateKey(pid, root, stateChunk));
   }
   const refreshState: number[] = [];
   table.state.forEach((ref, chunk) => {
@@ -137,6 +142,7 @@ export async function loadState(
   });
   return {
     work,
+    fresh: expired,
     pagesRead: dict.read + rest.read,
     refresh: { dict: refreshDict, state: refreshState },
   };

@@ -20,6 +20,8 @@ export interface PageBuildInput {
   readonly before: PartitionRoot | null;
   readonly work: WorkingState;
   readonly refresh: { readonly dict: readonly number[]; readonly state: readonly number[] };
+  /** The partition starts afresh (its pages expired): nothing of the old table is kept. */
+  readonly fresh: boolean;
   /** The generation of every page this commit writes. */
   readonly gen: string;
   readonly nowSeconds: number;
@@ -38,7 +40,7 @@ export interface PageBuildInput {
  */
 export function buildPages(input: PageBuildInput): PageBuild {
   const { pid, work, gen, nowSeconds } = input;
-  const before = input.before?.pages;
+  const before = input.fresh ? undefined : input.before?.pages;
   const writes: PageWrite[] = [];
   const longExpiry = nowSeconds + LONG_PAGE_LIFE_SECONDS;
 

@@ -98,6 +98,7 @@ export async function runPartition(
       before: root,
       work: loaded.work,
       refresh: loaded.refresh,
+      fresh: loaded.fresh,
       gen: generation({ version, commitId }),
       nowSeconds,
       bucketExpiresAt:

@@ -214,3 +214,31 @@ describe('defect: a lost response on the conditional root write, retried by the 
     expect(clean.calls).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('a partition idle past its pages’ TTL', () => {
+  it('starts afresh, with a dictionary of its new sensors only', async () => {
+    const store = new MemoryWindowStore();
+    const probe = new PipelineProbe();
+    let nowMs = T0 + 1000;
+    const process = createBatchProcessor(SETTINGS, {
+      store,
+      publisher: probe.publisher(),
+      observer: probe,
+      nowMs: () => nowMs,
+    });
+    await process(
+      offsets([
+        { timestampMs: T0, value: 'a,50' },
+        { timestampMs: T0 + 10, value: 'a,500' },
+      ]),
+    );
+    // Act: 26 hours later, another sensor
+    nowMs += 26 * 3600 * 1000;
+    const later = T0 + 26 * 3600 * 1000;
+    await process(offsets([{ timestampMs: later, value: 'b,50' }], 2));
+    // Assess: the root's table names one sensor; only b's state and bucket are current
+    const root = [...store.roots.values()][0];
+    expect(root?.pages.sensors).toBe(1);
+    expect([...memoryBuckets(store).keys()]).toEqual([`b|${later}`]);
+  });
+});
