@@ -24,6 +24,7 @@ export interface MeterTotals {
   readonly failedConditionalWrites: number;
   /** Bytes written (new item sizes), for storage. */
   readonly bytesWritten: number;
+  readonly bytesWrittenByKind: Record<ItemKind, number>;
 }
 
 /**
@@ -46,6 +47,7 @@ export class DynamoDbMeter {
   private largestItemBytes = 0;
   private failedConditionalWrites = 0;
   private bytesWritten = 0;
+  private bytesWrittenByKind = emptyByKind();
   /**
    * Last known size of each item, by table and key, so a rewrite is billed on the larger of
    * old and new (the same key in a fresh table is a new item).
@@ -68,7 +70,8 @@ export class DynamoDbMeter {
             this.failedConditionalWrites += 1;
             this.requests.set(command, (this.requests.get(command) ?? 0) + 1);
             const item = input.Item as Item | undefined;
-            if (item !== undefined) this.write(String(input.TableName), item, itemBytes(item), false);
+            if (item !== undefined)
+              this.write(String(input.TableName), item, itemBytes(item), false);
           }
           throw error;
         }
@@ -90,6 +93,7 @@ export class DynamoDbMeter {
     this.largestItemBytes = 0;
     this.failedConditionalWrites = 0;
     this.bytesWritten = 0;
+    this.bytesWrittenByKind = emptyByKind();
   }
 
   totals(): MeterTotals {
@@ -103,6 +107,7 @@ export class DynamoDbMeter {
       largestItemBytes: this.largestItemBytes,
       failedConditionalWrites: this.failedConditionalWrites,
       bytesWritten: this.bytesWritten,
+      bytesWrittenByKind: { ...this.bytesWrittenByKind },
     };
   }
 
@@ -162,6 +167,7 @@ export class DynamoDbMeter {
     if (landed) {
       this.sizes.set(id, bytes);
       this.bytesWritten += bytes;
+      this.bytesWrittenByKind[kind] += bytes;
     }
     this.writesByKind[kind] += 1;
     this.wruByKind[kind] += Math.max(1, Math.ceil(billed / 1024));

@@ -1,6 +1,7 @@
 import type { ComputeResult } from '../parts/compute.ts';
 import type { DynamoDbResult } from '../parts/dynamodb.ts';
 import type { EndToEndResult } from '../parts/e2e.ts';
+import type { FleetResult } from '../parts/fleet.ts';
 import type { MemoryResult } from '../parts/memory.ts';
 import type { SilenceResult } from '../parts/silence.ts';
 import { PRICES } from './cost-model.ts';
@@ -26,6 +27,7 @@ export interface BenchResults {
   readonly compute?: ComputeResult;
   readonly dynamodb?: DynamoDbResult;
   readonly e2e?: EndToEndResult;
+  readonly fleet?: FleetResult;
   readonly memory?: MemoryResult;
   readonly silence?: SilenceResult;
 }
@@ -54,6 +56,7 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   if (r.compute !== undefined) lines.push(...computeSection(r.compute));
   if (r.dynamodb !== undefined) lines.push(...dynamodbSection(r.dynamodb));
+  if (r.fleet !== undefined) lines.push(...fleetSection(r.fleet));
   if (r.e2e !== undefined) lines.push(...e2eSection(r.e2e));
   if (r.memory !== undefined) lines.push(...memorySection(r.memory));
   if (r.silence !== undefined) lines.push(...silenceSection(r.silence));
@@ -233,4 +236,49 @@ function silenceSection(s: SilenceResult): string[] {
     `${s.note}`,
     '',
   ];
+}
+
+function fleetSection(f: FleetResult): string[] {
+  const lines = [
+    '## 2b. The fleet table, measured (all-in, deploy defaults)',
+    '',
+    f.note,
+    '',
+    '| fleet | partitions | readings/s | readings / partition / batch | per batch: partitions · roots · pages · BatchGetItem · WRU · RRU | failed conditions | WRU · RRU per reading | largest item | all-in on-demand / month | $ per million (on-demand) | provisioned (auto scaling 70%) / month · $ per million | Managed Flink at 5,000 · 10,000 readings/s per KPU |',
+    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of f.rows) {
+    const b = r.perBatch;
+    lines.push(
+      `| ${grouped(r.sensors)} × ${r.hz} Hz | ${r.partitions} | ${grouped(r.readingsPerSecond)} | ${grouped(r.readingsPerPartitionPerBatch)} | ` +
+        `${b.partitions} · ${b.rootWrites} · ${b.pageWrites} · ${b.batchGetCalls} · ${b.wru} · ${b.rru} | ${b.failedConditionalWrites} | ` +
+        `${r.perReading.wru.toFixed(4)} · ${r.perReading.rru.toFixed(5)} | ${grouped(r.largestItemBytes)} B | ` +
+        `${usd(r.monthlyOnDemandUsd)} | **$${r.perMillionOnDemandUsd.toFixed(4)}** | ${usd(r.monthlyProvisionedUsd)} · $${r.perMillionProvisionedUsd.toFixed(4)} | ` +
+        `${usd(r.flink5kUsd)} · ${usd(r.flink10kUsd)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'What the on-demand month is made of:',
+    '',
+    '| fleet | DynamoDB writes | DynamoDB reads | Lambda | CloudWatch Logs (bytes / reading) | custom metrics | alarms + dashboard | KMS | SNS | storage + PITR (GB) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of f.rows) {
+    const m = r.monthly;
+    lines.push(
+      `| ${grouped(r.sensors)} × ${r.hz} Hz | ${usd(m.dynamodbWrites ?? 0)} | ${usd(m.dynamodbReads ?? 0)} | ${usd(m.lambda ?? 0)} | ` +
+        `${usd(m.logs ?? 0)} (${r.perReading.logBytes.toFixed(1)}) | ${usd(m.metrics ?? 0)} (${r.customMetrics}) | ${usd(m.alarmsAndDashboard ?? 0)} | ` +
+        `${usd(m.kms ?? 0)} | ${usd(m.sns ?? 0)} | ${usd(m.storageAndPitr ?? 0)} (${r.storageGb}) |`,
+    );
+  }
+  const u = f.unkeyed;
+  lines.push(
+    '',
+    `Unkeyed producer, ${grouped(u.sensors)} × ${u.hz} Hz through the repartition step: ${u.extraInvocationsPerMillion} more Lambda ` +
+      `invocations per million readings, ${u.extraKafkaBytesPerReading} more Kafka bytes per reading (the keyed topic), ` +
+      `+$${u.extraUsdPerMillion.toFixed(4)} per million: **$${u.perMillionOnDemandUsd.toFixed(4)}** per million all-in.`,
+    '',
+  );
+  return lines;
 }
