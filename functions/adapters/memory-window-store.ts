@@ -15,7 +15,14 @@ export class MemoryPartitionStore implements PartitionStore {
   readonly roots = new Map<string, PartitionRoot>();
   readonly pages = new Map<string, { page: Page; expiresAtEpochSeconds: number }>();
   /** Request counts, shaped like DynamoDB's (100 keys per read), for comparisons. */
-  readonly requests = { reads: 0, rootWrites: 0, dictWrites: 0, bucketWrites: 0, stateWrites: 0 };
+  readonly requests = {
+    reads: 0,
+    rootWrites: 0,
+    dictWrites: 0,
+    bucketWrites: 0,
+    stateWrites: 0,
+    indexWrites: 0,
+  };
 
   /** Every sensor's bucket aggregates, keyed `<sensorId>\u0000<bucketStartMs>`, for tests and tools. */
   aggregates(): Map<string, Aggregate> {

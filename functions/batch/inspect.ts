@@ -1,8 +1,10 @@
 import type { Aggregate } from '../core/types.ts';
+import { currentBucketRefs, indexKey } from './bucket-refs.ts';
 import { BUCKET_PAGE_SENSORS, DICT_PAGE_SENSORS, STATE_PAGE_SENSORS } from './layout.ts';
 import type {
   BucketPage,
   DictPage,
+  IndexPage,
   Page,
   PageKey,
   PartitionRoot,
@@ -36,7 +38,12 @@ export function materialize(
       for (let i = 0; i < DICT_PAGE_SENSORS && chunk * DICT_PAGE_SENSORS + i < t.sensors; i += 1)
         ids.push(p?.ids[i] ?? `?${chunk * DICT_PAGE_SENSORS + i}`);
     });
-    for (const b of t.buckets) {
+    const refs = currentBucketRefs(
+      t,
+      (ref) => page(indexKey(pid, ref)) as IndexPage | undefined,
+      Number.NEGATIVE_INFINITY,
+    );
+    for (const b of refs.values()) {
       b.chunks.forEach((gen, chunk) => {
         if (gen === null) return;
         const p = page({ pid, kind: 'bucket', scope: b.startMs, chunk, gen }) as

@@ -8,6 +8,13 @@ export const DICT_PAGE_SENSORS = 1024;
 export const BUCKET_PAGE_SENSORS = 1024;
 export const STATE_PAGE_SENSORS = 256;
 
+/**
+ * Bucket refs the root carries: past the max, all but the newest KEEP move to an index page
+ * (at the 5 s slide, one index page per two minutes of buckets).
+ */
+export const HOT_BUCKETS_MAX = 48;
+export const HOT_BUCKETS_KEEP = 24;
+
 /** Skipped offset ranges a root remembers; the oldest is forgotten first. */
 export const MAX_GAPS = 16;
 /** Source partitions a root keeps a mark for; the least recently seen is forgotten first. */

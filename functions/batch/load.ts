@@ -1,5 +1,6 @@
 import type { Reading } from '../core/types.ts';
 import { type WindowSpec, windowBucketStarts } from '../core/windows.ts';
+import { currentBucketRefs, indexKey } from './bucket-refs.ts';
 import {
   BUCKET_PAGE_SENSORS,
   chunkOf,
@@ -10,9 +11,9 @@ import {
 import type { PageCache } from './page-cache.ts';
 import {
   type BucketPage,
-  type BucketRefs,
   type DictPage,
   EMPTY_PAGE_TABLE,
+  type IndexPage,
   type Page,
   type PageKey,
   type PartitionRoot,
@@ -97,9 +98,13 @@ export async function loadState(
   }
   const work = new WorkingState(ids);
 
-  const buckets = new Map<number, BucketRefs>();
-  for (const b of table.buckets)
-    if (b.expiresAtEpochSeconds > ctx.nowSeconds) buckets.set(b.startMs, b);
+  const indexKeys = table.bucketIndex.map((ref) => indexKey(pid, ref));
+  const index = await fetchPages(ctx, indexKeys);
+  const buckets = currentBucketRefs(
+    table,
+    (ref) => index.pages.get(pageId(indexKey(pid, ref))) as IndexPage | undefined,
+    ctx.nowSeconds,
+  );
   const wantBuckets = new Map<string, { startMs: number; chunk: number; key: PageKey | null }>();
   const wantStates = new Map<number, PageKey | null>();
   for (const r of readings) {
@@ -143,7 +148,7 @@ export async function loadState(
   return {
     work,
     fresh: expired,
-    pagesRead: dict.read + rest.read,
+    pagesRead: dict.read + index.read + rest.read,
     refresh: { dict: refreshDict, state: refreshState },
   };
 }

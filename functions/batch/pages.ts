@@ -1,4 +1,9 @@
-import { DICT_PAGE_SENSORS, LONG_PAGE_LIFE_SECONDS } from './layout.ts';
+import {
+  DICT_PAGE_SENSORS,
+  HOT_BUCKETS_KEEP,
+  HOT_BUCKETS_MAX,
+  LONG_PAGE_LIFE_SECONDS,
+} from './layout.ts';
 import type {
   BucketRefs,
   DictPage,
@@ -103,11 +108,37 @@ export function buildPages(input: PageBuildInput): PageBuild {
       });
     }
   }
-  const ordered = [...buckets.values()].sort((a, b) => a.startMs - b.startMs);
-  let table: PageTable = { sensors: work.ids.length, dict, state, buckets: ordered };
-  while (table.buckets.length > 0 && input.tableBytes(table) > input.maxTableBytes) {
-    // Cut a tenth at a time: measuring is linear in the table.
-    table = { ...table, buckets: table.buckets.slice(Math.ceil(table.buckets.length / 10)) };
+  let hot = [...buckets.values()].sort((a, b) => a.startMs - b.startMs);
+  const bucketIndex = (before?.bucketIndex ?? []).filter(
+    (r) => r.expiresAtEpochSeconds > nowSeconds,
+  );
+  // The root is rewritten by every batch: past HOT_BUCKETS_MAX refs, the oldest move out to
+  // an immutable index page, so the root stays small however long buckets live.
+  if (hot.length > HOT_BUCKETS_MAX) {
+    const moved = hot.slice(0, hot.length - HOT_BUCKETS_KEEP);
+    hot = hot.slice(moved.length);
+    const chunk = (bucketIndex.at(-1)?.chunk ?? -1) + 1;
+    const expiresAtEpochSeconds = Math.max(...moved.map((b) => b.expiresAtEpochSeconds));
+    writes.push({
+      key: { pid, kind: 'index', scope: 0, chunk, gen },
+      page: { kind: 'index', buckets: moved },
+      expiresAtEpochSeconds,
+    });
+    bucketIndex.push({ chunk, gen, expiresAtEpochSeconds });
+  }
+  let table: PageTable = { sensors: work.ids.length, dict, state, buckets: hot, bucketIndex };
+  while (
+    table.buckets.length + table.bucketIndex.length > 0 &&
+    input.tableBytes(table) > input.maxTableBytes
+  ) {
+    // The oldest first (as if expired): index pages, then the root's own refs, a tenth at a time.
+    table =
+      table.bucketIndex.length > 0
+        ? {
+            ...table,
+            bucketIndex: table.bucketIndex.slice(Math.ceil(table.bucketIndex.length / 10)),
+          }
+        : { ...table, buckets: table.buckets.slice(Math.ceil(table.buckets.length / 10)) };
   }
   return { writes, table, bucketPages };
 }

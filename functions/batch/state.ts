@@ -65,11 +65,28 @@ export interface PageTable {
   readonly dict: readonly PageRef[];
   /** Sensor-state page per chunk of STATE_PAGE_SENSORS indices (null: none yet). */
   readonly state: readonly (PageRef | null)[];
-  /** Live buckets, oldest first. */
+  /** Buckets written lately, oldest first: their refs ride in the root. */
   readonly buckets: readonly BucketRefs[];
+  /**
+   * Older buckets' refs, moved out of the root (which every batch rewrites) into immutable
+   * index pages, oldest first; a later page's ref of a bucket, and any ref in `buckets`, wins.
+   */
+  readonly bucketIndex: readonly IndexRef[];
 }
 
-export const EMPTY_PAGE_TABLE: PageTable = { sensors: 0, dict: [], state: [], buckets: [] };
+export interface IndexRef {
+  readonly chunk: number;
+  readonly gen: string;
+  readonly expiresAtEpochSeconds: number;
+}
+
+export const EMPTY_PAGE_TABLE: PageTable = {
+  sensors: 0,
+  dict: [],
+  state: [],
+  buckets: [],
+  bucketIndex: [],
+};
 
 /**
  * A partition's root: everything a batch commits, in one item written conditionally on its
@@ -92,7 +109,7 @@ export interface PartitionRoot {
   readonly outbox: readonly AlertDecision[];
 }
 
-export type PageKind = 'dict' | 'bucket' | 'state';
+export type PageKind = 'dict' | 'bucket' | 'state' | 'index';
 
 export interface PageKey {
   readonly pid: string;
@@ -128,7 +145,13 @@ export interface StatePage {
   readonly entries: ReadonlyMap<number, SensorState>;
 }
 
-export type Page = DictPage | BucketPage | StatePage;
+/** Bucket refs moved out of the root (see PageTable.bucketIndex). */
+export interface IndexPage {
+  readonly kind: 'index';
+  readonly buckets: readonly BucketRefs[];
+}
+
+export type Page = DictPage | BucketPage | StatePage | IndexPage;
 
 export interface PageWrite {
   readonly key: PageKey;

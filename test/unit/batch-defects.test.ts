@@ -242,3 +242,39 @@ describe('a partition idle past its pages’ TTL', () => {
     expect([...memoryBuckets(store).keys()]).toEqual([`b|${later}`]);
   });
 });
+
+describe('a root that every batch rewrites stays small however long buckets live', () => {
+  it('older bucket refs move to index pages, and late readings still find their windows', async () => {
+    // Prepare: one sensor every 5 s for 20 minutes (240 buckets), in batches of 10, then late
+    // readings into the early buckets (a spike among them)
+    const live = Array.from({ length: 240 }, (_, i) => ({
+      timestampMs: T0 + i * 5000 + 1000,
+      value: `s,${50 + (i % 5)}`,
+    }));
+    const late = [
+      { timestampMs: T0 + 240 * 5000, value: `s,50,${T0 + 10 * 5000 + 2000}` },
+      { timestampMs: T0 + 240 * 5000, value: `s,400,${T0 + 10 * 5000 + 3000}` },
+      { timestampMs: T0 + 240 * 5000, value: `s,52,${T0 + 200 * 5000 + 3000}` },
+    ];
+    const records = offsets([...live, ...late]);
+    const store = new MemoryWindowStore();
+    const probe = new PipelineProbe();
+    const process = createBatchProcessor(SETTINGS, {
+      store,
+      publisher: probe.publisher(),
+      observer: probe,
+      nowMs: () => T0 + 240 * 5000 + 5000,
+      cache: new PageCache(3),
+    });
+    // Act
+    for (let i = 0; i < records.length; i += 10) await process(records.slice(i, i + 10));
+    // Assess: the reference results; the root holds at most 48 bucket refs
+    const expected = runReferenceModel(records, REFERENCE);
+    expect(probe.anomalySummary()).toEqual(referenceSummary(expected));
+    expect(memoryBuckets(store)).toEqual(withoutSumSq(expected.buckets));
+    const root = [...store.roots.values()][0];
+    expect(root?.pages.buckets.length).toBeLessThanOrEqual(48);
+    expect(root?.pages.bucketIndex.length).toBeGreaterThan(5);
+    expect(expected.anomalies.length).toBe(1);
+  });
+});

@@ -120,6 +120,7 @@ describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 
       dict: [],
       state: [],
       buckets: [],
+      bucketIndex: [],
     };
     // Buckets added until the table passes its budget, then cut back as the commit cuts it.
     const chunks = Array.from({ length: 98 }, () => GEN);

@@ -27,6 +27,7 @@ import type { AlertDecision } from '../../core/types.ts';
  * | dictionary page | 1,024 ids of 256 bytes, one per line                           | 264 KB |
  * | bucket page     | 1,024 sensors × (5-byte count, sum, sum of squares)            | 21 KB  |
  * | state page      | 256 sensors × the largest learned state (adaptive, 11 numbers) | < 128 KB |
+ * | index page      | 24 moved bucket refs × their chunks' generations                | < 64 KB  |
  */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
 export const MAX_OUTBOX_BYTES = 96 * 1024;
@@ -98,6 +99,7 @@ export function encodePageTable(t: PageTable): string {
     d: t.dict.map((r) => [r.gen, r.expiresAtEpochSeconds]),
     s: t.state.map((r) => (r === null ? 0 : [r.gen, r.expiresAtEpochSeconds])),
     b: t.buckets.map((b) => [b.startMs, b.expiresAtEpochSeconds, b.chunks.map((g) => g ?? 0)]),
+    i: t.bucketIndex.map((r) => [r.chunk, r.gen, r.expiresAtEpochSeconds]),
   });
 }
 
@@ -107,6 +109,7 @@ export function decodePageTable(text: string): PageTable {
     d: [string, number][];
     s: ([string, number] | 0)[];
     b: [number, number, (string | 0)[]][];
+    i?: [number, string, number][];
   };
   return {
     sensors: raw.n,
@@ -117,6 +120,7 @@ export function decodePageTable(text: string): PageTable {
       expiresAtEpochSeconds: e,
       chunks: chunks.map((g) => (g === 0 ? null : g)),
     })),
+    bucketIndex: (raw.i ?? []).map(([chunk, gen, e]) => ({ chunk, gen, expiresAtEpochSeconds: e })),
   };
 }
 
@@ -201,8 +205,8 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 // Pages --------------------------------------------------------------------------------
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's' } as const;
-const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state' } as const;
+const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i' } as const;
+const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index' } as const;
 
 /** `page#<pid>#<kind><scope>#<chunk>#<gen>`; pid may hold '#', so it is parsed from the end. */
 export function pagePk(key: PageKey): string {
@@ -216,7 +220,7 @@ export function parsePagePk(pk: string): PageKey {
   const kindScope = parts.pop() as string;
   return {
     pid: parts.join('#'),
-    kind: LETTER_KIND[kindScope[0] as 'd' | 'b' | 's'],
+    kind: LETTER_KIND[kindScope[0] as 'd' | 'b' | 's' | 'i'],
     scope: Number(kindScope.slice(1)),
     chunk,
     gen,
@@ -235,6 +239,16 @@ export function encodePage(page: Page): EncodedPage {
       return { text: encodeStates(page) };
     case 'bucket':
       return { bytes: encodeBucket(page) };
+    case 'index':
+      return {
+        text: JSON.stringify(
+          page.buckets.map((b) => [
+            b.startMs,
+            b.expiresAtEpochSeconds,
+            b.chunks.map((g) => g ?? 0),
+          ]),
+        ),
+      };
   }
 }
 
