@@ -487,14 +487,6 @@ function costScenarioSpecs(quick: boolean): ScenarioSpec[] {
       ...d,
     },
     {
-      name: `1 Hz sensors, unkeyed producer, ${defaults}`,
-      hz: 1,
-      sensors: 500,
-      seconds,
-      unkeyed: true,
-      ...d,
-    },
-    {
       name: '1 Hz sensors, batch ≤ 500 / 1 s window (the earlier defaults)',
       hz: 1,
       sensors: 500,

@@ -342,7 +342,7 @@ export async function runFleet(options: { quick: boolean }): Promise<FleetResult
 const NOTE =
   `Each row runs the records of ${PARTITIONS_PER_PAYLOAD} partitions (one poller's share: every payload carries ` +
   'several partitions) through the real handler on dynalite, cut like the event source mapping ' +
-  '(≤ 10,000 records, 3 s window), after 6 s of warm-up, at the fleet’s real sensors per partition. ' +
+  '(≤ 10,000 records, 3 s window), after 6 s of warm-up (the root then holds 1–6 bucket refs, as in steady state, where 3–6), at the fleet’s real sensors per partition. ' +
   'Partitions share no item, so the per-reading figures hold for the whole fleet. Logs: the function’s ' +
   'stdout as measured (JSON lines and EMF metrics) plus Lambda’s platform lines. Storage: every page ' +
   'generation until its TTL plus two days of deletion lag, doubled by PITR pricing.';

@@ -10,10 +10,11 @@ export const STATE_PAGE_SENSORS = 256;
 
 /**
  * Bucket refs the root carries: past the max, all but the newest KEEP move to an index page
- * (at the 5 s slide, one index page per two minutes of buckets).
+ * (at the 5 s slide, one small index page per 15 s of buckets, against a root rewrite per
+ * batch: the root stays a few hundred bytes).
  */
-export const HOT_BUCKETS_MAX = 48;
-export const HOT_BUCKETS_KEEP = 24;
+export const HOT_BUCKETS_MAX = 6;
+export const HOT_BUCKETS_KEEP = 3;
 
 /** Skipped offset ranges a root remembers; the oldest is forgotten first. */
 export const MAX_GAPS = 16;

@@ -9,7 +9,7 @@ import { cutAt, mskEvent, toRawRecord } from '../helpers/kafka-events.ts';
 import { CallCrasher, CrashAfterCall, type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
 import { cutsArb, detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
-import { tableBuckets, withoutSumSq } from "../helpers/table-state.ts";
+import { tableBuckets, withoutSumSq } from '../helpers/table-state.ts';
 
 let aws: LocalAws;
 beforeAll(async () => {

@@ -268,12 +268,12 @@ describe('a root that every batch rewrites stays small however long buckets live
     });
     // Act
     for (let i = 0; i < records.length; i += 10) await process(records.slice(i, i + 10));
-    // Assess: the reference results; the root holds at most 48 bucket refs
+    // Assess: the reference results; the root holds at most 6 bucket refs
     const expected = runReferenceModel(records, REFERENCE);
     expect(probe.anomalySummary()).toEqual(referenceSummary(expected));
     expect(memoryBuckets(store)).toEqual(withoutSumSq(expected.buckets));
     const root = [...store.roots.values()][0];
-    expect(root?.pages.buckets.length).toBeLessThanOrEqual(48);
+    expect(root?.pages.buckets.length).toBeLessThanOrEqual(6);
     expect(root?.pages.bucketIndex.length).toBeGreaterThan(5);
     expect(expected.anomalies.length).toBe(1);
   });

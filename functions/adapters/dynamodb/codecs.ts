@@ -27,7 +27,7 @@ import type { AlertDecision } from '../../core/types.ts';
  * | dictionary page | 1,024 ids of 256 bytes, one per line                           | 264 KB |
  * | bucket page     | 1,024 sensors × (5-byte count, sum, sum of squares)            | 21 KB  |
  * | state page      | 256 sensors × the largest learned state (adaptive, 11 numbers) | < 128 KB |
- * | index page      | 24 moved bucket refs × their chunks' generations                | < 64 KB  |
+ * | index page      | the moved bucket refs (3 at a time) × their chunks' generations | < 64 KB  |
  */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
 export const MAX_OUTBOX_BYTES = 96 * 1024;
