@@ -1,6 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ITEM_LIMIT_BYTES, LIMITS } from '../../functions/adapters/dynamodb/codecs.ts';
+import {
+  decodeBucket,
+  encodeBucket,
+  ITEM_LIMIT_BYTES,
+  LIMITS,
+} from '../../functions/adapters/dynamodb/codecs.ts';
 import { pageItem, rootItem } from '../../functions/adapters/dynamodb/partition-store.ts';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import {
@@ -14,6 +20,7 @@ import type { PageTable, PartitionRoot, SensorState } from '../../functions/batc
 import { ADAPTIVE_DEFAULTS, learningStep } from '../../functions/core/detectors.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import { createBatchProcessor } from '../../functions/process-batch.ts';
+import { lawParameters } from '../helpers/fc-params.ts';
 import { toRawRecord } from '../helpers/kafka-events.ts';
 import { PipelineProbe } from '../helpers/pipeline-probe.ts';
 import { memoryBuckets } from '../helpers/table-state.ts';
@@ -208,5 +215,40 @@ describe('item budgets: what cannot fit is split by design', () => {
     }
     // The outbox was committed in pieces, each within its budget
     expect(store.requests.rootWrites).toBeGreaterThan(2);
+  });
+});
+
+describe('bucket page encoding', () => {
+  it('gives back every count, sum and sum of squares bit for bit (any double, NaN and -0 included)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            count: fc.nat({ max: 2 ** 32 }),
+            sum: fc.oneof(
+              fc.double(),
+              fc.integer({ min: -1e6, max: 1e6 }).map((i) => i / 100),
+              fc.constantFrom(-0, 0.1 + 0.2, 1e21),
+            ),
+            sumSq: fc.double(),
+          }),
+          { maxLength: 300 },
+        ),
+        fc.boolean(),
+        (slots, withSq) => {
+          const page = {
+            kind: 'bucket' as const,
+            count: slots.map((s) => s.count),
+            sum: slots.map((s) => (s.count === 0 ? 0 : s.sum)),
+            sumSq: withSq ? slots.map((s) => (s.count === 0 ? 0 : s.sumSq)) : null,
+          };
+          const back = decodeBucket(encodeBucket(page));
+          expect(back.count).toEqual(page.count);
+          page.sum.forEach((x, i) => expect(Object.is(back.sum[i], x)).toBe(true));
+          page.sumSq?.forEach((x, i) => expect(Object.is(back.sumSq?.[i], x)).toBe(true));
+        },
+      ),
+      lawParameters(300),
+    );
   });
 });
