@@ -9,6 +9,11 @@ import type { Page } from './state.ts';
  */
 export class PageCache {
   private readonly pages = new Map<string, Page>();
+  /**
+   * Alert ids this container has told its observer (the log) and not yet delivered: a retry
+   * in the same container does not log them twice (another container may, identically).
+   */
+  readonly told = new Set<string>();
 
   /** @param maxPages at 1,024 sensors per page, 4,096 pages hold the windows of many partitions. */
   constructor(readonly maxPages = 4096) {}

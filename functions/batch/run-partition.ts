@@ -39,11 +39,24 @@ export async function runPartition(
   report: MutableReport,
 ): Promise<void> {
   const nowSeconds = Math.floor(ctx.nowMs / 1000);
+  const told = ctx.cache.told;
+  const tell = (alerts: readonly AlertDecision[]) => {
+    if (told.size > 100_000) told.clear();
+    for (const a of alerts) {
+      if (told.has(a.anomaly.alertId)) continue;
+      told.add(a.anomaly.alertId);
+      ctx.observer.anomaly(a);
+    }
+  };
+  const delivered = (alerts: readonly AlertDecision[]) => {
+    for (const a of alerts) told.delete(a.anomaly.alertId);
+  };
   let root = first;
   // 1. What an earlier attempt committed and may not have delivered: told and sent first.
   if (root !== null && root.outbox.length > 0) {
-    for (const a of root.outbox) ctx.observer.anomaly(a);
+    tell(root.outbox);
     const done = await deliverOutbox(ctx, group.pid, root);
+    delivered(root.outbox);
     root = done.root;
     report.notificationsSent += done.sent;
   }
@@ -116,7 +129,7 @@ export async function runPartition(
     await commit(ctx.store, ctx.cache, group.pid, root, next, built.writes);
     root = next;
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
-    for (const a of judged.alerts) ctx.observer.anomaly(a);
+    tell(judged.alerts);
     for (const e of judged.evaluations) ctx.observer.evaluated?.(e);
     report.readings += judged.readings;
     report.redelivered += judged.redelivered + judged.duplicates;
@@ -126,6 +139,7 @@ export async function runPartition(
     report.bucketsWritten += built.bucketPages;
     // 7. Deliver the outbox, then the records the outbox's budget left for the next round.
     const done = await deliverOutbox(ctx, group.pid, root);
+    delivered(judged.alerts);
     root = done.root;
     report.notificationsSent += done.sent;
     records = records.slice(judged.consumed);

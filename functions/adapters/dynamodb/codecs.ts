@@ -11,6 +11,7 @@ import type {
   StoreLimits,
 } from '../../batch/state.ts';
 import type { AlertDecision } from '../../core/types.ts';
+import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 /**
  * The encodings of the partition root and its pages, and their byte budgets. DynamoDB items
@@ -203,8 +204,6 @@ export function expandAlert(raw: unknown): AlertDecision {
 }
 
 // Pages --------------------------------------------------------------------------------
-
-import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 export { decodeBucket, encodeBucket };
 
