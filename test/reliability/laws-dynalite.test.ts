@@ -240,7 +240,8 @@ describe('law on dynalite: a fault at every DynamoDB and SNS call in turn', () =
       `[sweep/dynalite] ${calls} calls × ${CALL_FAULTS.length} fault kinds = ${tally.runs} runs; ${tally.failures} failed batches ` +
         `${JSON.stringify(tally.byKind)}, ${tally.conflicts} of them ConditionalCheckFailed; all converged to the clean run`,
     );
-  });
+    // 152 runs of the handler through the proxies: over a minute on a loaded 2-core machine.
+  }, 240_000);
 
   it('rides out throttling inside the SDK when retries are on (maxAttempts 3)', async () => {
     // Prepare: clients with the SDK's standard retries, through the proxies
