@@ -142,7 +142,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
   const lastSeen = lastSeenRecorder(deps, live !== null);
 
-  const handle = async (event: KafkaEvent, context: Context): Promise<BatchReport> => {
+  const handle = async (event: KafkaEvent, _context: Context): Promise<BatchReport> => {
     const startedMs = clock();
     const records = recordsFromEvent(event);
     // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.

@@ -3,10 +3,7 @@ import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbWindowStore } from '../../functions/adapters/dynamodb-window-store.ts';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
-import {
-  StoreConflictError,
-  StoreUnavailableError,
-} from '../../functions/adapters/store-errors.ts';
+import { StoreUnavailableError } from '../../functions/adapters/store-errors.ts';
 import type { PartitionStore } from '../../functions/batch/state.ts';
 import { parseReading, REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
