@@ -30,7 +30,6 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { scanTableState } from '../functions/adapters/dynamodb/inspect-table.ts';
 import { localDynamoDbClient } from '../local/embedded/clients.ts';
 import { startDynamoDb } from '../local/embedded/dynamodb.ts';
 import {
@@ -39,6 +38,7 @@ import {
   startMockKafka,
 } from '../local/embedded/kafka-mock-cluster.ts';
 import { startSnsEndpoint } from '../local/embedded/sns-endpoint.ts';
+import { scanTableState } from '../local/inspect/table-state.ts';
 import { localDetectorConfig } from '../local/pipeline/local-detector.ts';
 import { startLocalPipeline } from '../local/pipeline/local-pipeline.ts';
 import { mulberry32 } from '../local/simulator/readings.ts';

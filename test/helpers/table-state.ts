@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { scanTableState } from '../../functions/adapters/dynamodb/inspect-table.ts';
 import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { PublishedMessage } from '../../local/embedded/sns-endpoint.ts';
+import { scanTableState } from '../../local/inspect/table-state.ts';
 
 export interface BucketAggregate {
   count: number;

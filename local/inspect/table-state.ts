@@ -1,11 +1,17 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type MaterializedState, materialize } from '../../batch/inspect.ts';
-import { type Page, type PartitionRoot, pageId } from '../../batch/state.ts';
-import { PAGE_SK, ROOT_SK, readPageItem, readRootItem } from './partition-store.ts';
+import {
+  PAGE_SK,
+  ROOT_SK,
+  readPageItem,
+  readRootItem,
+} from '../../functions/adapters/dynamodb/partition-store.ts';
+import { type MaterializedState, materialize } from '../../functions/batch/inspect.ts';
+import { type Page, type PartitionRoot, pageId } from '../../functions/batch/state.ts';
 
 /**
  * Every partition's current state in a table, sensor by sensor (a consistent Scan): for
  * tools and tests that check the table from outside (the soak run, the laws on dynalite).
+ * Not part of the function (it never scans).
  * Pages past their TTL count as absent, as the use case reads them.
  */
 export async function scanTableState(
