@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { runCompute } from './parts/compute.ts';
 import { runDynamoDb } from './parts/dynamodb.ts';
 import { runEndToEnd } from './parts/e2e.ts';
+import { runFleet } from './parts/fleet.ts';
 import { runMemory } from './parts/memory.ts';
 import { runSilence } from './parts/silence.ts';
 
@@ -13,6 +14,7 @@ const PARTS = {
   compute: runCompute,
   dynamodb: runDynamoDb,
   e2e: runEndToEnd,
+  fleet: runFleet,
   memory: runMemory,
   silence: runSilence,
 } as const;

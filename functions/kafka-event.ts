@@ -1,5 +1,5 @@
 import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
-import type { RawRecord } from './core/types.ts';
+import type { RawRecord, RecordSource } from './core/types.ts';
 
 export type KafkaEvent = MSKEvent | SelfManagedKafkaEvent;
 
@@ -36,6 +36,8 @@ export function recordsFromEvent(event: KafkaEvent): RawRecord[] {
       };
       // Set only when true, so every well-formed record keeps one object shape.
       if (value === MALFORMED) (record as { malformedBase64?: boolean }).malformedBase64 = true;
+      const origin = originOf((r as { headers?: unknown }).headers);
+      if (origin !== undefined) (record as { origin?: RecordSource }).origin = origin;
       records.push(record);
     }
   }
@@ -61,4 +63,40 @@ function isBase64(text: string): boolean {
     if (c >= 128 || BASE64_ALPHABET[c] === 0) return false;
   }
   return true;
+}
+
+/** Header names the repartition step writes on every record it re-produces. */
+export const ORIGIN_HEADERS = {
+  topic: 'source-topic',
+  partition: 'source-partition',
+  offset: 'source-offset',
+} as const;
+
+/**
+ * The source of a repartitioned record, from its headers. Lambda gives headers as a list of
+ * one-key objects whose value is the header's bytes as an array of numbers. Only all three,
+ * well formed, count: anything else is an ordinary record.
+ */
+export function originOf(headers: unknown): RecordSource | undefined {
+  if (!Array.isArray(headers) || headers.length === 0) return undefined;
+  const found = new Map<string, string>();
+  for (const h of headers) {
+    if (typeof h !== 'object' || h === null) continue;
+    for (const [name, bytes] of Object.entries(h as Record<string, unknown>)) {
+      if (!Array.isArray(bytes)) continue;
+      if (
+        name === ORIGIN_HEADERS.topic ||
+        name === ORIGIN_HEADERS.partition ||
+        name === ORIGIN_HEADERS.offset
+      )
+        found.set(name, Buffer.from(bytes as number[]).toString('utf8'));
+    }
+  }
+  const topic = found.get(ORIGIN_HEADERS.topic);
+  const partition = found.get(ORIGIN_HEADERS.partition);
+  const offset = found.get(ORIGIN_HEADERS.offset);
+  if (topic === undefined || topic === '' || partition === undefined || offset === undefined)
+    return undefined;
+  if (!/^\d{1,10}$/.test(partition) || !/^\d{1,19}$/.test(offset)) return undefined;
+  return { topic, partition: Number(partition), offset: Number(offset) };
 }

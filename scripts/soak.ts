@@ -30,8 +30,6 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { decodeAggregates } from '../functions/adapters/dynamodb-window-store.ts';
 import { localDynamoDbClient } from '../local/embedded/clients.ts';
 import { startDynamoDb } from '../local/embedded/dynamodb.ts';
 import {
@@ -40,6 +38,7 @@ import {
   startMockKafka,
 } from '../local/embedded/kafka-mock-cluster.ts';
 import { startSnsEndpoint } from '../local/embedded/sns-endpoint.ts';
+import { scanTableState } from '../local/inspect/table-state.ts';
 import { localDetectorConfig } from '../local/pipeline/local-detector.ts';
 import { startLocalPipeline } from '../local/pipeline/local-pipeline.ts';
 import { mulberry32 } from '../local/simulator/readings.ts';
@@ -307,24 +306,11 @@ async function runSoak(): Promise<number> {
   const ddb = localDynamoDbClient(services.dynamodb);
   let applied = 0;
   let buckets = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await ddb.send(
-      new ScanCommand({
-        TableName: config.tableName,
-        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (item.sk?.S !== 'bucket') continue;
-      // A bucket shard holds many sensors' aggregates (functions/adapters/dynamodb-table.ts).
-      for (const a of decodeAggregates(item.d?.B ?? new Uint8Array()).values()) {
-        buckets += 1;
-        applied += a.count;
-      }
-    }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  // Roots and the pages they point to (functions/adapters/dynamodb/), sensor by sensor.
+  for (const a of (await scanTableState(ddb, config.tableName)).buckets.values()) {
+    buckets += 1;
+    applied += a.count;
+  }
   ddb.destroy();
   const stats = pipeline.stats();
   await pipeline.stop();

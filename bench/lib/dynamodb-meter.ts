@@ -3,8 +3,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 
 type Item = Record<string, AttributeValue>;
 
-/** What kind of item a request touched, from its sort key (layout in dynamodb-table.ts). */
-export type ItemKind = 'bucket' | 'state' | 'journal' | 'journalPage' | 'home' | 'other';
+/** What kind of item a request touched, from its key (layout in dynamodb-table.ts). */
+export type ItemKind = 'root' | 'dict' | 'bucket' | 'state' | 'other';
 
 export interface MeterTotals {
   /** Requests by command name (PutItemCommand, BatchGetItemCommand, …). */
@@ -20,6 +20,11 @@ export interface MeterTotals {
   readonly rru: number;
   /** Largest item written, bytes (DynamoDB's own size rules). */
   readonly largestItemBytes: number;
+  /** Conditional writes whose condition failed (billed all the same). */
+  readonly failedConditionalWrites: number;
+  /** Bytes written (new item sizes), for storage. */
+  readonly bytesWritten: number;
+  readonly bytesWrittenByKind: Record<ItemKind, number>;
 }
 
 /**
@@ -40,7 +45,13 @@ export class DynamoDbMeter {
   private itemsReturned = 0;
   private rru = 0;
   private largestItemBytes = 0;
-  /** Last known size of each item, so a rewrite is billed on the larger of old and new. */
+  private failedConditionalWrites = 0;
+  private bytesWritten = 0;
+  private bytesWrittenByKind = emptyByKind();
+  /**
+   * Last known size of each item, by table and key, so a rewrite is billed on the larger of
+   * old and new (the same key in a fresh table is a new item).
+   */
   private readonly sizes = new Map<string, number>();
   enabled = true;
 
@@ -49,7 +60,21 @@ export class DynamoDbMeter {
       (next, context) => async (args) => {
         const command = String(context.commandName);
         const input = args.input as Record<string, unknown>;
-        const result = await next(args);
+        let result: Awaited<ReturnType<typeof next>>;
+        try {
+          result = await next(args);
+        } catch (error) {
+          // "If a conditional write fails, DynamoDB still consumes write capacity" (Developer
+          // Guide, Condition expressions): billed on the item it tried to write.
+          if (this.enabled && (error as Error).name === 'ConditionalCheckFailedException') {
+            this.failedConditionalWrites += 1;
+            this.requests.set(command, (this.requests.get(command) ?? 0) + 1);
+            const item = input.Item as Item | undefined;
+            if (item !== undefined)
+              this.write(String(input.TableName), item, itemBytes(item), false);
+          }
+          throw error;
+        }
         if (this.enabled)
           this.record(command, input, result.output as unknown as Record<string, unknown>);
         return result;
@@ -66,6 +91,9 @@ export class DynamoDbMeter {
     this.itemsReturned = 0;
     this.rru = 0;
     this.largestItemBytes = 0;
+    this.failedConditionalWrites = 0;
+    this.bytesWritten = 0;
+    this.bytesWrittenByKind = emptyByKind();
   }
 
   totals(): MeterTotals {
@@ -77,6 +105,9 @@ export class DynamoDbMeter {
       itemsReturned: this.itemsReturned,
       rru: this.rru,
       largestItemBytes: this.largestItemBytes,
+      failedConditionalWrites: this.failedConditionalWrites,
+      bytesWritten: this.bytesWritten,
+      bytesWrittenByKind: { ...this.bytesWrittenByKind },
     };
   }
 
@@ -89,20 +120,20 @@ export class DynamoDbMeter {
     switch (command) {
       case 'PutItemCommand': {
         const item = input.Item as Item;
-        this.write(item, itemBytes(item));
+        this.write(String(input.TableName), item, itemBytes(item));
         break;
       }
       case 'UpdateItemCommand': {
         // The baseline asks for ALL_NEW, so the item's new size is known.
         const item = (output.Attributes as Item | undefined) ?? (input.Key as Item);
-        this.write(item, itemBytes(item));
+        this.write(String(input.TableName), item, itemBytes(item));
         break;
       }
       case 'GetItemCommand': {
         const item = output.Item as Item | undefined;
         const consistent = input.ConsistentRead === true;
         this.keysRequested += 1;
-        this.read(item, consistent);
+        this.read(String(input.TableName), item, consistent);
         break;
       }
       case 'BatchGetItemCommand': {
@@ -117,10 +148,10 @@ export class DynamoDbMeter {
             ((output.UnprocessedKeys ?? {}) as Record<string, { Keys?: Item[] }>)[table]?.Keys
               ?.length ?? 0;
           this.keysRequested += request.Keys.length;
-          for (const item of found) this.read(item, request.ConsistentRead === true);
+          for (const item of found) this.read(table, item, request.ConsistentRead === true);
           const missing = request.Keys.length - found.length - unprocessed;
           for (let i = 0; i < missing; i += 1)
-            this.read(undefined, request.ConsistentRead === true);
+            this.read(table, undefined, request.ConsistentRead === true);
         }
         break;
       }
@@ -129,21 +160,25 @@ export class DynamoDbMeter {
     }
   }
 
-  private write(item: Item, bytes: number): void {
+  private write(table: string, item: Item, bytes: number, landed = true): void {
     const kind = kindOf(item);
-    const id = `${item.pk?.S}\u0000${item.sk?.S}`;
+    const id = `${table}\u0000${item.pk?.S}\u0000${item.sk?.S}`;
     const billed = Math.max(bytes, this.sizes.get(id) ?? 0);
-    this.sizes.set(id, bytes);
+    if (landed) {
+      this.sizes.set(id, bytes);
+      this.bytesWritten += bytes;
+      this.bytesWrittenByKind[kind] += bytes;
+    }
     this.writesByKind[kind] += 1;
     this.wruByKind[kind] += Math.max(1, Math.ceil(billed / 1024));
     this.largestItemBytes = Math.max(this.largestItemBytes, bytes);
   }
 
-  private read(item: Item | undefined, consistent: boolean): void {
+  private read(table: string, item: Item | undefined, consistent: boolean): void {
     const units = item === undefined ? 1 : Math.max(1, Math.ceil(itemBytes(item) / 4096));
     if (item !== undefined) {
       this.itemsReturned += 1;
-      this.sizes.set(`${item.pk?.S}\u0000${item.sk?.S}`, itemBytes(item));
+      this.sizes.set(`${table}\u0000${item.pk?.S}\u0000${item.sk?.S}`, itemBytes(item));
     }
     this.rru += consistent ? units : units / 2;
   }
@@ -180,16 +215,20 @@ export class SnsMeter {
 }
 
 function emptyByKind(): Record<ItemKind, number> {
-  return { bucket: 0, state: 0, journal: 0, journalPage: 0, home: 0, other: 0 };
+  return { root: 0, dict: 0, bucket: 0, state: 0, other: 0 };
 }
 
 function kindOf(item: Item): ItemKind {
   const sk = item.sk?.S ?? '';
   // The layout of functions/adapters/dynamodb-table.ts; the naive baseline's `bucket#…` too.
-  if (sk === 'bucket' || sk.startsWith('bucket#')) return 'bucket';
-  if (sk === 'state') return 'state';
-  if (sk === 'journal') return 'journal';
-  if (sk === 'home') return 'home';
+  if (sk === 'root') return 'root';
+  if (sk === 'page') {
+    // `page#<pid>#<kind letter><scope>#<chunk>#<gen>`
+    const parts = (item.pk?.S ?? '').split('#');
+    const letter = parts[parts.length - 3]?.[0];
+    return letter === 'd' ? 'dict' : letter === 'b' ? 'bucket' : letter === 's' ? 'state' : 'other';
+  }
+  if (sk.startsWith('bucket#')) return 'bucket';
   return 'other';
 }
 

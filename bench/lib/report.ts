@@ -1,6 +1,7 @@
 import type { ComputeResult } from '../parts/compute.ts';
 import type { DynamoDbResult } from '../parts/dynamodb.ts';
 import type { EndToEndResult } from '../parts/e2e.ts';
+import type { FleetResult } from '../parts/fleet.ts';
 import type { MemoryResult } from '../parts/memory.ts';
 import type { SilenceResult } from '../parts/silence.ts';
 import { PRICES } from './cost-model.ts';
@@ -26,6 +27,7 @@ export interface BenchResults {
   readonly compute?: ComputeResult;
   readonly dynamodb?: DynamoDbResult;
   readonly e2e?: EndToEndResult;
+  readonly fleet?: FleetResult;
   readonly memory?: MemoryResult;
   readonly silence?: SilenceResult;
 }
@@ -54,6 +56,7 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   if (r.compute !== undefined) lines.push(...computeSection(r.compute));
   if (r.dynamodb !== undefined) lines.push(...dynamodbSection(r.dynamodb));
+  if (r.fleet !== undefined) lines.push(...fleetSection(r.fleet));
   if (r.e2e !== undefined) lines.push(...e2eSection(r.e2e));
   if (r.memory !== undefined) lines.push(...memorySection(r.memory));
   if (r.silence !== undefined) lines.push(...silenceSection(r.silence));
@@ -85,21 +88,20 @@ function dynamodbSection(d: DynamoDbResult): string[] {
   const lines = [
     '## 2. DynamoDB requests against the limit (dynalite)',
     '',
-    'Layout of docs/state.md: one bucket item per (partition, bucket, shard) packs every sensor of the partition,',
-    'so a batch writes far fewer bucket items than the (sensor, bucket) pairs it touches; checked: every item',
-    'under 100 KB (BatchGetItem: ceil(keys / 100) calls per read round). Besides buckets the use case writes one journal item per',
-    'partition (plus one trim when the batch had anomalies), a state shard per partition whose cooldowns or learned',
-    'state changed, and, the first time a sensor is seen, its home claim. Naive: one UpdateItem + one GetItem per',
-    'reading and one Publish per anomaly.',
+    'Layout of docs/state.md: one bucket page per (partition, bucket, 1,024 sensor indices) packs the aggregates',
+    'of those sensors (no ids), so a batch writes far fewer bucket items than the (sensor, bucket) pairs it touches;',
+    'checked: every item under 100 KB. Besides bucket pages the use case writes one root per partition (one more',
+    'when its outbox was delivered), a dictionary page when sensors are new, and a state page per 256 sensors whose',
+    'cooldowns or learned state changed. Naive: one UpdateItem + one GetItem per reading and one Publish per anomaly.',
     '',
-    '| batch shape (10,000 records) | pairs | bucket items / pair | all writes / pair | journal + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
+    '| batch shape (10,000 records) | pairs | bucket items / pair | all writes / pair | root + dictionary + state writes | BatchGetItem (limit) | WRU | RRU | handler CPU (per request) | naive writes / reads / publishes | naive ÷ ours: write req · WRU · RRU | |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
   ];
   for (const s of d.shapes) {
     const n = s.naive;
     lines.push(
       `| ${s.name} | ${grouped(s.pairs)} | **${s.bucketWritesPerPair.toFixed(3)}** | ${s.totalWritesPerPair.toFixed(3)} | ` +
-        `${s.journalWrites + s.journalPageWrites} + ${s.stateWrites} | ${s.batchGetCalls} (${s.batchGetLimit}) | ${grouped(s.wru)} | ${grouped(s.rru)} | ` +
+        `${s.rootWrites} + ${s.dictWrites} + ${s.stateWrites} | ${s.batchGetCalls} (${s.batchGetLimit}) | ${grouped(s.wru)} | ${grouped(s.rru)} | ` +
         `${grouped(s.handlerCpuMs)} ms (${Math.round(s.cpuMsPerRequest * 1000)} µs) | ` +
         `${grouped(n.writeRequestsPerRecord * s.records)} / ${grouped(n.readRequestsPerRecord * s.records)} / ${grouped(Math.round(n.publishesPerRecord * s.records))} | ` +
         `${s.ratios.writeRequests.toFixed(1)}× · ${s.ratios.wru.toFixed(1)}× · ${s.ratios.rru.toFixed(2)}× | ${ok(s.meetsLimits)} |`,
@@ -111,7 +113,7 @@ function dynamodbSection(d: DynamoDbResult): string[] {
     `Largest item written: ${grouped(Math.max(...d.shapes.map((s) => s.largestItemBytes)))} bytes` +
       (storm === undefined
         ? '.'
-        : ` (a partition's journal in the anomaly storm: ${grouped(storm.anomalies)} anomalies in the batch, ${grouped(storm.notificationsSent)} notifications in ` +
+        : ` (in the anomaly storm: ${grouped(storm.anomalies)} anomalies in the batch, ${grouped(storm.notificationsSent)} notifications in ` +
           `${Object.entries(storm.snsCalls)
             .map(([c, k]) => `${k} ${c.replace('Command', '')}`)
             .join(' + ')}; the naive design would publish every anomaly).`),
@@ -234,4 +236,49 @@ function silenceSection(s: SilenceResult): string[] {
     `${s.note}`,
     '',
   ];
+}
+
+function fleetSection(f: FleetResult): string[] {
+  const lines = [
+    '## 2b. The fleet table, measured (all-in, deploy defaults)',
+    '',
+    f.note,
+    '',
+    '| fleet | partitions | readings/s | readings / partition / batch | per batch: partitions · roots · pages · BatchGetItem · WRU · RRU | failed conditions | WRU · RRU per reading | largest item | all-in on-demand / month | $ per million (on-demand) | provisioned (auto scaling 70%) / month · $ per million | Managed Flink at 5,000 · 10,000 readings/s per KPU |',
+    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of f.rows) {
+    const b = r.perBatch;
+    lines.push(
+      `| ${grouped(r.sensors)} × ${r.hz} Hz | ${r.partitions} | ${grouped(r.readingsPerSecond)} | ${grouped(r.readingsPerPartitionPerBatch)} | ` +
+        `${b.partitions} · ${b.rootWrites} · ${b.pageWrites} · ${b.batchGetCalls} · ${b.wru} · ${b.rru} | ${b.failedConditionalWrites} | ` +
+        `${r.perReading.wru.toFixed(4)} · ${r.perReading.rru.toFixed(5)} | ${grouped(r.largestItemBytes)} B | ` +
+        `${usd(r.monthlyOnDemandUsd)} | **$${r.perMillionOnDemandUsd.toFixed(4)}** | ${usd(r.monthlyProvisionedUsd)} · $${r.perMillionProvisionedUsd.toFixed(4)} | ` +
+        `${usd(r.flink5kUsd)} · ${usd(r.flink10kUsd)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'What the on-demand month is made of:',
+    '',
+    '| fleet | DynamoDB writes | DynamoDB reads | Lambda | CloudWatch Logs (bytes / reading) | custom metrics | alarms + dashboard | KMS | SNS | storage + PITR (GB) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of f.rows) {
+    const m = r.monthly;
+    lines.push(
+      `| ${grouped(r.sensors)} × ${r.hz} Hz | ${usd(m.dynamodbWrites ?? 0)} | ${usd(m.dynamodbReads ?? 0)} | ${usd(m.lambda ?? 0)} | ` +
+        `${usd(m.logs ?? 0)} (${r.perReading.logBytes.toFixed(1)}) | ${usd(m.metrics ?? 0)} (${r.customMetrics}) | ${usd(m.alarmsAndDashboard ?? 0)} | ` +
+        `${usd(m.kms ?? 0)} | ${usd(m.sns ?? 0)} | ${usd(m.storageAndPitr ?? 0)} (${r.storageGb}) |`,
+    );
+  }
+  const u = f.unkeyed;
+  lines.push(
+    '',
+    `Unkeyed producer, ${grouped(u.sensors)} × ${u.hz} Hz through the repartition step: ${u.extraInvocationsPerMillion} more Lambda ` +
+      `invocations per million readings, ${u.extraKafkaBytesPerReading} more Kafka bytes per reading (the keyed topic), ` +
+      `+$${u.extraUsdPerMillion.toFixed(4)} per million: **$${u.perMillionOnDemandUsd.toFixed(4)}** per million all-in.`,
+    '',
+  );
+  return lines;
 }

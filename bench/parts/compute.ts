@@ -206,9 +206,7 @@ export function processor(
 /** A store holding the same items; the items themselves are never mutated, so sharing them is safe. */
 export function cloneStore(from: MemoryWindowStore): MemoryWindowStore {
   const to = new MemoryWindowStore();
-  for (const [k, v] of from.buckets) to.buckets.set(k, v);
-  for (const [k, v] of from.states) to.states.set(k, v);
-  for (const [k, v] of from.homes) to.homes.set(k, v);
-  for (const [k, v] of from.journals) to.journals.set(k, v);
+  for (const [k, v] of from.roots) to.roots.set(k, v);
+  for (const [k, v] of from.pages) to.pages.set(k, v);
   return to;
 }

@@ -4,7 +4,7 @@ import { RULES_ITEM_KEY_VALUE, TABLE_SCHEMA } from './dynamodb-table.ts';
 
 /**
  * The rules document's item in the detector's table (docs/rules.md): one item, beside the
- * state items (`bucket#…`, `state#…`, `journal#…`, `home#…`, whose keys all contain `#`), and
+ * partitions' state items (`root#…`, `page#…`, `seen#…`, `silence#…`, whose keys all contain `#`), and
  * without the TTL attribute, so it never expires.
  */
 export const RULES_ITEM_KEY = {

@@ -1,18 +1,16 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
- * The one table's layout, shared by the DynamoDB adapter, the CDK stack and the local
- * pipeline so they cannot drift apart.
+ * The one table's layout, shared by the DynamoDB adapters, the CDK stack and the local
+ * pipeline so they cannot drift apart (docs/state.md).
  *
- * | item                                  | pk                                   | sk        |
- * |---------------------------------------|--------------------------------------|-----------|
- * | bucket shard (many sensors' aggregates) | `bucket#<bucketStartMs>#<shard>#<pid>` | `bucket`  |
- * | state shard (cooldowns, learned state)  | `state#<shard>#<pid>`                | `state`   |
- * | partition journal                     | `journal#<pid>`                      | `journal` |
- * | home claim of a sensor                | `home#<sensorId>`                    | `home`    |
+ * | item                                   | pk                                          | sk     |
+ * |----------------------------------------|---------------------------------------------|--------|
+ * | partition root (decided offsets, page table, outbox) | `root#<pid>`                  | `root` |
+ * | page (dictionary, bucket, sensor state), immutable   | `page#<pid>#<kind><scope>#<chunk>#<gen>` | `page` |
  *
- * `<pid>` is `[<stream>#]<topic>#<partition>`: state is owned by Kafka partition
- * (docs/state.md).
+ * `<pid>` is `[<stream>#]<topic>#<partition>`: state is owned by Kafka partition. Item
+ * encodings and byte budgets: functions/adapters/dynamodb/codecs.ts.
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',

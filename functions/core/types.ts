@@ -14,6 +14,12 @@ export interface RawRecord extends RecordSource {
   readonly value: Uint8Array | null;
   /** Set when the event carried a value that was not valid base64. */
   readonly malformedBase64?: boolean;
+  /**
+   * For a record the repartition step re-produced keyed by sensor: where it was read from
+   * (headers `source-topic`, `source-partition`, `source-offset`). The detector drops a copy
+   * whose source offset it has already decided (docs/state.md).
+   */
+  readonly origin?: RecordSource;
 }
 
 export interface Reading {

@@ -18,7 +18,7 @@ import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
 import { LiveRules, type RulesSnapshot, snapshotSilence } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
-import { createBatchProcessor, StateCache } from '../process-batch.ts';
+import { createBatchProcessor, PageCache } from '../process-batch.ts';
 import type { SchemaRegistryDecoder } from '../schema-registry/schema-decoder.ts';
 import { LastSeenRecorder } from '../silence/last-seen-recorder.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
@@ -140,15 +140,16 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
     topicArn: deps.config.topicArn,
     digest: deps.emailDigest ?? false,
   });
-  // Lambda reuses a container for many invocations: its cache lets a warm one skip reads.
-  const cache = new StateCache();
+  // Lambda reuses a container for many invocations: its cache of pages (immutable) lets a
+  // warm one read only the roots.
+  const cache = new PageCache();
   const live =
     deps.liveRules === undefined
       ? null
       : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
   const lastSeen = lastSeenRecorder(deps, live !== null);
 
-  const handle = async (event: KafkaEvent, context: Context): Promise<BatchReport> => {
+  const handle = async (event: KafkaEvent, _context: Context): Promise<BatchReport> => {
     const startedMs = clock();
     const records = recordsFromEvent(event);
     // Per invocation, so concurrent calls (the local poller's partitions) keep their own counts.
@@ -177,10 +178,6 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
                   lastSeen.record(partitions, nowMs, rules?.silence ?? lastSeen.deployed),
               },
             }),
-        // Shard writes announced in a home's journal hold off its other writers at most this long.
-        ...(typeof context?.getRemainingTimeInMillis === 'function'
-          ? { leaseMs: context.getRemainingTimeInMillis() }
-          : {}),
       });
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });

@@ -11,10 +11,10 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry-names
 import { createNodeFunction } from './node-function.ts';
 
 /**
- * Exactly the DynamoDB requests the window store sends (functions/adapters/
- * dynamodb-window-store.ts): conditional PutItem for buckets, sensor state and journals,
- * BatchGetItem for reads, GetItem to read whose home claim won a lost race. test/infra checks
- * this list against the adapter's commands.
+ * Exactly the DynamoDB requests the function's stores send (functions/adapters/dynamodb/
+ * partition-store.ts and the silence and rules stores): PutItem for pages and the
+ * conditional root write, BatchGetItem for reads, GetItem for single items (the rules
+ * document). test/infra checks this list against the adapters' commands.
  */
 export const DYNAMODB_ACTIONS = [
   'dynamodb:BatchGetItem',

@@ -2,17 +2,15 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { AlertPublishError } from '../../functions/adapters/sns-alert-publisher.ts';
 import { StoreUnavailableError } from '../../functions/adapters/store-errors.ts';
-import type { AlertDecision } from '../../functions/core/types.ts';
 import type {
-  AlertPublisher,
-  BucketShardWrite,
-  ClaimRequest,
-  JournalWrite,
-  LoadRequest,
-  Snapshot,
-  StateShardWrite,
-  WindowStore,
-} from '../../functions/ports.ts';
+  Page,
+  PageKey,
+  PageWrite,
+  PartitionRoot,
+  PartitionStore,
+} from '../../functions/batch/state.ts';
+import type { AlertDecision } from '../../functions/core/types.ts';
+import type { AlertPublisher } from '../../functions/ports.ts';
 import { FAULT_HEADER, type ProxyFault } from './fault-proxy.ts';
 
 /**
@@ -73,37 +71,29 @@ export class FaultSchedule {
 }
 
 /**
- * A WindowStore in front of another (the in-memory one) that injects CallFaults, one item
+ * A PartitionStore in front of another (the in-memory one) that injects CallFaults, one item
  * per call as the DynamoDB adapter writes them (one PutItem each).
  */
-export class FaultInjectingStore implements WindowStore {
+export class FaultInjectingStore implements PartitionStore {
   constructor(
-    readonly inner: WindowStore,
+    readonly inner: PartitionStore,
     private readonly schedule: FaultSchedule,
   ) {}
 
-  load(request: LoadRequest): Promise<Snapshot> {
-    return this.call('load', () => this.inner.load(request));
+  get limits() {
+    return this.inner.limits;
   }
-  async saveJournals(writes: readonly JournalWrite[]): Promise<void> {
-    for (const w of writes) await this.call('journal', () => this.inner.saveJournals([w]));
+  readRoots(pids: readonly string[]): Promise<ReadonlyMap<string, PartitionRoot>> {
+    return this.call('root-read', () => this.inner.readRoots(pids));
   }
-  async saveBuckets(writes: readonly BucketShardWrite[], now: number): Promise<void> {
-    for (const w of writes) await this.call('bucket', () => this.inner.saveBuckets([w], now));
+  readPages(keys: readonly PageKey[], now: number): Promise<ReadonlyMap<string, Page>> {
+    return this.call('page-read', () => this.inner.readPages(keys, now));
   }
-  async saveStates(writes: readonly StateShardWrite[], now: number): Promise<void> {
-    for (const w of writes) await this.call('sensor', () => this.inner.saveStates([w], now));
+  async putPages(writes: readonly PageWrite[]): Promise<void> {
+    for (const w of writes) await this.call('page', () => this.inner.putPages([w]));
   }
-  async claimHomes(
-    claims: readonly ClaimRequest[],
-    now: number,
-  ): Promise<ReadonlyMap<string, string>> {
-    const homes = new Map<string, string>();
-    for (const c of claims) {
-      const won = await this.call('claim', () => this.inner.claimHomes([c], now));
-      for (const [k, v] of won) homes.set(k, v);
-    }
-    return homes;
+  commitRoot(pid: string, root: PartitionRoot, expected: number | null): Promise<void> {
+    return this.call('root', () => this.inner.commitRoot(pid, root, expected));
   }
 
   private async call<T>(operation: string, effect: () => Promise<T>): Promise<T> {

@@ -1,14 +1,12 @@
 import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import type {
-  AlertPublisher,
-  BucketShardWrite,
-  ClaimRequest,
-  JournalWrite,
-  LoadRequest,
-  Snapshot,
-  StateShardWrite,
-  WindowStore,
-} from '../../functions/ports.ts';
+  Page,
+  PageKey,
+  PageWrite,
+  PartitionRoot,
+  PartitionStore,
+} from '../../functions/batch/state.ts';
+import type { AlertPublisher } from '../../functions/ports.ts';
 
 export class InjectedFault extends Error {
   override readonly name = 'InjectedFault';
@@ -29,45 +27,34 @@ export class FaultPlan {
   }
 }
 
-export class FaultyStore implements WindowStore {
+export class FaultyStore implements PartitionStore {
   constructor(
     readonly inner: MemoryWindowStore,
     private readonly plan: FaultPlan,
   ) {}
 
-  async load(request: LoadRequest): Promise<Snapshot> {
-    const snapshot = await this.inner.load(request);
+  get limits() {
+    return this.inner.limits;
+  }
+  async readRoots(pids: readonly string[]): Promise<ReadonlyMap<string, PartitionRoot>> {
+    const roots = await this.inner.readRoots(pids);
     this.plan.tick();
-    return snapshot;
+    return roots;
   }
-  async saveJournals(writes: readonly JournalWrite[]): Promise<void> {
+  async readPages(keys: readonly PageKey[], now: number): Promise<ReadonlyMap<string, Page>> {
+    const pages = await this.inner.readPages(keys, now);
+    this.plan.tick();
+    return pages;
+  }
+  async putPages(writes: readonly PageWrite[]): Promise<void> {
     for (const w of writes) {
-      await this.inner.saveJournals([w]);
+      await this.inner.putPages([w]);
       this.plan.tick();
     }
   }
-  async saveBuckets(writes: readonly BucketShardWrite[], now: number): Promise<void> {
-    for (const w of writes) {
-      await this.inner.saveBuckets([w], now);
-      this.plan.tick();
-    }
-  }
-  async saveStates(writes: readonly StateShardWrite[], now: number): Promise<void> {
-    for (const w of writes) {
-      await this.inner.saveStates([w], now);
-      this.plan.tick();
-    }
-  }
-  async claimHomes(
-    claims: readonly ClaimRequest[],
-    now: number,
-  ): Promise<ReadonlyMap<string, string>> {
-    const homes = new Map<string, string>();
-    for (const c of claims) {
-      for (const [k, v] of await this.inner.claimHomes([c], now)) homes.set(k, v);
-      this.plan.tick();
-    }
-    return homes;
+  async commitRoot(pid: string, root: PartitionRoot, expected: number | null): Promise<void> {
+    await this.inner.commitRoot(pid, root, expected);
+    this.plan.tick();
   }
 }
 

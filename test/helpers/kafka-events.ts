@@ -37,8 +37,17 @@ export function mskEvent(records: readonly RawRecord[]): MSKEvent {
       timestamp: r.timestampMs,
       timestampType: 'CREATE_TIME',
       ...(r.key === null ? {} : { key: Buffer.from(r.key).toString('base64') }),
+      // Lambda's header shape: one-key objects, values as arrays of bytes.
       value: r.value === null ? '' : Buffer.from(r.value).toString('base64'),
-      headers: [],
+      ...(r.origin === undefined
+        ? { headers: [] }
+        : {
+            headers: [
+              { 'source-topic': [...Buffer.from(r.origin.topic)] },
+              { 'source-partition': [...Buffer.from(String(r.origin.partition))] },
+              { 'source-offset': [...Buffer.from(String(r.origin.offset))] },
+            ],
+          }),
     } as MSKEvent['records'][string][number]);
   }
   return {

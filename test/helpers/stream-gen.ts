@@ -163,3 +163,68 @@ export const detectionArb: fc.Arbitrary<{
 
 /** The processing clock used with generated streams: shortly after them, so nothing expires. */
 export const STREAM_NOW_MS = START_MS + 3_600_000;
+
+/**
+ * Streams at the dimensions where state layouts break: fleets of 1,000–2,600 sensors (more
+ * than one page of each kind per partition), ids up to 256 bytes (the parser's limit),
+ * horizons of days and outages of minutes between readings. Every sensor reports once at the
+ * start, then random sensors go on (spikes, late readings, invalid records among them).
+ */
+export const wideStreamArb: fc.Arbitrary<RawRecord[]> = fc
+  .record({
+    fleet: fc.integer({ min: 1000, max: 2600 }),
+    idBytes: fc.integer({ min: 8, max: 256 }),
+    tail: fc.array(
+      fc.record({
+        sensor: fc.nat(),
+        kind: fc.constantFrom('normal', 'normal', 'normal', 'spike', 'invalid'),
+        value: fc.integer({ min: 40, max: 60 }),
+        // Mostly seconds; now and then an outage of minutes or a jump of hours to two days.
+        advanceMs: fc.oneof(
+          { weight: 8, arbitrary: fc.integer({ min: 0, max: 3000 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 15 * 60_000 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 3_600_000, max: 2 * 86_400_000 }) },
+        ),
+        lateByMs: fc.option(fc.integer({ min: 0, max: 20_000 }), { freq: 4 }),
+      }),
+      { minLength: 1, maxLength: 60 },
+    ),
+  })
+  .map(({ fleet, idBytes, tail }) => {
+    const id = (i: number) => {
+      const suffix = `-${i}`;
+      return `${'s'.repeat(Math.max(1, idBytes - suffix.length))}${suffix}`;
+    };
+    const offsets = [0, 0];
+    let timeMs = START_MS;
+    const record = (sensor: number, text: string) => {
+      const partition = sensor % 2;
+      const offset = offsets[partition] ?? 0;
+      offsets[partition] = offset + 1;
+      return toRawRecord({
+        topic: TOPIC,
+        partition,
+        offset,
+        timestampMs: timeMs,
+        key: id(sensor),
+        value: text,
+      });
+    };
+    const records = Array.from({ length: fleet }, (_, s) => record(s, `${id(s)},50`));
+    for (const g of tail) {
+      timeMs += g.advanceMs;
+      const s = g.sensor % fleet;
+      const value = g.kind === 'spike' ? g.value * 3 + 20 : g.value;
+      records.push(
+        record(
+          s,
+          g.kind === 'invalid'
+            ? `${id(s)},not-a-number`
+            : g.lateByMs === null
+              ? `${id(s)},${value}.5`
+              : `${id(s)},${value},${timeMs - g.lateByMs}`,
+        ),
+      );
+    }
+    return records;
+  });

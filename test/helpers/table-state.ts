@@ -1,53 +1,25 @@
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  decodeAggregates,
-  decodeSensors,
-  parseBucketPk,
-} from '../../functions/adapters/dynamodb-window-store.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { PublishedMessage } from '../../local/embedded/sns-endpoint.ts';
+import { scanTableState } from '../../local/inspect/table-state.ts';
 
 export interface BucketAggregate {
   count: number;
   sum: number;
-  sumSq: number;
 }
 
 /** `sensorId|bucketStartMs` → aggregates, the reference model's keys. */
 export type BucketMap = Map<string, BucketAggregate>;
 
-async function scanAll(
-  client: DynamoDBClient,
-  tableName: string,
-): Promise<Record<string, AttributeValue>[]> {
-  const items: Record<string, AttributeValue>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
-/** Every sensor's bucket aggregates in the table (bucket shards decoded), expired ones included. */
+/**
+ * Every sensor's bucket aggregates in the table (roots and their pages decoded). Sums of
+ * squares are kept only where a zscore detector needs them (docs/state.md), so they are
+ * left out here; compare against `withoutSumSq(reference.buckets)`.
+ */
 export async function tableBuckets(client: DynamoDBClient, tableName: string): Promise<BucketMap> {
-  const result: BucketMap = new Map();
-  for (const item of await scanAll(client, tableName)) {
-    if (item.sk?.S !== 'bucket') continue;
-    const key = parseBucketPk(item.pk?.S ?? '');
-    for (const [sensor, a] of decodeAggregates(item.d?.B ?? new Uint8Array()))
-      result.set(`${sensor}|${key.bucketStartMs}`, { ...a });
-  }
-  return result;
+  return comparable((await scanTableState(client, tableName)).buckets);
 }
 
 /** `sensorId` → the cooldown (and what a learning detector learned) the table holds for it. */
@@ -61,21 +33,31 @@ export async function tableCooldowns(
     string,
     { lastNotifiedEventTimeMs: number | null; heldBack: number; learned?: unknown }
   >();
-  for (const item of await scanAll(client, tableName)) {
-    if (item.sk?.S !== 'state') continue;
-    for (const [sensor, e] of decodeSensors(item.d?.S ?? '[]'))
-      result.set(sensor, {
-        ...e.cooldown,
-        ...(e.learned === undefined ? {} : { learned: e.learned }),
-      });
-  }
+  for (const [sensor, e] of (await scanTableState(client, tableName)).sensors)
+    result.set(sensor, {
+      ...e.cooldown,
+      ...(e.learned === undefined ? {} : { learned: e.learned }),
+    });
+  return result;
+}
+
+function comparable(from: ReadonlyMap<string, { count: number; sum: number }>): BucketMap {
+  const result: BucketMap = new Map();
+  for (const [id, a] of from) result.set(id.replace('\u0000', '|'), { count: a.count, sum: a.sum });
+  return result;
+}
+
+/** A reference model's buckets without sums of squares, as tableBuckets and memoryBuckets give them. */
+export function withoutSumSq(
+  buckets: ReadonlyMap<string, { count: number; sum: number }>,
+): BucketMap {
+  const result: BucketMap = new Map();
+  for (const [id, a] of buckets) result.set(id, { count: a.count, sum: a.sum });
   return result;
 }
 
 export function memoryBuckets(store: MemoryWindowStore): BucketMap {
-  const result: BucketMap = new Map();
-  for (const [id, a] of store.aggregates()) result.set(id.replace('\u0000', '|'), { ...a });
-  return result;
+  return comparable(store.aggregates());
 }
 
 /** `sensorId` → its cooldown and whatever a learning detector learned (versions left out). */
@@ -110,10 +92,9 @@ export function unionAggregates(records: readonly RawRecord[], slideMs: number):
     if (!parsed.ok) continue;
     const { sensorId, value, eventTimeMs } = parsed.reading;
     const key = `${sensorId}|${Math.floor(eventTimeMs / slideMs) * slideMs}`;
-    const b = result.get(key) ?? { count: 0, sum: 0, sumSq: 0 };
+    const b = result.get(key) ?? { count: 0, sum: 0 };
     b.count += 1;
     b.sum += value;
-    b.sumSq += value * value;
     result.set(key, b);
   }
   return result;

@@ -145,7 +145,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
     };
     expect(readFileSync(bundle, 'utf8')).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
     expect(map.sources).toContainEqual(expect.stringMatching(/functions\/detector\/handler\.ts$/));
-    expect(map.sources).toContainEqual(expect.stringMatching(/functions\/process-batch\.ts$/));
+    expect(map.sources).toContainEqual(
+      expect.stringMatching(/functions\/batch\/process-batch\.ts$/),
+    );
     // Mappings only: the sources' text would double the package for nothing.
     expect(map.sourcesContent).toBeUndefined();
   });
@@ -665,7 +667,8 @@ describe('tracing=true', () => {
 describe('the function role and the adapters (item 7)', () => {
   it('grants exactly the DynamoDB requests the adapters send', () => {
     const sent = new Set<string>();
-    for (const file of readdirSync('functions/adapters')) {
+    for (const file of readdirSync('functions/adapters', { recursive: true }) as string[]) {
+      if (!file.endsWith('.ts')) continue;
       const source = readFileSync(join('functions/adapters', file), 'utf8');
       if (!source.includes('@aws-sdk/client-dynamodb')) continue;
       for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {

@@ -1,7 +1,5 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodeAggregates } from '../../functions/adapters/dynamodb-window-store.ts';
 import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
 import { localSnsClient } from '../../local/embedded/clients.ts';
@@ -90,49 +88,40 @@ describe('hostile records', () => {
 
 describe('retention', () => {
   it('ignores an expired bucket that DynamoDB has not deleted yet, and replaces it', async () => {
-    // Prepare: an expired bucket full of high readings (dynalite, like DynamoDB, keeps it)
+    // Prepare: a bucket full of high readings, written more than its TTL ago (dynalite, like
+    // DynamoDB within its deletion lag, still holds the page)
     const config = await aws.freshConfig();
-    const nowMs = T0 + 30_000;
-    await aws.dynamodbClient.send(
-      new PutItemCommand({
-        TableName: config.tableName,
-        Item: {
-          // The partition's bucket shard, as the adapter writes it (dynamodb-table.ts).
-          pk: { S: `bucket#${T0}#0#sensor-data#0` },
-          sk: { S: 'bucket' },
-          v: { N: '3' },
-          n: { N: '1' },
-          m: { M: { 'sensor-data#0@0': { N: '41' } } },
-          d: {
-            B: encodeAggregates(new Map([['sensor_1', { count: 100, sum: 50000, sumSq: 25e6 }]])),
-          },
-          expiresAtEpochSeconds: { N: String(Math.floor(nowMs / 1000) - 5) },
-        },
-      }),
-    );
-    const handler = createHandler({
-      config,
-      dynamodb: aws.dynamodbClient,
-      sns: aws.snsClient,
-      clock: () => nowMs,
-    });
+    const handlerAt = (nowMs: number) =>
+      createHandler({
+        config,
+        dynamodb: aws.dynamodbClient,
+        sns: aws.snsClient,
+        clock: () => nowMs,
+      });
     const capture = captureStdout();
-    // Act
-    const report = await handler(
-      mskEvent([toRawRecord({ offset: 0, timestampMs: T0 + 1000, value: 'sensor_1,50' })]),
+    await handlerAt(T0 + 2000)(
+      mskEvent(
+        Array.from({ length: 5 }, (_, i) =>
+          toRawRecord({ offset: i, timestampMs: T0 + 1000, value: 'sensor_1,500' }),
+        ),
+      ),
+    );
+    // Act: a normal reading in the same bucket, once the bucket page's TTL has passed
+    const report = await handlerAt(T0 + 2000 + (10 + 3600 + 1) * 1000)(
+      mskEvent([toRawRecord({ offset: 5, timestampMs: T0 + 1000, value: 'sensor_1,50' })]),
     );
     capture.restore();
     // Assess: judged against an empty window, not against the stale mean of 500, and the
-    // expired shard replaced (its old marks would have skipped offset 0)
+    // expired page replaced by a new one
     expect(report.anomalies).toBe(0);
     expect(report.bucketsWritten).toBe(1);
     const buckets = await tableBuckets(aws.dynamodbClient, config.tableName);
-    expect(buckets.get(`sensor_1|${T0}`)).toEqual({ count: 1, sum: 50, sumSq: 2500 });
+    expect(buckets.get(`sensor_1|${T0}`)).toEqual({ count: 1, sum: 50 });
   });
 });
 
 describe('a storm of anomalies', () => {
-  it('commits a storm in pieces so the journal stays one item far below 400 KB, and still sends every notification after a failure', async () => {
+  it('commits a storm in pieces so each root stays far below 400 KB, and still sends every notification after a failure', async () => {
     // Prepare: 2,500 sensors that each jump from 0 to 1,000 → 2,500 anomalies in one batch
     const config = await aws.freshConfig();
     const records = Array.from({ length: 2500 }, (_, s) => [
@@ -148,7 +137,7 @@ describe('a storm of anomalies', () => {
       }),
     ]).flat();
     const sns = localSnsClient(aws.sns.endpoint, { maxAttempts: 1 });
-    const sizes = journalSizes(aws.dynamodbClient);
+    const sizes = outboxSizes(aws.dynamodbClient);
     const handler = createHandler({
       config,
       dynamodb: aws.dynamodbClient,
@@ -157,13 +146,13 @@ describe('a storm of anomalies', () => {
     });
     const sentBefore = aws.sns.messages.length;
     const capture = captureStdout();
-    // Act: SNS fails the first time, after a journal was written
+    // Act: SNS fails the first time, after a root was committed
     aws.sns.failNext(1, 'internal');
     await expect(handler(mskEvent(records))).rejects.toThrow(/SNS/);
     const retry = await handler(mskEvent(records));
     capture.restore();
     sns.destroy();
-    // Assess: every anomaly notified, no journal item near the limit, no page items
+    // Assess: every anomaly notified, no root near the limit
     expect(retry.redelivered).toBeGreaterThan(0);
     const ids = new Set(
       aws.sns.messages.slice(sentBefore).map((m) => JSON.parse(JSON.parse(m.message).sqs).alertId),
@@ -174,14 +163,14 @@ describe('a storm of anomalies', () => {
   });
 });
 
-/** Bytes of every journal PutItem's alerts attribute (the bulk of the item). */
-function journalSizes(client: LocalAws['dynamodbClient']): number[] {
+/** Bytes of every root PutItem's outbox attribute (the bulk of the item). */
+function outboxSizes(client: LocalAws['dynamodbClient']): number[] {
   const sizes: number[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'PutItemCommand') {
         const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
-        if (item?.sk?.S === 'journal') sizes.push(Buffer.byteLength(item.a?.S ?? ''));
+        if (item?.sk?.S === 'root') sizes.push(Buffer.byteLength(item.o?.S ?? ''));
       }
       return next(args);
     },
@@ -191,7 +180,7 @@ function journalSizes(client: LocalAws['dynamodbClient']): number[] {
 }
 
 describe('DynamoDB requests for 10,000-record batches from 1,000 keyed sensors on 4 partitions', () => {
-  it('writes one packed item per (partition, bucket) and, warm, reads only the journals', async () => {
+  it('writes one page per (partition, bucket) and one root per partition and, warm, reads only the roots', async () => {
     // Prepare: 10 readings per sensor, at 0, 2, …, 18 s → 4 buckets touched per partition,
     // 5 in the windows (each window also reaches back one bucket before the first)
     const config = await aws.freshConfig();
@@ -222,17 +211,19 @@ describe('DynamoDB requests for 10,000-record batches from 1,000 keyed sensors o
     const warmWrites = (counts.get('PutItemCommand') ?? 0) - coldWrites;
     console.info(
       `10,000 records, 1,000 sensors, 4 partitions: cold ${coldReads} BatchGetItem, ${coldWrites} PutItem ` +
-        `(1,000 home claims, ${cold.bucketsWritten} bucket shards, 4 journals); warm ${warmReads} BatchGetItem, ` +
-        `${warmWrites} PutItem (${warm.bucketsWritten} bucket shards, 4 journals)`,
+        `(${cold.bucketsWritten} bucket pages, 4 dictionary pages, 4 roots); warm ${warmReads} BatchGetItem, ` +
+        `${warmWrites} PutItem (${warm.bucketsWritten} bucket pages, 4 index pages, 4 roots)`,
     );
-    // Assess: cold: journals, 1,000 claims and the shard 0s of 5 buckets × 4 + 4 states: 11 calls
+    // Assess: cold: the 4 roots in one read (new partitions have no pages to read); per
+    // partition a dictionary page, 4 bucket pages and the root
     expect(cold.bucketsWritten).toBe(16);
-    expect(coldReads).toBe(11);
-    expect(coldWrites).toBe(1000 + 16 + 4);
-    // Warm: the journals only: cached buckets, and none past the newest one the journal names
+    expect(coldReads).toBe(1);
+    expect(coldWrites).toBe(4 + 16 + 4);
+    // Warm: the roots only (pages are immutable: the container's cache holds them); with 8
+    // buckets now, each root moves its older bucket refs to an index page (more than 6)
     expect(warm.bucketsWritten).toBe(16);
     expect(warmReads).toBe(1);
-    expect(warmWrites).toBe(warm.bucketsWritten + 4);
+    expect(warmWrites).toBe(warm.bucketsWritten + 4 + 4);
   });
 });
 

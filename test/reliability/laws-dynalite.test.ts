@@ -26,16 +26,17 @@ import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
 import { cutAt, mskEvent } from '../helpers/kafka-events.ts';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws.ts';
-import { PipelineProbe } from '../helpers/pipeline-probe.ts';
+import { PipelineProbe, referenceSummary } from '../helpers/pipeline-probe.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
+import { repartition, repartitionRunArb, withoutCopies } from '../helpers/repartition-sim.ts';
 import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
 import {
   sentByAlertId,
   tableBuckets,
   tableCooldowns,
   unionAggregates,
+  withoutSumSq,
 } from '../helpers/table-state.ts';
-import { serialOrderGiving } from './support/serial-orders.ts';
 
 let aws: LocalAws;
 let dynamoProxy: FaultProxy;
@@ -115,7 +116,7 @@ describe('law on dynalite: replay equivalence through the real handler and SDK',
               expected.notifications,
             );
             expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(
-              expected.buckets,
+              withoutSumSq(expected.buckets),
             );
           },
         ),
@@ -215,7 +216,7 @@ describe('law on dynalite: a fault at every DynamoDB and SNS call in turn', () =
         ...SWEEP_SETTINGS,
         detector: SWEEP_SETTINGS.defaultDetector,
       });
-      expect(clean.buckets).toEqual(reference.buckets);
+      expect(clean.buckets).toEqual(withoutSumSq(reference.buckets));
       expect(clean.sent).toEqual(reference.notifications);
       // Act + Assess: each call × each fault kind, the retry shape rotating
       for (let call = 1; call <= calls; call += 1) {
@@ -239,7 +240,8 @@ describe('law on dynalite: a fault at every DynamoDB and SNS call in turn', () =
       `[sweep/dynalite] ${calls} calls × ${CALL_FAULTS.length} fault kinds = ${tally.runs} runs; ${tally.failures} failed batches ` +
         `${JSON.stringify(tally.byKind)}, ${tally.conflicts} of them ConditionalCheckFailed; all converged to the clean run`,
     );
-  });
+    // 152 runs of the handler through the proxies: over a minute on a loaded 2-core machine.
+  }, 240_000);
 
   it('rides out throttling inside the SDK when retries are on (maxAttempts 3)', async () => {
     // Prepare: clients with the SDK's standard retries, through the proxies
@@ -265,7 +267,9 @@ describe('law on dynalite: a fault at every DynamoDB and SNS call in turn', () =
       ...SWEEP_SETTINGS,
       detector: SWEEP_SETTINGS.defaultDetector,
     });
-    expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(reference.buckets);
+    expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(
+      withoutSumSq(reference.buckets),
+    );
     expect(sentByAlertId(aws.sns.messages.slice(sentBefore))).toEqual(reference.notifications);
   });
 });
@@ -303,7 +307,7 @@ describe('law on dynalite: random faults at random calls', () => {
             const outcome = await runBatches(batches, faults, shape, detection.settings);
             // Assess
             const reference = runReferenceModel(records, detection.reference);
-            expect(outcome.buckets).toEqual(reference.buckets);
+            expect(outcome.buckets).toEqual(withoutSumSq(reference.buckets));
             expect(outcome.sent).toEqual(reference.notifications);
             injected += faults.size;
             failures += outcome.failures;
@@ -320,65 +324,57 @@ describe('law on dynalite: random faults at random calls', () => {
   });
 });
 
-describe('law on dynalite: concurrent invocations for one sensor through two partitions', () => {
+const SWEEP_REFERENCE = {
+  slideMs: SWEEP_SETTINGS.slideMs,
+  windowMs: SWEEP_SETTINGS.windowMs,
+  detector: SWEEP_SETTINGS.defaultDetector,
+  alertCooldownMs: SWEEP_SETTINGS.alertCooldownMs,
+} as const;
+
+describe('law on dynalite: unkeyed input through the repartition step, partitions in parallel', () => {
   const runs = lawRuns(100);
-  it(`two handlers in parallel (Promise.all), random call delays, retried on conflict: exact counts, verdicts of a serial order (${runs} cases)`, async () => {
+  it(`the keyed topic's partitions in parallel handlers (Promise.all), random call delays, copies in headers dropped: the reference results, exact counts (${runs} cases)`, async () => {
     const quiet = captureStdout();
-    let conflicts = 0;
+    let copies = 0;
     try {
       await fc.assert(
         fc.asyncProperty(
           unkeyedStreamArb,
-          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
+          repartitionRunArb,
           fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
           fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 20 }),
-          async (records, cuts0, cuts1, delays) => {
-            // Prepare: two function instances on one table
+          async (source, run, cuts, delays) => {
+            // Prepare: the keyed topic, and one function instance per partition on one table
+            const keyed = repartition(source, run);
+            const once = withoutCopies(keyed);
+            copies += keyed.length - once.length;
             const config = await fastFreshConfig(aws.dynamodbClient, SWEEP_SETTINGS);
             const probe = new PipelineProbe();
             injector.arm(new Map());
             injector.delayMs = (call) => delays[call % delays.length] ?? 0;
             const sentBefore = aws.sns.messages.length;
-            const batches = [
-              cutAt(partitionRecords(records, 0), cuts0),
-              cutAt(partitionRecords(records, 1), cuts1),
-            ];
             const consumer = async (partition: number) => {
               const handler = handlerFor(config, faultyDynamo, faultySns, probe);
-              for (const batch of batches[partition] ?? []) {
-                for (let attempt = 1; ; attempt += 1) {
-                  try {
-                    await handler(mskEvent(batch));
-                    break;
-                  } catch (error) {
-                    if (!(error instanceof StoreConflictError) || attempt > 50) throw error;
-                    conflicts += 1;
-                  }
-                }
-              }
+              for (const batch of cutAt(partitionRecords(keyed, partition), cuts))
+                await handler(mskEvent(batch));
             };
             // Act
             try {
-              await Promise.all([consumer(0), consumer(1)]);
+              await Promise.all(
+                Array.from({ length: run.partitions }, (_, partition) => consumer(partition)),
+              );
             } finally {
               injector.delayMs = null;
             }
-            // Assess
+            // Assess: every source reading counted once; the verdicts of the keyed stream
             expect(await tableBuckets(aws.dynamodbClient, config.tableName)).toEqual(
-              unionAggregates(records, SWEEP_SETTINGS.slideMs),
+              unionAggregates(source, SWEEP_SETTINGS.slideMs),
             );
-            const toNotify = probe.anomalies.filter((d) => d.notify).map((d) => d.anomaly.alertId);
-            expect([...sentByAlertId(aws.sns.messages.slice(sentBefore)).keys()].sort()).toEqual(
-              toNotify.sort(),
+            const expected = runReferenceModel(once, SWEEP_REFERENCE);
+            expect(probe.anomalySummary()).toEqual(referenceSummary(expected));
+            expect(sentByAlertId(aws.sns.messages.slice(sentBefore))).toEqual(
+              expected.notifications,
             );
-            // ...and the verdicts are those of one serial order of the batches
-            const order = await serialOrderGiving(
-              SWEEP_SETTINGS,
-              STREAM_NOW_MS,
-              batches,
-              probe.anomalies,
-            );
-            expect(order, 'no serial order of the batches gives these verdicts').not.toBeNull();
           },
         ),
         lawParameters(runs),
@@ -386,8 +382,6 @@ describe('law on dynalite: concurrent invocations for one sensor through two par
     } finally {
       quiet.restore();
     }
-    console.info(
-      `[law concurrency/dynalite] ${runs} cases, ${conflicts} ConditionalCheckFailed conflicts retried, counts exact`,
-    );
+    console.info(`[law repartition/dynalite] ${runs} cases, ${copies} re-produced copies dropped`);
   });
 });

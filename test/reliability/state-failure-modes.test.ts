@@ -3,14 +3,11 @@ import type { MSKEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbWindowStore } from '../../functions/adapters/dynamodb-window-store.ts';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
-import {
-  StoreConflictError,
-  StoreUnavailableError,
-} from '../../functions/adapters/store-errors.ts';
+import { StoreUnavailableError } from '../../functions/adapters/store-errors.ts';
+import type { PartitionStore } from '../../functions/batch/state.ts';
 import { parseReading, REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
-import type { JournalWrite, WindowStore } from '../../functions/ports.ts';
 import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
 import { localDynamoDbClient } from '../../local/embedded/clients.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
@@ -67,7 +64,7 @@ function event(records: readonly RawRecord[], eventSourceArn?: string): MSKEvent
 
 describe('failure mode 1: a lost PutItem response while a storm is committed', () => {
   it('does not stall the partition: the next attempt converges and every notification is sent', async () => {
-    // Prepare: the first journal write of the batch lands, but its response is lost
+    // Prepare: the first root write of the batch lands, but its response is lost
     const config = await aws.freshConfig();
     const dynamodb = ownClient();
     let lost = 0;
@@ -75,7 +72,7 @@ describe('failure mode 1: a lost PutItem response while a storm is committed', (
       (next, context) => async (args) => {
         const result = await next(args);
         const sk = (args.input as { Item?: { sk?: { S?: string } } }).Item?.sk?.S ?? '';
-        if (lost === 0 && context.commandName === 'PutItemCommand' && sk.startsWith('journal')) {
+        if (lost === 0 && context.commandName === 'PutItemCommand' && sk === 'root') {
           lost += 1;
           throw new Error('socket hang up (the write landed, its response was lost)');
         }
@@ -167,174 +164,131 @@ describe('failure mode 2: records that cannot be redeliveries are judged', () =>
   });
 });
 
-/** A store whose first journal write is refused (throttled: it does not take effect). */
-function firstJournalWriteThrottled(inner: WindowStore): WindowStore {
+/** A store whose first root write is refused (throttled: it does not take effect). */
+function firstCommitThrottled(inner: PartitionStore): PartitionStore {
   let refused = false;
-  return new Proxy(inner, {
-    get(target, name) {
-      const value = Reflect.get(target, name, target);
-      if (name !== 'saveJournals') return typeof value === 'function' ? value.bind(target) : value;
-      return async (writes: readonly JournalWrite[]) => {
-        if (!refused && writes.length > 0) {
-          refused = true;
-          throw new StoreUnavailableError('ProvisionedThroughputExceededException (injected)');
-        }
-        return target.saveJournals(writes);
-      };
+  return {
+    limits: inner.limits,
+    readRoots: (pids) => inner.readRoots(pids),
+    readPages: (keys, now) => inner.readPages(keys, now),
+    putPages: (writes) => inner.putPages(writes),
+    commitRoot: async (pid, root, expected) => {
+      if (!refused) {
+        refused = true;
+        throw new StoreUnavailableError('ProvisionedThroughputExceededException (injected)');
+      }
+      return inner.commitRoot(pid, root, expected);
     },
-  });
+  };
 }
 
 /**
- * A store whose invocation, at its first call named `at`, waits until `until` settles: the
- * other invocation runs in between, against the same state.
+ * One sensor whose readings arrive through two partitions of an unkeyed topic, brought to one
+ * keyed partition by the repartition step (headers `source-*`): `p0` from source partition 0
+ * and `p1` from source partition 1, in the order the repartition step produced them.
  */
-function pausedAt(
-  inner: WindowStore,
-  at: 'saveJournals' | 'saveBuckets',
-  until: () => Promise<unknown>,
-): WindowStore {
-  let paused = false;
-  return new Proxy(inner, {
-    get(target, name) {
-      const value = Reflect.get(target, name, target);
-      if (name !== at) return typeof value === 'function' ? value.bind(target) : value;
-      return async (writes: readonly unknown[], now: number) => {
-        if (!paused && writes.length > 0) {
-          paused = true;
-          await until().catch(() => {});
-        }
-        return (value as (w: readonly unknown[], n: number) => Promise<void>).call(
-          target,
-          writes,
-          now,
-        );
-      };
-    },
+function repartitioned(order: readonly [0 | 1, number][]): RawRecord[] {
+  const sourceOffsets = [0, 0];
+  return order.map(([source, value], offset) => {
+    const sourceOffset = sourceOffsets[source] ?? 0;
+    sourceOffsets[source] = sourceOffset + 1;
+    return {
+      ...toRawRecord({
+        topic: 'sensor-data-by-sensor',
+        offset,
+        timestampMs: T0 + offset * 10,
+        key: 's',
+        value: `s,${value}`,
+      }),
+      origin: { topic: 'sensor-data', partition: source, offset: sourceOffset },
+    };
   });
 }
-
-/** Runs a batch as an event source mapping would: retried after a failure. */
-async function untilDone(run: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await run();
-      return;
-    } catch (error) {
-      if (!(error instanceof StoreConflictError) || attempt >= 10) throw error;
-    }
-  }
-}
-
-interface Interleaving {
-  /** Where the first invocation stops until the second's first attempt has settled. */
-  readonly at: 'saveJournals' | 'saveBuckets';
-  /** Which partition is the sensor's home (runs a batch first, alone). */
-  readonly home: 0 | 1;
-}
-
-/**
- * One sensor through partitions 0 and 1 (an unkeyed producer). Partition `home` first
- * claims it and decides `before` alone; then partition 0 decides `p0` and partition 1 `p1` at once,
- * partition 0 stopped at its first `at` call until partition 1's first attempt settled.
- */
-async function concurrentScenario(
-  storeOf: () => Promise<WindowStore>,
-  way: Interleaving,
-  before: readonly number[],
-  p0: readonly number[],
-  p1: readonly number[],
-): Promise<PipelineProbe> {
-  const inner = await storeOf();
-  const probe = new PipelineProbe();
-  const processor = (store: WindowStore) =>
-    createBatchProcessor(SETTINGS, {
-      store,
-      publisher: probe.publisher(),
-      observer: probe,
-      nowMs: () => T0 + 60_000,
-      // Waiting for the other invocation's writes: a millisecond, not the default backoff.
-      sleep: () => new Promise((resolve) => setTimeout(resolve, 1)),
-    });
-  const offsets = [0, 0];
-  const records = (partition: 0 | 1, values: readonly number[]) =>
-    values.map((v) => {
-      const offset = offsets[partition] ?? 0;
-      offsets[partition] = offset + 1;
-      return toRawRecord({ partition, offset, timestampMs: T0 + offset * 10, value: `s,${v}` });
-    });
-  // The home claims the sensor with a reading an hour older, outside every later window.
-  const claim = toRawRecord({
-    partition: way.home,
-    offset: 0,
-    timestampMs: T0 - 3_600_000,
-    value: `s,0,${T0 - 3_600_000}`,
-  });
-  offsets[way.home] = 1;
-  await processor(inner)([claim, ...records(way.home, before)]);
-  const batch0 = records(0, p0);
-  const batch1 = records(1, p1);
-  let second: Promise<unknown> = new Promise(() => {});
-  const first = untilDone(() => processor(pausedAt(inner, way.at, () => second))(batch0));
-  second = processor(inner)(batch1);
-  await second.catch(() => {});
-  await first;
-  await untilDone(() => processor(inner)(batch1));
-  return probe;
-}
-
-const INTERLEAVINGS: readonly Interleaving[] = [
-  { at: 'saveJournals', home: 0 },
-  { at: 'saveJournals', home: 1 },
-  { at: 'saveBuckets', home: 0 },
-  { at: 'saveBuckets', home: 1 },
-];
 
 describe.each([
-  ['in-memory store', async (): Promise<WindowStore> => new MemoryWindowStore()],
+  ['in-memory store', async (): Promise<PartitionStore> => new MemoryWindowStore()],
   [
     'dynalite',
-    async (): Promise<WindowStore> =>
+    async (): Promise<PartitionStore> =>
       new DynamoDbWindowStore({
         client: aws.dynamodbClient,
         tableName: (await aws.freshConfig()).tableName,
       }),
   ],
-])('failure mode 3: one sensor judged through two partitions at once (%s)', (_, storeOf) => {
-  it.each(INTERLEAVINGS)(
-    'readings 0 and 120 give exactly one anomaly, as in either serial order (stopped at $at, home $home)',
-    async (way) => {
-      // Prepare: the sensor's home has claimed it (with a reading long before)
-      // Act: 0 through partition 0 and 120 through partition 1, concurrently
-      const probe = await concurrentScenario(storeOf, way, [], [0], [120]);
-      // Assess: window {0, 120} for whichever came second: one anomaly (threshold 50)
-      const told = new Set(probe.anomalies.map((d) => d.anomaly.alertId));
-      expect(told.size).toBe(1);
+])('failure mode 3: one sensor through two partitions of an unkeyed topic (%s)', (_, storeOf) => {
+  const run = async (batches: RawRecord[][]) => {
+    const store = await storeOf();
+    const probe = new PipelineProbe();
+    const process = createBatchProcessor(SETTINGS, {
+      store,
+      publisher: probe.publisher(),
+      observer: probe,
+      nowMs: () => T0 + 60_000,
+    });
+    for (const batch of batches) await process(batch);
+    return probe;
+  };
+
+  it.each<[[0 | 1, number], [0 | 1, number]]>([
+    [
+      [0, 0],
+      [1, 120],
+    ],
+    [
+      [1, 120],
+      [0, 0],
+    ],
+  ])(
+    'readings 0 and 120, repartitioned, give exactly one anomaly in either order',
+    async (a, b) => {
+      // Act: through the keyed topic, one partition for the sensor
+      const probe = await run([repartitioned([a, b])]);
+      // Assess: the second is judged against a window holding both: one anomaly (threshold 50)
+      expect(probe.anomalies).toHaveLength(1);
     },
   );
 
-  it.each(INTERLEAVINGS)(
-    'two spikes at once are notified once inside the cooldown (stopped at $at, home $home)',
-    async (way) => {
-      // Prepare: a window of 50s decided by the home
-      // Act: a spike through each partition, concurrently
-      const probe = await concurrentScenario(storeOf, way, [50, 50, 50], [300], [310]);
-      // Assess: both anomalies, one notification (the cooldown is 60 s)
-      const told = new Map(probe.anomalies.map((d) => [d.anomaly.alertId, d]));
-      expect(told.size).toBe(2);
-      expect([...told.values()].filter((d) => d.notify)).toHaveLength(1);
-      expect(probe.sent.size).toBe(1);
-    },
-  );
+  it('two spikes, one from each source partition, are notified once inside the cooldown', async () => {
+    const probe = await run([
+      repartitioned([
+        [0, 50],
+        [1, 50],
+        [0, 50],
+        [0, 300],
+        [1, 310],
+      ]),
+    ]);
+    const told = new Map(probe.anomalies.map((d) => [d.anomaly.alertId, d]));
+    expect(told.size).toBe(2);
+    expect([...told.values()].filter((d) => d.notify)).toHaveLength(1);
+    expect(probe.sent.size).toBe(1);
+  });
+
+  it('a prefix the repartition step produced again after its retry is dropped, not judged twice', async () => {
+    // Prepare: source partition 0 gave 50, 50, 300; the step failed after producing 50, 300
+    // of a batch and produced the batch again
+    const first = repartitioned([
+      [0, 50],
+      [0, 50],
+      [0, 300],
+    ]);
+    const copies = first.slice(1).map((r, i) => ({ ...r, offset: 3 + i }));
+    const again = [...copies, { ...(first[2] as RawRecord), offset: 5 }];
+    // Act: the copies arrive in a later batch
+    const probe = await run([first, again]);
+    // Assess: one anomaly, one notification; the copies neither counted nor judged
+    expect(probe.anomalies.map((d) => d.anomaly.alertId)).toEqual(['sensor-data-by-sensor-0-2']);
+    expect(probe.sent.size).toBe(1);
+  });
 });
 
 describe('failure mode 4: a verdict told before its commit, then judged otherwise on retry', () => {
   it('tells only committed anomalies, so every notification it told is sent (laws-memory seed 1770727201)', async () => {
-    // Prepare: one sensor through two partitions (an unkeyed producer)
+    // Prepare: one sensor through two partitions (an unkeyed producer, no repartition)
     const inner = new MemoryWindowStore();
     const probe = new PipelineProbe();
     const process = createBatchProcessor(SETTINGS, {
-      store: firstJournalWriteThrottled(inner),
+      store: firstCommitThrottled(inner),
       publisher: probe.publisher(),
       observer: probe,
       nowMs: () => T0 + 60_000,
@@ -346,8 +300,8 @@ describe('failure mode 4: a verdict told before its commit, then judged otherwis
     const p0 = [0, 1, 2].map((i) =>
       toRawRecord({ partition: 0, offset: i, timestampMs: T0 + 20 + i, value: 's,200' }),
     );
-    // Act: partition 1 judges 200 an anomaly, its journal write is throttled; partition 0
-    // moves the sensor's window on; partition 1's retry judges against the new window
+    // Act: partition 1 judges 200 an anomaly, its root write is throttled; partition 0
+    // judges its own copy of the sensor; partition 1's retry judges again
     await expect(process(p1)).rejects.toThrow(StoreUnavailableError);
     await process(p0);
     await process(p1);
@@ -361,7 +315,7 @@ describe('failure mode 4: a verdict told before its commit, then judged otherwis
   });
 });
 
-describe('failure mode 5: a journal larger than 300 KB', () => {
+describe('failure mode 5: an outbox larger than 300 KB', () => {
   it('is written as items DynamoDB accepts: no string cut inside a surrogate pair', async () => {
     // Prepare: ids of emoji (two UTF-16 units each), so a cut by UTF-16 units splits a pair
     const config = await aws.freshConfig();

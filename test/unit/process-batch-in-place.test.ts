@@ -70,7 +70,7 @@ describe('process batch: learned state stepped in place', () => {
       ...readings('ewma_1', wave(12, 1), 0, 1),
     ]);
     const json = (x: unknown) => JSON.stringify(x, (_, v) => (v instanceof Map ? [...v] : v));
-    const handedOut = [...store.states.values()];
+    const handedOut = [...store.pages.values()];
     const before = json(handedOut);
 
     // Act: a cold container reads those items and learns on, spikes included; then, warm
@@ -80,7 +80,7 @@ describe('process batch: learned state stepped in place', () => {
       ...readings('pump_1', [...wave(8, 12), 500, ...wave(4, 30)], 12),
       ...readings('ewma_1', [...wave(8, 13), -400, ...wave(4, 31)], 12, 1),
     ]);
-    const second = [...store.states.values()];
+    const second = [...store.pages.values()];
     const afterSecond = json(second);
     await cold([...readings('pump_1', wave(6, 40), 25), ...readings('ewma_1', wave(6, 41), 25, 1)]);
 

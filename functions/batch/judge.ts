@@ -1,0 +1,267 @@
+import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from '../core/cooldown.ts';
+import type { DetectorResolver } from '../core/detector-rules.ts';
+import {
+  type LearnedState as DetectorLearnedState,
+  type DetectorSpec,
+  evaluate,
+  isLearning,
+  type LearningDetector,
+  learningStepInPlace,
+  type Verdict,
+  type WorkingLearnedState,
+  type WorkingVerdict,
+  workingLearnedState,
+} from '../core/detectors.ts';
+import type { ParseResult } from '../core/parse-reading.ts';
+import {
+  type Aggregate,
+  type AlertDecision,
+  type Anomaly,
+  type RawRecord,
+  type Reading,
+  SEVERITIES,
+} from '../core/types.ts';
+import { bucketStartMs, type WindowSpec } from '../core/windows.ts';
+import type { Evaluation, Rejection } from '../ports.ts';
+import type { Admitter } from './admit.ts';
+import { COOLDOWN_CREDIBLE_AHEAD_MS } from './layout.ts';
+import type { WorkingState } from './working-state.ts';
+
+const RAW_PREVIEW_BYTES = 200;
+
+export interface JudgeSettings extends WindowSpec {
+  readonly alertCooldownMs: number;
+}
+
+export interface JudgeInput {
+  readonly settings: JudgeSettings;
+  readonly resolveDetector: DetectorResolver;
+  readonly nowMs: number;
+  /** Collect every evaluation (the backtest and the live view want them). */
+  readonly evaluations: boolean;
+  /** Stop after the record whose anomaly makes the outbox this large (its budget). */
+  readonly outboxFull: (alerts: readonly AlertDecision[]) => boolean;
+}
+
+export interface JudgeResult {
+  /** Records consumed (judged or found decided), from the first. */
+  readonly consumed: number;
+  readonly alerts: AlertDecision[];
+  readonly rejections: Rejection[];
+  readonly evaluations: Evaluation[];
+  readonly readings: number;
+  readonly redelivered: number;
+  readonly duplicates: number;
+}
+
+/** One sensor as the loop sees it: its detector, resolved once per topic, and its state. */
+interface Cursor {
+  index: number;
+  topic: string;
+  spec: DetectorSpec;
+  learning: LearningDetector | null;
+  work: WorkingLearnedState | null;
+  cooldown: CooldownState;
+  touched: boolean;
+}
+
+/**
+ * Walks one partition's records in offset order (semantics.md §3–4): each admitted reading
+ * is added to its bucket, then judged by its sensor's detector against the working state;
+ * an anomaly goes through the sensor's cooldown into the outbox. Stops early when the outbox
+ * reaches its budget, so each commit's outbox fits its item.
+ */
+export function judgeRecords(
+  work: WorkingState,
+  records: readonly RawRecord[],
+  parsed: readonly ParseResult[],
+  admitter: Admitter,
+  input: JudgeInput,
+): JudgeResult {
+  const { settings } = input;
+  const k = settings.windowMs / settings.slideMs;
+  const cursors = new Map<string, Cursor>();
+  const scratch: WorkingVerdict = {
+    anomaly: false,
+    mean: 0,
+    count: 0,
+    deviation: 0,
+    limit: 0,
+    score: 0,
+  };
+  const result = {
+    consumed: 0,
+    alerts: [] as AlertDecision[],
+    rejections: [] as Rejection[],
+    evaluations: [] as Evaluation[],
+    readings: 0,
+    redelivered: 0,
+    duplicates: 0,
+  };
+
+  const cursorOf = (reading: Reading): Cursor => {
+    const topic = reading.source.topic;
+    let c = cursors.get(reading.sensorId);
+    if (c === undefined) {
+      const spec = input.resolveDetector(reading.sensorId, topic);
+      const index = work.index(reading.sensorId);
+      const stored = work.sensorState(index);
+      c = {
+        index,
+        topic,
+        spec,
+        learning: isLearning(spec) ? spec : null,
+        work: null,
+        cooldown: stored?.cooldown ?? INITIAL_COOLDOWN,
+        touched: false,
+      };
+      cursors.set(reading.sensorId, c);
+    } else if (c.topic !== topic) {
+      // Rules may match on the topic: one id on two topics is one sensor judged by each rule.
+      const spec = input.resolveDetector(reading.sensorId, topic);
+      c.topic = topic;
+      if (spec !== c.spec) {
+        if (c.learning !== null && c.work !== null) keepLearned(work, c);
+        c.spec = spec;
+        c.learning = isLearning(spec) ? spec : null;
+        c.work = null;
+      }
+    }
+    return c;
+  };
+
+  const windowOf = (reading: Reading, index: number): Aggregate => {
+    let count = 0;
+    let sum = 0;
+    let sumSq = 0;
+    const last = bucketStartMs(reading.eventTimeMs, settings);
+    // Oldest first, as combine() adds them: bit-identical sums however the stream was cut.
+    for (let i = k - 1; i >= 0; i -= 1) {
+      const a = work.aggregate(last - i * settings.slideMs, index);
+      if (a === undefined) continue;
+      count += a.count;
+      sum += a.sum;
+      sumSq += a.sumSq;
+    }
+    return { count, sum, sumSq };
+  };
+
+  for (let i = 0; i < records.length; i += 1) {
+    const record = records[i] as RawRecord;
+    const admission = admitter.next(record);
+    result.consumed = i + 1;
+    if (admission === 'redelivered') {
+      result.redelivered += 1;
+      continue;
+    }
+    if (admission === 'duplicate') {
+      result.duplicates += 1;
+      continue;
+    }
+    const p = parsed[i] as ParseResult;
+    if (!p.ok) {
+      result.rejections.push(toRejection(record, p));
+      continue;
+    }
+    const reading = p.reading;
+    result.readings += 1;
+    const c = cursorOf(reading);
+    const start = bucketStartMs(reading.eventTimeMs, settings);
+    work.addReading(start, c.index, reading.value, c.spec.kind === 'zscore');
+
+    let verdict: Verdict;
+    let window: Aggregate | null = null;
+    if (c.learning !== null) {
+      if (c.work === null) {
+        const stored = work.sensorState(c.index)?.learned;
+        c.work = workingLearnedState(
+          c.learning,
+          stored !== undefined && stored.kind === c.learning.kind
+            ? (stored.state as DetectorLearnedState)
+            : undefined,
+        );
+      }
+      learningStepInPlace(c.learning, c.work, reading.value, scratch);
+      c.touched = true;
+      verdict = input.evaluations || scratch.anomaly ? { ...scratch } : scratch;
+      if (input.evaluations) window = windowOf(reading, c.index);
+    } else {
+      window = windowOf(reading, c.index);
+      verdict = evaluate(c.spec, window, reading.value);
+    }
+    if (input.evaluations)
+      result.evaluations.push({
+        reading,
+        detector: c.spec,
+        window: window as Aggregate,
+        verdict,
+      });
+    if (!verdict.anomaly) continue;
+    result.alerts.push(decide(c, reading, verdict, admitter.epoch, input));
+    c.touched = true;
+    if (input.outboxFull(result.alerts)) break;
+  }
+  for (const c of cursors.values()) if (c.touched) keepLearned(work, c);
+  return result;
+}
+
+/** Writes the cursor's cooldown and learned state back into the working state. */
+function keepLearned(work: WorkingState, c: Cursor): void {
+  const before = work.sensorState(c.index);
+  const learned =
+    c.learning !== null && c.work !== null
+      ? { kind: c.learning.kind, state: { ...c.work } }
+      : before?.learned;
+  work.setSensorState(c.index, {
+    cooldown: c.cooldown,
+    ...(learned === undefined ? {} : { learned }),
+  });
+}
+
+function decide(
+  c: Cursor,
+  reading: Reading,
+  verdict: Verdict,
+  epoch: number,
+  input: JudgeInput,
+): AlertDecision {
+  const { topic, partition, offset } = reading.source;
+  const spec = c.spec;
+  const anomaly: Anomaly = {
+    alertId: `${topic}-${partition}-${offset}${epoch === 0 ? '' : `~${epoch}`}`,
+    sensorId: reading.sensorId,
+    value: reading.value,
+    mean: verdict.mean,
+    count: verdict.count,
+    deviation: verdict.deviation,
+    limit: verdict.limit,
+    detector: spec.kind,
+    ...(spec.kind === 'threshold' ? {} : { sigma: spec.sigma }),
+    eventTimeMs: reading.eventTimeMs,
+    severity: verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning,
+    source: reading.source,
+  };
+  const t = reading.eventTimeMs;
+  // A last notification from a clock that ran far ahead (of processing time, and of this
+  // reading) is not held against the anomaly. Otherwise a cooldown only moves forward: an
+  // anomaly older than the last notification (a days-old backlog) is held back, never
+  // notified in its past.
+  const last = c.cooldown.lastNotifiedEventTimeMs;
+  const credible =
+    last === null || last - Math.max(t, input.nowMs) <= COOLDOWN_CREDIBLE_AHEAD_MS
+      ? c.cooldown
+      : { lastNotifiedEventTimeMs: null, heldBack: c.cooldown.heldBack };
+  const decision = decideNotification(credible, t, input.settings.alertCooldownMs);
+  c.cooldown = decision.next;
+  return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
+}
+
+function toRejection(record: RawRecord, result: Extract<ParseResult, { ok: false }>): Rejection {
+  const bytes = record.value ?? new Uint8Array();
+  return {
+    source: { topic: record.topic, partition: record.partition, offset: record.offset },
+    reason: result.reason,
+    detail: result.detail,
+    rawPreview: Buffer.from(bytes.subarray(0, RAW_PREVIEW_BYTES)).toString('utf8'),
+  };
+}

@@ -1,0 +1,36 @@
+import type { BatchReport } from '../ports.ts';
+
+export type MutableReport = {
+  -readonly [K in keyof BatchReport]: BatchReport[K] extends Readonly<Record<string, number>>
+    ? Record<string, number>
+    : BatchReport[K];
+};
+
+export function emptyReport(records: number): MutableReport {
+  return {
+    records,
+    readings: 0,
+    rejectedByReason: {},
+    redelivered: 0,
+    duplicates: 0,
+    anomalies: 0,
+    notificationsSent: 0,
+    notificationsHeldBack: 0,
+    bucketsWritten: 0,
+    bucketKeysRead: 0,
+  };
+}
+
+/** A copy of `report` to count one attempt into; merged only once the attempt succeeded. */
+export function addInto(total: MutableReport, part: MutableReport): void {
+  total.readings += part.readings;
+  for (const [reason, n] of Object.entries(part.rejectedByReason))
+    total.rejectedByReason[reason] = (total.rejectedByReason[reason] ?? 0) + n;
+  total.redelivered += part.redelivered;
+  total.duplicates += part.duplicates;
+  total.anomalies += part.anomalies;
+  total.notificationsSent += part.notificationsSent;
+  total.notificationsHeldBack += part.notificationsHeldBack;
+  total.bucketsWritten += part.bucketsWritten;
+  total.bucketKeysRead += part.bucketKeysRead;
+}

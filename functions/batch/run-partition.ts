@@ -1,0 +1,148 @@
+import type { DetectorResolver } from '../core/detector-rules.ts';
+import type { AlertDecision, Reading } from '../core/types.ts';
+import type { BatchObserver } from '../ports.ts';
+import { Admitter, decidedOf } from './admit.ts';
+import { commit, generation, newCommitId } from './commit.ts';
+import { type DeliverDeps, deliverOutbox } from './deliver.ts';
+import type { PartitionGroup } from './group.ts';
+import { judgeRecords } from './judge.ts';
+import { loadState } from './load.ts';
+import type { PageCache } from './page-cache.ts';
+import { buildPages } from './pages.ts';
+import type { MutableReport } from './report.ts';
+import type { PartitionRoot, PartitionStore } from './state.ts';
+
+export interface RunContext extends DeliverDeps {
+  readonly store: PartitionStore;
+  readonly cache: PageCache;
+  readonly observer: BatchObserver;
+  readonly resolveDetector: DetectorResolver;
+  readonly settings: {
+    readonly slideMs: number;
+    readonly windowMs: number;
+    readonly alertCooldownMs: number;
+    readonly retentionMarginSeconds: number;
+  };
+  readonly nowMs: number;
+}
+
+/**
+ * One partition's part of a batch, as steps: deliver what the root's outbox still holds;
+ * admit the records not yet decided; load the pages they need; judge them (in chunks, so each
+ * commit's outbox fits); commit (new pages, one conditional root write); tell and deliver.
+ * Resolves once every record of the group is decided and delivered.
+ */
+export async function runPartition(
+  ctx: RunContext,
+  group: PartitionGroup,
+  first: PartitionRoot | null,
+  report: MutableReport,
+): Promise<void> {
+  const nowSeconds = Math.floor(ctx.nowMs / 1000);
+  const told = ctx.cache.told;
+  const tell = (alerts: readonly AlertDecision[]) => {
+    if (told.size > 100_000) told.clear();
+    for (const a of alerts) {
+      if (told.has(a.anomaly.alertId)) continue;
+      told.add(a.anomaly.alertId);
+      ctx.observer.anomaly(a);
+    }
+  };
+  const delivered = (alerts: readonly AlertDecision[]) => {
+    for (const a of alerts) told.delete(a.anomaly.alertId);
+  };
+  let root = first;
+  // 1. What an earlier attempt committed and may not have delivered: told and sent first.
+  if (root !== null && root.outbox.length > 0) {
+    tell(root.outbox);
+    const done = await deliverOutbox(ctx, group.pid, root);
+    delivered(root.outbox);
+    root = done.root;
+    report.notificationsSent += done.sent;
+  }
+  let records = group.records;
+  let parsed = group.parsed;
+  while (records.length > 0) {
+    // 2. Admit: which records are new (a dry run, to know which pages to load).
+    const dry = new Admitter(decidedOf(root), records);
+    const readings: Reading[] = [];
+    for (let i = 0; i < records.length; i += 1) {
+      const p = parsed[i];
+      if (dry.next(records[i] as (typeof records)[number]) === 'judge' && p?.ok === true)
+        readings.push(p.reading);
+    }
+    if (!dry.dirty) {
+      report.redelivered += records.length;
+      return;
+    }
+    // 3. Load, 4. judge.
+    const loaded = await loadState(
+      { store: ctx.store, cache: ctx.cache, nowSeconds, window: ctx.settings },
+      group.pid,
+      root,
+      readings,
+    );
+    report.bucketKeysRead += loaded.pagesRead;
+    const admitter = new Admitter(decidedOf(root), records);
+    let outboxBytes = 0;
+    let measured = 0;
+    const judged = judgeRecords(loaded.work, records, parsed, admitter, {
+      settings: ctx.settings,
+      resolveDetector: ctx.resolveDetector,
+      nowMs: ctx.nowMs,
+      evaluations: ctx.observer.evaluated !== undefined,
+      outboxFull: (alerts) => {
+        for (; measured < alerts.length; measured += 1)
+          outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
+        return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+      },
+    });
+    // Rejections are told when judged: they depend on the record alone (a retry whose
+    // records were committed meanwhile would never tell them).
+    for (const r of judged.rejections) {
+      ctx.observer.rejected(r);
+      report.rejectedByReason[r.reason] = (report.rejectedByReason[r.reason] ?? 0) + 1;
+    }
+    // 5. Commit: new pages, then the root that points to them, with the outbox.
+    const version = (root?.version ?? 0) + 1;
+    const commitId = newCommitId();
+    const built = buildPages({
+      pid: group.pid,
+      before: root,
+      work: loaded.work,
+      refresh: loaded.refresh,
+      fresh: loaded.fresh,
+      gen: generation({ version, commitId }),
+      nowSeconds,
+      bucketExpiresAt:
+        nowSeconds + Math.ceil(ctx.settings.windowMs / 1000) + ctx.settings.retentionMarginSeconds,
+      tableBytes: ctx.store.limits.pageTableBytes,
+      maxTableBytes: ctx.store.limits.maxPageTableBytes,
+    });
+    const next: PartitionRoot = {
+      version,
+      commitId,
+      ...admitter.decided(),
+      pages: built.table,
+      outbox: judged.alerts,
+    };
+    await commit(ctx.store, ctx.cache, group.pid, root, next, built.writes);
+    root = next;
+    // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
+    tell(judged.alerts);
+    for (const e of judged.evaluations) ctx.observer.evaluated?.(e);
+    report.readings += judged.readings;
+    report.redelivered += judged.redelivered + judged.duplicates;
+    report.duplicates += judged.duplicates;
+    report.anomalies += judged.alerts.length;
+    report.notificationsHeldBack += judged.alerts.filter((a) => !a.notify).length;
+    report.bucketsWritten += built.bucketPages;
+    // 7. Deliver the outbox, then the records the outbox's budget left for the next round.
+    const done = await deliverOutbox(ctx, group.pid, root);
+    delivered(judged.alerts);
+    root = done.root;
+    report.notificationsSent += done.sent;
+    records = records.slice(judged.consumed);
+    parsed = parsed.slice(judged.consumed);
+  }
+}

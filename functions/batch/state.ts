@@ -1,0 +1,192 @@
+import type { CooldownState } from '../core/cooldown.ts';
+import type { AlertDecision } from '../core/types.ts';
+
+/**
+ * The state of the batch path and the store port that keeps it (docs/state.md). Each Kafka
+ * partition owns a root and the pages it points to, and is their only writer: the event
+ * source mapping gives a partition one batch at a time, which is the only concurrency
+ * control the batch path needs. Pages are immutable (their key carries a generation) and
+ * become visible by one conditional write of the root.
+ */
+
+/** What a learning detector knows of one sensor: plain JSON, kept opaquely. */
+export interface LearnedState {
+  readonly kind: string;
+  readonly state: unknown;
+}
+
+/** One sensor's state beside its aggregates: its cooldown, and what its detector learned. */
+export interface SensorState {
+  readonly cooldown: CooldownState;
+  readonly learned?: LearnedState;
+}
+
+/** Offsets below the decided offset that no batch delivered, judged when replayed. */
+export interface OffsetGap {
+  readonly from: number;
+  readonly to: number;
+  /** Offsets of the gap up to here have been judged (from − 1: none). */
+  readonly decidedThrough: number;
+}
+
+/**
+ * Per source partition of repartitioned records (headers `source-topic`, `source-partition`,
+ * `source-offset`): the highest source offset decided, and the latest record timestamp
+ * decided from it (a source offset at or below the mark but newer than that is a recreated
+ * source topic, not a duplicate).
+ */
+export interface SourceMark {
+  readonly offset: number;
+  readonly maxTimestampMs: number;
+}
+
+/** Where a page of the current state is, and until when it lives (TTL, epoch seconds). */
+export interface PageRef {
+  readonly gen: string;
+  readonly expiresAtEpochSeconds: number;
+}
+
+/** One bucket of the partition: its page of each sensor-index chunk (null: none written). */
+export interface BucketRefs {
+  readonly startMs: number;
+  readonly expiresAtEpochSeconds: number;
+  readonly chunks: readonly (string | null)[];
+}
+
+/**
+ * The pages that make up a partition's state. New kinds of per-partition state (open-window
+ * readings, digest and episode state) are more page kinds here, made visible by the same
+ * root write.
+ */
+export interface PageTable {
+  /** Sensors in the dictionary (indices 0 … sensors − 1). */
+  readonly sensors: number;
+  /** Dictionary page i: the ids of indices [i·DICT_PAGE_SENSORS, …). */
+  readonly dict: readonly PageRef[];
+  /** Sensor-state page per chunk of STATE_PAGE_SENSORS indices (null: none yet). */
+  readonly state: readonly (PageRef | null)[];
+  /** Buckets written lately, oldest first: their refs ride in the root. */
+  readonly buckets: readonly BucketRefs[];
+  /**
+   * Older buckets' refs, moved out of the root (which every batch rewrites) into immutable
+   * index pages, oldest first; a later page's ref of a bucket, and any ref in `buckets`, wins.
+   */
+  readonly bucketIndex: readonly IndexRef[];
+}
+
+export interface IndexRef {
+  readonly chunk: number;
+  readonly gen: string;
+  readonly expiresAtEpochSeconds: number;
+}
+
+export const EMPTY_PAGE_TABLE: PageTable = {
+  sensors: 0,
+  dict: [],
+  state: [],
+  buckets: [],
+  bucketIndex: [],
+};
+
+/**
+ * A partition's root: everything a batch commits, in one item written conditionally on its
+ * version. `commitId` names the attempt that wrote it, so an attempt whose write landed but
+ * whose response was lost (the SDK retries, the retry fails its condition) knows its own
+ * commit.
+ */
+export interface PartitionRoot {
+  readonly version: number;
+  readonly commitId: string;
+  readonly epoch: number;
+  readonly decidedThroughOffset: number;
+  /** The latest record timestamp decided (-Infinity: none): a newer record at a decided offset is a recreated topic. */
+  readonly maxTimestampMs: number;
+  readonly gaps: readonly OffsetGap[];
+  /** By `<topic>#<partition>` of the source. */
+  readonly sources: Readonly<Record<string, SourceMark>>;
+  readonly pages: PageTable;
+  /** Decided anomalies whose delivery is not known to be done (the outbox). */
+  readonly outbox: readonly AlertDecision[];
+}
+
+export type PageKind = 'dict' | 'bucket' | 'state' | 'index';
+
+export interface PageKey {
+  readonly pid: string;
+  readonly kind: PageKind;
+  /** The bucket start of a bucket page; 0 otherwise. */
+  readonly scope: number;
+  /** Which chunk of sensor indices (or which dictionary page). */
+  readonly chunk: number;
+  readonly gen: string;
+}
+
+/** The ids of one dictionary page, in index order. */
+export interface DictPage {
+  readonly kind: 'dict';
+  readonly ids: readonly string[];
+}
+
+/**
+ * Aggregates of one bucket for one chunk of sensor indices, as columns indexed by
+ * `index − chunk start`. `sumSq` is kept only when a detector of the chunk needs it (zscore);
+ * a value NaN there means "not kept when that reading was added".
+ */
+export interface BucketPage {
+  readonly kind: 'bucket';
+  readonly count: readonly number[];
+  readonly sum: readonly number[];
+  readonly sumSq: readonly number[] | null;
+}
+
+/** Sensor states of one chunk of indices, by `index − chunk start`. */
+export interface StatePage {
+  readonly kind: 'state';
+  readonly entries: ReadonlyMap<number, SensorState>;
+}
+
+/** Bucket refs moved out of the root (see PageTable.bucketIndex). */
+export interface IndexPage {
+  readonly kind: 'index';
+  readonly buckets: readonly BucketRefs[];
+}
+
+export type Page = DictPage | BucketPage | StatePage | IndexPage;
+
+export interface PageWrite {
+  readonly key: PageKey;
+  readonly page: Page;
+  readonly expiresAtEpochSeconds: number;
+}
+
+/** A map key for a page (ids and partition ids never hold control characters). */
+export function pageId(key: PageKey): string {
+  return `${key.pid}\u0000${key.kind}\u0000${key.scope}\u0000${key.chunk}\u0000${key.gen}`;
+}
+
+/** What fits one root item: the adapter's byte budgets, measured by its own encoding. */
+export interface StoreLimits {
+  /** The outbox of one commit stops growing at this many bytes (judging goes on after). */
+  readonly maxOutboxBytes: number;
+  alertBytes(alert: AlertDecision): number;
+  readonly maxPageTableBytes: number;
+  pageTableBytes(table: PageTable): number;
+}
+
+/**
+ * Where partitions keep their state. Reads of roots are strongly consistent; pages are
+ * immutable, so any read of one gives the one version there is.
+ */
+export interface PartitionStore {
+  readonly limits: StoreLimits;
+  readRoots(pids: readonly string[]): Promise<ReadonlyMap<string, PartitionRoot>>;
+  /** Pages by pageId; an absent or expired one (TTL at or before now) is left out. */
+  readPages(keys: readonly PageKey[], nowEpochSeconds: number): Promise<ReadonlyMap<string, Page>>;
+  /** Unconditional puts of new keys: invisible until a root points to them. */
+  putPages(writes: readonly PageWrite[]): Promise<void>;
+  /**
+   * Writes the root if its version is still `expectedVersion` (null: no root yet);
+   * otherwise throws StoreConflictError.
+   */
+  commitRoot(pid: string, root: PartitionRoot, expectedVersion: number | null): Promise<void>;
+}
