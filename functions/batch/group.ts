@@ -1,4 +1,8 @@
-import { type ParseResult, parseReading } from '../core/parse-reading.ts';
+import {
+  type ParseRecordOptions,
+  parseRecord,
+  type RecordParse,
+} from '../core/readings/parse-record.ts';
 import type { RawRecord } from '../core/types.ts';
 import { type PartitionKey, partitionId } from '../ports.ts';
 
@@ -7,14 +11,19 @@ export interface PartitionGroup {
   /** `[<stream>#]<topic>#<partition>`: the id of the partition's root and pages. */
   readonly pid: string;
   readonly records: readonly RawRecord[];
-  readonly parsed: readonly ParseResult[];
+  /** Each record's readings (several for a gateway's record), or why it holds none. */
+  readonly parsed: readonly RecordParse[];
 }
 
 /**
  * Records per partition (one payload may carry several), each in offset order, parsed; a
  * repeated offset within one payload counts once. Partitions in id order.
  */
-export function groupByPartition(records: readonly RawRecord[], stream: string): PartitionGroup[] {
+export function groupByPartition(
+  records: readonly RawRecord[],
+  stream: string,
+  parse: ParseRecordOptions = {},
+): PartitionGroup[] {
   const byId = new Map<string, { key: PartitionKey; records: RawRecord[] }>();
   // An event lists each partition's records together: look the group up only when it changes.
   let group: { key: PartitionKey; records: RawRecord[] } | undefined;
@@ -38,7 +47,7 @@ export function groupByPartition(records: readonly RawRecord[], stream: string):
       list.sort((a, b) => a.offset - b.offset);
       list = list.filter((r, i, all) => i === 0 || all[i - 1]?.offset !== r.offset);
     }
-    return { key: g.key, pid, records: list, parsed: list.map(parseReading) };
+    return { key: g.key, pid, records: list, parsed: list.map((r) => parseRecord(r, parse)) };
   });
 }
 
@@ -54,6 +63,6 @@ export function heardFrom(groups: readonly PartitionGroup[]) {
   return groups.map((g) => ({
     pid: g.pid,
     topic: g.key.topic,
-    sensorIds: g.parsed.flatMap((p) => (p.ok ? [p.reading.sensorId] : [])),
+    sensorIds: g.parsed.flatMap((p) => (p.ok ? p.readings.map((r) => r.sensorId) : [])),
   }));
 }

@@ -1,3 +1,4 @@
+import { explanation } from '../core/alert-text.ts';
 import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from '../core/cooldown.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
 import {
@@ -12,7 +13,7 @@ import {
   type WorkingVerdict,
   workingLearnedState,
 } from '../core/detectors.ts';
-import type { ParseResult } from '../core/parse-reading.ts';
+import type { RecordParse, RecordRejection } from '../core/readings/parse-record.ts';
 import {
   type Aggregate,
   type AlertDecision,
@@ -41,6 +42,12 @@ export interface JudgeInput {
   readonly evaluations: boolean;
   /** Stop after the record whose anomaly makes the outbox this large (its budget). */
   readonly outboxFull: (alerts: readonly AlertDecision[]) => boolean;
+  /**
+   * Whether a record of `readings` readings, every one an anomaly at its largest, still fits
+   * the outbox: a record is judged whole, so a record of several readings that might not fit
+   * waits for the next commit.
+   */
+  readonly outboxRoomFor: (alerts: readonly AlertDecision[], readings: number) => boolean;
 }
 
 export interface JudgeResult {
@@ -74,7 +81,7 @@ interface Cursor {
 export function judgeRecords(
   work: WorkingState,
   records: readonly RawRecord[],
-  parsed: readonly ParseResult[],
+  parsed: readonly RecordParse[],
   admitter: Admitter,
   input: JudgeInput,
 ): JudgeResult {
@@ -148,6 +155,14 @@ export function judgeRecords(
 
   for (let i = 0; i < records.length; i += 1) {
     const record = records[i] as RawRecord;
+    const p = parsed[i] as RecordParse;
+    if (
+      p.ok &&
+      p.readings.length > 1 &&
+      result.alerts.length > 0 &&
+      !input.outboxRoomFor(result.alerts, p.readings.length)
+    )
+      break;
     const admission = admitter.next(record);
     result.consumed = i + 1;
     if (admission === 'redelivered') {
@@ -158,12 +173,17 @@ export function judgeRecords(
       result.duplicates += 1;
       continue;
     }
-    const p = parsed[i] as ParseResult;
     if (!p.ok) {
-      result.rejections.push(toRejection(record, p));
+      result.rejections.push(toRejection(record, p.rejection));
       continue;
     }
-    const reading = p.reading;
+    for (const reading of p.readings) judgeReading(reading);
+    if (input.outboxFull(result.alerts)) break;
+  }
+  for (const c of cursors.values()) if (c.touched) keepLearned(work, c);
+  return result;
+
+  function judgeReading(reading: Reading): void {
     result.readings += 1;
     const c = cursorOf(reading);
     const start = bucketStartMs(reading.eventTimeMs, settings);
@@ -181,6 +201,11 @@ export function judgeRecords(
             : undefined,
         );
       }
+      // The explanation fields are set by the detectors that explain; clear the last reading's.
+      scratch.test = undefined;
+      scratch.expected = undefined;
+      scratch.expectedLow = undefined;
+      scratch.expectedHigh = undefined;
       learningStepInPlace(c.learning, c.work, reading.value, scratch);
       c.touched = true;
       verdict = input.evaluations || scratch.anomaly ? { ...scratch } : scratch;
@@ -196,13 +221,10 @@ export function judgeRecords(
         window: window as Aggregate,
         verdict,
       });
-    if (!verdict.anomaly) continue;
+    if (!verdict.anomaly) return;
     result.alerts.push(decide(c, reading, verdict, admitter.epoch, input));
     c.touched = true;
-    if (input.outboxFull(result.alerts)) break;
   }
-  for (const c of cursors.values()) if (c.touched) keepLearned(work, c);
-  return result;
 }
 
 /** Writes the cursor's cooldown and learned state back into the working state. */
@@ -228,7 +250,8 @@ function decide(
   const { topic, partition, offset } = reading.source;
   const spec = c.spec;
   const anomaly: Anomaly = {
-    alertId: `${topic}-${partition}-${offset}${epoch === 0 ? '' : `~${epoch}`}`,
+    // A record's i-th reading after its first: `.<i>` (docs/input-formats.md).
+    alertId: `${topic}-${partition}-${offset}${reading.index ? `.${reading.index}` : ''}${epoch === 0 ? '' : `~${epoch}`}`,
     sensorId: reading.sensorId,
     value: reading.value,
     mean: verdict.mean,
@@ -240,6 +263,7 @@ function decide(
     eventTimeMs: reading.eventTimeMs,
     severity: verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning,
     source: reading.source,
+    ...explanation(verdict),
   };
   const t = reading.eventTimeMs;
   // A last notification from a clock that ran far ahead (of processing time, and of this
@@ -256,7 +280,7 @@ function decide(
   return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
 }
 
-function toRejection(record: RawRecord, result: Extract<ParseResult, { ok: false }>): Rejection {
+function toRejection(record: RawRecord, result: RecordRejection): Rejection {
   const bytes = record.value ?? new Uint8Array();
   return {
     source: { topic: record.topic, partition: record.partition, offset: record.offset },

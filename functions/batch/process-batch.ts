@@ -1,6 +1,7 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
+import type { ParseRecordOptions } from '../core/readings/parse-record.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
   type AlertPublisher,
@@ -46,6 +47,12 @@ export interface ProcessBatchDeps {
   readonly resolveDetector?: DetectorResolver;
   /** Records when watched sensors were last heard from (docs/silence.md). @default none */
   readonly lastSeen?: Pick<LastSeenRecorder, 'record'>;
+  /**
+   * How a record becomes readings: a schema-registry decoder (its schemas fetched before the
+   * batch) and where the sensor id, value and timestamp are (docs/input-formats.md).
+   * @default text records with the JSON names
+   */
+  readonly parse?: ParseRecordOptions;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -68,7 +75,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
-    const groups = groupByPartition(records, stream);
+    const groups = groupByPartition(records, stream, deps.parse);
     const total = emptyReport(records.length);
     const ctx: RunContext = {
       store: deps.store,

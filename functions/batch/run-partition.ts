@@ -69,7 +69,7 @@ export async function runPartition(
     for (let i = 0; i < records.length; i += 1) {
       const p = parsed[i];
       if (dry.next(records[i] as (typeof records)[number]) === 'judge' && p?.ok === true)
-        readings.push(p.reading);
+        readings.push(...p.readings);
     }
     if (!dry.dirty) {
       report.redelivered += records.length;
@@ -95,6 +95,12 @@ export async function runPartition(
         for (; measured < alerts.length; measured += 1)
           outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
         return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+      },
+      outboxRoomFor: (alerts, readings) => {
+        for (; measured < alerts.length; measured += 1)
+          outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
+        const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
+        return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
       },
     });
     // Rejections are told when judged: they depend on the record alone (a retry whose

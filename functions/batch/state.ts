@@ -168,6 +168,8 @@ export function pageId(key: PageKey): string {
 export interface StoreLimits {
   /** The outbox of one commit stops growing at this many bytes (judging goes on after). */
   readonly maxOutboxBytes: number;
+  /** The most one alert can take in the outbox (bounds a record of several readings). */
+  readonly maxAlertBytes: number;
   alertBytes(alert: AlertDecision): number;
   readonly maxPageTableBytes: number;
   pageTableBytes(table: PageTable): number;

@@ -15,6 +15,7 @@ import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
+import type { FieldMapping } from '../core/readings/field-mapping.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
 import { LiveRules, type RulesSnapshot, snapshotSilence } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
@@ -57,6 +58,8 @@ export interface HandlerDeps {
    * the batch (retried). @default none: records are text (CSV, JSON)
    */
   readonly decoder?: SchemaRegistryDecoder;
+  /** Where the sensor id, value and timestamp are in a record (READING_FIELDS). @default the JSON names */
+  readonly readingFields?: FieldMapping;
 }
 
 export interface LiveRulesSettings {
@@ -168,6 +171,10 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         nowMs: clock,
         stream: streamIdOf(event),
         cache,
+        parse: {
+          ...(deps.decoder === undefined ? {} : { decoder: deps.decoder }),
+          ...(deps.readingFields === undefined ? {} : { fields: deps.readingFields }),
+        },
         ...(rules === null ? {} : { resolveDetector: rules.resolve }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined

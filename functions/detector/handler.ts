@@ -48,4 +48,5 @@ export const handler = createHandler({
   liveRules: {},
   ...(tracer === undefined ? {} : { tracer }),
   ...(decoder === undefined ? {} : { decoder }),
+  ...(Object.keys(readings.fields).length === 0 ? {} : { readingFields: readings.fields }),
 });

@@ -1,6 +1,7 @@
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
+import { readingAlertId } from '../../functions/core/readings/parse-record.ts';
 import type { AlertDecision, RawRecord } from '../../functions/core/types.ts';
 import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
@@ -200,7 +201,8 @@ class Collector implements BatchObserver {
   rejectedCount = 0;
   span: { firstMs: number; lastMs: number } | null = null;
   private pending: Evaluation[] = [];
-  private readonly notifiedOffsets = new Set<number>();
+  /** Alert ids of notified anomalies: a record may hold several readings (`<offset>.<i>`). */
+  private readonly notified = new Set<string>();
 
   constructor(private readonly onRow: (row: BacktestRow) => void) {}
 
@@ -226,16 +228,18 @@ class Collector implements BatchObserver {
   }
 
   anomaly(decision: AlertDecision): void {
-    if (decision.notify) this.notifiedOffsets.add(decision.anomaly.source.offset);
+    // A backtest is one pass (epoch 0), so an alert id is the reading's own.
+    if (decision.notify) this.notified.add(decision.anomaly.alertId);
   }
 
   published(): void {}
 
   /** Rows of the batch just processed, in offset order (= input order: one partition). */
   flushRows(): void {
+    const done: number[] = [];
     for (const { reading, detector, window, verdict } of this.pending) {
       const offset = reading.source.offset;
-      const notified = this.notifiedOffsets.delete(offset);
+      const notified = this.notified.delete(readingAlertId(reading));
       let sensor = this.sensors.get(reading.sensorId);
       if (sensor === undefined) {
         sensor = {
@@ -281,8 +285,10 @@ class Collector implements BatchObserver {
         baseline: verdict.mean,
         limit: verdict.limit,
       });
-      this.lineOfOffset.delete(offset);
+      done.push(offset);
     }
+    // After the whole batch: a record's readings all share its offset (and line).
+    for (const offset of done) this.lineOfOffset.delete(offset);
     this.pending = [];
   }
 }

@@ -6,6 +6,7 @@ import {
   encodeBucket,
   ITEM_LIMIT_BYTES,
   LIMITS,
+  MAX_ALERT_BYTES,
 } from '../../functions/adapters/dynamodb/codecs.ts';
 import { pageItem, rootItem } from '../../functions/adapters/dynamodb/partition-store.ts';
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
@@ -18,6 +19,7 @@ import {
 } from '../../functions/batch/layout.ts';
 import type { PageTable, PartitionRoot, SensorState } from '../../functions/batch/state.ts';
 import { ADAPTIVE_DEFAULTS, learningStep } from '../../functions/core/detectors.ts';
+import { MAX_READINGS_PER_RECORD } from '../../functions/core/readings/parse-record.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import { createBatchProcessor } from '../../functions/process-batch.ts';
 import { lawParameters } from '../helpers/fc-params.ts';
@@ -47,11 +49,14 @@ const ADAPTIVE = { kind: 'adaptive', ...ADAPTIVE_DEFAULTS } as const;
 const PID = `abcdefghij#${TOPIC}#99999`;
 const GEN = `${(2 ** 40).toString(36)}.zzzzzz`;
 
-function worstAlert(i: number): AlertDecision {
+/** 256 bytes of characters JSON escapes (each one written as two). */
+const escapedId = (i: number) => `${'"\\'.repeat(124)}${String(i).padStart(8, '0')}`;
+
+function worstAlert(i: number, sensorId = longId(i)): AlertDecision {
   return {
     anomaly: {
-      alertId: `${TOPIC}-99999-${9_007_199_254_740_991 - i}~99`,
-      sensorId: longId(i),
+      alertId: `${TOPIC}-99999-${9_007_199_254_740_991 - i}.63~99`,
+      sensorId,
       value: -Number.MIN_VALUE * 3,
       mean: -Number.MAX_VALUE / 3,
       count: 4_294_967_295,
@@ -62,6 +67,11 @@ function worstAlert(i: number): AlertDecision {
       eventTimeMs: 9_007_199_254_740_991,
       severity: 'critical',
       source: { topic: TOPIC, partition: 99_999, offset: 9_007_199_254_740_991 },
+      test: 'level shift',
+      score: 1 - Number.EPSILON,
+      expected: -Number.MAX_VALUE / 7,
+      expectedLow: -Number.MAX_VALUE / 3,
+      expectedHigh: Number.MAX_VALUE / 3,
     },
     notify: true,
     heldBackBefore: 4_294_967_295,
@@ -69,6 +79,13 @@ function worstAlert(i: number): AlertDecision {
 }
 
 describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 KB', () => {
+  it('one alert at its largest fits MAX_ALERT_BYTES, and a whole record of alerts an empty outbox', () => {
+    expect(Buffer.byteLength(escapedId(0))).toBe(256);
+    expect(LIMITS.alertBytes(worstAlert(0, escapedId(0)))).toBeLessThanOrEqual(MAX_ALERT_BYTES);
+    expect(LIMITS.alertBytes(worstAlert(0))).toBeLessThanOrEqual(MAX_ALERT_BYTES);
+    expect(MAX_READINGS_PER_RECORD * MAX_ALERT_BYTES).toBeLessThanOrEqual(LIMITS.maxOutboxBytes);
+  });
+
   it('a dictionary page of 1,024 ids of 256 bytes', () => {
     const ids = Array.from({ length: DICT_PAGE_SENSORS }, (_, i) => longId(i));
     expect(ids.every((id) => Buffer.byteLength(id) <= 256)).toBe(true);

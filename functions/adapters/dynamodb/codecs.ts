@@ -10,7 +10,7 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
-import type { AlertDecision } from '../../core/types.ts';
+import type { AlertDecision, Anomaly } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 /**
@@ -31,10 +31,18 @@ import { decodeBucket, encodeBucket } from './bucket-codec.ts';
  */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
 export const MAX_OUTBOX_BYTES = 96 * 1024;
+/**
+ * The largest one alert of the outbox encodes to: a 256-byte sensor id of characters JSON
+ * escapes, a 249-character topic, the longest numbers and every explanation field
+ * (test/unit/item-budgets.test.ts builds it). A record of MAX_READINGS_PER_RECORD readings
+ * therefore fits an empty outbox's budget.
+ */
+export const MAX_ALERT_BYTES = 1536;
 export const MAX_PAGE_TABLE_BYTES = 192 * 1024;
 
 export const LIMITS: StoreLimits = {
   maxOutboxBytes: MAX_OUTBOX_BYTES,
+  maxAlertBytes: MAX_ALERT_BYTES,
   alertBytes: (a) => Buffer.byteLength(JSON.stringify(compactAlert(a))) + 1,
   maxPageTableBytes: MAX_PAGE_TABLE_BYTES,
   pageTableBytes: (t) => Buffer.byteLength(encodePageTable(t)),
@@ -144,6 +152,18 @@ export function compactAlert(a: AlertDecision): unknown[] {
     a.heldBackBefore,
     x.sigma ?? null,
     x.alertId,
+    // Why the detector fired (the robust and limits detectors); absent for the others.
+    ...(x.test === undefined
+      ? []
+      : [
+          [
+            x.test,
+            x.score ?? null,
+            x.expected ?? null,
+            x.expectedLow ?? null,
+            x.expectedHigh ?? null,
+          ],
+        ]),
   ];
 }
 
@@ -165,6 +185,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     heldBackBefore,
     sigma,
     alertId,
+    why,
   ] = raw as [
     string,
     number,
@@ -182,7 +203,9 @@ export function expandAlert(raw: unknown): AlertDecision {
     number,
     number | null,
     string,
+    [string, number | null, number | null, number | null, number | null] | undefined,
   ];
+  const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
   return {
     anomaly: {
       alertId,
@@ -197,6 +220,11 @@ export function expandAlert(raw: unknown): AlertDecision {
       severity,
       ...(sigma === null || sigma === undefined ? {} : { sigma }),
       source: { topic, partition, offset },
+      ...(test === undefined ? {} : { test: test as NonNullable<Anomaly['test']> }),
+      ...(score === null || score === undefined ? {} : { score }),
+      ...(expected === null || expected === undefined ? {} : { expected }),
+      ...(expectedLow === null || expectedLow === undefined ? {} : { expectedLow }),
+      ...(expectedHigh === null || expectedHigh === undefined ? {} : { expectedHigh }),
     },
     notify: notify === 1,
     heldBackBefore,

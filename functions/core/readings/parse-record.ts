@@ -41,8 +41,13 @@ export interface ParseRecordOptions {
   readonly decoder?: ValueDecoder;
 }
 
-/** Bounds the work one record can cause: a 64 KiB value holds at most a few thousand numbers. */
-export const MAX_READINGS_PER_RECORD = 1000;
+/**
+ * Bounds what one record can cause. A record is judged whole, so its anomalies must fit the
+ * partition's outbox at once: 64 alerts of the largest size fill its 96 KB budget
+ * (functions/adapters/dynamodb/codecs.ts, MAX_ALERT_BYTES). A gateway with more measurements
+ * sends them in several records.
+ */
+export const MAX_READINGS_PER_RECORD = 64;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const CONFLUENT_MAGIC = 0x00;
