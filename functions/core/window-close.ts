@@ -94,7 +94,10 @@ export class WindowCloser {
    * watermark), in order of end, then sensor id. The reading itself is in none of them: a window
    * closes only once the watermark is `allowedLateness` past its end.
    */
-  accept(sensorId: string, reading: Omit<HeldReading, 'seq'>): AcceptResult & {
+  accept(
+    sensorId: string,
+    reading: Omit<HeldReading, 'seq'>,
+  ): AcceptResult & {
     readonly closed: ClosedWindow[];
   } {
     const { slideMs, windowMs, allowedLatenessMs } = this.spec;
@@ -206,7 +209,10 @@ export interface WindowCloserSnapshot {
   /** null before the first reading (JSON has no -Infinity). */
   readonly watermarkMs: number | null;
   readonly seq: number;
-  readonly sensors: readonly (readonly [string, readonly (readonly [number, readonly HeldReading[]])[]])[];
+  readonly sensors: readonly (readonly [
+    string,
+    readonly (readonly [number, readonly HeldReading[]])[],
+  ])[];
   readonly pending: readonly (readonly [number, readonly string[]])[];
 }
 

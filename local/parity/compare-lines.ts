@@ -38,7 +38,12 @@ export function parseFlinkLog(text: string): { lines: FlinkLine[]; otherLines: n
 export function parseOurLine(text: string): FlinkLine | null {
   const match = LINE.exec(text);
   if (match === null) return null;
-  return { sensorId: match[1] ?? '', valueText: match[2] ?? '', avgText: match[3] ?? '', lineNumber: 0 };
+  return {
+    sensorId: match[1] ?? '',
+    valueText: match[2] ?? '',
+    avgText: match[3] ?? '',
+    lineNumber: 0,
+  };
 }
 
 export interface ParityReport {
@@ -55,7 +60,10 @@ export interface ParityReport {
  * exact text, then by the same sensor and the same numbers read as doubles (to 1e-9 relative,
  * for printers that round differently).
  */
-export function compareLines(ours: readonly FlinkLine[], theirs: readonly FlinkLine[]): ParityReport {
+export function compareLines(
+  ours: readonly FlinkLine[],
+  theirs: readonly FlinkLine[],
+): ParityReport {
   const key = (l: FlinkLine) => `${l.sensorId}\u0000${l.valueText}\u0000${l.avgText}`;
   const pool = new Map<string, FlinkLine[]>();
   for (const l of ours) {
@@ -92,6 +100,7 @@ export function compareLines(ours: readonly FlinkLine[], theirs: readonly FlinkL
 }
 
 function close(a: number, b: number): boolean {
-  if (!(Number.isFinite(a) && Number.isFinite(b))) return a === b || (Number.isNaN(a) && Number.isNaN(b));
+  if (!(Number.isFinite(a) && Number.isFinite(b)))
+    return a === b || (Number.isNaN(a) && Number.isNaN(b));
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 }

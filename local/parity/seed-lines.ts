@@ -1,6 +1,6 @@
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import type { Reading } from '../../functions/core/types.ts';
-import { type WindowCloseSpec, WindowCloser } from '../../functions/core/window-close.ts';
+import { WindowCloser, type WindowCloseSpec } from '../../functions/core/window-close.ts';
 import {
   type FlinkLineFormat,
   flinkLine,

@@ -7,8 +7,8 @@ import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { Reading } from '../../functions/core/types.ts';
 import {
   type ClosedWindow,
-  type WindowCloseSpec,
   WindowCloser,
+  type WindowCloseSpec,
 } from '../../functions/core/window-close.ts';
 import { judgeClosedWindow } from '../../functions/core/window-close-judge.ts';
 import { linesToRecords } from '../../local/backtest/run-backtest.ts';
@@ -46,9 +46,13 @@ describe("the seed's sample", () => {
     // Act
     const python = seedLines(readings, SEED_SPEC, { format: 'python' });
     const java = seedLines(readings, SEED_SPEC, { format: 'java' });
-    const lateTolerant = seedLines(readings, { ...SEED_SPEC, allowedLatenessMs: 2000 }, {
-      format: 'python',
-    });
+    const lateTolerant = seedLines(
+      readings,
+      { ...SEED_SPEC, allowedLatenessMs: 2000 },
+      {
+        format: 'python',
+      },
+    );
     // Assess
     expect(python.lines).toEqual(SEED_SAMPLE_OUTPUT);
     expect(java.lines).toEqual(SEED_SAMPLE_OUTPUT);
@@ -144,7 +148,13 @@ function modelLines(stream: readonly StreamItem[], spec: WindowCloseSpec): strin
     watermark = Math.max(watermark, item.t);
   }
   const ordered = [...windows.values()].sort((a, b) =>
-    a.end !== b.end ? a.end - b.end : a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : 0,
+    a.end !== b.end
+      ? a.end - b.end
+      : a.sensorId < b.sensorId
+        ? -1
+        : a.sensorId > b.sensorId
+          ? 1
+          : 0,
   );
   const lines: string[] = [];
   for (const w of ordered) {
@@ -152,7 +162,8 @@ function modelLines(stream: readonly StreamItem[], spec: WindowCloseSpec): strin
     for (const v of w.values) total += v;
     const avg = total / w.values.length;
     for (const v of w.values) {
-      if (Math.abs(v - avg) > 50) lines.push(`ANOMALY → ${w.sensorId}: value=${pythonRepr(v)}, avg=${pythonRepr(avg)}`);
+      if (Math.abs(v - avg) > 50)
+        lines.push(`ANOMALY → ${w.sensorId}: value=${pythonRepr(v)}, avg=${pythonRepr(avg)}`);
     }
   }
   return lines;
@@ -168,7 +179,10 @@ const specArb = fc.record({
 const streamArb = fc
   .record({
     sensors: fc.uniqueArray(
-      fc.oneof(fc.constantFrom('sensor_1', 'sensor_2', 'a', 'B', 'pump/7', 'ü-3'), fc.string({ minLength: 1, maxLength: 6 })),
+      fc.oneof(
+        fc.constantFrom('sensor_1', 'sensor_2', 'a', 'B', 'pump/7', 'ü-3'),
+        fc.string({ minLength: 1, maxLength: 6 }),
+      ),
       { minLength: 1, maxLength: 4 },
     ),
     steps: fc.array(
@@ -183,11 +197,13 @@ const streamArb = fc
           // On window edges and exactly a lateness back: where "closed" is decided by equality.
           fc.constantFrom(500, 1000, 2000, 5000, -500, -1000, -2000, -5000, -7000, -12_000),
         ),
-        value: fc.oneof(
-          fc.integer({ min: 40, max: 70 }),
-          fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
-          fc.constantFrom(150, 180, 45, 59.3, 0.1),
-        ).map((v) => (v === 0 ? 0 : v)), // no -0: JSON, the Python model's input, has none
+        value: fc
+          .oneof(
+            fc.integer({ min: 40, max: 70 }),
+            fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
+            fc.constantFrom(150, 180, 45, 59.3, 0.1),
+          )
+          .map((v) => (v === 0 ? 0 : v)), // no -0: JSON, the Python model's input, has none
       }),
       { maxLength: 80 },
     ),
@@ -220,7 +236,10 @@ function ourLines(
   let snapshot = JSON.stringify(new WindowCloser(spec).toSnapshot());
   const lines: string[] = [];
   let from = 0;
-  for (const cut of [...cuts.filter((c) => c < readings.length).sort((a, b) => a - b), readings.length]) {
+  for (const cut of [
+    ...cuts.filter((c) => c < readings.length).sort((a, b) => a - b),
+    readings.length,
+  ]) {
     const closer = WindowCloser.fromSnapshot(spec, JSON.parse(snapshot));
     for (const r of readings.slice(from, cut)) {
       const { closed } = closer.accept(r.sensorId, r);
@@ -240,7 +259,8 @@ function linesOf(w: ReturnType<WindowCloser['advanceTo']>[number]): string[] {
 
 function seedLinesOfWindow(w: ReturnType<WindowCloser['advanceTo']>[number]): string[] {
   return judgeClosedWindow(w, SEED_DETECTOR, 'float32').map(
-    (d) => `ANOMALY → ${d.sensorId}: value=${pythonRepr(Math.fround(d.reading.value))}, avg=${pythonRepr(d.verdict.mean)}`,
+    (d) =>
+      `ANOMALY → ${d.sensorId}: value=${pythonRepr(Math.fround(d.reading.value))}, avg=${pythonRepr(d.verdict.mean)}`,
   );
 }
 
@@ -248,14 +268,19 @@ describe('window-close evaluation against the seed, on random streams', () => {
   const RUNS = 300;
   it(`equals an independent model of the seed's window function, however the stream is cut (${lawRuns(RUNS)} streams)`, () => {
     fc.assert(
-      fc.property(specArb, streamArb, fc.array(fc.nat({ max: 80 }), { maxLength: 6 }), (s, stream, cuts) => {
-        const spec: WindowCloseSpec = {
-          slideMs: s.slideMs,
-          windowMs: s.slideMs * s.k,
-          allowedLatenessMs: s.allowedLatenessMs,
-        };
-        expect(ourLines(stream, spec, cuts)).toEqual(modelLines(stream, spec));
-      }),
+      fc.property(
+        specArb,
+        streamArb,
+        fc.array(fc.nat({ max: 80 }), { maxLength: 6 }),
+        (s, stream, cuts) => {
+          const spec: WindowCloseSpec = {
+            slideMs: s.slideMs,
+            windowMs: s.slideMs * s.k,
+            allowedLatenessMs: s.allowedLatenessMs,
+          };
+          expect(ourLines(stream, spec, cuts)).toEqual(modelLines(stream, spec));
+        },
+      ),
       lawParameters(RUNS),
     );
   });
@@ -263,14 +288,20 @@ describe('window-close evaluation against the seed, on random streams', () => {
   it('seedLines, the backtest and parity path, prints what the model prints', () => {
     fc.assert(
       fc.property(specArb, streamArb, (s, stream) => {
-        const spec = { slideMs: s.slideMs, windowMs: s.slideMs * s.k, allowedLatenessMs: s.allowedLatenessMs };
+        const spec = {
+          slideMs: s.slideMs,
+          windowMs: s.slideMs * s.k,
+          allowedLatenessMs: s.allowedLatenessMs,
+        };
         const readings = stream.map((x, i) => ({
           sensorId: x.sensorId,
           value: x.value,
           eventTimeMs: x.t,
           source: { topic: 't', partition: 0, offset: i },
         }));
-        expect(seedLines(readings, spec, { format: 'python' }).lines).toEqual(modelLines(stream, spec));
+        expect(seedLines(readings, spec, { format: 'python' }).lines).toEqual(
+          modelLines(stream, spec),
+        );
       }),
       lawParameters(100),
     );
