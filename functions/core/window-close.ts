@@ -180,7 +180,7 @@ export class WindowCloser {
   }
 
   toSnapshot(): WindowCloserSnapshot {
-    const sensors: WindowCloserSnapshot['sensors'] = [];
+    const sensors: [string, [number, HeldReading[]][]][] = [];
     for (const [sensorId, sensor] of this.buckets) {
       const buckets: [number, HeldReading[]][] = [];
       for (const [start, held] of sensor) buckets.push([start, held.map((r) => ({ ...r }))]);
