@@ -14,6 +14,7 @@ const COMMANDS = {
   backtest: ['local/cli/backtest.ts', 'replay a recording through the detector'],
   rules: ['local/cli/rules.ts', 'validate, get, put, diff or delete the rules document'],
   evaluate: ['local/cli/evaluate.ts', 'score the detectors on labelled data'],
+  parity: ['local/cli/parity.ts', "compare the seed Flink job's output with ours on a recording"],
 };
 
 const USAGE = `Usage: sensor-anomaly COMMAND [options]
