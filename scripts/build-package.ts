@@ -3,9 +3,12 @@
 //   dist/index.cjs             the same as one CommonJS file, for require() (esbuild)
 //   dist/lambda/<name>/        the prebuilt Lambda bundles, so that an app needs neither
 //                              esbuild nor this repository's lock file
-// `npm pack` runs it (prepack). Usage: npm run build
+// and stages the package in build/package/: a manifest of its own (no bins, scripts or dev
+// dependencies: the repository's `sensor-anomaly` and `cdk` commands are for this checkout, and
+// a `cdk` bin in an app's node_modules would shadow the app's own CDK CLI), README, LICENSE and
+// dist/. `npm run package` packs that folder. Usage: npm run build
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_OPTIONS, LAMBDA_ENTRIES, packageRoot } from '../infra/constructs/node-function.ts';
@@ -58,4 +61,32 @@ for (const [name, entry] of Object.entries(LAMBDA_ENTRIES)) {
     logLevel: 'warning',
   });
 }
-console.log(`built ${dist}`);
+// The package as published: the repository's manifest less what only the repository uses.
+const staged = join(root, 'build', 'package');
+rmSync(staged, { recursive: true, force: true });
+mkdirSync(staged, { recursive: true });
+const full = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
+const PUBLISHED_FIELDS = [
+  'name',
+  'version',
+  'description',
+  'license',
+  'type',
+  'main',
+  'types',
+  'exports',
+  'files',
+  'engines',
+  'dependencies',
+  'peerDependencies',
+] as const;
+const published = Object.fromEntries(
+  PUBLISHED_FIELDS.filter((k) => full[k] !== undefined).map((k) => [k, full[k]]),
+);
+writeFileSync(join(staged, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
+for (const file of ['README.md', 'LICENSE']) copyFileSync(join(root, file), join(staged, file));
+cpSync(dist, join(staged, 'dist'), { recursive: true });
+console.log(`built ${dist}, staged the package in ${staged}`);

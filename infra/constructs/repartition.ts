@@ -1,9 +1,6 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -12,9 +9,7 @@ import { REPARTITION_SERVICE_NAME } from '../../functions/repartition/create-han
 import { keyedTopicOf } from '../../functions/repartition/repartition-batch.ts';
 import type { KafkaSourceConfig, VpcNetworkConfig } from '../config.ts';
 import { KafkaTrigger } from './kafka-trigger.ts';
-
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'repartition', 'handler.ts');
+import { createNodeFunction } from './node-function.ts';
 
 export interface RepartitionProps {
   /**
@@ -49,7 +44,7 @@ export interface RepartitionProps {
  * read the mapping's secret, which the trigger already grants.
  */
 export class Repartition extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly trigger: KafkaTrigger;
   readonly logGroup: LogGroup;
   /** The keyed topics, one per source topic, in the source's order. */
@@ -79,13 +74,9 @@ export class Repartition extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, 'Handler', {
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+    // The package's one way to build a function: from source in a checkout, prebuilt when
+    // installed (node-function.ts).
+    this.function = createNodeFunction(this, 'Handler', 'repartition', {
       memorySize: props.memorySizeMb ?? 512,
       timeout: Duration.seconds(props.timeoutSeconds ?? 60),
       role,
@@ -99,19 +90,6 @@ export class Repartition extends Construct {
           : {}),
         POWERTOOLS_SERVICE_NAME: REPARTITION_SERVICE_NAME,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        bundleAwsSDK: true,
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
     this.trigger = new KafkaTrigger(this, 'Kafka', {

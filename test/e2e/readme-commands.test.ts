@@ -153,7 +153,8 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
       'needs an account: test/infra/cli.test.ts synthesizes the documented contexts, test/infra/docs.test.ts checks each quote',
     ]),
   ),
-  'npm pack': 'test/infra/package.test.ts packs the tarball and installs it into cdk init apps',
+  'npm run package':
+    'test/infra/package.test.ts builds and packs the tarball and installs it into cdk init apps',
   'mkdir plant-monitoring && cd plant-monitoring': 'test/infra/package.test.ts',
   'npx cdk init app --language typescript':
     'test/infra/package.test.ts runs cdk init --generate-only (offline) and asserts the files',

@@ -18,7 +18,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The package as a user gets it: `npm pack` (which builds dist/), the tarball installed into
+// The package as a user gets it: `npm run package` (which builds dist/, stages the package in
+// build/package and packs that), the tarball installed into
 // apps that `cdk init` generated, each unchanged but for the stack file docs/deploy.md gives.
 // Offline: the tarball is unpacked where npm would put it, and the packages it declares
 // (dependencies and peer dependencies) are linked from this repository's node_modules, the
@@ -132,9 +133,16 @@ describe('the npm package in apps that cdk init made', { timeout: 240_000 }, () 
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'package-test-'));
-    // prepack builds dist/ (tsc, the CommonJS file, the Lambda bundles).
+    // The build: dist/ (tsc, the CommonJS file, the Lambda bundles), staged in build/package.
+    await timed('build', () =>
+      run(join(BIN, 'tsx'), ['scripts/build-package.ts'], { cwd: REPO_ROOT, env: ENV }),
+    );
+    const staged = join(REPO_ROOT, 'build', 'package');
     const { stdout } = await timed('npm pack', () =>
-      run('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO_ROOT, env: ENV }),
+      run('npm', ['pack', staged, '--json', '--pack-destination', work], {
+        cwd: REPO_ROOT,
+        env: ENV,
+      }),
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as {
       filename: string;
@@ -142,7 +150,7 @@ describe('the npm package in apps that cdk init made', { timeout: 240_000 }, () 
     };
     packed = report.files.map((f) => f.path);
     const tarball = join(work, report.filename);
-    manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+    manifest = JSON.parse(readFileSync(join(staged, 'package.json'), 'utf8'));
 
     tsApp = await timed('init ts', () =>
       initApp(join(work, 'ts'), 'typescript', tarball, manifest),
@@ -187,8 +195,16 @@ describe('the npm package in apps that cdk init made', { timeout: 240_000 }, () 
         'dist/infra/index.d.ts',
         'dist/lambda/detector/index.mjs',
         'dist/lambda/silence-check/index.mjs',
+        'dist/lambda/repartition/index.mjs',
       ]),
     );
+    // The repository's commands stay in the repository: a `cdk` bin in an app's node_modules
+    // would shadow the app's own CDK CLI.
+    const published = manifest as unknown as Record<string, unknown>;
+    expect(published.bin).toBeUndefined();
+    expect(published.scripts).toBeUndefined();
+    expect(published.devDependencies).toBeUndefined();
+    expect(published.private).toBeUndefined();
     const outside = packed.filter(
       (p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p),
     );
