@@ -145,8 +145,14 @@ export function detectionEnvironment(
     );
   }
   const rules = rulesJson(settings, options.cwd ?? process.cwd(), problems);
+  // The robust detector's parameters (16 variables) are set only when it is the default
+  // detector: Lambda allows 4 KB of variables in all, and a function that does not use them
+  // falls back to the same defaults. A rule that picks robust carries its own parameters.
+  const robustDefault = values.detector === 'robust';
   const environment: Record<string, string> = Object.fromEntries(
-    parameterNames().map((v) => [ENV[v], String(values[v])]),
+    parameterNames()
+      .filter((v) => robustDefault || !String(v).startsWith('robust'))
+      .map((v) => [ENV[v], String(values[v])]),
   );
   environment[ENV.detectorRules] = rules ?? '[]';
   if (problems.length > 0) return { environment, problems };

@@ -292,7 +292,7 @@ describe('detection settings are typed and checked', () => {
     });
     // Outside TypeScript (JavaScript apps), the construct says what is wrong.
     expect(() => new SensorAnomalyDetector(newStack(), 'D', { detection: misspelt })).toThrow(
-      'Plant/D: detector: must be one of threshold, zscore, ewma, adaptive (got "adaptiv")',
+      'Plant/D: detector: must be one of threshold, zscore, ewma, adaptive, robust (got "adaptiv")',
     );
   });
 

@@ -287,6 +287,17 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   const text = 'text' in body ? body.text : '';
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
+  if (kind === 'index') {
+    const rows = JSON.parse(text) as [number, number, (string | 0)[]][];
+    return {
+      kind: 'index',
+      buckets: rows.map(([startMs, e, chunks]) => ({
+        startMs,
+        expiresAtEpochSeconds: e,
+        chunks: chunks.map((g) => (g === 0 ? null : g)),
+      })),
+    };
+  }
   return decodeStates(text);
 }
 
