@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.ts';
 
 const SAMPLE = 'test/fixtures/parity/seed-sample.csv';
-const FLINK_LOG = 'test/fixtures/parity/seed-sample-flink.log';
+const FLINK_LOG = 'test/fixtures/parity/seed-sample-flink.out';
 
 describe('npm run parity', () => {
   it("agrees with the seed job's captured output on the seed's sample (exit 0)", async () => {

@@ -132,6 +132,8 @@ const DOCS = readdirSync(`${repo}docs`)
   }));
 
 const DOCS_RUN: Readonly<Record<string, RegExp>> = {
+  'npm run parity -- --input test/fixtures/parity/seed-sample.csv --flink-output test/fixtures/parity/seed-sample-flink.out':
+    /match 3 exactly, 0 by value · ours only 0 · theirs only 0\nparity: the outputs agree/,
   'npm run backtest -- --input examples/readings.csv':
     /backtest of examples\/readings\.csv \(csv\): 756 data lines/,
   'npm run backtest -- --input examples/readings.csv --detector ewma --output judged.csv --plot judged.html':
