@@ -155,6 +155,10 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
       'needs an account: test/infra/cli.test.ts synthesizes the documented contexts, test/infra/docs.test.ts checks each quote',
     ]),
   ),
+  'npm run bench -- --only dynamodb,fleet':
+    'minutes of benchmark; bench/results/latest.md is its committed output',
+  'kafka-topics.sh --bootstrap-server $BROKERS --create --topic sensor-data.by-sensor --partitions 16 --replication-factor 3':
+    "needs a Kafka cluster and Kafka's own tools; test/integration/repartition.test.ts fills the keyed topic on the embedded Kafka",
   'npm run package':
     'test/infra/package.test.ts builds and packs the tarball and installs it into cdk init apps',
   'mkdir plant-monitoring && cd plant-monitoring': 'test/infra/package.test.ts',
