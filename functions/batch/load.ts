@@ -1,5 +1,5 @@
 import type { Reading } from '../core/types.ts';
-import { type WindowSpec, windowBucketStarts } from '../core/windows.ts';
+import { bucketStartMs, type WindowSpec, windowBucketStarts } from '../core/windows.ts';
 import { currentBucketRefs, indexKey } from './bucket-refs.ts';
 import {
   BUCKET_PAGE_SENSORS,
@@ -107,9 +107,25 @@ export async function loadState(
   );
   const wantBuckets = new Map<string, { startMs: number; chunk: number; key: PageKey | null }>();
   const wantStates = new Map<number, PageKey | null>();
+  // (bucket, chunk) pairs already looked at: most readings share theirs with a reading before
+  // them, so the per-reading work is two lookups, not a window's worth of keys.
+  const seen = new Map<number, Set<number>>();
   for (const r of readings) {
     const index = work.index(r.sensorId);
     const chunk = chunkOf(index, BUCKET_PAGE_SENSORS);
+    const last = bucketStartMs(r.eventTimeMs, ctx.window);
+    let chunks = seen.get(last);
+    if (chunks === undefined) {
+      chunks = new Set();
+      seen.set(last, chunks);
+    }
+    const stateChunk = chunkOf(index, STATE_PAGE_SENSORS);
+    if (chunks.has(chunk)) {
+      if (!wantStates.has(stateChunk))
+        wantStates.set(stateChunk, expired ? null : stateKey(pid, root, stateChunk));
+      continue;
+    }
+    chunks.add(chunk);
     for (const startMs of windowBucketStarts(r.eventTimeMs, ctx.window)) {
       const id = `${startMs}/${chunk}`;
       if (wantBuckets.has(id)) continue;
@@ -120,7 +136,6 @@ export async function loadState(
         key: gen === null ? null : { pid, kind: 'bucket', scope: startMs, chunk, gen },
       });
     }
-    const stateChunk = chunkOf(index, STATE_PAGE_SENSORS);
     if (!wantStates.has(stateChunk))
       wantStates.set(stateChunk, expired ? null : stateKey(pid, root, stateChunk));
   }
