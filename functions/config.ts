@@ -1,11 +1,7 @@
 import { z } from 'zod';
-import {
-  type CatalogueKind,
-  type DETECTOR_PARAMETERS,
-  DETECTOR_SETTINGS,
-  type DetectorSetting,
-} from './core/detector-parameters.ts';
+import type { CatalogueKind, DETECTOR_PARAMETERS } from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
+import { DETECTOR_SETTINGS, type DetectorSetting } from './core/detector-settings.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import { DETECTOR_KINDS } from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';

@@ -5,7 +5,7 @@
  * the code knows but this file does not describe fails test/unit/doc-tables.test.ts.
  */
 
-import { DETECTOR_SETTINGS, type DetectorSetting } from '../functions/core/detector-parameters.ts';
+import { DETECTOR_SETTINGS, type DetectorSetting } from '../functions/core/detector-settings.ts';
 
 export interface SettingDoc {
   readonly meaning: string;

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV, envSchema } from '../functions/config.ts';
-import { DETECTOR_SETTINGS, describeBounds } from '../functions/core/detector-parameters.ts';
+import { DETECTOR_SETTINGS, describeBounds } from '../functions/core/detector-settings.ts';
 import { CONTEXT_DEFAULTS, CONTEXT_KEYS, PROVISIONED_DEFAULTS } from '../infra/config.ts';
 import { cdkCommand, DEPLOY_EXAMPLES } from '../infra/examples.ts';
 import { BACKTEST_HELP } from '../local/flags/backtest-options.ts';

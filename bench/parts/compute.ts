@@ -4,7 +4,7 @@ import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { EWMA_DEFAULTS } from '../../functions/core/ewma.ts';
 import { parseRecord } from '../../functions/core/readings/parse-record.ts';
-import { ROBUST_DEFAULTS } from '../../functions/core/robust.ts';
+import { ROBUST_DEFAULTS } from '../../functions/core/robust-state.ts';
 import { type KafkaEvent, recordsFromEvent } from '../../functions/kafka-event.ts';
 import type { BatchReport } from '../../functions/ports.ts';
 import { createBatchProcessor } from '../../functions/process-batch.ts';

@@ -6,7 +6,7 @@ import {
   adaptiveStepInPlace,
   type WorkingAdaptiveState,
 } from './adaptive.ts';
-import { checkDetectorSetting, DETECTOR_SETTINGS } from './detector-parameters.ts';
+import { checkDetectorSetting, DETECTOR_SETTINGS } from './detector-settings.ts';
 import { CoreConfigError } from './errors.ts';
 import {
   EWMA_INITIAL,
@@ -17,34 +17,32 @@ import {
   ewmaStepInPlace,
   type WorkingEwmaState,
 } from './ewma.ts';
+import { evidenceScore, limitsEvidence, robustStep, robustStepInPlace } from './robust.ts';
 import {
   type AlertTest,
   type EngineeringLimits,
-  evidenceScore,
-  limitsEvidence,
   type RobustDetector,
   type RobustDirection,
   type RobustState,
   robustInitial,
-  robustStep,
-  robustStepInPlace,
   robustWorking,
   type WorkingRobustState,
-} from './robust.ts';
+} from './robust-state.ts';
 import type { Aggregate } from './types.ts';
 
 export type { AdaptiveDetector, AdaptiveState } from './adaptive.ts';
 export { ADAPTIVE_DEFAULTS, adaptiveStep } from './adaptive.ts';
 export type { EwmaDetector, EwmaState } from './ewma.ts';
 export { EWMA_DEFAULTS, EWMA_INITIAL, ewmaStep } from './ewma.ts';
+export { robustStep } from './robust.ts';
 export type {
   AlertTest,
   EngineeringLimits,
   RobustDetector,
   RobustDirection,
   RobustState,
-} from './robust.ts';
-export { ALERT_TESTS, ROBUST_DEFAULTS, robustStep } from './robust.ts';
+} from './robust-state.ts';
+export { ALERT_TESTS, ROBUST_DEFAULTS } from './robust-state.ts';
 
 /** The Flink job's rule: anomaly iff |v − mean| > threshold. */
 export interface ThresholdDetector {

@@ -1,5 +1,6 @@
 import { detectorSpecSchema, ENV_DETECTOR_KINDS } from '../../functions/config.ts';
-import { type CatalogueKind, DETECTOR_SETTINGS } from '../../functions/core/detector-parameters.ts';
+import type { CatalogueKind } from '../../functions/core/detector-parameters.ts';
+import { DETECTOR_SETTINGS } from '../../functions/core/detector-settings.ts';
 import type { DetectorKind, DetectorSpec } from '../../functions/core/detectors.ts';
 import { UsageError } from './parse-flags.ts';
 

@@ -4,7 +4,8 @@ import {
   adaptiveStep,
 } from '../../functions/core/adaptive.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
-import { type RobustDetector, type RobustState, robustStep } from '../../functions/core/robust.ts';
+import { robustStep } from '../../functions/core/robust.ts';
+import type { RobustDetector, RobustState } from '../../functions/core/robust-state.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 
 /**

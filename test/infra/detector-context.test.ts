@@ -2,8 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, ENV } from '../../functions/config.ts';
 import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
-import { DETECTOR_SETTINGS } from '../../functions/core/detector-parameters.ts';
-import { ROBUST_DEFAULTS } from '../../functions/core/robust.ts';
+import { DETECTOR_SETTINGS } from '../../functions/core/detector-settings.ts';
+import { ROBUST_DEFAULTS } from '../../functions/core/robust-state.ts';
 import { CONTEXT_KEYS } from '../../infra/config.ts';
 import { detectorFromFlags } from '../../local/flags/detector-flags.ts';
 import {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import { anomalyJson, emailBody, explanation, smsText } from '../../functions/core/alert-text.ts';
-import { ROBUST_DEFAULTS, type RobustState, robustStep } from '../../functions/core/robust.ts';
+import { robustStep } from '../../functions/core/robust.ts';
+import { ROBUST_DEFAULTS, type RobustState } from '../../functions/core/robust-state.ts';
 import type { Anomaly } from '../../functions/core/types.ts';
 
 /** A step judged by the robust detector (its first reading: a spike), made an anomaly as the batch path does. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { READINGS_ENV } from '../../functions/schema-registry/registry-config.ts';
-import { parseBacktestOptions } from '../../local/flags/backtest-options.ts';
 import { INPUT_FORMATS, LineReader } from '../../local/backtest/input-format.ts';
 import { formatReport } from '../../local/backtest/report.ts';
 import { runBacktest } from '../../local/backtest/run-backtest.ts';
+import { parseBacktestOptions } from '../../local/flags/backtest-options.ts';
 import { SENSOR_NAMES, TIME_NAMES, VALUE_NAMES } from '../../local/input/columns.ts';
 import { COLUMN_FLAG_NAMES } from '../../local/input/input-flags.ts';
 import { openInput } from '../../local/input/open-input.ts';

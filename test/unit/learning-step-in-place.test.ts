@@ -10,7 +10,7 @@ import {
   workingLearnedState,
 } from '../../functions/core/detectors.ts';
 import { EWMA_DEFAULTS } from '../../functions/core/ewma.ts';
-import { ROBUST_DEFAULTS } from '../../functions/core/robust.ts';
+import { ROBUST_DEFAULTS } from '../../functions/core/robust-state.ts';
 import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
 
 /**

@@ -2,13 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectorSpecSchema, parseRulesFile } from '../../functions/config.ts';
 import { evaluate, learningStep, type Verdict } from '../../functions/core/detectors.ts';
+import { evidenceScore, robustStep } from '../../functions/core/robust.ts';
 import {
-  evidenceScore,
   ROBUST_DEFAULTS,
   type RobustDetector,
   type RobustState,
-  robustStep,
-} from '../../functions/core/robust.ts';
+} from '../../functions/core/robust-state.ts';
 import { mulberry32 } from '../../local/simulator/readings.ts';
 import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
 
