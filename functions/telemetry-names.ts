@@ -26,3 +26,6 @@ export const METRIC = {
 
 /** The silence check's Powertools service name (its metrics carry it as `service`). */
 export const SILENCE_SERVICE_NAME = 'silence-check';
+
+/** The repartition step's service name (Powertools), beside the detector's. */
+export const REPARTITION_SERVICE_NAME = 'repartition';

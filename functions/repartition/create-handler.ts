@@ -1,13 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
+import { REPARTITION_SERVICE_NAME } from '../telemetry-names.ts';
 import {
   type KeyedProducer,
   keyedTopicOf,
   type RepartitionReport,
   repartitionBatch,
 } from './repartition-batch.ts';
-
-export const REPARTITION_SERVICE_NAME = 'repartition';
 
 export interface RepartitionHandlerDeps {
   readonly producer: KeyedProducer;
