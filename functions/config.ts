@@ -5,6 +5,7 @@ import { DETECTOR_SETTINGS, type DetectorSetting } from './core/detector-setting
 import type { DetectorSpec } from './core/detectors.ts';
 import { DETECTOR_KINDS } from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';
+import type { FieldMapping } from './core/readings/field-mapping.ts';
 import { validateWindowSpec } from './core/windows.ts';
 
 /** `adaptiveScoreThreshold`, …: the key of every detector setting (detector-parameters.ts). */
@@ -64,6 +65,8 @@ export interface DetectorConfig {
   readonly writeConcurrency: number;
   /** The rules file's `silenceSeconds`: for sensors whose rule sets none (docs/silence.md). */
   readonly silenceSeconds?: number;
+  /** The rules file's field mappings: how records become readings (docs/input-formats.md). */
+  readonly readingFields?: ReadingFields;
 }
 
 export class ConfigError extends Error {
@@ -146,12 +149,27 @@ export const detectorRulesSchema = z.array(
  * A rules file (docs/detectors.md): either a plain array of rules, or an object with an
  * optional `default` detector for every sensor no rule matches, and the rules.
  */
+/** Where a record's sensor id, value and timestamp are (docs/input-formats.md). */
+const fieldPath = z
+  .string()
+  .regex(/^[^.\s]+(?:\.[^.\s]+)*$/, 'a field name, or names joined by dots');
+export const fieldMappingSchema = z.strictObject({
+  sensorId: fieldPath.optional(),
+  value: fieldPath.optional(),
+  timestamp: fieldPath.optional(),
+  measurements: z.array(fieldPath).min(1).optional(),
+});
+
 export const rulesFileSchema = z.union([
   detectorRulesSchema,
   z.strictObject({
     default: detectorSpecSchema.optional(),
     /** For sensors whose rule sets none (docs/silence.md). */
     silenceSeconds: z.number().int().positive().optional(),
+    /** How records become readings, for every topic (docs/input-formats.md). */
+    readingFields: fieldMappingSchema.optional(),
+    /** The same per Kafka topic, before `readingFields`. */
+    topicReadingFields: z.record(z.string().min(1), fieldMappingSchema).optional(),
     rules: detectorRulesSchema.default([]),
   }),
 ]);
@@ -162,6 +180,18 @@ export interface RulesFile {
   readonly rules: readonly DetectorRule[];
   /** Silence limit of sensors whose rule sets none (docs/silence.md). @default none */
   readonly silenceSeconds?: number;
+  /** Where a record's fields are, for every topic and per topic. @default the function's */
+  readonly readingFields?: ReadingFields;
+}
+
+/**
+ * How records become readings: the field mapping of every topic, and of some topics in
+ * particular (a topic's mapping wins). Changing it with the rules document changes how the
+ * next batch reads its records, as the rules do for judging.
+ */
+export interface ReadingFields {
+  readonly fields?: FieldMapping;
+  readonly byTopic?: Readonly<Record<string, FieldMapping>>;
 }
 
 /** The variables and their defaults (docs/configuration.md is generated from this schema). */
@@ -229,6 +259,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
+    ...(rulesFile.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
   });
 }
 
@@ -260,6 +291,18 @@ export function parseRulesFile(json: string, source: string): RulesFile {
         ...(parsed.data.silenceSeconds === undefined
           ? {}
           : { silenceSeconds: parsed.data.silenceSeconds }),
+        ...(parsed.data.readingFields === undefined && parsed.data.topicReadingFields === undefined
+          ? {}
+          : {
+              readingFields: {
+                ...(parsed.data.readingFields === undefined
+                  ? {}
+                  : { fields: parsed.data.readingFields as FieldMapping }),
+                ...(parsed.data.topicReadingFields === undefined
+                  ? {}
+                  : { byTopic: parsed.data.topicReadingFields as Record<string, FieldMapping> }),
+              },
+            }),
       };
   try {
     compileRules(file.defaultDetector ?? DEFAULT_DETECTION.defaultDetector, file.rules);

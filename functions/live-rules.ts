@@ -1,5 +1,5 @@
 import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
-import { ConfigError, parseRulesFile } from './config.ts';
+import { ConfigError, parseRulesFile, type ReadingFields } from './config.ts';
 import { compileRules, type DetectorResolver, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import {
@@ -26,6 +26,8 @@ export interface RulesSnapshot {
   readonly silenceSeconds?: number;
   /** Silent sensors under these rules: the recorder and the check both follow the snapshot. */
   readonly silence: SnapshotSilence;
+  /** The document's field mappings (docs/input-formats.md): how this batch reads its records. */
+  readonly readingFields?: ReadingFields;
   /** Of the stored document, when source is 'table': a fresh id per write. */
   readonly writeId?: string;
   /** Of the stored document, when source is 'table'. */
@@ -77,6 +79,8 @@ export interface LiveRulesOptions {
     readonly rules: readonly DetectorRule[];
     /** The deployed rules file's `silenceSeconds`. @default none */
     readonly silenceSeconds?: number;
+    /** The deployed rules file's field mappings. @default none */
+    readonly readingFields?: ReadingFields;
   };
   /** @default RULES_REFRESH_MS */
   readonly refreshMs?: number;
@@ -117,6 +121,7 @@ export class LiveRules {
       resolve: compileRules(d.defaultDetector, d.rules),
       ...(d.silenceSeconds === undefined ? {} : { silenceSeconds: d.silenceSeconds }),
       silence: snapshotSilence(d.defaultDetector, d.rules, d.silenceSeconds),
+      ...(d.readingFields === undefined ? {} : { readingFields: d.readingFields }),
     };
     this.current = this.deployed;
   }
@@ -173,6 +178,7 @@ export class LiveRules {
         resolve: compileRules(defaultDetector, file.rules),
         ...(file.silenceSeconds === undefined ? {} : { silenceSeconds: file.silenceSeconds }),
         silence: snapshotSilence(defaultDetector, file.rules, file.silenceSeconds),
+        ...(file.readingFields === undefined ? {} : { readingFields: file.readingFields }),
         writeId: stored.writeId,
         updatedAt: stored.updatedAt,
         updatedBy: stored.updatedBy,

@@ -1,3 +1,4 @@
+import type { FieldMapping } from '../core/readings/field-mapping.ts';
 import {
   type ParseRecordOptions,
   parseRecord,
@@ -19,10 +20,16 @@ export interface PartitionGroup {
  * Records per partition (one payload may carry several), each in offset order, parsed; a
  * repeated offset within one payload counts once. Partitions in id order.
  */
+/** How a batch reads its records: a registry decoder, and field mappings per topic. */
+export interface BatchParse extends ParseRecordOptions {
+  /** A topic's own mapping, before `fields` (the rules' `topicReadingFields`). */
+  readonly fieldsByTopic?: Readonly<Record<string, FieldMapping>>;
+}
+
 export function groupByPartition(
   records: readonly RawRecord[],
   stream: string,
-  parse: ParseRecordOptions = {},
+  parse: BatchParse = {},
 ): PartitionGroup[] {
   const byId = new Map<string, { key: PartitionKey; records: RawRecord[] }>();
   // An event lists each partition's records together: look the group up only when it changes.
@@ -47,7 +54,12 @@ export function groupByPartition(
       list.sort((a, b) => a.offset - b.offset);
       list = list.filter((r, i, all) => i === 0 || all[i - 1]?.offset !== r.offset);
     }
-    return { key: g.key, pid, records: list, parsed: list.map((r) => parseRecord(r, parse)) };
+    const fields = parse.fieldsByTopic?.[g.key.topic] ?? parse.fields;
+    const options: ParseRecordOptions = {
+      ...(parse.decoder === undefined ? {} : { decoder: parse.decoder }),
+      ...(fields === undefined ? {} : { fields }),
+    };
+    return { key: g.key, pid, records: list, parsed: list.map((r) => parseRecord(r, options)) };
   });
 }
 

@@ -1,7 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
-import type { ParseRecordOptions } from '../core/readings/parse-record.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
   type AlertPublisher,
@@ -11,7 +10,7 @@ import {
   NO_OBSERVER,
 } from '../ports.ts';
 import type { LastSeenRecorder } from '../silence/last-seen-recorder.ts';
-import { groupByPartition, heardFrom } from './group.ts';
+import { type BatchParse, groupByPartition, heardFrom } from './group.ts';
 import { PageCache } from './page-cache.ts';
 import { addInto, emptyReport } from './report.ts';
 import { type RunContext, runPartition } from './run-partition.ts';
@@ -26,6 +25,7 @@ export type DetectionSettings = Pick<
   | 'rules'
   | 'alertCooldownMs'
   | 'retentionMarginSeconds'
+  | 'readingFields'
 >;
 
 export interface ProcessBatchDeps {
@@ -52,7 +52,7 @@ export interface ProcessBatchDeps {
    * batch) and where the sensor id, value and timestamp are (docs/input-formats.md).
    * @default text records with the JSON names
    */
-  readonly parse?: ParseRecordOptions;
+  readonly parse?: BatchParse;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -75,7 +75,16 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
-    const groups = groupByPartition(records, stream, deps.parse);
+    // The caller's (the handler: rules, registry, READING_FIELDS), else the rules file's.
+    const parse = deps.parse ?? {
+      ...(settings.readingFields?.fields === undefined
+        ? {}
+        : { fields: settings.readingFields.fields }),
+      ...(settings.readingFields?.byTopic === undefined
+        ? {}
+        : { fieldsByTopic: settings.readingFields.byTopic }),
+    };
+    const groups = groupByPartition(records, stream, parse);
     const total = emptyReport(records.length);
     const ctx: RunContext = {
       store: deps.store,

@@ -13,7 +13,8 @@ import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
 import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
-import type { DetectorConfig } from '../config.ts';
+import type { BatchParse } from '../batch/group.ts';
+import type { DetectorConfig, ReadingFields } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import type { FieldMapping } from '../core/readings/field-mapping.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
@@ -171,10 +172,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         nowMs: clock,
         stream: streamIdOf(event),
         cache,
-        parse: {
-          ...(deps.decoder === undefined ? {} : { decoder: deps.decoder }),
-          ...(deps.readingFields === undefined ? {} : { fields: deps.readingFields }),
-        },
+        parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
         ...(rules === null ? {} : { resolveDetector: rules.resolve }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
@@ -242,6 +240,9 @@ export function liveRules(
       ...(deps.config.silenceSeconds === undefined
         ? {}
         : { silenceSeconds: deps.config.silenceSeconds }),
+      ...(deps.config.readingFields === undefined
+        ? {}
+        : { readingFields: deps.config.readingFields }),
     },
     clock,
     ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),
@@ -323,3 +324,19 @@ export const LOCAL_CONTEXT: Context = {
   fail: () => {},
   succeed: () => {},
 };
+
+/**
+ * How this batch reads its records: the rules' field mappings (the stored document, or the
+ * deployed rules file) before the function's own (READING_FIELDS), and the registry decoder.
+ */
+function batchParse(
+  deps: Pick<HandlerDeps, 'decoder' | 'readingFields'>,
+  rules: ReadingFields | undefined,
+): BatchParse {
+  const fields = rules?.fields ?? deps.readingFields;
+  return {
+    ...(deps.decoder === undefined ? {} : { decoder: deps.decoder }),
+    ...(fields === undefined ? {} : { fields }),
+    ...(rules?.byTopic === undefined ? {} : { fieldsByTopic: rules.byTopic }),
+  };
+}

@@ -51,6 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
       ...(silenceSeconds === undefined ? {} : { silenceSeconds }),
+      ...(rulesFile?.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
     });
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

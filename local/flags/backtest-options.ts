@@ -147,10 +147,12 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
   const defaultDetector = detectorFromFlags(camel);
   let rules: DetectionSettings['rules'] = [];
   let fileDefault: DetectorSpec | undefined;
+  let readingFields: DetectionSettings['readingFields'];
   if (o.rules !== undefined) {
     const file = loadRulesFile(o.rules);
     rules = file.rules;
     fileDefault = file.defaultDetector;
+    readingFields = file.readingFields;
     if (fileDefault !== undefined && camel.detector !== undefined) {
       throw new UsageError(
         `--detector ${String(camel.detector)} and the "default" of ${o.rules}: choose one`,
@@ -168,6 +170,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     rules,
     alertCooldownMs: o.alertCooldownSeconds * 1000,
     retentionMarginSeconds: DEFAULT_DETECTION.retentionMarginSeconds,
+    ...(readingFields === undefined ? {} : { readingFields }),
   };
   try {
     validateConfig({ ...detection, tableName: '-', topicArn: '-', writeConcurrency: 1 });
