@@ -1,4 +1,5 @@
 import type {
+  BucketRefs,
   DictPage,
   OffsetGap,
   Page,
@@ -106,9 +107,24 @@ export function encodePageTable(t: PageTable): string {
     n: t.sensors,
     d: t.dict.map((r) => [r.gen, r.expiresAtEpochSeconds]),
     s: t.state.map((r) => (r === null ? 0 : [r.gen, r.expiresAtEpochSeconds])),
-    b: t.buckets.map((b) => [b.startMs, b.expiresAtEpochSeconds, b.chunks.map((g) => g ?? 0)]),
+    b: encodeBucketRefs(t.buckets),
     i: t.bucketIndex.map((r) => [r.chunk, r.gen, r.expiresAtEpochSeconds]),
   });
+}
+
+/** Bucket refs as `[start, expiry, [gen | 0 …]]` rows: the root's table and index pages alike. */
+type BucketRefRow = [number, number, (string | 0)[]];
+
+function encodeBucketRefs(refs: readonly BucketRefs[]): BucketRefRow[] {
+  return refs.map((b) => [b.startMs, b.expiresAtEpochSeconds, b.chunks.map((g) => g ?? 0)]);
+}
+
+function decodeBucketRefs(rows: readonly BucketRefRow[]): BucketRefs[] {
+  return rows.map(([startMs, e, chunks]) => ({
+    startMs,
+    expiresAtEpochSeconds: e,
+    chunks: chunks.map((g) => (g === 0 ? null : g)),
+  }));
 }
 
 export function decodePageTable(text: string): PageTable {
@@ -123,11 +139,7 @@ export function decodePageTable(text: string): PageTable {
     sensors: raw.n,
     dict: raw.d.map(([gen, e]) => ({ gen, expiresAtEpochSeconds: e })),
     state: raw.s.map((r) => (r === 0 ? null : { gen: r[0], expiresAtEpochSeconds: r[1] })),
-    buckets: raw.b.map(([startMs, e, chunks]) => ({
-      startMs,
-      expiresAtEpochSeconds: e,
-      chunks: chunks.map((g) => (g === 0 ? null : g)),
-    })),
+    buckets: decodeBucketRefs(raw.b),
     bucketIndex: (raw.i ?? []).map(([chunk, gen, e]) => ({ chunk, gen, expiresAtEpochSeconds: e })),
   };
 }
@@ -270,15 +282,7 @@ export function encodePage(page: Page): EncodedPage {
     case 'bucket':
       return { bytes: encodeBucket(page) };
     case 'index':
-      return {
-        text: JSON.stringify(
-          page.buckets.map((b) => [
-            b.startMs,
-            b.expiresAtEpochSeconds,
-            b.chunks.map((g) => g ?? 0),
-          ]),
-        ),
-      };
+      return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
   }
 }
 
@@ -287,17 +291,7 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   const text = 'text' in body ? body.text : '';
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
-  if (kind === 'index') {
-    const rows = JSON.parse(text) as [number, number, (string | 0)[]][];
-    return {
-      kind: 'index',
-      buckets: rows.map(([startMs, e, chunks]) => ({
-        startMs,
-        expiresAtEpochSeconds: e,
-        chunks: chunks.map((g) => (g === 0 ? null : g)),
-      })),
-    };
-  }
+  if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
   return decodeStates(text);
 }
 
