@@ -15,6 +15,8 @@ import { PageCache } from './page-cache.ts';
 import { addInto, emptyReport } from './report.ts';
 import { type RunContext, runPartition } from './run-partition.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
+import type { WindowCloseSettings } from './window-close/closing.ts';
+import type { OpenPartitions } from './window-close/partition-windows.ts';
 
 /** The detection settings the use case needs: the deployment-free part of DetectorConfig. */
 export type DetectionSettings = Pick<
@@ -26,7 +28,8 @@ export type DetectionSettings = Pick<
   | 'alertCooldownMs'
   | 'retentionMarginSeconds'
   | 'readingFields'
->;
+> &
+  WindowCloseSettings;
 
 export interface ProcessBatchDeps {
   readonly store: PartitionStore;
@@ -53,6 +56,11 @@ export interface ProcessBatchDeps {
    * @default text records with the JSON names
    */
   readonly parse?: BatchParse;
+  /**
+   * Window-close evaluation: where partitions with open windows are listed, for the scheduled
+   * flush (window-close/flush.ts). @default none (windows close with the partition's readings)
+   */
+  readonly openPartitions?: OpenPartitions;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -95,6 +103,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       resolveDetector,
       settings,
       nowMs,
+      ...(deps.openPartitions === undefined ? {} : { openPartitions: deps.openPartitions }),
     };
     // Every root of the payload in one strongly consistent read.
     const roots = new Map<string, PartitionRoot>(

@@ -18,6 +18,9 @@ export function emptyReport(records: number): MutableReport {
     notificationsHeldBack: 0,
     bucketsWritten: 0,
     bucketKeysRead: 0,
+    lateReadings: 0,
+    lateWindowDrops: 0,
+    windowsClosed: 0,
   };
 }
 
@@ -33,4 +36,7 @@ export function addInto(total: MutableReport, part: MutableReport): void {
   total.notificationsHeldBack += part.notificationsHeldBack;
   total.bucketsWritten += part.bucketsWritten;
   total.bucketKeysRead += part.bucketKeysRead;
+  total.lateReadings = (total.lateReadings ?? 0) + (part.lateReadings ?? 0);
+  total.lateWindowDrops = (total.lateWindowDrops ?? 0) + (part.lateWindowDrops ?? 0);
+  total.windowsClosed = (total.windowsClosed ?? 0) + (part.windowsClosed ?? 0);
 }

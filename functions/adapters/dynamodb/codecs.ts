@@ -13,6 +13,7 @@ import type {
 } from '../../batch/state.ts';
 import type { AlertDecision, Anomaly } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { decodeOpenPage, encodeOpenPage } from './open-codec.ts';
 
 /**
  * The encodings of the partition root and its pages, and their byte budgets. DynamoDB items
@@ -166,7 +167,9 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
     ...(x.test === undefined
-      ? []
+      ? x.windowEndMs === undefined
+        ? []
+        : [null]
       : [
           [
             x.test,
@@ -176,6 +179,8 @@ export function compactAlert(a: AlertDecision): unknown[] {
             x.expectedHigh ?? null,
           ],
         ]),
+    // The window of a window-close decision, and the seed's number format ('p' or 'j').
+    ...(x.windowEndMs === undefined ? [] : [[x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p']]),
   ];
 }
 
@@ -198,6 +203,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     sigma,
     alertId,
     why,
+    window,
   ] = raw as [
     string,
     number,
@@ -215,7 +221,8 @@ export function expandAlert(raw: unknown): AlertDecision {
     number,
     number | null,
     string,
-    [string, number | null, number | null, number | null, number | null] | undefined,
+    [string, number | null, number | null, number | null, number | null] | null | undefined,
+    [number, 'p' | 'j'] | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
   return {
@@ -237,6 +244,9 @@ export function expandAlert(raw: unknown): AlertDecision {
       ...(expected === null || expected === undefined ? {} : { expected }),
       ...(expectedLow === null || expectedLow === undefined ? {} : { expectedLow }),
       ...(expectedHigh === null || expectedHigh === undefined ? {} : { expectedHigh }),
+      ...(window === undefined
+        ? {}
+        : { windowEndMs: window[0], seedFormat: window[1] === 'j' ? 'java' : 'python' }),
     },
     notify: notify === 1,
     heldBackBefore,
@@ -247,8 +257,8 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 export { decodeBucket, encodeBucket };
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i' } as const;
-const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index' } as const;
+const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i', open: 'o' } as const;
+const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index', o: 'open' } as const;
 
 /** `page#<pid>#<kind><scope>#<chunk>#<gen>`; pid may hold '#', so it is parsed from the end. */
 export function pagePk(key: PageKey): string {
@@ -262,7 +272,7 @@ export function parsePagePk(pk: string): PageKey {
   const kindScope = parts.pop() as string;
   return {
     pid: parts.join('#'),
-    kind: LETTER_KIND[kindScope[0] as 'd' | 'b' | 's' | 'i'],
+    kind: LETTER_KIND[kindScope[0] as keyof typeof LETTER_KIND],
     scope: Number(kindScope.slice(1)),
     chunk,
     gen,
@@ -283,6 +293,8 @@ export function encodePage(page: Page): EncodedPage {
       return { bytes: encodeBucket(page) };
     case 'index':
       return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
+    case 'open':
+      return { text: encodeOpenPage(page) };
   }
 }
 
@@ -292,6 +304,7 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
   if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
+  if (kind === 'open') return decodeOpenPage(text);
   return decodeStates(text);
 }
 
