@@ -205,6 +205,24 @@ export function judgeRecords(
     const start = bucketStartMs(reading.eventTimeMs, settings);
     work.addReading(start, c.index, reading.value, c.spec.kind === 'zscore');
     if (input.windowClose?.takes(c.spec)) {
+      // Judged when its windows close (told as anomalies then); its row says it is held.
+      if (input.evaluations) {
+        const held = windowOf(reading, c.index);
+        const mean = held.sum / held.count;
+        result.evaluations.push({
+          reading,
+          detector: c.spec,
+          window: held,
+          verdict: {
+            anomaly: false,
+            mean,
+            count: held.count,
+            deviation: Math.abs(reading.value - mean),
+            limit: 0,
+            score: 0,
+          },
+        });
+      }
       input.windowClose.offer(reading, result.alerts);
       return;
     }
