@@ -100,6 +100,8 @@ export interface DeployConfig {
   readonly anomalySinks: AnomalySinksConfig;
   /** Minutes between silence checks (docs/silence.md); 0: no check. @default 1 */
   readonly silenceCheckMinutes?: number;
+  /** Minutes between window flushes with evaluation=window-close. @default 1 */
+  readonly windowFlushMinutes?: number;
   readonly function: {
     readonly memorySizeMb: number;
     readonly timeoutSeconds: number;
@@ -239,6 +241,7 @@ const schema = z.strictObject({
     )
     .optional(),
   silenceCheckMinutes: int(0, 1440).optional(),
+  windowFlushMinutes: int(1, 1440).optional(),
 });
 
 export type ContextKey = keyof typeof schema.shape;
@@ -319,6 +322,7 @@ export function parseDeployConfig(
     tracing: c.tracing,
     anomalySinks,
     ...(c.silenceCheckMinutes === undefined ? {} : { silenceCheckMinutes: c.silenceCheckMinutes }),
+    ...(c.windowFlushMinutes === undefined ? {} : { windowFlushMinutes: c.windowFlushMinutes }),
     function: {
       memorySizeMb: c.memorySizeMb,
       timeoutSeconds: c.timeoutSeconds,

@@ -35,6 +35,7 @@ export function checkProps(props: SensorAnomalyDetectorProps): string[] {
     ],
     ['silenceCheckMinutes', 0, 1440, ''],
     ['silenceCheckReservedConcurrency', 1, 1000, ''],
+    ['windowFlushMinutes', 1, 1440, ''],
   ];
   for (const [key, min, max, reason] of bounds) {
     const value = props[key];

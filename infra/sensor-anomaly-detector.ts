@@ -31,6 +31,7 @@ import {
   type SchemaRegistryProps,
 } from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
+import { WindowFlush } from './constructs/window-flush.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { type DetectionSettings, detectionEnvironment } from './detection.ts';
 import { checkProps, DETECTOR_DEFAULTS } from './detector-props.ts';
@@ -137,6 +138,11 @@ export interface SensorAnomalyDetectorProps {
   readonly readingFields?: FieldMapping;
   /** Reserved concurrency of the silence check (1: one at a time). @default - none */
   readonly silenceCheckReservedConcurrency?: number;
+  /**
+   * Minutes between window flushes with `evaluation: 'window-close'`: the flush closes the
+   * windows of partitions gone quiet (docs/state.md, "Open windows"). @default 1
+   */
+  readonly windowFlushMinutes?: number;
   /** @default - the stack name; a further detector in the stack adds its construct path */
   readonly dashboardName?: string;
   /**
@@ -182,6 +188,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly kafkaSource?: KafkaSourceConfig;
   /** The scheduled silent-sensor check (docs/silence.md). */
   readonly silenceCheck?: SilenceCheck;
+  /** The scheduled window flush, with `evaluation: 'window-close'`. */
+  readonly windowFlush?: WindowFlush;
   /** The construct path inside the stack, for names; undefined for a stack's first detector. */
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
@@ -324,6 +332,26 @@ export class SensorAnomalyDetector extends Construct {
         });
     }
 
+    // Window-close evaluation: windows of partitions gone quiet close by a scheduled flush.
+    if (props.detection?.evaluation === 'window-close') {
+      this.windowFlush = new WindowFlush(this, 'WindowFlush', {
+        table: this.table,
+        alertTopic: this.alertTopic,
+        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+        detectorEnvironment: detection.environment,
+        scheduleMinutes: props.windowFlushMinutes ?? 1,
+        logRetention,
+        removalPolicy,
+        alarmAction: new SnsAction(this.topics.opsTopic),
+      });
+      if (sinksProps !== undefined)
+        new AnomalySinks(this, 'WindowFlushSinks', {
+          ...sinksProps,
+          function: this.windowFlush.function,
+          grantSecretRead: true,
+        });
+    }
+
     const dashboardName =
       props.dashboardName ??
       (this.nameSuffix === undefined ? stack.stackName : `${stack.stackName}-${this.nameSuffix}`);
@@ -341,7 +369,11 @@ export class SensorAnomalyDetector extends Construct {
       dashboardName,
       serviceName: this.serviceName,
     });
-    this.alarms = [...this.observability.alarms, ...(this.silenceCheck?.alarms ?? [])];
+    this.alarms = [
+      ...this.observability.alarms,
+      ...(this.silenceCheck?.alarms ?? []),
+      ...(this.windowFlush?.alarms ?? []),
+    ];
     DETECTORS.set(stack, [...siblings, this]);
   }
 

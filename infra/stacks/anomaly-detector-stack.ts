@@ -103,6 +103,9 @@ export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProp
     ...(config.silenceCheckMinutes === undefined
       ? {}
       : { silenceCheckMinutes: config.silenceCheckMinutes }),
+    ...(config.windowFlushMinutes === undefined
+      ? {}
+      : { windowFlushMinutes: config.windowFlushMinutes }),
     dashboardName: config.stackName,
   };
 }
