@@ -13,7 +13,12 @@ export const groupRuleSchema = z.strictObject({
   separator: z.string().min(1).max(8).optional(),
   name: z.string().min(1).max(MAX_GROUP_NAME).optional(),
   threshold: z.number().int().positive(),
-  periodSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
+  periodSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
 });
 
 export const maintenanceWindowSchema = z.strictObject({

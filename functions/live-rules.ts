@@ -1,6 +1,10 @@
 import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile, type ReadingFields } from './config.ts';
-import { type AlertingPolicy, type AlertingRules, compileAlerting } from './core/alerting/policy.ts';
+import {
+  type AlertingPolicy,
+  type AlertingRules,
+  compileAlerting,
+} from './core/alerting/policy.ts';
 import { compileRules, type DetectorResolver, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import {

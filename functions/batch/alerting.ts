@@ -22,7 +22,8 @@ export function commitAlerts(
   alerts: AlertDecision[],
   root: PartitionRoot | null,
 ): CommitAlerts {
-  if (policy === undefined || !policy.grouping) return { outbox: alerts, grouped: 0, groupAlerts: 0 };
+  if (policy === undefined || !policy.grouping)
+    return { outbox: alerts, grouped: 0, groupAlerts: 0 };
   const d = decideGroups(alerts, policy.groupOf, root?.groups ?? []);
   return {
     outbox: d.alerts,

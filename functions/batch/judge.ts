@@ -18,8 +18,8 @@ import type { RecordParse, RecordRejection } from '../core/readings/parse-record
 import {
   type Aggregate,
   type AlertDecision,
-  EMPTY_AGGREGATE,
   type Anomaly,
+  EMPTY_AGGREGATE,
   type RawRecord,
   type Reading,
   SEVERITIES,

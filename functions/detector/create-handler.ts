@@ -193,7 +193,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       if (report.notificationsMuted > 0)
         metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.notificationsMuted);
       if (report.notificationsGrouped > 0)
-        metrics.addMetric(METRIC.notificationsGrouped, MetricUnit.Count, report.notificationsGrouped);
+        metrics.addMetric(
+          METRIC.notificationsGrouped,
+          MetricUnit.Count,
+          report.notificationsGrouped,
+        );
       if (report.groupAlerts > 0)
         metrics.addMetric(METRIC.groupAlerts, MetricUnit.Count, report.groupAlerts);
       return report;

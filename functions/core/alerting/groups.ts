@@ -189,7 +189,8 @@ export function decideGroups(
   }
   // The last state of each period touched (a segment's object is the period's), then bounded:
   // periods over by this commit's latest event time go first, then the least recently touched.
-  for (const s of segments) open.set(groupId(s.group.key), { id: groupId(s.group.key), ...s.period });
+  for (const s of segments)
+    open.set(groupId(s.group.key), { id: groupId(s.group.key), ...s.period });
   const kept = [...open.values()]
     .filter((p) => !(p.endMs <= latest))
     .sort((a, b) => (touched.get(a.id) ?? 0) - (touched.get(b.id) ?? 0))
@@ -199,7 +200,11 @@ export function decideGroups(
 
 const SEVERITY_RANK: Readonly<Record<string, number>> = { warning: 1, critical: 2 };
 
-function summary(group: SensorGroup, members: readonly AlertDecision[], count: number): GroupSummary {
+function summary(
+  group: SensorGroup,
+  members: readonly AlertDecision[],
+  count: number,
+): GroupSummary {
   const sensors = [...new Set(members.map((m) => m.anomaly.sensorId))];
   let severity: Severity = 'warning';
   for (const m of members)

@@ -76,7 +76,7 @@ export function compileMaintenance(windows: readonly MaintenanceWindow[]): Maint
       covering = compiled
         .filter(
           (w) =>
-            (w.sensor !== null && w.sensor.test(sensorId)) ||
+            w.sensor?.test(sensorId) === true ||
             (w.group !== null && group !== null && w.group.test(group)),
         )
         .map((w) => w.within);
@@ -129,7 +129,9 @@ function minutesOf(text: string, field: string, where: string): number {
   const m = CLOCK.exec(text);
   const minutes = m === null ? Number.NaN : Number(m[1]) * 60 + Number(m[2]);
   if (!(minutes <= 24 * 60))
-    throw new CoreConfigError(`${where}: weekly.${field} must be HH:MM (got ${JSON.stringify(text)})`);
+    throw new CoreConfigError(
+      `${where}: weekly.${field} must be HH:MM (got ${JSON.stringify(text)})`,
+    );
   return minutes;
 }
 

@@ -56,12 +56,24 @@ export function groupSilence(
   for (const [key, { silent, recovered }] of byGroup) {
     const m = members.get(key) ?? { total: 0, silent: 0 };
     if (silent.length >= 2 && m.silent === m.total) {
-      added.push(groupAlert(key, silent.map((i) => alerts[i] as SilenceAlert), m.total));
+      added.push(
+        groupAlert(
+          key,
+          silent.map((i) => alerts[i] as SilenceAlert),
+          m.total,
+        ),
+      );
       for (const i of silent) out[i] = { ...(out[i] as SilenceAlert), inhibited: true };
       inhibited += silent.length;
     }
     if (recovered.length >= 2 && m.silent === 0) {
-      added.push(groupAlert(key, recovered.map((i) => alerts[i] as SilenceAlert), m.total));
+      added.push(
+        groupAlert(
+          key,
+          recovered.map((i) => alerts[i] as SilenceAlert),
+          m.total,
+        ),
+      );
       for (const i of recovered) out[i] = { ...(out[i] as SilenceAlert), inhibited: true };
       inhibited += recovered.length;
     }
