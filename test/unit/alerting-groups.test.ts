@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { decodeRoot, encodeRoot } from '../../functions/adapters/dynamodb/codecs.ts';
+import type { PartitionRoot } from '../../functions/batch/state.ts';
 import { ConfigError, parseRulesFile } from '../../functions/config.ts';
 import {
   compileGroups,
@@ -7,6 +9,7 @@ import {
   type GroupRule,
   MAX_GROUP_ALERTS_PER_COMMIT,
   MAX_GROUP_PERIODS,
+  shown,
 } from '../../functions/core/alerting/groups.ts';
 import {
   compileMaintenance,
@@ -442,4 +445,38 @@ describe('the rules file', () => {
       expect(() => parseRulesFile(text, 'rules.json')).toThrow(message);
     });
   }
+});
+
+describe('the root keeps group alerts and periods', () => {
+  it('round-trips a carrier (with and without an explanation), its periods, and a root without groups', () => {
+    const groupOf = compileGroups([{ match: '*', depth: 1, threshold: 1 }]);
+    const d = decideGroups([alert('a/1', T0), alert('a/2', T0 + 1)], groupOf, []);
+    const explained: AlertDecision = {
+      ...(d.alerts[0] as AlertDecision),
+      anomaly: { ...(d.alerts[0] as AlertDecision).anomaly, test: 'spike', score: 0.99 },
+    };
+    const root: PartitionRoot = {
+      version: 3,
+      commitId: 'abc',
+      epoch: 0,
+      decidedThroughOffset: 9,
+      maxTimestampMs: T0,
+      gaps: [],
+      sources: {},
+      pages: { sensors: 0, dict: [], state: [], buckets: [], bucketIndex: [] },
+      outbox: [...d.alerts, explained],
+      groups: d.periods,
+    };
+    expect(d.periods).toHaveLength(1);
+    expect(decodeRoot(3, 'abc', encodeRoot(root))).toEqual(root);
+    const { groups: _, ...plain } = root;
+    const encoded = encodeRoot({ ...plain, outbox: [] });
+    expect(JSON.parse(encoded.header)).toHaveLength(5);
+    expect(decodeRoot(3, 'abc', encoded)).toEqual({ ...plain, outbox: [] });
+  });
+
+  it('shows names in printable ASCII, cut short', () => {
+    expect(shown('ligne-é\u0000', 48)).toBe('ligne-??');
+    expect(shown('x'.repeat(60), 48)).toBe(`${'x'.repeat(45)}...`);
+  });
 });

@@ -211,19 +211,25 @@ function summary(
     if ((SEVERITY_RANK[m.anomaly.severity] ?? 0) > (SEVERITY_RANK[severity] ?? 0))
       severity = m.anomaly.severity;
   return {
-    key: cut(group.key, MAX_GROUP_NAME),
+    key: shown(group.key, MAX_GROUP_NAME),
     threshold: group.threshold,
     periodSeconds: group.periodMs / 1000,
     sensors: sensors.length,
     alerts: members.length,
     inPeriod: count,
     severity,
-    listed: sensors.slice(0, LISTED_SENSORS).map((id) => cut(id, LISTED_ID_CHARS)),
+    listed: sensors.slice(0, LISTED_SENSORS).map((id) => shown(id, LISTED_ID_CHARS)),
   };
 }
 
-function cut(text: string, chars: number): string {
-  return text.length > chars ? `${text.slice(0, chars - 3)}...` : text;
+/**
+ * A name as a group alert shows it: printable ASCII (others as `?`), cut to `chars`. So a
+ * summary's bytes are bounded whatever the ids hold (JSON escapes a control character in 6
+ * bytes), and the root keeps its budget (test/unit/item-budgets.test.ts).
+ */
+export function shown(text: string, chars: number): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > chars ? `${ascii.slice(0, chars - 3)}...` : ascii;
 }
 
 /**

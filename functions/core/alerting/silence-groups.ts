@@ -1,6 +1,12 @@
 import { SILENCE_KINDS, type SilenceAlert, type SilenceState } from '../silence.ts';
 import { SEVERITIES } from '../types.ts';
-import { type GroupResolver, LISTED_ID_CHARS, LISTED_SENSORS, MAX_GROUP_NAME } from './groups.ts';
+import {
+  type GroupResolver,
+  LISTED_ID_CHARS,
+  LISTED_SENSORS,
+  MAX_GROUP_NAME,
+  shown,
+} from './groups.ts';
 
 export interface SilenceGroupDecision {
   /** The check's alerts: every sensor's, the inhibited ones marked, then the group alerts. */
@@ -84,7 +90,7 @@ export function groupSilence(
 function groupAlert(key: string, alerts: readonly SilenceAlert[], total: number): SilenceAlert {
   const first = alerts[0] as SilenceAlert;
   const lastSeenMs = Math.max(...alerts.map((a) => a.lastSeenMs));
-  const name = key.length > MAX_GROUP_NAME ? `${key.slice(0, MAX_GROUP_NAME - 3)}...` : key;
+  const name = shown(key, MAX_GROUP_NAME);
   return {
     // The latest last-seen time of the sensors names the episode, as a sensor's does.
     alertId: `${first.kind}~group~${name}~${Math.floor(lastSeenMs / 1000)}`,
@@ -100,13 +106,7 @@ function groupAlert(key: string, alerts: readonly SilenceAlert[], total: number)
     group: {
       sensors: alerts.length,
       members: total,
-      listed: alerts
-        .slice(0, LISTED_SENSORS)
-        .map((a) =>
-          a.sensorId.length > LISTED_ID_CHARS
-            ? `${a.sensorId.slice(0, LISTED_ID_CHARS - 3)}...`
-            : a.sensorId,
-        ),
+      listed: alerts.slice(0, LISTED_SENSORS).map((a) => shown(a.sensorId, LISTED_ID_CHARS)),
     },
   };
 }
