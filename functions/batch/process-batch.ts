@@ -1,5 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
+import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
@@ -28,6 +29,7 @@ export type DetectionSettings = Pick<
   | 'alertCooldownMs'
   | 'retentionMarginSeconds'
   | 'readingFields'
+  | 'alerting'
 > &
   WindowCloseSettings;
 
@@ -57,6 +59,11 @@ export interface ProcessBatchDeps {
    */
   readonly parse?: BatchParse;
   /**
+   * Alert groups and maintenance windows, e.g. of the rules stored in the table
+   * (docs/alerting-groups.md). @default compiled from settings.alerting
+   */
+  readonly alerting?: AlertingPolicy;
+  /**
    * Window-close evaluation: where partitions with open windows are listed, for the scheduled
    * flush (window-close/flush.ts). @default none (windows close with the partition's readings)
    */
@@ -80,6 +87,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
   const stream = deps.stream ?? '';
+  const alerting = deps.alerting ?? compileAlerting(settings.alerting ?? {});
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
@@ -103,6 +111,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       resolveDetector,
       settings,
       nowMs,
+      alerting,
       ...(deps.openPartitions === undefined ? {} : { openPartitions: deps.openPartitions }),
     };
     // Every root of the payload in one strongly consistent read.

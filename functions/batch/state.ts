@@ -1,3 +1,4 @@
+import type { GroupPeriod } from '../core/alerting/groups.ts';
 import type { CooldownState } from '../core/cooldown.ts';
 import type { ClosingCursor } from '../core/open-windows.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
@@ -111,6 +112,11 @@ export interface PartitionRoot {
   readonly outbox: readonly AlertDecision[];
   /** Window-close evaluation: the open windows (absent: none, or arrival evaluation). */
   readonly openWindows?: OpenWindowsRoot;
+  /**
+   * Alert groups' open periods (docs/alerting-groups.md), at most MAX_GROUP_PERIODS of them,
+   * keyed by a hash of the group. @default none
+   */
+  readonly groups?: readonly GroupPeriod[];
 }
 
 /**

@@ -112,6 +112,7 @@ function telemetryObserver(
       logger.warn(anomalyLine(decision.anomaly), {
         ...anomalyJson(decision.anomaly, decision.heldBackBefore),
         notified: decision.notify,
+        ...(decision.group === undefined ? {} : { groupAlert: decision.group }),
       });
       extra?.anomaly(decision);
     },
@@ -192,7 +193,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         cache,
         ...(openPartitions === undefined ? {} : { openPartitions }),
         parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
-        ...(rules === null ? {} : { resolveDetector: rules.resolve }),
+        ...(rules === null ? {} : { resolveDetector: rules.resolve, alerting: rules.alerting }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
           ? {}
@@ -206,6 +207,18 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
       metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
+      // Alerting (docs/alerting-groups.md): only when the rules use it, so a stack without
+      // groups or windows publishes no more metrics than before.
+      if (report.notificationsMuted > 0)
+        metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.notificationsMuted);
+      if (report.notificationsGrouped > 0)
+        metrics.addMetric(
+          METRIC.notificationsGrouped,
+          MetricUnit.Count,
+          report.notificationsGrouped,
+        );
+      if (report.groupAlerts > 0)
+        metrics.addMetric(METRIC.groupAlerts, MetricUnit.Count, report.groupAlerts);
       return report;
     } finally {
       // Counted from decisions as they are made, so a failed batch still reports what it
@@ -262,6 +275,7 @@ export function liveRules(
       ...(deps.config.readingFields === undefined
         ? {}
         : { readingFields: deps.config.readingFields }),
+      ...(deps.config.alerting === undefined ? {} : { alerting: deps.config.alerting }),
     },
     clock,
     ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),

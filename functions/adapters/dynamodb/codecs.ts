@@ -11,7 +11,8 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
-import type { AlertDecision, Anomaly } from '../../core/types.ts';
+import type { GroupPeriod } from '../../core/alerting/groups.ts';
+import type { AlertDecision, Anomaly, GroupSummary } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 import { decodeOpenPage, encodeOpenPage } from './open-codec.ts';
 
@@ -66,6 +67,10 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
+      // Alert groups' open periods, only when there are any (a root without groups is as before).
+      ...(root.groups === undefined || root.groups.length === 0
+        ? []
+        : [root.groups.map((g) => [g.id, g.endMs, g.count, g.alerted ? 1 : 0])]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -73,12 +78,13 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, groups] = JSON.parse(encoded.header) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
+    [string, number, number, number][] | undefined,
   ];
   return {
     version,
@@ -95,6 +101,18 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
+    ...(groups === undefined
+      ? {}
+      : {
+          groups: groups.map(
+            ([id, endMs, count, alerted]): GroupPeriod => ({
+              id,
+              endMs,
+              count,
+              alerted: alerted === 1,
+            }),
+          ),
+        }),
   };
 }
 
@@ -167,7 +185,7 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
     ...(x.test === undefined
-      ? x.windowEndMs === undefined
+      ? a.group === undefined && x.windowEndMs === undefined
         ? []
         : [null]
       : [
@@ -179,9 +197,44 @@ export function compactAlert(a: AlertDecision): unknown[] {
             x.expectedHigh ?? null,
           ],
         ]),
+    // The group alert this notification carries (docs/alerting-groups.md).
+    ...(a.group === undefined
+      ? x.windowEndMs === undefined
+        ? []
+        : [null]
+      : [compactGroup(a.group)]),
     // The window of a window-close decision, and the seed's number format ('p' or 'j').
     ...(x.windowEndMs === undefined ? [] : [[x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p']]),
   ];
+}
+
+type GroupRow = [string, number, number, number, number, number, string, string[]];
+
+function compactGroup(g: GroupSummary): GroupRow {
+  return [
+    g.key,
+    g.threshold,
+    g.periodSeconds,
+    g.sensors,
+    g.alerts,
+    g.inPeriod,
+    g.severity,
+    [...g.listed],
+  ];
+}
+
+function expandGroup(row: GroupRow): GroupSummary {
+  const [key, threshold, periodSeconds, sensors, alerts, inPeriod, severity, listed] = row;
+  return {
+    key,
+    threshold,
+    periodSeconds,
+    sensors,
+    alerts,
+    inPeriod,
+    severity: severity as GroupSummary['severity'],
+    listed,
+  };
 }
 
 export function expandAlert(raw: unknown): AlertDecision {
@@ -203,6 +256,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     sigma,
     alertId,
     why,
+    group,
     window,
   ] = raw as [
     string,
@@ -222,6 +276,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     number | null,
     string,
     [string, number | null, number | null, number | null, number | null] | null | undefined,
+    GroupRow | null | undefined,
     [number, 'p' | 'j'] | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
@@ -250,6 +305,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     },
     notify: notify === 1,
     heldBackBefore,
+    ...(group === undefined || group === null ? {} : { group: expandGroup(group) }),
   };
 }
 
