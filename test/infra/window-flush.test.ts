@@ -34,7 +34,8 @@ describe('window-close evaluation in the template (docs/state.md, "Open windows"
       allowedLatenessMs: '3000',
       windowFlushMinutes: '2',
     });
-  });
+    // Two stacks, each bundling its functions with esbuild.
+  }, 400_000);
 
   it('arrival (the default) deploys no flush and sets no evaluation variables', () => {
     expect(flusher(arrival)).toBeUndefined();
