@@ -148,6 +148,11 @@ export interface SensorAnomalyDetectorProps {
   readonly repartition?: {
     readonly bootstrapServers?: readonly string[];
     readonly vpc?: VpcNetworkConfig;
+    /**
+     * Key by the first this many `/`-separated parts of the sensor id, the alert group
+     * (docs/alerting-groups.md). @default - the whole sensor id
+     */
+    readonly keyDepth?: number;
   };
 }
 
@@ -273,6 +278,9 @@ export class SensorAnomalyDetector extends Construct {
               source,
               bootstrapServers: brokers,
               ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              ...(props.repartition.keyDepth === undefined
+                ? {}
+                : { keyDepth: props.repartition.keyDepth }),
               deadLetterQueue: this.deadLetterQueue,
               removalPolicy,
             });

@@ -52,6 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
       alertCooldownMs: options.alertCooldownSeconds * 1000,
       ...(silenceSeconds === undefined ? {} : { silenceSeconds }),
       ...(rulesFile?.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
+      ...(rulesFile?.alerting === undefined ? {} : { alerting: rulesFile.alerting }),
     });
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
