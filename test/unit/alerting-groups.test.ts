@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRoot, encodeRoot } from '../../functions/adapters/dynamodb/codecs.ts';
 import type { PartitionRoot } from '../../functions/batch/state.ts';
@@ -7,6 +8,7 @@ import {
   decideGroups,
   type GroupPeriod,
   type GroupRule,
+  groupId,
   MAX_GROUP_ALERTS_PER_COMMIT,
   MAX_GROUP_PERIODS,
   shown,
@@ -18,7 +20,8 @@ import {
 import { groupSilence } from '../../functions/core/alerting/silence-groups.ts';
 import { CoreConfigError } from '../../functions/core/errors.ts';
 import type { SilenceAlert, SilentEntry } from '../../functions/core/silence.ts';
-import type { AlertDecision } from '../../functions/core/types.ts';
+import type { AlertDecision, GroupSummary } from '../../functions/core/types.ts';
+import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
 
 const T0 = Date.parse('2026-12-07T00:00:00Z'); // a Monday
 
@@ -478,5 +481,83 @@ describe('the root keeps group alerts and periods', () => {
   it('shows names in printable ASCII, cut short', () => {
     expect(shown('ligne-é\u0000', 48)).toBe('ligne-??');
     expect(shown('x'.repeat(60), 48)).toBe(`${'x'.repeat(45)}...`);
+  });
+});
+
+describe('group alerts (law)', () => {
+  const ruleArb = fc.record({
+    threshold: fc.integer({ min: 1, max: 6 }),
+    periodSeconds: fc.integer({ min: 1, max: 600 }),
+  });
+  const alertArb = fc.record({
+    site: fc.integer({ min: 0, max: 3 }),
+    sensor: fc.integer({ min: 0, max: 12 }),
+    dt: fc.integer({ min: 0, max: 120_000 }),
+    notify: fc.boolean(),
+    critical: fc.boolean(),
+  });
+  const commitsArb = fc.array(fc.array(alertArb, { maxLength: 40 }), {
+    minLength: 1,
+    maxLength: 6,
+  });
+
+  it(`never loses an alert, never notifies more, one group alert per group and period (${lawRuns(200)} runs)`, () => {
+    fc.assert(
+      fc.property(ruleArb, commitsArb, (rule, commits) => {
+        const groupOf = compileGroups([{ match: '*', depth: 1, ...rule }]);
+        let periods: GroupPeriod[] = [];
+        let t = T0;
+        const alertedPeriods = new Map<string, number>();
+        for (const commit of commits) {
+          const alerts = commit.map((a) => {
+            t += a.dt;
+            return alert(
+              `s${a.site}/p${a.sensor}`,
+              t,
+              a.notify,
+              a.critical ? 'critical' : 'warning',
+            );
+          });
+          const d = decideGroups(alerts, groupOf, periods);
+          // Every alert kept, in order, the same anomaly; a notification may only be folded.
+          expect(d.alerts.map((a) => a.anomaly)).toEqual(alerts.map((a) => a.anomaly));
+          d.alerts.forEach((a, i) => {
+            const before = alerts[i] as AlertDecision;
+            if (!before.notify) expect(a).toEqual(before);
+            if (a.group !== undefined) expect(a.notify).toBe(true);
+          });
+          // A group alert stands for more than the threshold in its period, once per period.
+          for (const a of d.alerts.filter((x) => x.group !== undefined)) {
+            const g = a.group as GroupSummary;
+            expect(g.inPeriod).toBeGreaterThan(rule.threshold);
+            expect(g.sensors).toBeLessThanOrEqual(g.alerts);
+            const key = `${g.key}@${periods.find((p) => p.id === groupId(g.key))?.endMs ?? a.anomaly.eventTimeMs}`;
+            expect(alertedPeriods.has(key)).toBe(false);
+            alertedPeriods.set(key, 1);
+          }
+          const folded = d.alerts.filter(
+            (a, i) => !a.notify && (alerts[i] as AlertDecision).notify,
+          );
+          expect(folded.length).toBe(d.grouped - d.groupAlerts);
+          expect(d.periods.length).toBeLessThanOrEqual(MAX_GROUP_PERIODS);
+          periods = d.periods;
+        }
+      }),
+      lawParameters(200),
+    );
+  });
+
+  it('a whole backlog of a group in one batch is one notification', () => {
+    fc.assert(
+      fc.property(ruleArb, fc.integer({ min: 1, max: 300 }), (rule, n) => {
+        const groupOf = compileGroups([{ match: '*', depth: 1, ...rule }]);
+        const alerts = Array.from({ length: n }, (_, i) => alert(`site/p${i}`, T0 + i));
+        const sent = decideGroups(alerts, groupOf, []).alerts.filter((a) => a.notify).length;
+        // Within one period, more than the threshold: one; else every one.
+        if (n - 1 < rule.periodSeconds * 1000 && n > rule.threshold) expect(sent).toBe(1);
+        if (n <= rule.threshold) expect(sent).toBe(n);
+      }),
+      lawParameters(200),
+    );
   });
 });
