@@ -17,7 +17,7 @@ import {
   compileMaintenance,
   type MaintenanceWindow,
 } from '../../functions/core/alerting/maintenance.ts';
-import { groupSilence } from '../../functions/core/alerting/silence-groups.ts';
+import { groupSilence, muteSilence } from '../../functions/core/alerting/silence-groups.ts';
 import { CoreConfigError } from '../../functions/core/errors.ts';
 import type { SilenceAlert, SilentEntry } from '../../functions/core/silence.ts';
 import type { AlertDecision, GroupSummary } from '../../functions/core/types.ts';
@@ -392,6 +392,54 @@ describe('silence alerts by group', () => {
   });
 });
 
+describe('silence alerts under maintenance', () => {
+  // A window from T0 + 1 h to T0 + 2 h on sensor m.
+  const muted = (id: string, at: number) =>
+    id === 'm' && at >= T0 + 3_600_000 && at < T0 + 7_200_000;
+  const at = (a: SilenceAlert, decidedAtMs: number): SilenceAlert => ({ ...a, decidedAtMs });
+  const table: Array<[string, SilenceAlert, number | undefined, boolean]> = [
+    ['silent inside the window', at(silent('m', T0), T0 + 4_000_000), undefined, true],
+    ['silent after the window', at(silent('m', T0), T0 + 8_000_000), undefined, false],
+    ['another sensor', at(silent('x', T0), T0 + 4_000_000), undefined, false],
+    ['recovered inside the window', at(silent('m', T0, 'recovered'), T0 + 4_000_000), T0, true],
+    [
+      'recovered after a silence declared inside',
+      at(silent('m', T0, 'recovered'), T0 + 9_000_000),
+      T0 + 4_000_000,
+      true,
+    ],
+    [
+      'recovered after a silence declared before',
+      at(silent('m', T0, 'recovered'), T0 + 9_000_000),
+      T0 + 60_000,
+      false,
+    ],
+  ];
+  for (const [name, a, declared, inhibited] of table) {
+    it(name, () => {
+      const d = muteSilence([a], muted, () => declared);
+      expect(d.alerts[0]?.inhibited === true).toBe(inhibited);
+      expect(d.muted).toBe(inhibited ? 1 : 0);
+    });
+  }
+
+  it('a muted sensor is left out of its group alert', () => {
+    const groupOf = compileGroups([{ match: '*', depth: 1, threshold: 10 }]);
+    const alerts = [{ ...silent('a/1', T0), inhibited: true as const }, silent('a/2', T0)];
+    const entry: SilentEntry = { lastSeenMs: T0, silenceSeconds: 60, declaredAtMs: T0 };
+    const d = groupSilence(
+      alerts,
+      ['a/1', 'a/2'],
+      new Map([
+        ['a/1', entry],
+        ['a/2', entry],
+      ]),
+      groupOf,
+    );
+    expect(d.alerts).toEqual(alerts);
+  });
+});
+
 describe('the rules file', () => {
   it('reads groups and maintenance', () => {
     const file = parseRulesFile(
@@ -531,7 +579,15 @@ describe('group alerts (law)', () => {
             const g = a.group as GroupSummary;
             expect(g.inPeriod).toBeGreaterThan(rule.threshold);
             expect(g.sensors).toBeLessThanOrEqual(g.alerts);
-            const key = `${g.key}@${periods.find((p) => p.id === groupId(g.key))?.endMs ?? a.anomaly.eventTimeMs}`;
+            // The carrier is its period's first notification in this commit: the period is
+            // the one carried in, or the one it opened.
+            const prior = periods.find((p) => p.id === groupId(g.key));
+            const t0 = a.anomaly.eventTimeMs;
+            const end =
+              prior !== undefined && t0 < prior.endMs
+                ? prior.endMs
+                : t0 + rule.periodSeconds * 1000;
+            const key = `${g.key}@${end}`;
             expect(alertedPeriods.has(key)).toBe(false);
             alertedPeriods.set(key, 1);
           }
