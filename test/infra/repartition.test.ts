@@ -154,7 +154,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
           }),
           repartition: { keyDepth: 0 },
         }),
-    ).toThrow('Repartition: keyDepth must be a whole number from 1 to 32 (got 0)');
+    ).toThrow('Bad/D: repartition.keyDepth: must be at least 1 (got 0)');
   });
 
   it('is off by default: no repartition function, the detector reads the source topic', () => {
