@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRoot, encodeRoot } from '../../functions/adapters/dynamodb/codecs.ts';
+import { digestMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { PartitionRoot } from '../../functions/batch/state.ts';
 import { ConfigError, parseRulesFile } from '../../functions/config.ts';
 import {
@@ -615,5 +616,22 @@ describe('group alerts (law)', () => {
       }),
       lawParameters(200),
     );
+  });
+});
+
+describe('the group alert in messages', () => {
+  it('email digests list the group, not its first sensor', () => {
+    const groupOf = compileGroups([{ match: '*', depth: 1, threshold: 2 }]);
+    const d = decideGroups(
+      ['a/1', 'a/2', 'a/3'].map((id, i) => alert(id, T0 + i)),
+      groupOf,
+      [],
+    );
+    const carrier = d.alerts.filter((a) => a.notify);
+    const digest = digestMessage(carrier);
+    expect(digest.subject).toBe('[warning] 3 sensors alerting in a');
+    const body = JSON.parse(digest.message).email as string;
+    expect(body).toContain('GROUP a: 3 sensors alerting (more than 2 within 300 s): a/1, a/2, a/3');
+    expect(body).not.toContain('a/1: value');
   });
 });
