@@ -160,6 +160,9 @@ export class SensorAnomalyDetector extends Construct {
               source,
               bootstrapServers: brokers,
               ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              ...(props.repartition.keyDepth === undefined
+                ? {}
+                : { keyDepth: props.repartition.keyDepth }),
               deadLetterQueue: this.deadLetterQueue,
               removalPolicy,
             });

@@ -283,9 +283,10 @@ export function judgeRecords(
 
 /**
  * A reading inside a maintenance window: judged against the state as it stands (so its
- * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown, no
- * dictionary entry. A learning detector takes a pure step from a copy; a window detector
- * sees its window with the reading in it, as an admitted reading would.
+ * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown (the
+ * loader may have given a new id its index, which holds no state). A learning detector takes
+ * a pure step from a copy; a window detector sees its window with the reading in it, as an
+ * admitted reading would.
  */
 function judgeMuted(
   work: WorkingState,

@@ -134,5 +134,10 @@ export interface SensorAnomalyDetectorProps {
   readonly repartition?: {
     readonly bootstrapServers?: readonly string[];
     readonly vpc?: VpcNetworkConfig;
+    /**
+     * Key by the first this many `/`-separated parts of the sensor id, the alert group
+     * (docs/alerting-groups.md). @default - the whole sensor id
+     */
+    readonly keyDepth?: number;
   };
 }

@@ -59,6 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
         : {}),
       ...(silenceSeconds === undefined ? {} : { silenceSeconds }),
       ...(rulesFile?.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
+      ...(rulesFile?.alerting === undefined ? {} : { alerting: rulesFile.alerting }),
     });
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

@@ -161,11 +161,14 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
   let rules: DetectionSettings['rules'] = [];
   let fileDefault: DetectorSpec | undefined;
   let readingFields: DetectionSettings['readingFields'];
+  let alerting: DetectionSettings['alerting'];
   if (o.rules !== undefined) {
     const file = loadRulesFile(o.rules);
     rules = file.rules;
     fileDefault = file.defaultDetector;
     readingFields = file.readingFields;
+    // Maintenance windows apply to a replay as deployed: muted readings teach nothing.
+    alerting = file.alerting;
     if (fileDefault !== undefined && camel.detector !== undefined) {
       throw new UsageError(
         `--detector ${String(camel.detector)} and the "default" of ${o.rules}: choose one`,
@@ -195,6 +198,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     alertCooldownMs: o.alertCooldownSeconds * 1000,
     retentionMarginSeconds: DEFAULT_DETECTION.retentionMarginSeconds,
     ...(readingFields === undefined ? {} : { readingFields }),
+    ...(alerting === undefined ? {} : { alerting }),
   };
   try {
     validateConfig({ ...detection, tableName: '-', topicArn: '-', writeConcurrency: 1 });
