@@ -14,7 +14,7 @@ import { buildPages } from './pages.ts';
 import type { MutableReport } from './report.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
 import type { WindowCloseSettings } from './window-close/closing.ts';
-import { openPagesExpireAt } from './window-close/open-pages.ts';
+import { OPEN_WINDOWS_ROOT_RESERVE_BYTES, openPagesExpireAt } from './window-close/open-pages.ts';
 import { type OpenPartitions, PartitionWindows } from './window-close/partition-windows.ts';
 
 export interface RunContext extends DeliverDeps {
@@ -104,10 +104,13 @@ export async function runPartition(
     const admitter = new Admitter(decidedOf(root), records);
     let outboxBytes = 0;
     let measured = 0;
+    // Window-close state rides in the root too: the outbox leaves it its room.
+    const outboxBudget =
+      ctx.store.limits.maxOutboxBytes - (windows === null ? 0 : OPEN_WINDOWS_ROOT_RESERVE_BYTES);
     const outboxFull = (alerts: readonly AlertDecision[]) => {
       for (; measured < alerts.length; measured += 1)
         outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
-      return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+      return outboxBytes >= outboxBudget;
     };
     const windowClose = windows?.hook({
       work: loaded.work,
@@ -128,8 +131,7 @@ export async function runPartition(
       outboxRoomFor: (alerts, readings) => {
         for (; measured < alerts.length; measured += 1)
           outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
-        const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
-        return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
+        return outboxBytes + readings * ctx.store.limits.maxAlertBytes <= outboxBudget;
       },
       ...(ctx.alerting?.maintenance === true ? { muted: ctx.alerting.muted } : {}),
     });
