@@ -12,6 +12,7 @@ import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
+import { AwsEndpoints } from './constructs/aws-endpoints.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
@@ -26,13 +27,16 @@ import {
   consumerGroupIds,
   defaultConsumerGroupId,
   type KafkaSourceConfig,
+  type VpcNetworkConfig,
 } from './kafka-source.ts';
 import { detectorPropsProblems } from './props/check-detector-props.ts';
 import { DETECTOR_DEFAULTS, type SensorAnomalyDetectorProps } from './props/detector-props.ts';
+import { networkPlan } from './props/network-plan.ts';
 import { problemsError } from './props/problems.ts';
 
 export type {
   AnomaliesTopicProps,
+  DetectorNetworkProps,
   SensorAnomalyDetectorProps,
   VpcAwsAccess,
 } from './props/detector-props.ts';
@@ -73,6 +77,8 @@ export class SensorAnomalyDetector extends Construct {
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
   readonly repartition?: Repartition;
+  /** The VPC endpoints created with `network.awsAccess: 'create-endpoints'`. */
+  readonly endpoints?: AwsEndpoints;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
@@ -94,6 +100,7 @@ export class SensorAnomalyDetector extends Construct {
     const source = props.kafkaSource?._config(defaultGroup);
     const problems = detectorPropsProblems(props, { stackName: stack.stackName, source });
     if (problems.length > 0) throw problemsError(this.node.path, problems);
+    const plan = networkPlan(props, source);
     const detection = detectionEnvironment(props.detection, { stackName: stack.stackName });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention =
@@ -130,6 +137,7 @@ export class SensorAnomalyDetector extends Construct {
       function: this.detector.function,
       ...(props.schemaRegistry === undefined ? {} : { registry: props.schemaRegistry }),
       ...(props.readingFields === undefined ? {} : { fields: props.readingFields }),
+      ...(plan.network === undefined ? {} : { network: plan.network }),
     });
 
     // Receives the mapping's record of a batch it gave up on (topic, partition, offsets),
@@ -156,7 +164,9 @@ export class SensorAnomalyDetector extends Construct {
           : new Repartition(this, 'Repartition', {
               source,
               bootstrapServers: brokers,
-              ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              ...(plan.repartitionJoins && plan.network !== undefined
+                ? { network: plan.network }
+                : {}),
               deadLetterQueue: this.deadLetterQueue,
               removalPolicy,
             });
@@ -178,7 +188,16 @@ export class SensorAnomalyDetector extends Construct {
       }
     }
 
-    const sinksProps = this.sinksProps(props);
+    if (plan.network?.awsAccess === 'create-endpoints' && plan.apis.length > 0)
+      this.endpoints = new AwsEndpoints(this, 'AwsEndpoints', {
+        network: plan.network,
+        apis: plan.apis,
+        routeTableIds: plan.network.routeTableIds ?? [],
+        ...(plan.network.endpointSubnetIds === undefined
+          ? {}
+          : { endpointSubnetIds: plan.network.endpointSubnetIds }),
+      });
+    const sinksProps = this.sinksProps(props, plan.network);
     if (sinksProps !== undefined) new AnomalySinks(this, 'AnomalySinks', sinksProps);
 
     // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
@@ -338,14 +357,16 @@ export class SensorAnomalyDetector extends Construct {
   }
 
   /** The anomaly sinks' settings (the props were checked: check-detector-props.ts). */
-  private sinksProps(props: SensorAnomalyDetectorProps): AnomalySinksProps | undefined {
+  private sinksProps(
+    props: SensorAnomalyDetectorProps,
+    network: VpcNetworkConfig | undefined,
+  ): AnomalySinksProps | undefined {
     const t = props.anomaliesTopic;
     if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
     const source = this.kafkaSource;
     const brokers =
       t?.bootstrapServers ??
       (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
-    const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
     return {
       function: this.function,
       ...(source === undefined ? {} : { source }),
@@ -356,7 +377,7 @@ export class SensorAnomalyDetector extends Construct {
             kafka: {
               topic: t.topic,
               bootstrapServers: brokers,
-              ...(vpc === undefined ? {} : { vpc }),
+              ...(network === undefined ? {} : { network }),
             },
           }),
       ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),

@@ -71,7 +71,8 @@ export const CONTEXT_KEY_SPECS = {
   tracing: { kind: 'bool', prop: 'tracing' },
   anomaliesTopic: { kind: 'text', prop: 'anomaliesTopic.topic' },
   anomaliesBootstrapServers: { kind: 'list', prop: 'anomaliesTopic.bootstrapServers' },
-  anomaliesVpcAwsAccess: { kind: 'text', prop: 'anomaliesTopic.vpcAwsAccess' },
+  anomaliesVpcAwsAccess: { kind: 'text', prop: 'network.awsAccess' },
+  routeTableIds: { kind: 'list', prop: 'network.routeTableIds' },
   anomaliesEventBus: { kind: 'text', prop: 'anomaliesEventBus' },
   silenceCheckMinutes: { kind: 'number', prop: 'silenceCheckMinutes' },
 } as const satisfies Record<string, KeySpec>;
