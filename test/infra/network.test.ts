@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SINK_ENV } from '../../functions/sinks-config.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
 import { placeInNetwork } from '../../infra/constructs/function-network.ts';
 import {
@@ -200,4 +201,33 @@ describe('the network from CDK context', () => {
       'routeTableIds: required with -c anomaliesVpcAwsAccess=create-endpoints: the DynamoDB gateway endpoint is a route in the route tables of subnet-01, subnet-02 (not set)',
     );
   });
+});
+
+describe("the anomalies topic trusts the brokers' private CA", () => {
+  it('gives the detector and the silence check the CA secret, and its read', () => {
+    const ca = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka/root-ca-GhIjKl';
+    const { template } = build({
+      kafkaSource: KafkaSource.selfManaged({
+        bootstrapServers: ['kafka-1.example.com:9094'],
+        topics: ['readings'],
+        auth: 'mtls',
+        secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka/client-AbCdEf',
+        rootCaSecretArn: ca,
+      }),
+      anomaliesTopic: { topic: 'anomalies' },
+    });
+    const functions = Object.values(template.findResources(FN)).filter(
+      (f) => f.Properties.Environment?.Variables?.[SINK_ENV.anomaliesTopic] === 'anomalies',
+    );
+    expect(functions).toHaveLength(2);
+    for (const f of functions)
+      expect(f.Properties.Environment.Variables[SINK_ENV.anomaliesRootCaSecretArn]).toBe(ca);
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).some(
+        (s) => [s.Action].flat().includes('secretsmanager:GetSecretValue') && s.Resource === ca,
+      ),
+    );
+    // The detector's role (the mapping's pollers read the CA with it) and the silence check's.
+    expect(readers).toHaveLength(2);
+  }, 240_000);
 });

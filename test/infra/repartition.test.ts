@@ -83,7 +83,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
       kafkaSource: KafkaSource.msk({ clusterArn: CLUSTER, topics: ['sensor-data'] }),
     });
     plain = Template.fromStack(c);
-  }, 120_000);
+  }, 300_000);
 
   it('reads the unkeyed topic with its own consumer group; the detector reads the keyed topic', () => {
     const [repartition, fn] = functionOf(scram, 'repartition');
