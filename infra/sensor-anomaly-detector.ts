@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -6,20 +6,23 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
-import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
+import { AnomalySinks, anomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { AwsEndpoints } from './constructs/aws-endpoints.ts';
+import { createDeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
+import { checkUniqueNames, type TakenNames } from './constructs/detector-names.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import { Repartition } from './constructs/repartition.ts';
 import { SchemaRegistryAccess } from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
+import { WindowFlush } from './constructs/window-flush.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { detectionEnvironment } from './detection.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
@@ -27,7 +30,6 @@ import {
   consumerGroupIds,
   defaultConsumerGroupId,
   type KafkaSourceConfig,
-  type VpcNetworkConfig,
 } from './kafka-source.ts';
 import { detectorPropsProblems } from './props/check-detector-props.ts';
 import { DETECTOR_DEFAULTS, type SensorAnomalyDetectorProps } from './props/detector-props.ts';
@@ -41,6 +43,14 @@ export type {
   VpcAwsAccess,
 } from './props/detector-props.ts';
 export { DETECTOR_DEFAULTS, SensorAnomalyDetectorError, type TableCapacityProps };
+
+/** The names the detectors of a stack took. */
+const taken = (detectors: readonly SensorAnomalyDetector[]): TakenNames[] =>
+  detectors.map((d) => ({
+    path: d.node.path,
+    consumerGroups: d.kafkaSource === undefined ? [] : consumerGroupIds(d.kafkaSource),
+    dashboardName: d.dashboardName,
+  }));
 
 /** The detectors of each stack, in creation order: the first keeps the plain names. */
 const DETECTORS = new WeakMap<Stack, SensorAnomalyDetector[]>();
@@ -73,6 +83,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly kafkaSource?: KafkaSourceConfig;
   /** The scheduled silent-sensor check (docs/silence.md). */
   readonly silenceCheck?: SilenceCheck;
+  /** The scheduled window flush, with `evaluation: 'window-close'`. */
+  readonly windowFlush?: WindowFlush;
   /** The construct path inside the stack, for names; undefined for a stack's first detector. */
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
@@ -140,19 +152,7 @@ export class SensorAnomalyDetector extends Construct {
       ...(plan.network === undefined ? {} : { network: plan.network }),
     });
 
-    // Receives the mapping's record of a batch it gave up on (topic, partition, offsets),
-    // not the records: replay from Kafka using those offsets (docs/operations.md).
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of the Kafka event source mapping; nothing consumes it automatically.',
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, removalPolicy);
 
     if (source !== undefined) {
       const brokers =
@@ -167,11 +167,14 @@ export class SensorAnomalyDetector extends Construct {
               ...(plan.repartitionJoins && plan.network !== undefined
                 ? { network: plan.network }
                 : {}),
+              ...(props.repartition.keyDepth === undefined
+                ? {}
+                : { keyDepth: props.repartition.keyDepth }),
               deadLetterQueue: this.deadLetterQueue,
               removalPolicy,
             });
       this.kafkaSource = this.repartition?.keyedSource ?? source;
-      this.checkUniqueNames(siblings, consumerGroupIds(this.kafkaSource), 'consumer group');
+      checkUniqueNames(this, taken(siblings), consumerGroupIds(this.kafkaSource), 'consumer group');
       this.trigger = new KafkaTrigger(this, 'Kafka', {
         function: this.function,
         source: this.kafkaSource,
@@ -197,7 +200,12 @@ export class SensorAnomalyDetector extends Construct {
           ? {}
           : { endpointSubnetIds: plan.network.endpointSubnetIds }),
       });
-    const sinksProps = this.sinksProps(props, plan.network);
+    const sinksProps = anomalySinksProps(props, {
+      function: this.function,
+      ...(this.kafkaSource === undefined ? {} : { source: this.kafkaSource }),
+      ...(this.trigger?.createdSecret === undefined ? {} : { secret: this.trigger.createdSecret }),
+      ...(plan.network === undefined ? {} : { network: plan.network }),
+    });
     if (sinksProps !== undefined) new AnomalySinks(this, 'AnomalySinks', sinksProps);
 
     // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
@@ -227,10 +235,30 @@ export class SensorAnomalyDetector extends Construct {
         });
     }
 
+    // Window-close evaluation: windows of partitions gone quiet close by a scheduled flush.
+    if (props.detection?.evaluation === 'window-close') {
+      this.windowFlush = new WindowFlush(this, 'WindowFlush', {
+        table: this.table,
+        alertTopic: this.alertTopic,
+        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+        detectorEnvironment: detection.environment,
+        scheduleMinutes: props.windowFlushMinutes ?? 1,
+        logRetention,
+        removalPolicy,
+        alarmAction: new SnsAction(this.topics.opsTopic),
+      });
+      if (sinksProps !== undefined)
+        new AnomalySinks(this, 'WindowFlushSinks', {
+          ...sinksProps,
+          function: this.windowFlush.function,
+          grantSecretRead: true,
+        });
+    }
+
     const dashboardName =
       props.dashboardName ??
       (this.nameSuffix === undefined ? stack.stackName : `${stack.stackName}-${this.nameSuffix}`);
-    this.checkUniqueNames(siblings, [dashboardName], 'dashboard name');
+    checkUniqueNames(this, taken(siblings), [dashboardName], 'dashboard name');
     this.observability = new Observability(this, 'Observability', {
       function: this.function,
       logGroup: this.detector.logGroup,
@@ -244,7 +272,11 @@ export class SensorAnomalyDetector extends Construct {
       dashboardName,
       serviceName: this.serviceName,
     });
-    this.alarms = [...this.observability.alarms, ...(this.silenceCheck?.alarms ?? [])];
+    this.alarms = [
+      ...this.observability.alarms,
+      ...(this.silenceCheck?.alarms ?? []),
+      ...(this.windowFlush?.alarms ?? []),
+    ];
     DETECTORS.set(stack, [...siblings, this]);
   }
 
@@ -354,54 +386,5 @@ export class SensorAnomalyDetector extends Construct {
         ? {}
         : { createdSecretArn: this.trigger.createdSecret.secretArn }),
     });
-  }
-
-  /** The anomaly sinks' settings (the props were checked: check-detector-props.ts). */
-  private sinksProps(
-    props: SensorAnomalyDetectorProps,
-    network: VpcNetworkConfig | undefined,
-  ): AnomalySinksProps | undefined {
-    const t = props.anomaliesTopic;
-    if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
-    const source = this.kafkaSource;
-    const brokers =
-      t?.bootstrapServers ??
-      (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
-    return {
-      function: this.function,
-      ...(source === undefined ? {} : { source }),
-      ...(this.trigger?.createdSecret === undefined ? {} : { secret: this.trigger.createdSecret }),
-      ...(t === undefined || brokers === undefined
-        ? {}
-        : {
-            kafka: {
-              topic: t.topic,
-              bootstrapServers: brokers,
-              ...(network === undefined ? {} : { network }),
-            },
-          }),
-      ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
-    };
-  }
-
-  /** Consumer groups and dashboard names must differ between the detectors of a stack. */
-  private checkUniqueNames(
-    siblings: readonly SensorAnomalyDetector[],
-    names: readonly string[],
-    what: 'consumer group' | 'dashboard name',
-  ): void {
-    for (const other of siblings) {
-      const taken =
-        what === 'consumer group'
-          ? other.kafkaSource === undefined
-            ? []
-            : consumerGroupIds(other.kafkaSource)
-          : [other.dashboardName];
-      const clash = names.find((n) => taken.includes(n));
-      if (clash !== undefined)
-        throw new SensorAnomalyDetectorError(
-          `${this.node.path}: ${what} "${clash}" is already used by ${other.node.path} in this stack; give each detector its own${what === 'consumer group' ? ' (a Kafka event source mapping needs a group id of its own)' : ''}`,
-        );
-    }
   }
 }

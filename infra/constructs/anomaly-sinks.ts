@@ -5,6 +5,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SINK_ENV } from '../../functions/sinks-config.ts';
 import type { KafkaSourceConfig, VpcNetworkConfig } from '../kafka-source.ts';
+import type { SensorAnomalyDetectorProps } from '../props/detector-props.ts';
 import { placeInNetwork } from './function-network.ts';
 
 export interface AnomalySinksProps {
@@ -32,6 +33,42 @@ export interface AnomalySinksProps {
   readonly grantSecretRead?: boolean;
   /** Name or ARN of the EventBridge bus. */
   readonly eventBus?: string;
+}
+
+/**
+ * The sinks' settings from the detector's props (checked: check-detector-props.ts): the
+ * anomalies topic on the mapping's cluster (brokers: given, or the self-managed source's),
+ * reached in the detector's network; the EventBridge bus. undefined: no sink.
+ */
+export function anomalySinksProps(
+  props: Pick<SensorAnomalyDetectorProps, 'anomaliesTopic' | 'anomaliesEventBus'>,
+  from: {
+    readonly function: LambdaFunction;
+    readonly source?: KafkaSourceConfig;
+    readonly secret?: ISecret;
+    readonly network?: VpcNetworkConfig;
+  },
+): AnomalySinksProps | undefined {
+  const t = props.anomaliesTopic;
+  if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
+  const { source, network } = from;
+  const brokers =
+    t?.bootstrapServers ?? (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
+  return {
+    function: from.function,
+    ...(source === undefined ? {} : { source }),
+    ...(from.secret === undefined ? {} : { secret: from.secret }),
+    ...(t === undefined || brokers === undefined
+      ? {}
+      : {
+          kafka: {
+            topic: t.topic,
+            bootstrapServers: brokers,
+            ...(network === undefined ? {} : { network }),
+          },
+        }),
+    ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
+  };
 }
 
 /** Environment and permissions of the anomaly sinks (docs/sinks.md). */
