@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { alertingFields } from './alerting-schema.ts';
+import type { Evaluation } from './batch/window-close/closing.ts';
+import { type AlertingRules, compileAlerting } from './core/alerting/policy.ts';
 import type { CatalogueKind, DETECTOR_PARAMETERS } from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
 import { DETECTOR_SETTINGS, type DetectorSetting } from './core/detector-settings.ts';
@@ -49,6 +52,9 @@ export const ENV = {
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
+  evaluation: 'EVALUATION',
+  allowedLatenessMs: 'ALLOWED_LATENESS_MS',
+  flinkFormat: 'FLINK_FORMAT',
 } as const;
 
 export interface DetectorConfig {
@@ -67,6 +73,17 @@ export interface DetectorConfig {
   readonly silenceSeconds?: number;
   /** The rules file's field mappings: how records become readings (docs/input-formats.md). */
   readonly readingFields?: ReadingFields;
+  /**
+   * When the window detectors judge: on arrival (the default), or each window when it closes,
+   * as the seed Flink job did (semantics.md §3). @default 'arrival'
+   */
+  readonly evaluation?: Evaluation;
+  /** Window-close evaluation: how long past its end a window waits. @default 2000 */
+  readonly allowedLatenessMs?: number;
+  /** Window-close evaluation: the seed job's arithmetic and number format. @default 'python' */
+  readonly flinkFormat?: 'python' | 'java';
+  /** The rules file's alert groups and maintenance windows (docs/alerting-groups.md). */
+  readonly alerting?: AlertingRules;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +188,7 @@ export const rulesFileSchema = z.union([
     /** The same per Kafka topic, before `readingFields`. */
     topicReadingFields: z.record(z.string().min(1), fieldMappingSchema).optional(),
     rules: detectorRulesSchema.default([]),
+    ...alertingFields,
   }),
 ]);
 
@@ -182,6 +200,8 @@ export interface RulesFile {
   readonly silenceSeconds?: number;
   /** Where a record's fields are, for every topic and per topic. @default the function's */
   readonly readingFields?: ReadingFields;
+  /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
+  readonly alerting?: AlertingRules;
 }
 
 /**
@@ -208,6 +228,9 @@ export const envSchema = z.object({
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
   [ENV.writeConcurrency]: positiveInt.max(256).default(16),
+  [ENV.evaluation]: z.enum(['arrival', 'window-close']).default('arrival'),
+  [ENV.allowedLatenessMs]: z.coerce.number().int().nonnegative().default(2000),
+  [ENV.flinkFormat]: z.enum(['python', 'java']).default('python'),
 });
 
 /** Parses the environment; the error names every bad variable and what it holds. */
@@ -236,6 +259,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     [ENV.alertCooldownSeconds]: number;
     [ENV.retentionMarginSeconds]: number;
     [ENV.writeConcurrency]: number;
+    [ENV.evaluation]: Evaluation;
+    [ENV.allowedLatenessMs]: number;
+    [ENV.flinkFormat]: 'python' | 'java';
   } & Record<string, unknown>;
   // The chosen kind's parameters, each from its variable (detector-parameters.ts).
   const fromVariables = (): DetectorSpec => {
@@ -258,8 +284,16 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
+    ...(e[ENV.evaluation] === 'window-close'
+      ? {
+          evaluation: 'window-close' as const,
+          allowedLatenessMs: e[ENV.allowedLatenessMs],
+          flinkFormat: e[ENV.flinkFormat],
+        }
+      : {}),
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
     ...(rulesFile.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
+    ...(rulesFile.alerting === undefined ? {} : { alerting: rulesFile.alerting }),
   });
 }
 
@@ -303,14 +337,30 @@ export function parseRulesFile(json: string, source: string): RulesFile {
                   : { byTopic: parsed.data.topicReadingFields as Record<string, FieldMapping> }),
               },
             }),
+        ...alertingOf(parsed.data),
       };
   try {
     compileRules(file.defaultDetector ?? DEFAULT_DETECTION.defaultDetector, file.rules);
+    if (file.alerting !== undefined) compileAlerting(file.alerting);
   } catch (error) {
     if (error instanceof CoreConfigError) throw new ConfigError(`${source}: ${error.message}`);
     throw error;
   }
   return file;
+}
+
+/** The file's `groups` and `maintenance`, when it has any. */
+function alertingOf(data: {
+  groups?: AlertingRules['groups'];
+  maintenance?: AlertingRules['maintenance'];
+}): { alerting?: AlertingRules } {
+  if (data.groups === undefined && data.maintenance === undefined) return {};
+  return {
+    alerting: {
+      ...(data.groups === undefined ? {} : { groups: data.groups }),
+      ...(data.maintenance === undefined ? {} : { maintenance: data.maintenance }),
+    },
+  };
 }
 
 function parseJson(json: string, source: string): unknown {

@@ -10,6 +10,7 @@ import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher } from '../ports.ts';
 import type { SilencePublisher } from '../silence/ports.ts';
 import { forEachWithLimit } from './concurrency.ts';
+import { groupLine, groupMessage } from './sns-group-message.ts';
 
 export class AlertPublishError extends Error {
   override readonly name = 'AlertPublishError';
@@ -72,7 +73,9 @@ export class SnsAlertPublisher implements AlertPublisher, SilencePublisher {
     if (alerts.length === 0) return;
     await this.publishEntries([
       // Entry ids allow only [A-Za-z0-9_-]; topic names may hold dots, so ids are positions.
-      ...alerts.map((alert, i) => entry(`a${i}`, toMessage(alert))),
+      ...alerts.map((alert, i) =>
+        entry(`a${i}`, alert.group === undefined ? toMessage(alert) : groupMessage(alert)),
+      ),
       ...(this.digest ? [entry('digest', digestMessage(alerts))] : []),
     ]);
   }
@@ -232,9 +235,13 @@ export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
   const lines: string[] = [];
   const items: Array<Record<string, unknown>> = [];
   let bytes = 0;
-  for (const { anomaly } of ordered) {
+  for (const { anomaly, group } of ordered) {
     const id = shortId(anomaly.sensorId);
-    const line = `${anomalyLine({ ...anomaly, sensorId: id })}  ${anomaly.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}  ${anomaly.alertId}`;
+    // A group alert is listed as the group (docs/alerting-groups.md), not as its first sensor.
+    const line =
+      group === undefined
+        ? `${anomalyLine({ ...anomaly, sensorId: id })}  ${anomaly.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}  ${anomaly.alertId}`
+        : `${groupLine(group)}  ${group.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}`;
     const item = {
       alertId: anomaly.alertId,
       sensorId: id,
@@ -257,13 +264,16 @@ export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
     .map((s) => shortId(s).slice(0, 20))
     .join(', ');
   // Email subjects: printable ASCII, no line breaks, under 100 characters (API_Publish).
+  const only = alerts.length === 1 ? ordered[0] : undefined;
   const subject =
-    alerts.length === 1 && ordered[0] !== undefined
-      ? emailSubject(ordered[0].anomaly)
-      : `[${top}] ${alerts.length} sensor anomalies on ${sensors.length} sensors: ${names}${sensors.length > 3 ? ', ...' : ''}`.slice(
-          0,
-          99,
-        );
+    only?.group !== undefined
+      ? groupMessage(only).subject
+      : only !== undefined
+        ? emailSubject(only.anomaly)
+        : `[${top}] ${alerts.length} sensor anomalies on ${sensors.length} sensors: ${names}${sensors.length > 3 ? ', ...' : ''}`.slice(
+            0,
+            99,
+          );
   const more = alerts.length - lines.length;
   const body = [
     `${alerts.length} ${alerts.length === 1 ? 'anomaly' : 'anomalies'} in one batch (${critical} critical, ${alerts.length - critical} warning), most severe first:`,
@@ -325,10 +335,15 @@ export function silenceMessage(alert: SilenceAlert): AlertMessage {
     `Limit:      ${alert.silenceSeconds} s without a reading (silenceSeconds)`,
     `Alert id:   ${alert.alertId}`,
   ].join('\n');
+  const g = alert.group;
   const subject =
-    alert.kind === 'silent'
-      ? `[${alert.severity}] Sensor silent: ${id.slice(0, 60)}`
-      : `[${alert.severity}] Sensor reporting again: ${id.slice(0, 50)}`;
+    g !== undefined
+      ? alert.kind === 'silent'
+        ? `[${alert.severity}] Group silent: ${id.slice(0, 50)} (all ${g.members} sensors)`
+        : `[${alert.severity}] Group reporting again: ${id.slice(0, 50)} (${g.sensors} sensors)`
+      : alert.kind === 'silent'
+        ? `[${alert.severity}] Sensor silent: ${id.slice(0, 60)}`
+        : `[${alert.severity}] Sensor reporting again: ${id.slice(0, 50)}`;
   return {
     subject: subject.slice(0, 99),
     message: JSON.stringify({
@@ -348,6 +363,7 @@ export function silenceMessage(alert: SilenceAlert): AlertMessage {
       severity: text(alert.severity),
       detector: text('silence'),
       [SILENCE_EVENT_ATTRIBUTE]: text(alert.kind),
+      ...(g === undefined ? {} : { group: text(alert.sensorId) }),
     },
   };
 }

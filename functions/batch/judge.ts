@@ -7,6 +7,7 @@ import {
   evaluate,
   isLearning,
   type LearningDetector,
+  learningStep,
   learningStepInPlace,
   type Verdict,
   type WorkingLearnedState,
@@ -18,6 +19,7 @@ import {
   type Aggregate,
   type AlertDecision,
   type Anomaly,
+  EMPTY_AGGREGATE,
   type RawRecord,
   type Reading,
   SEVERITIES,
@@ -48,6 +50,25 @@ export interface JudgeInput {
    * waits for the next commit.
    */
   readonly outboxRoomFor: (alerts: readonly AlertDecision[], readings: number) => boolean;
+  /**
+   * Whether a reading is inside a maintenance window (docs/alerting-groups.md): judged by
+   * judgeMuted, it changes no state and notifies nothing. @default none is
+   */
+  readonly muted?: (sensorId: string, eventTimeMs: number) => boolean;
+  /** Window-close evaluation (window-close/closing.ts): where a window detector's readings go. */
+  readonly windowClose?: WindowCloseHook;
+}
+
+/**
+ * Window-close evaluation's part in judging: a reading of a sensor whose detector judges
+ * windows is held until its windows close; closing them appends their decisions to the
+ * outbox, and stops when the outbox reaches its budget (`drain` then says true).
+ */
+export interface WindowCloseHook {
+  takes(spec: DetectorSpec): boolean;
+  offer(reading: Reading, alerts: AlertDecision[]): void;
+  /** Closes what is due; true when it stopped at the outbox's budget with more to close. */
+  drain(alerts: AlertDecision[]): boolean;
 }
 
 export interface JudgeResult {
@@ -59,6 +80,8 @@ export interface JudgeResult {
   readonly readings: number;
   readonly redelivered: number;
   readonly duplicates: number;
+  /** Anomalies inside maintenance windows: counted, not notified, not in the outbox. */
+  readonly muted: number;
 }
 
 /** One sensor as the loop sees it: its detector, resolved once per topic, and its state. */
@@ -104,6 +127,7 @@ export function judgeRecords(
     readings: 0,
     redelivered: 0,
     duplicates: 0,
+    muted: 0,
   };
 
   const cursorOf = (reading: Reading): Cursor => {
@@ -153,6 +177,8 @@ export function judgeRecords(
     return { count, sum, sumSq };
   };
 
+  // Windows that were due when the last commit stopped at its budget close first.
+  if (input.windowClose?.drain(result.alerts) === true) return result;
   for (let i = 0; i < records.length; i += 1) {
     const record = records[i] as RawRecord;
     const p = parsed[i] as RecordParse;
@@ -185,9 +211,37 @@ export function judgeRecords(
 
   function judgeReading(reading: Reading): void {
     result.readings += 1;
+    if (input.muted?.(reading.sensorId, reading.eventTimeMs) === true) {
+      const e = judgeMuted(work, reading, cursors.get(reading.sensorId), input, windowOf);
+      if (e.verdict.anomaly) result.muted += 1;
+      if (input.evaluations) result.evaluations.push(e);
+      return;
+    }
     const c = cursorOf(reading);
     const start = bucketStartMs(reading.eventTimeMs, settings);
     work.addReading(start, c.index, reading.value, c.spec.kind === 'zscore');
+    if (input.windowClose?.takes(c.spec)) {
+      // Judged when its windows close (told as anomalies then); its row says it is held.
+      if (input.evaluations) {
+        const held = windowOf(reading, c.index);
+        const mean = held.sum / held.count;
+        result.evaluations.push({
+          reading,
+          detector: c.spec,
+          window: held,
+          verdict: {
+            anomaly: false,
+            mean,
+            count: held.count,
+            deviation: Math.abs(reading.value - mean),
+            limit: 0,
+            score: 0,
+          },
+        });
+      }
+      input.windowClose.offer(reading, result.alerts);
+      return;
+    }
 
     let verdict: Verdict;
     let window: Aggregate | null = null;
@@ -225,6 +279,40 @@ export function judgeRecords(
     result.alerts.push(decide(c, reading, verdict, admitter.epoch, input));
     c.touched = true;
   }
+}
+
+/**
+ * A reading inside a maintenance window: judged against the state as it stands (so its
+ * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown (the
+ * loader may have given a new id its index, which holds no state). A learning detector takes
+ * a pure step from a copy; a window detector sees its window with the reading in it, as an
+ * admitted reading would.
+ */
+function judgeMuted(
+  work: WorkingState,
+  reading: Reading,
+  c: Cursor | undefined,
+  input: JudgeInput,
+  windowOf: (reading: Reading, index: number) => Aggregate,
+): Evaluation {
+  const detector = input.resolveDetector(reading.sensorId, reading.source.topic);
+  const index = work.indexOf.get(reading.sensorId);
+  const before = index === undefined ? EMPTY_AGGREGATE : windowOf(reading, index);
+  const v = reading.value;
+  const window = { count: before.count + 1, sum: before.sum + v, sumSq: before.sumSq + v * v };
+  if (!isLearning(detector)) {
+    return { reading, detector, window, verdict: evaluate(detector, window, v), muted: true };
+  }
+  // The batch's own state of the sensor first (it may have learned since the pages were read).
+  let prior: DetectorLearnedState | undefined;
+  if (c !== undefined && c.spec === detector && c.work !== null) {
+    prior = { ...c.work } as DetectorLearnedState;
+  } else {
+    const stored = index === undefined ? undefined : work.sensorState(index)?.learned;
+    prior = stored?.kind === detector.kind ? (stored.state as DetectorLearnedState) : undefined;
+  }
+  const { verdict } = learningStep(detector, prior, v);
+  return { reading, detector, window, verdict, muted: true };
 }
 
 /** Writes the cursor's cooldown and learned state back into the working state. */
@@ -265,19 +353,34 @@ function decide(
     source: reading.source,
     ...explanation(verdict),
   };
-  const t = reading.eventTimeMs;
-  // A last notification from a clock that ran far ahead (of processing time, and of this
-  // reading) is not held against the anomaly. Otherwise a cooldown only moves forward: an
-  // anomaly older than the last notification (a days-old backlog) is held back, never
-  // notified in its past.
-  const last = c.cooldown.lastNotifiedEventTimeMs;
-  const credible =
-    last === null || last - Math.max(t, input.nowMs) <= COOLDOWN_CREDIBLE_AHEAD_MS
-      ? c.cooldown
-      : { lastNotifiedEventTimeMs: null, heldBack: c.cooldown.heldBack };
-  const decision = decideNotification(credible, t, input.settings.alertCooldownMs);
+  const decision = cooldownDecision(
+    c.cooldown,
+    reading.eventTimeMs,
+    input.nowMs,
+    input.settings.alertCooldownMs,
+  );
   c.cooldown = decision.next;
   return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
+}
+
+/**
+ * The sensor's cooldown decision for an anomaly at event time `t`. A last notification from a
+ * clock that ran far ahead (of processing time, and of this reading) is not held against the
+ * anomaly. Otherwise a cooldown only moves forward: an anomaly older than the last
+ * notification (a days-old backlog) is held back, never notified in its past.
+ */
+export function cooldownDecision(
+  cooldown: CooldownState,
+  t: number,
+  nowMs: number,
+  cooldownMs: number,
+) {
+  const last = cooldown.lastNotifiedEventTimeMs;
+  const credible =
+    last === null || last - Math.max(t, nowMs) <= COOLDOWN_CREDIBLE_AHEAD_MS
+      ? cooldown
+      : { lastNotifiedEventTimeMs: null, heldBack: cooldown.heldBack };
+  return decideNotification(credible, t, cooldownMs);
 }
 
 function toRejection(record: RawRecord, result: RecordRejection): Rejection {

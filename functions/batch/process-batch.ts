@@ -1,5 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
+import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
@@ -15,6 +16,8 @@ import { PageCache } from './page-cache.ts';
 import { addInto, emptyReport } from './report.ts';
 import { type RunContext, runPartition } from './run-partition.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
+import type { WindowCloseSettings } from './window-close/closing.ts';
+import type { OpenPartitions } from './window-close/partition-windows.ts';
 
 /** The detection settings the use case needs: the deployment-free part of DetectorConfig. */
 export type DetectionSettings = Pick<
@@ -26,7 +29,9 @@ export type DetectionSettings = Pick<
   | 'alertCooldownMs'
   | 'retentionMarginSeconds'
   | 'readingFields'
->;
+  | 'alerting'
+> &
+  WindowCloseSettings;
 
 export interface ProcessBatchDeps {
   readonly store: PartitionStore;
@@ -53,6 +58,16 @@ export interface ProcessBatchDeps {
    * @default text records with the JSON names
    */
   readonly parse?: BatchParse;
+  /**
+   * Alert groups and maintenance windows, e.g. of the rules stored in the table
+   * (docs/alerting-groups.md). @default compiled from settings.alerting
+   */
+  readonly alerting?: AlertingPolicy;
+  /**
+   * Window-close evaluation: where partitions with open windows are listed, for the scheduled
+   * flush (window-close/flush.ts). @default none (windows close with the partition's readings)
+   */
+  readonly openPartitions?: OpenPartitions;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -72,6 +87,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
   const stream = deps.stream ?? '';
+  const alerting = deps.alerting ?? compileAlerting(settings.alerting ?? {});
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
@@ -95,6 +111,8 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       resolveDetector,
       settings,
       nowMs,
+      alerting,
+      ...(deps.openPartitions === undefined ? {} : { openPartitions: deps.openPartitions }),
     };
     // Every root of the payload in one strongly consistent read.
     const roots = new Map<string, PartitionRoot>(

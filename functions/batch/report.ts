@@ -16,8 +16,14 @@ export function emptyReport(records: number): MutableReport {
     anomalies: 0,
     notificationsSent: 0,
     notificationsHeldBack: 0,
+    notificationsMuted: 0,
+    notificationsGrouped: 0,
+    groupAlerts: 0,
     bucketsWritten: 0,
     bucketKeysRead: 0,
+    lateReadings: 0,
+    lateWindowDrops: 0,
+    windowsClosed: 0,
   };
 }
 
@@ -31,6 +37,12 @@ export function addInto(total: MutableReport, part: MutableReport): void {
   total.anomalies += part.anomalies;
   total.notificationsSent += part.notificationsSent;
   total.notificationsHeldBack += part.notificationsHeldBack;
+  total.notificationsMuted += part.notificationsMuted;
+  total.notificationsGrouped += part.notificationsGrouped;
+  total.groupAlerts += part.groupAlerts;
   total.bucketsWritten += part.bucketsWritten;
   total.bucketKeysRead += part.bucketKeysRead;
+  total.lateReadings = (total.lateReadings ?? 0) + (part.lateReadings ?? 0);
+  total.lateWindowDrops = (total.lateWindowDrops ?? 0) + (part.lateWindowDrops ?? 0);
+  total.windowsClosed = (total.windowsClosed ?? 0) + (part.windowsClosed ?? 0);
 }

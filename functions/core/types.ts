@@ -75,6 +75,13 @@ export interface Anomaly {
   readonly expected?: number;
   readonly expectedLow?: number;
   readonly expectedHigh?: number;
+  /**
+   * Window-close evaluation (semantics.md §3): the end of the window the reading was flagged
+   * in (a reading may be flagged once per window), and how the seed job printed its numbers,
+   * so that the log line is the seed's own.
+   */
+  readonly windowEndMs?: number;
+  readonly seedFormat?: 'python' | 'java';
 }
 
 /** An anomaly together with what the cooldown decided for it. */
@@ -84,4 +91,25 @@ export interface AlertDecision {
   readonly notify: boolean;
   /** For a notified anomaly: how many anomalies of the sensor were held back before it. */
   readonly heldBackBefore: number;
+  /**
+   * Set on the notification that carries a group alert (docs/alerting-groups.md): it is sent
+   * as the group's message, and the group's other notifications of the commit are not sent.
+   */
+  readonly group?: GroupSummary;
+}
+
+/** A group alert: more than `threshold` sensors of the group notified within its period. */
+export interface GroupSummary {
+  /** The group (an id prefix such as `site-a/line-1`, or a rule's name), cut to 128 characters. */
+  readonly key: string;
+  readonly threshold: number;
+  readonly periodSeconds: number;
+  /** Sensors and notifications of this commit folded into the alert. */
+  readonly sensors: number;
+  readonly alerts: number;
+  /** Sensors of the group notified in the period so far, earlier commits included. */
+  readonly inPeriod: number;
+  readonly severity: Severity;
+  /** The first few sensor ids, cut short; the log and the sinks have every alert. */
+  readonly listed: readonly string[];
 }

@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { DynamoDbOpenPartitions } from '../adapters/dynamodb/open-partitions.ts';
 import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
 import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
@@ -111,12 +112,25 @@ function telemetryObserver(
       logger.warn(anomalyLine(decision.anomaly), {
         ...anomalyJson(decision.anomaly, decision.heldBackBefore),
         notified: decision.notify,
+        ...(decision.group === undefined ? {} : { groupAlert: decision.group }),
       });
       extra?.anomaly(decision);
     },
     published(alerts) {
       tally.sent += alerts.length;
       extra?.published(alerts);
+    },
+    late(reading) {
+      // Counted in the batch report (lateReadings); never judged, never silently dropped.
+      logger.warn('reading late for every window (window-close evaluation)', {
+        sensorId: reading.sensorId,
+        value: reading.value,
+        eventTime: new Date(reading.eventTimeMs).toISOString(),
+        topic: reading.source.topic,
+        partition: reading.source.partition,
+        offset: reading.source.offset,
+      });
+      extra?.late?.(reading);
     },
     // Passed on only when wanted: the use case collects evaluations just for such an observer.
     ...(extra?.evaluated === undefined ? {} : { evaluated: extra.evaluated.bind(extra) }),
@@ -152,6 +166,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       ? null
       : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
   const lastSeen = lastSeenRecorder(deps, live !== null);
+  // Window-close evaluation lists its partitions for the scheduled flush (window-flush-handler).
+  const openPartitions =
+    deps.config.evaluation === 'window-close'
+      ? new DynamoDbOpenPartitions(deps.dynamodb, deps.config.tableName)
+      : undefined;
 
   const handle = async (event: KafkaEvent, _context: Context): Promise<BatchReport> => {
     const startedMs = clock();
@@ -172,8 +191,9 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         nowMs: clock,
         stream: streamIdOf(event),
         cache,
+        ...(openPartitions === undefined ? {} : { openPartitions }),
         parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
-        ...(rules === null ? {} : { resolveDetector: rules.resolve }),
+        ...(rules === null ? {} : { resolveDetector: rules.resolve, alerting: rules.alerting }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
           ? {}
@@ -187,6 +207,18 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
       metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
+      // Alerting (docs/alerting-groups.md): only when the rules use it, so a stack without
+      // groups or windows publishes no more metrics than before.
+      if (report.notificationsMuted > 0)
+        metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.notificationsMuted);
+      if (report.notificationsGrouped > 0)
+        metrics.addMetric(
+          METRIC.notificationsGrouped,
+          MetricUnit.Count,
+          report.notificationsGrouped,
+        );
+      if (report.groupAlerts > 0)
+        metrics.addMetric(METRIC.groupAlerts, MetricUnit.Count, report.groupAlerts);
       return report;
     } finally {
       // Counted from decisions as they are made, so a failed batch still reports what it
@@ -243,6 +275,7 @@ export function liveRules(
       ...(deps.config.readingFields === undefined
         ? {}
         : { readingFields: deps.config.readingFields }),
+      ...(deps.config.alerting === undefined ? {} : { alerting: deps.config.alerting }),
     },
     clock,
     ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),

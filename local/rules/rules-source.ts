@@ -34,12 +34,15 @@ export function readRulesSource(path: string): LoadedRules {
   return { ...parseRulesFile(text, `rules file "${path}"`), text };
 }
 
-/** `default zscore 3σ, 2 rules (1 by topic)`. */
+/** `default zscore 3σ, 2 rules (1 by topic), 1 alert group rule, 2 maintenance windows`. */
 export function rulesSummary(file: RulesFile): string {
   const onTopics = file.rules.filter((r) => r.topic !== undefined).length;
   const def =
     file.defaultDetector === undefined
       ? 'the deployed default detector'
       : `default ${describeDetector(file.defaultDetector)}`;
-  return `${def}, ${file.rules.length} rule${file.rules.length === 1 ? '' : 's'}${onTopics > 0 ? ` (${onTopics} by topic)` : ''}`;
+  const groups = file.alerting?.groups?.length ?? 0;
+  const windows = file.alerting?.maintenance?.length ?? 0;
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `${def}, ${file.rules.length} rule${file.rules.length === 1 ? '' : 's'}${onTopics > 0 ? ` (${onTopics} by topic)` : ''}${groups > 0 ? `, ${plural(groups, 'alert group rule', 'alert group rules')}` : ''}${windows > 0 ? `, ${plural(windows, 'maintenance window', 'maintenance windows')}` : ''}`;
 }

@@ -11,8 +11,10 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
-import type { AlertDecision, Anomaly } from '../../core/types.ts';
+import type { GroupPeriod } from '../../core/alerting/groups.ts';
+import type { AlertDecision, Anomaly, GroupSummary } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { decodeOpenPage, encodeOpenPage } from './open-codec.ts';
 
 /**
  * The encodings of the partition root and its pages, and their byte budgets. DynamoDB items
@@ -65,6 +67,10 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
+      // Alert groups' open periods, only when there are any (a root without groups is as before).
+      ...(root.groups === undefined || root.groups.length === 0
+        ? []
+        : [root.groups.map((g) => [g.id, g.endMs, g.count, g.alerted ? 1 : 0])]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -72,12 +78,13 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, groups] = JSON.parse(encoded.header) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
+    [string, number, number, number][] | undefined,
   ];
   return {
     version,
@@ -94,6 +101,18 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
+    ...(groups === undefined
+      ? {}
+      : {
+          groups: groups.map(
+            ([id, endMs, count, alerted]): GroupPeriod => ({
+              id,
+              endMs,
+              count,
+              alerted: alerted === 1,
+            }),
+          ),
+        }),
   };
 }
 
@@ -166,7 +185,9 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
     ...(x.test === undefined
-      ? []
+      ? a.group === undefined && x.windowEndMs === undefined
+        ? []
+        : [null]
       : [
           [
             x.test,
@@ -176,7 +197,44 @@ export function compactAlert(a: AlertDecision): unknown[] {
             x.expectedHigh ?? null,
           ],
         ]),
+    // The group alert this notification carries (docs/alerting-groups.md).
+    ...(a.group === undefined
+      ? x.windowEndMs === undefined
+        ? []
+        : [null]
+      : [compactGroup(a.group)]),
+    // The window of a window-close decision, and the seed's number format ('p' or 'j').
+    ...(x.windowEndMs === undefined ? [] : [[x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p']]),
   ];
+}
+
+type GroupRow = [string, number, number, number, number, number, string, string[]];
+
+function compactGroup(g: GroupSummary): GroupRow {
+  return [
+    g.key,
+    g.threshold,
+    g.periodSeconds,
+    g.sensors,
+    g.alerts,
+    g.inPeriod,
+    g.severity,
+    [...g.listed],
+  ];
+}
+
+function expandGroup(row: GroupRow): GroupSummary {
+  const [key, threshold, periodSeconds, sensors, alerts, inPeriod, severity, listed] = row;
+  return {
+    key,
+    threshold,
+    periodSeconds,
+    sensors,
+    alerts,
+    inPeriod,
+    severity: severity as GroupSummary['severity'],
+    listed,
+  };
 }
 
 export function expandAlert(raw: unknown): AlertDecision {
@@ -198,6 +256,8 @@ export function expandAlert(raw: unknown): AlertDecision {
     sigma,
     alertId,
     why,
+    group,
+    window,
   ] = raw as [
     string,
     number,
@@ -215,7 +275,9 @@ export function expandAlert(raw: unknown): AlertDecision {
     number,
     number | null,
     string,
-    [string, number | null, number | null, number | null, number | null] | undefined,
+    [string, number | null, number | null, number | null, number | null] | null | undefined,
+    GroupRow | null | undefined,
+    [number, 'p' | 'j'] | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
   return {
@@ -237,9 +299,13 @@ export function expandAlert(raw: unknown): AlertDecision {
       ...(expected === null || expected === undefined ? {} : { expected }),
       ...(expectedLow === null || expectedLow === undefined ? {} : { expectedLow }),
       ...(expectedHigh === null || expectedHigh === undefined ? {} : { expectedHigh }),
+      ...(window === undefined
+        ? {}
+        : { windowEndMs: window[0], seedFormat: window[1] === 'j' ? 'java' : 'python' }),
     },
     notify: notify === 1,
     heldBackBefore,
+    ...(group === undefined || group === null ? {} : { group: expandGroup(group) }),
   };
 }
 
@@ -247,8 +313,8 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 export { decodeBucket, encodeBucket };
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i' } as const;
-const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index' } as const;
+const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i', open: 'o' } as const;
+const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index', o: 'open' } as const;
 
 /** `page#<pid>#<kind><scope>#<chunk>#<gen>`; pid may hold '#', so it is parsed from the end. */
 export function pagePk(key: PageKey): string {
@@ -262,7 +328,7 @@ export function parsePagePk(pk: string): PageKey {
   const kindScope = parts.pop() as string;
   return {
     pid: parts.join('#'),
-    kind: LETTER_KIND[kindScope[0] as 'd' | 'b' | 's' | 'i'],
+    kind: LETTER_KIND[kindScope[0] as keyof typeof LETTER_KIND],
     scope: Number(kindScope.slice(1)),
     chunk,
     gen,
@@ -283,6 +349,8 @@ export function encodePage(page: Page): EncodedPage {
       return { bytes: encodeBucket(page) };
     case 'index':
       return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
+    case 'open':
+      return { text: encodeOpenPage(page) };
   }
 }
 
@@ -292,6 +360,7 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
   if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
+  if (kind === 'open') return decodeOpenPage(text);
   return decodeStates(text);
 }
 
