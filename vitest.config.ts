@@ -53,6 +53,9 @@ export default defineConfig({
           // rather than once per file and app (test/infra/synth.ts). These files only read
           // what they synthesize.
           isolate: false,
+          // A worker's first synth bundles every handler: on a loaded machine its file's
+          // beforeAll can take minutes.
+          hookTimeout: 300_000,
         },
       },
       {
