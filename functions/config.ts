@@ -47,6 +47,8 @@ export const ENV = {
   ...(DETECTOR_ENV as { readonly [K in DetectorSettingKey]: string }),
   detectorRules: 'DETECTOR_RULES',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
+  freshnessSeconds: 'FRESHNESS_SECONDS',
+  episodeEndReadings: 'EPISODE_END_READINGS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
 } as const;
@@ -59,6 +61,14 @@ export interface DetectorConfig {
   readonly defaultDetector: DetectorSpec;
   readonly rules: readonly DetectorRule[];
   readonly alertCooldownMs: number;
+  /**
+   * Anomalies of readings older than this (processing time) are sent in the digest only
+   * (docs/alerting.md); 0: never stale. A rule's or the rules file's `freshnessSeconds` wins.
+   * @default 300
+   */
+  readonly freshnessSeconds?: number;
+  /** Normal readings in a row that end a sensor's episode. @default 10 */
+  readonly episodeEndReadings?: number;
   /** Buckets live for window + this margin after their last write (processing time). */
   readonly retentionMarginSeconds: number;
   /** Parallel DynamoDB writes per batch. */
@@ -134,6 +144,8 @@ export const detectorRulesSchema = z.array(
       limits: limitsSchema.optional(),
       /** A sensor that reported and then stays silent this long raises a `silent` alert (docs/silence.md). */
       silenceSeconds: z.number().int().positive().optional(),
+      /** Older readings' anomalies go to the digest only (docs/alerting.md); 0: never stale. */
+      freshnessSeconds: z.number().int().nonnegative().optional(),
     })
     .transform(({ limits, ...rule }): DetectorRule => {
       if (limits === undefined) return rule as DetectorRule;
@@ -166,6 +178,8 @@ export const rulesFileSchema = z.union([
     default: detectorSpecSchema.optional(),
     /** For sensors whose rule sets none (docs/silence.md). */
     silenceSeconds: z.number().int().positive().optional(),
+    /** For sensors whose rule sets none (docs/alerting.md); 0: never stale. */
+    freshnessSeconds: z.number().int().nonnegative().optional(),
     /** How records become readings, for every topic (docs/input-formats.md). */
     readingFields: fieldMappingSchema.optional(),
     /** The same per Kafka topic, before `readingFields`. */
@@ -180,6 +194,8 @@ export interface RulesFile {
   readonly rules: readonly DetectorRule[];
   /** Silence limit of sensors whose rule sets none (docs/silence.md). @default none */
   readonly silenceSeconds?: number;
+  /** Freshness limit of sensors whose rule sets none (docs/alerting.md). @default the function's */
+  readonly freshnessSeconds?: number;
   /** Where a record's fields are, for every topic and per topic. @default the function's */
   readonly readingFields?: ReadingFields;
 }
@@ -206,6 +222,8 @@ export const envSchema = z.object({
   ),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
+  [ENV.freshnessSeconds]: z.coerce.number().int().nonnegative().default(300),
+  [ENV.episodeEndReadings]: positiveInt.max(1_000_000).default(10),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
   [ENV.writeConcurrency]: positiveInt.max(256).default(16),
 });
@@ -234,6 +252,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     [ENV.detector]: CatalogueKind;
     [ENV.detectorRules]: string;
     [ENV.alertCooldownSeconds]: number;
+    [ENV.freshnessSeconds]: number;
+    [ENV.episodeEndReadings]: number;
     [ENV.retentionMarginSeconds]: number;
     [ENV.writeConcurrency]: number;
   } & Record<string, unknown>;
@@ -256,6 +276,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     defaultDetector,
     rules: rulesFile.rules,
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
+    freshnessSeconds: rulesFile.freshnessSeconds ?? e[ENV.freshnessSeconds],
+    episodeEndReadings: e[ENV.episodeEndReadings],
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
@@ -291,6 +313,9 @@ export function parseRulesFile(json: string, source: string): RulesFile {
         ...(parsed.data.silenceSeconds === undefined
           ? {}
           : { silenceSeconds: parsed.data.silenceSeconds }),
+        ...(parsed.data.freshnessSeconds === undefined
+          ? {}
+          : { freshnessSeconds: parsed.data.freshnessSeconds }),
         ...(parsed.data.readingFields === undefined && parsed.data.topicReadingFields === undefined
           ? {}
           : {

@@ -46,7 +46,15 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
       'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
   },
   ALERT_COOLDOWN_SECONDS: {
-    meaning: 'At most one notification per sensor per this much event time.',
+    meaning:
+      'At most one notification per sensor per this much event time, unless a reading is clearly worse (docs/alerting.md).',
+  },
+  FRESHNESS_SECONDS: {
+    meaning:
+      'Anomalies of readings older than this (processing time) go to the email digest only, never paged (docs/alerting.md); `0`: never stale. A rules file may set it per rule.',
+  },
+  EPISODE_END_READINGS: {
+    meaning: 'Normal readings in a row that end a sensor episode (docs/alerting.md).',
   },
   RETENTION_MARGIN_SECONDS: {
     meaning: 'Buckets live window + this long after their last write.',
@@ -161,7 +169,15 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     defaultText: '(none)',
   },
   alertCooldownSeconds: {
-    meaning: 'At most one notification per sensor per this much event time.',
+    meaning:
+      'At most one notification per sensor per this much event time, unless a reading is clearly worse (docs/alerting.md).',
+  },
+  freshnessSeconds: {
+    meaning:
+      'Anomalies of readings older than this (processing time: a backlog from `TRIM_HORIZON`, a replay) go to the email digest only, never paged (docs/alerting.md); `0`: never stale. A rules file may set it per rule.',
+  },
+  episodeEndReadings: {
+    meaning: 'Normal readings in a row that end a sensor episode (docs/alerting.md).',
   },
   retentionMarginSeconds: {
     meaning: 'A window bucket expires W plus this long after its last write.',

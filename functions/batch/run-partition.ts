@@ -1,3 +1,5 @@
+import type { EpisodeEnd } from '../core/alerting/episodes.ts';
+import type { FreshnessResolver } from '../core/alerting/freshness.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
 import type { BatchObserver } from '../ports.ts';
@@ -17,11 +19,14 @@ export interface RunContext extends DeliverDeps {
   readonly cache: PageCache;
   readonly observer: BatchObserver;
   readonly resolveDetector: DetectorResolver;
+  /** Each sensor's freshness limit (docs/alerting.md). @default 5 minutes */
+  readonly freshnessOf?: FreshnessResolver;
   readonly settings: {
     readonly slideMs: number;
     readonly windowMs: number;
     readonly alertCooldownMs: number;
     readonly retentionMarginSeconds: number;
+    readonly episodeEndReadings?: number;
   };
   readonly nowMs: number;
 }
@@ -51,12 +56,26 @@ export async function runPartition(
   const delivered = (alerts: readonly AlertDecision[]) => {
     for (const a of alerts) told.delete(a.anomaly.alertId);
   };
+  // Episode ends, told once their decision is durable, as anomalies are.
+  const tellEnds = (ends: readonly EpisodeEnd[] | undefined) => {
+    for (const e of ends ?? []) {
+      const key = `end:${e.endId}`;
+      if (told.has(key)) continue;
+      told.add(key);
+      ctx.observer.episodeEnded?.(e);
+    }
+  };
+  const deliveredEnds = (ends: readonly EpisodeEnd[] | undefined) => {
+    for (const e of ends ?? []) told.delete(`end:${e.endId}`);
+  };
   let root = first;
   // 1. What an earlier attempt committed and may not have delivered: told and sent first.
-  if (root !== null && root.outbox.length > 0) {
+  if (root !== null && (root.outbox.length > 0 || (root.episodeEnds?.length ?? 0) > 0)) {
     tell(root.outbox);
+    tellEnds(root.episodeEnds);
     const done = await deliverOutbox(ctx, group.pid, root);
     delivered(root.outbox);
+    deliveredEnds(root.episodeEnds);
     root = done.root;
     report.notificationsSent += done.sent;
   }
@@ -86,19 +105,26 @@ export async function runPartition(
     const admitter = new Admitter(decidedOf(root), records);
     let outboxBytes = 0;
     let measured = 0;
+    let measuredEnds = 0;
+    // Alerts and episode ends share the outbox's budget.
+    const measure = (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[]) => {
+      for (; measured < alerts.length; measured += 1)
+        outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
+      for (; measuredEnds < ends.length; measuredEnds += 1)
+        outboxBytes += ctx.store.limits.episodeEndBytes(ends[measuredEnds] as EpisodeEnd);
+    };
     const judged = judgeRecords(loaded.work, records, parsed, admitter, {
       settings: ctx.settings,
       resolveDetector: ctx.resolveDetector,
+      ...(ctx.freshnessOf === undefined ? {} : { freshnessOf: ctx.freshnessOf }),
       nowMs: ctx.nowMs,
       evaluations: ctx.observer.evaluated !== undefined,
-      outboxFull: (alerts) => {
-        for (; measured < alerts.length; measured += 1)
-          outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
+      outboxFull: (alerts, ends) => {
+        measure(alerts, ends);
         return outboxBytes >= ctx.store.limits.maxOutboxBytes;
       },
-      outboxRoomFor: (alerts, readings) => {
-        for (; measured < alerts.length; measured += 1)
-          outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
+      outboxRoomFor: (alerts, ends, readings) => {
+        measure(alerts, ends);
         const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
         return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
       },
@@ -131,21 +157,29 @@ export async function runPartition(
       ...admitter.decided(),
       pages: built.table,
       outbox: judged.alerts,
+      ...(judged.episodeEnds.length === 0 ? {} : { episodeEnds: judged.episodeEnds }),
     };
     await commit(ctx.store, ctx.cache, group.pid, root, next, built.writes);
     root = next;
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(judged.alerts);
+    tellEnds(judged.episodeEnds);
     for (const e of judged.evaluations) ctx.observer.evaluated?.(e);
     report.readings += judged.readings;
     report.redelivered += judged.redelivered + judged.duplicates;
     report.duplicates += judged.duplicates;
     report.anomalies += judged.alerts.length;
-    report.notificationsHeldBack += judged.alerts.filter((a) => !a.notify).length;
+    for (const a of judged.alerts) {
+      if (a.stale === true) report.notificationsStale += 1;
+      else if (!a.notify) report.notificationsHeldBack += 1;
+      if (a.escalated === true) report.notificationsEscalated += 1;
+    }
+    report.episodesEnded += judged.episodeEnds.length;
     report.bucketsWritten += built.bucketPages;
     // 7. Deliver the outbox, then the records the outbox's budget left for the next round.
     const done = await deliverOutbox(ctx, group.pid, root);
     delivered(judged.alerts);
+    deliveredEnds(judged.episodeEnds);
     root = done.root;
     report.notificationsSent += done.sent;
     records = records.slice(judged.consumed);

@@ -1,4 +1,5 @@
-import type { CooldownState } from '../core/cooldown.ts';
+import type { EpisodeEnd, EpisodeState } from '../core/alerting/episodes.ts';
+import type { NotificationState } from '../core/alerting/notification-policy.ts';
 import type { AlertDecision } from '../core/types.ts';
 
 /**
@@ -15,10 +16,14 @@ export interface LearnedState {
   readonly state: unknown;
 }
 
-/** One sensor's state beside its aggregates: its cooldown, and what its detector learned. */
+/**
+ * One sensor's state beside its aggregates: its notification state (cooldown, last notified
+ * severity and exceedance), its open episode, and what its detector learned.
+ */
 export interface SensorState {
-  readonly cooldown: CooldownState;
+  readonly cooldown: NotificationState;
   readonly learned?: LearnedState;
+  readonly episode?: EpisodeState;
 }
 
 /** Offsets below the decided offset that no batch delivered, judged when replayed. */
@@ -107,6 +112,8 @@ export interface PartitionRoot {
   readonly pages: PageTable;
   /** Decided anomalies whose delivery is not known to be done (the outbox). */
   readonly outbox: readonly AlertDecision[];
+  /** Episodes that ended, delivered with the outbox (docs/alerting.md). @default none */
+  readonly episodeEnds?: readonly EpisodeEnd[];
 }
 
 export type PageKind = 'dict' | 'bucket' | 'state' | 'index';
@@ -171,6 +178,8 @@ export interface StoreLimits {
   /** The most one alert can take in the outbox (bounds a record of several readings). */
   readonly maxAlertBytes: number;
   alertBytes(alert: AlertDecision): number;
+  /** An episode end's share of the outbox budget (at most maxAlertBytes). */
+  episodeEndBytes(end: EpisodeEnd): number;
   readonly maxPageTableBytes: number;
   pageTableBytes(table: PageTable): number;
 }

@@ -84,4 +84,13 @@ export interface AlertDecision {
   readonly notify: boolean;
   /** For a notified anomaly: how many anomalies of the sensor were held back before it. */
   readonly heldBackBefore: number;
+  /**
+   * Older than the freshness limit when judged (a backlog): never sent on its own, listed in
+   * the period's email digest only (docs/alerting.md). `notify` is false.
+   */
+  readonly stale?: boolean;
+  /** Notified inside the cooldown because it is clearly worse than the last notification. */
+  readonly escalated?: boolean;
+  /** The sensor's episode this anomaly belongs to: the alert id of its first anomaly. */
+  readonly episodeId?: string;
 }

@@ -11,7 +11,9 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
-import type { AlertDecision, Anomaly } from '../../core/types.ts';
+import type { EpisodeEnd, EpisodeState } from '../../core/alerting/episodes.ts';
+import type { NotificationState } from '../../core/alerting/notification-policy.ts';
+import type { AlertDecision, Anomaly, Severity } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 /**
@@ -45,6 +47,7 @@ export const LIMITS: StoreLimits = {
   maxOutboxBytes: MAX_OUTBOX_BYTES,
   maxAlertBytes: MAX_ALERT_BYTES,
   alertBytes: (a) => Buffer.byteLength(JSON.stringify(compactAlert(a))) + 1,
+  episodeEndBytes: (e) => Buffer.byteLength(JSON.stringify(compactEpisodeEnd(e))) + 1,
   maxPageTableBytes: MAX_PAGE_TABLE_BYTES,
   pageTableBytes: (t) => Buffer.byteLength(encodePageTable(t)),
 };
@@ -65,6 +68,10 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
+      // Episodes that ended, delivered with the outbox (absent: none).
+      ...(root.episodeEnds === undefined || root.episodeEnds.length === 0
+        ? []
+        : [root.episodeEnds.map(compactEpisodeEnd)]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -72,12 +79,13 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, ends] = JSON.parse(encoded.header) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
+    unknown[] | undefined,
   ];
   return {
     version,
@@ -94,7 +102,36 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
+    ...(ends === undefined ? {} : { episodeEnds: ends.map(expandEpisodeEnd) }),
   };
+}
+
+/** `[episodeId, sensorId, startMs, endMs, peak, anomalies, notify, endId]` */
+export function compactEpisodeEnd(e: EpisodeEnd): unknown[] {
+  return [
+    e.episodeId,
+    e.sensorId,
+    e.startMs,
+    e.endMs,
+    e.peak,
+    e.anomalies,
+    e.notify ? 1 : 0,
+    e.endId,
+  ];
+}
+
+function expandEpisodeEnd(raw: unknown): EpisodeEnd {
+  const [episodeId, sensorId, startMs, endMs, peak, anomalies, notify, endId] = raw as [
+    string,
+    string,
+    number,
+    number,
+    Severity,
+    number,
+    number,
+    string,
+  ];
+  return { episodeId, sensorId, startMs, endMs, peak, anomalies, notify: notify === 1, endId };
 }
 
 function finiteOrNull(x: number): number | null {
@@ -146,6 +183,13 @@ export function decodePageTable(text: string): PageTable {
 
 /** Outbox alerts as compact tuples. */
 export function compactAlert(a: AlertDecision): unknown[] {
+  const row = compactAlertRow(a);
+  // Trailing defaults (no explanation, fresh, not escalated, no episode) are left out.
+  while (row.length > 16 && (row[row.length - 1] === null || row[row.length - 1] === 0)) row.pop();
+  return row;
+}
+
+function compactAlertRow(a: AlertDecision): unknown[] {
   const x = a.anomaly;
   return [
     x.sensorId,
@@ -165,18 +209,30 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.sigma ?? null,
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
-    ...(x.test === undefined
-      ? []
+    x.test === undefined
+      ? null
       : [
-          [
-            x.test,
-            x.score ?? null,
-            x.expected ?? null,
-            x.expectedLow ?? null,
-            x.expectedHigh ?? null,
-          ],
-        ]),
+          x.test,
+          x.score ?? null,
+          x.expected ?? null,
+          x.expectedLow ?? null,
+          x.expectedHigh ?? null,
+        ],
+    // How it was routed, and its episode: the episode id shares the alert id's
+    // `<topic>-<partition>-` prefix (one partition's state), so only its tail is kept.
+    a.stale === true ? 1 : 0,
+    a.escalated === true ? 1 : 0,
+    a.episodeId === undefined ? null : episodeTail(x, a.episodeId),
   ];
+}
+
+function episodePrefix(x: Anomaly): string {
+  return `${x.source.topic}-${x.source.partition}-`;
+}
+
+function episodeTail(x: Anomaly, episodeId: string): string | [string] {
+  const prefix = episodePrefix(x);
+  return episodeId.startsWith(prefix) ? episodeId.slice(prefix.length) : [episodeId];
 }
 
 export function expandAlert(raw: unknown): AlertDecision {
@@ -198,6 +254,9 @@ export function expandAlert(raw: unknown): AlertDecision {
     sigma,
     alertId,
     why,
+    stale,
+    escalated,
+    episode,
   ] = raw as [
     string,
     number,
@@ -215,9 +274,19 @@ export function expandAlert(raw: unknown): AlertDecision {
     number,
     number | null,
     string,
-    [string, number | null, number | null, number | null, number | null] | undefined,
+    [string, number | null, number | null, number | null, number | null] | null | undefined,
+    number | undefined,
+    number | undefined,
+    string | [string] | null | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
+  const source = { topic, partition, offset };
+  const episodeId =
+    episode === null || episode === undefined
+      ? undefined
+      : Array.isArray(episode)
+        ? episode[0]
+        : `${topic}-${partition}-${episode}`;
   return {
     anomaly: {
       alertId,
@@ -240,6 +309,9 @@ export function expandAlert(raw: unknown): AlertDecision {
     },
     notify: notify === 1,
     heldBackBefore,
+    ...(stale === 1 ? { stale: true } : {}),
+    ...(escalated === 1 ? { escalated: true } : {}),
+    ...(episodeId === undefined ? {} : { episodeId }),
   };
 }
 
@@ -295,30 +367,72 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   return decodeStates(text);
 }
 
-/** `[[slot, lastNotified | null, heldBack, learnedKind?, learnedState?]…]` */
+/**
+ * `[[slot, lastNotified | null, heldBack, learnedKind | null?, learnedState?, alerting?]…]`,
+ * where `alerting` is `[lastSeverity | null, lastExceedance | null, escalations, episode?]`
+ * and an episode `[id, startMs, peak, anomalies, notified, normalRun]` (docs/alerting.md).
+ */
 function encodeStates(page: StatePage): string {
   const rows: unknown[] = [];
   for (const [slot, s] of page.entries) {
-    const row: unknown[] = [slot, s.cooldown.lastNotifiedEventTimeMs, s.cooldown.heldBack];
+    const c = s.cooldown;
+    const row: unknown[] = [slot, c.lastNotifiedEventTimeMs, c.heldBack];
+    const alerting =
+      c.lastSeverity === undefined && s.episode === undefined
+        ? undefined
+        : [
+            c.lastSeverity ?? null,
+            c.lastExceedance ?? null,
+            c.escalations ?? 0,
+            ...(s.episode === undefined ? [] : [encodeEpisode(s.episode)]),
+          ];
     if (s.learned !== undefined) row.push(s.learned.kind, s.learned.state);
+    else if (alerting !== undefined) row.push(null, null);
+    if (alerting !== undefined) row.push(alerting);
     rows.push(row);
   }
   return JSON.stringify(rows);
 }
 
+function encodeEpisode(e: EpisodeState): unknown[] {
+  return [e.id, e.startMs, e.peak, e.anomalies, e.notified ? 1 : 0, e.normalRun];
+}
+
+function decodeEpisode(raw: unknown[]): EpisodeState {
+  const [id, startMs, peak, anomalies, notified, normalRun] = raw as [
+    string,
+    number,
+    Severity,
+    number,
+    number,
+    number,
+  ];
+  return { id, startMs, peak, anomalies, notified: notified === 1, normalRun };
+}
+
 function decodeStates(text: string): StatePage {
   const entries = new Map<number, SensorState>();
   for (const row of JSON.parse(text === '' ? '[]' : text) as unknown[][]) {
-    const [slot, last, heldBack, kind, state] = row as [
+    const [slot, last, heldBack, kind, state, alerting] = row as [
       number,
       number | null,
       number,
-      string?,
+      (string | null)?,
       unknown?,
+      [Severity | null, number | null, number, unknown[]?]?,
     ];
+    const [severity, exceedance, escalations, episode] = alerting ?? [null, null, 0];
+    const cooldown: NotificationState = {
+      lastNotifiedEventTimeMs: last,
+      heldBack,
+      ...(severity === null ? {} : { lastSeverity: severity }),
+      ...(exceedance === null ? {} : { lastExceedance: exceedance }),
+      ...(escalations === 0 ? {} : { escalations }),
+    };
     entries.set(slot, {
-      cooldown: { lastNotifiedEventTimeMs: last, heldBack },
-      ...(kind === undefined ? {} : { learned: { kind, state } }),
+      cooldown,
+      ...(kind === undefined || kind === null ? {} : { learned: { kind, state } }),
+      ...(episode === undefined ? {} : { episode: decodeEpisode(episode) }),
     });
   }
   return { kind: 'state', entries };
