@@ -49,6 +49,7 @@ export const ENV = {
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   freshnessSeconds: 'FRESHNESS_SECONDS',
   episodeEndReadings: 'EPISODE_END_READINGS',
+  digestPeriodSeconds: 'DIGEST_PERIOD_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
 } as const;
@@ -69,6 +70,12 @@ export interface DetectorConfig {
   readonly freshnessSeconds?: number;
   /** Normal readings in a row that end a sensor's episode. @default 10 */
   readonly episodeEndReadings?: number;
+  /**
+   * Email digests by time: at most one per this many seconds per stack, sent by the digest
+   * function (docs/alerting.md). 0 or absent: a digest per published batch, as before.
+   * @default 900 in the function's environment; absent in a config object
+   */
+  readonly digestPeriodSeconds?: number;
   /** Buckets live for window + this margin after their last write (processing time). */
   readonly retentionMarginSeconds: number;
   /** Parallel DynamoDB writes per batch. */
@@ -224,6 +231,7 @@ export const envSchema = z.object({
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.freshnessSeconds]: z.coerce.number().int().nonnegative().default(300),
   [ENV.episodeEndReadings]: positiveInt.max(1_000_000).default(10),
+  [ENV.digestPeriodSeconds]: z.coerce.number().int().min(0).max(86_400).default(900),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
   [ENV.writeConcurrency]: positiveInt.max(256).default(16),
 });
@@ -254,6 +262,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     [ENV.alertCooldownSeconds]: number;
     [ENV.freshnessSeconds]: number;
     [ENV.episodeEndReadings]: number;
+    [ENV.digestPeriodSeconds]: number;
     [ENV.retentionMarginSeconds]: number;
     [ENV.writeConcurrency]: number;
   } & Record<string, unknown>;
@@ -278,6 +287,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
     freshnessSeconds: rulesFile.freshnessSeconds ?? e[ENV.freshnessSeconds],
     episodeEndReadings: e[ENV.episodeEndReadings],
+    digestPeriodSeconds: e[ENV.digestPeriodSeconds],
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),

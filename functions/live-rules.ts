@@ -1,5 +1,6 @@
 import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile, type ReadingFields } from './config.ts';
+import { compileFreshness, type FreshnessResolver } from './core/alerting/freshness.ts';
 import { compileRules, type DetectorResolver, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import {
@@ -26,6 +27,11 @@ export interface RulesSnapshot {
   readonly silenceSeconds?: number;
   /** Silent sensors under these rules: the recorder and the check both follow the snapshot. */
   readonly silence: SnapshotSilence;
+  /**
+   * Each sensor's freshness limit under these rules (docs/alerting.md): a rule's
+   * `freshnessSeconds`, else the file's, else the deployed function's.
+   */
+  readonly freshnessOf: FreshnessResolver;
   /** The document's field mappings (docs/input-formats.md): how this batch reads its records. */
   readonly readingFields?: ReadingFields;
   /** Of the stored document, when source is 'table': a fresh id per write. */
@@ -81,6 +87,8 @@ export interface LiveRulesOptions {
     readonly silenceSeconds?: number;
     /** The deployed rules file's field mappings. @default none */
     readonly readingFields?: ReadingFields;
+    /** The function's freshness limit (FRESHNESS_SECONDS, or the deployed file's). @default 300 */
+    readonly freshnessSeconds?: number;
   };
   /** @default RULES_REFRESH_MS */
   readonly refreshMs?: number;
@@ -121,6 +129,7 @@ export class LiveRules {
       resolve: compileRules(d.defaultDetector, d.rules),
       ...(d.silenceSeconds === undefined ? {} : { silenceSeconds: d.silenceSeconds }),
       silence: snapshotSilence(d.defaultDetector, d.rules, d.silenceSeconds),
+      freshnessOf: compileFreshness(d.defaultDetector, d.rules, d.freshnessSeconds),
       ...(d.readingFields === undefined ? {} : { readingFields: d.readingFields }),
     };
     this.current = this.deployed;
@@ -178,6 +187,11 @@ export class LiveRules {
         resolve: compileRules(defaultDetector, file.rules),
         ...(file.silenceSeconds === undefined ? {} : { silenceSeconds: file.silenceSeconds }),
         silence: snapshotSilence(defaultDetector, file.rules, file.silenceSeconds),
+        freshnessOf: compileFreshness(
+          defaultDetector,
+          file.rules,
+          file.freshnessSeconds ?? this.options.deployed.freshnessSeconds,
+        ),
         ...(file.readingFields === undefined ? {} : { readingFields: file.readingFields }),
         writeId: stored.writeId,
         updatedAt: stored.updatedAt,

@@ -15,6 +15,13 @@ export const METRIC = {
   anomalies: 'Anomalies',
   notificationsSent: 'NotificationsSent',
   notificationsHeldBack: 'NotificationsHeldBack',
+  /** Anomalies older than the freshness limit: in the digest only (docs/alerting.md). */
+  notificationsStale: 'NotificationsStale',
+  /** Notified inside a cooldown, clearly worse than the last notification. */
+  notificationsEscalated: 'NotificationsEscalated',
+  episodesEnded: 'EpisodesEnded',
+  /** Email digests sent by the digest function (at most one per period). */
+  digestsSent: 'DigestsSent',
   batchDurationMs: 'BatchDuration',
   /** A check of the rules document found it invalid (docs/rules.md); the alarm watches it. */
   rulesDocumentInvalid: 'RulesDocumentInvalid',
@@ -26,6 +33,9 @@ export const METRIC = {
 
 /** The silence check's Powertools service name (its metrics carry it as `service`). */
 export const SILENCE_SERVICE_NAME = 'silence-check';
+
+/** The digest function's Powertools service name (docs/alerting.md). */
+export const DIGEST_SERVICE_NAME = 'digest';
 
 /** The repartition step's service name (Powertools), beside the detector's. */
 export const REPARTITION_SERVICE_NAME = 'repartition';

@@ -56,6 +56,10 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
   EPISODE_END_READINGS: {
     meaning: 'Normal readings in a row that end a sensor episode (docs/alerting.md).',
   },
+  DIGEST_PERIOD_SECONDS: {
+    meaning:
+      'At most one email digest per this many seconds per stack, sent by the digest function after the period closes (docs/alerting.md); `0`: a digest per published batch.',
+  },
   RETENTION_MARGIN_SECONDS: {
     meaning: 'Buckets live window + this long after their last write.',
   },
@@ -178,6 +182,10 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
   },
   episodeEndReadings: {
     meaning: 'Normal readings in a row that end a sensor episode (docs/alerting.md).',
+  },
+  digestPeriodSeconds: {
+    meaning:
+      'At most one email digest per this many seconds per stack: a scheduled digest function sends it after the period closes (docs/alerting.md); `0`: a digest per published batch, no schedule.',
   },
   retentionMarginSeconds: {
     meaning: 'A window bucket expires W plus this long after its last write.',

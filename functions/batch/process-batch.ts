@@ -27,6 +27,7 @@ export type DetectionSettings = Pick<
   | 'alertCooldownMs'
   | 'freshnessSeconds'
   | 'episodeEndReadings'
+  | 'digestPeriodSeconds'
   | 'retentionMarginSeconds'
   | 'readingFields'
 >;
@@ -105,7 +106,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       cache,
       resolveDetector,
       freshnessOf,
-      settings,
+      settings: { ...settings, digestPeriodMs: (settings.digestPeriodSeconds ?? 0) * 1000 },
       nowMs,
     };
     // Every root of the payload in one strongly consistent read.

@@ -6,6 +6,7 @@ import type { BatchObserver } from '../ports.ts';
 import { Admitter, decidedOf } from './admit.ts';
 import { commit, generation, newCommitId } from './commit.ts';
 import { type DeliverDeps, deliverOutbox } from './deliver.ts';
+import { digestStep } from './digest-step.ts';
 import type { PartitionGroup } from './group.ts';
 import { judgeRecords } from './judge.ts';
 import { loadState } from './load.ts';
@@ -27,6 +28,8 @@ export interface RunContext extends DeliverDeps {
     readonly alertCooldownMs: number;
     readonly retentionMarginSeconds: number;
     readonly episodeEndReadings?: number;
+    /** Email digests by time (docs/alerting.md); 0 or absent: off. */
+    readonly digestPeriodMs?: number;
   };
   readonly nowMs: number;
 }
@@ -151,6 +154,15 @@ export async function runPartition(
       tableBytes: ctx.store.limits.pageTableBytes,
       maxTableBytes: ctx.store.limits.maxPageTableBytes,
     });
+    const digest = digestStep({
+      pid: group.pid,
+      before: root,
+      alerts: judged.alerts,
+      ends: judged.episodeEnds,
+      nowMs: ctx.nowMs,
+      periodMs: ctx.settings.digestPeriodMs ?? 0,
+      gen: generation({ version, commitId }),
+    });
     const next: PartitionRoot = {
       version,
       commitId,
@@ -158,8 +170,10 @@ export async function runPartition(
       pages: built.table,
       outbox: judged.alerts,
       ...(judged.episodeEnds.length === 0 ? {} : { episodeEnds: judged.episodeEnds }),
+      ...(digest.heads.length === 0 ? {} : { digestHeads: digest.heads }),
     };
-    await commit(ctx.store, ctx.cache, group.pid, root, next, built.writes);
+    const writes = digest.write === null ? built.writes : [...built.writes, digest.write];
+    await commit(ctx.store, ctx.cache, group.pid, root, next, writes);
     root = next;
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(judged.alerts);

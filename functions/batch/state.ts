@@ -1,3 +1,4 @@
+import type { DigestContribution } from '../core/alerting/digest.ts';
 import type { EpisodeEnd, EpisodeState } from '../core/alerting/episodes.ts';
 import type { NotificationState } from '../core/alerting/notification-policy.ts';
 import type { AlertDecision } from '../core/types.ts';
@@ -114,14 +115,27 @@ export interface PartitionRoot {
   readonly outbox: readonly AlertDecision[];
   /** Episodes that ended, delivered with the outbox (docs/alerting.md). @default none */
   readonly episodeEnds?: readonly EpisodeEnd[];
+  /**
+   * Per processing-time period, the partition's latest committed digest contribution (the
+   * head of its chain), newest last, at most MAX_DIGEST_HEADS (docs/alerting.md). @default none
+   */
+  readonly digestHeads?: readonly DigestHead[];
 }
 
-export type PageKind = 'dict' | 'bucket' | 'state' | 'index';
+export interface DigestHead {
+  readonly periodStartMs: number;
+  readonly gen: string;
+}
+
+/** Periods whose heads a root remembers: 16 hours of 15-minute periods with alerts. */
+export const MAX_DIGEST_HEADS = 64;
+
+export type PageKind = 'dict' | 'bucket' | 'state' | 'index' | 'digest';
 
 export interface PageKey {
   readonly pid: string;
   readonly kind: PageKind;
-  /** The bucket start of a bucket page; 0 otherwise. */
+  /** The bucket start of a bucket page, the period start of a digest page; 0 otherwise. */
   readonly scope: number;
   /** Which chunk of sensor indices (or which dictionary page). */
   readonly chunk: number;
@@ -158,7 +172,19 @@ export interface IndexPage {
   readonly buckets: readonly BucketRefs[];
 }
 
-export type Page = DictPage | BucketPage | StatePage | IndexPage;
+/**
+ * One commit's contribution to its period's digest, chained to the partition's previous one
+ * of the period (`prev`, a generation). Keyed by period so the digest function finds a
+ * period's pages with one query; only chains that a root's head reaches count (a page of an
+ * attempt whose root write failed is never reached).
+ */
+export interface DigestPage {
+  readonly kind: 'digest';
+  readonly prev: string | null;
+  readonly contribution: DigestContribution;
+}
+
+export type Page = DictPage | BucketPage | StatePage | IndexPage | DigestPage;
 
 export interface PageWrite {
   readonly key: PageKey;

@@ -11,6 +11,7 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
+import type { DigestContribution } from '../../core/alerting/digest.ts';
 import type { EpisodeEnd, EpisodeState } from '../../core/alerting/episodes.ts';
 import type { NotificationState } from '../../core/alerting/notification-policy.ts';
 import type { AlertDecision, Anomaly, Severity } from '../../core/types.ts';
@@ -68,10 +69,13 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
-      // Episodes that ended, delivered with the outbox (absent: none).
-      ...(root.episodeEnds === undefined || root.episodeEnds.length === 0
+      // Episodes that ended, delivered with the outbox, and the digest heads (absent: none).
+      ...((root.episodeEnds?.length ?? 0) === 0 && (root.digestHeads?.length ?? 0) === 0
         ? []
-        : [root.episodeEnds.map(compactEpisodeEnd)]),
+        : [(root.episodeEnds ?? []).map(compactEpisodeEnd)]),
+      ...((root.digestHeads?.length ?? 0) === 0
+        ? []
+        : [(root.digestHeads ?? []).map((h) => [h.periodStartMs, h.gen])]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -79,13 +83,14 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources, ends] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, ends, heads] = JSON.parse(encoded.header) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
     unknown[] | undefined,
+    [number, string][] | undefined,
   ];
   return {
     version,
@@ -102,7 +107,10 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
-    ...(ends === undefined ? {} : { episodeEnds: ends.map(expandEpisodeEnd) }),
+    ...(ends === undefined || ends.length === 0 ? {} : { episodeEnds: ends.map(expandEpisodeEnd) }),
+    ...(heads === undefined
+      ? {}
+      : { digestHeads: heads.map(([periodStartMs, gen]) => ({ periodStartMs, gen })) }),
   };
 }
 
@@ -280,7 +288,6 @@ export function expandAlert(raw: unknown): AlertDecision {
     string | [string] | null | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
-  const source = { topic, partition, offset };
   const episodeId =
     episode === null || episode === undefined
       ? undefined
@@ -319,8 +326,34 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 export { decodeBucket, encodeBucket };
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i' } as const;
+const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i', digest: 'g' } as const;
 const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index' } as const;
+
+/**
+ * A digest page's key: `digest#<periodStartMs>` and `<pid>#<gen>`, so that one Query on the
+ * partition key finds every partition's contributions to a period (docs/alerting.md).
+ */
+export const DIGEST_PK_PREFIX = 'digest#';
+
+export function digestPk(periodStartMs: number): string {
+  return `${DIGEST_PK_PREFIX}${periodStartMs}`;
+}
+
+export function digestSk(pid: string, gen: string): string {
+  return `${pid}#${gen}`;
+}
+
+/** A digest item's key back: the pid may hold '#', the generation never does. */
+export function parseDigestKey(pk: string, sk: string): PageKey {
+  const cut = sk.lastIndexOf('#');
+  return {
+    pid: sk.slice(0, cut),
+    kind: 'digest',
+    scope: Number(pk.slice(DIGEST_PK_PREFIX.length)),
+    chunk: 0,
+    gen: sk.slice(cut + 1),
+  };
+}
 
 /** `page#<pid>#<kind><scope>#<chunk>#<gen>`; pid may hold '#', so it is parsed from the end. */
 export function pagePk(key: PageKey): string {
@@ -355,6 +388,8 @@ export function encodePage(page: Page): EncodedPage {
       return { bytes: encodeBucket(page) };
     case 'index':
       return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
+    case 'digest':
+      return { text: JSON.stringify({ p: page.prev, c: page.contribution }) };
   }
 }
 
@@ -364,6 +399,10 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
   if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
+  if (kind === 'digest') {
+    const raw = JSON.parse(text) as { p: string | null; c: DigestContribution };
+    return { kind: 'digest', prev: raw.p, contribution: raw.c };
+  }
   return decodeStates(text);
 }
 
