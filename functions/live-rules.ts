@@ -1,6 +1,11 @@
 import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile, type ReadingFields } from './config.ts';
 import { compileFreshness, type FreshnessResolver } from './core/alerting/freshness.ts';
+import {
+  type AlertingPolicy,
+  type AlertingRules,
+  compileAlerting,
+} from './core/alerting/policy.ts';
 import { compileRules, type DetectorResolver, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import {
@@ -34,6 +39,8 @@ export interface RulesSnapshot {
   readonly freshnessOf: FreshnessResolver;
   /** The document's field mappings (docs/input-formats.md): how this batch reads its records. */
   readonly readingFields?: ReadingFields;
+  /** Alert groups and maintenance windows, compiled (docs/alerting-groups.md). */
+  readonly alerting: AlertingPolicy;
   /** Of the stored document, when source is 'table': a fresh id per write. */
   readonly writeId?: string;
   /** Of the stored document, when source is 'table'. */
@@ -89,6 +96,8 @@ export interface LiveRulesOptions {
     readonly readingFields?: ReadingFields;
     /** The function's freshness limit (FRESHNESS_SECONDS, or the deployed file's). @default 300 */
     readonly freshnessSeconds?: number;
+    /** The deployed rules file's groups and maintenance windows. @default none */
+    readonly alerting?: AlertingRules;
   };
   /** @default RULES_REFRESH_MS */
   readonly refreshMs?: number;
@@ -131,6 +140,7 @@ export class LiveRules {
       silence: snapshotSilence(d.defaultDetector, d.rules, d.silenceSeconds),
       freshnessOf: compileFreshness(d.defaultDetector, d.rules, d.freshnessSeconds),
       ...(d.readingFields === undefined ? {} : { readingFields: d.readingFields }),
+      alerting: compileAlerting(d.alerting ?? {}),
     };
     this.current = this.deployed;
   }
@@ -193,6 +203,7 @@ export class LiveRules {
           file.freshnessSeconds ?? this.options.deployed.freshnessSeconds,
         ),
         ...(file.readingFields === undefined ? {} : { readingFields: file.readingFields }),
+        alerting: compileAlerting(file.alerting ?? {}),
         writeId: stored.writeId,
         updatedAt: stored.updatedAt,
         updatedBy: stored.updatedBy,

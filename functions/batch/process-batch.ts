@@ -1,6 +1,7 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
 import { compileFreshness, type FreshnessResolver } from '../core/alerting/freshness.ts';
+import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
@@ -30,6 +31,7 @@ export type DetectionSettings = Pick<
   | 'digestPeriodSeconds'
   | 'retentionMarginSeconds'
   | 'readingFields'
+  | 'alerting'
 >;
 
 export interface ProcessBatchDeps {
@@ -62,6 +64,11 @@ export interface ProcessBatchDeps {
    * @default text records with the JSON names
    */
   readonly parse?: BatchParse;
+  /**
+   * Alert groups and maintenance windows, e.g. of the rules stored in the table
+   * (docs/alerting-groups.md). @default compiled from settings.alerting
+   */
+  readonly alerting?: AlertingPolicy;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -84,6 +91,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
   const stream = deps.stream ?? '';
+  const alerting = deps.alerting ?? compileAlerting(settings.alerting ?? {});
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
@@ -108,6 +116,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       freshnessOf,
       settings: { ...settings, digestPeriodMs: (settings.digestPeriodSeconds ?? 0) * 1000 },
       nowMs,
+      alerting,
     };
     // Every root of the payload in one strongly consistent read.
     const roots = new Map<string, PartitionRoot>(

@@ -19,6 +19,9 @@ export function emptyReport(records: number): MutableReport {
     notificationsStale: 0,
     notificationsEscalated: 0,
     episodesEnded: 0,
+    notificationsMuted: 0,
+    notificationsGrouped: 0,
+    groupAlerts: 0,
     bucketsWritten: 0,
     bucketKeysRead: 0,
   };
@@ -37,6 +40,9 @@ export function addInto(total: MutableReport, part: MutableReport): void {
   total.notificationsStale += part.notificationsStale;
   total.notificationsEscalated += part.notificationsEscalated;
   total.episodesEnded += part.episodesEnded;
+  total.notificationsMuted += part.notificationsMuted;
+  total.notificationsGrouped += part.notificationsGrouped;
+  total.groupAlerts += part.groupAlerts;
   total.bucketsWritten += part.bucketsWritten;
   total.bucketKeysRead += part.bucketKeysRead;
 }

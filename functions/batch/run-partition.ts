@@ -1,9 +1,11 @@
 import type { EpisodeEnd } from '../core/alerting/episodes.ts';
 import type { FreshnessResolver } from '../core/alerting/freshness.ts';
+import type { AlertingPolicy } from '../core/alerting/policy.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
 import type { BatchObserver } from '../ports.ts';
 import { Admitter, decidedOf } from './admit.ts';
+import { commitAlerts } from './alerting.ts';
 import { commit, generation, newCommitId } from './commit.ts';
 import { type DeliverDeps, deliverOutbox } from './deliver.ts';
 import { digestStep } from './digest-step.ts';
@@ -32,6 +34,8 @@ export interface RunContext extends DeliverDeps {
     readonly digestPeriodMs?: number;
   };
   readonly nowMs: number;
+  /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
+  readonly alerting?: AlertingPolicy;
 }
 
 /**
@@ -131,7 +135,9 @@ export async function runPartition(
         const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
         return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
       },
+      ...(ctx.alerting?.maintenance === true ? { muted: ctx.alerting.muted } : {}),
     });
+    const alerts = commitAlerts(ctx.alerting, judged.alerts, root);
     // Rejections are told when judged: they depend on the record alone (a retry whose
     // records were committed meanwhile would never tell them).
     for (const r of judged.rejections) {
@@ -157,7 +163,7 @@ export async function runPartition(
     const digest = digestStep({
       pid: group.pid,
       before: root,
-      alerts: judged.alerts,
+      alerts: alerts.outbox,
       ends: judged.episodeEnds,
       nowMs: ctx.nowMs,
       periodMs: ctx.settings.digestPeriodMs ?? 0,
@@ -168,7 +174,8 @@ export async function runPartition(
       commitId,
       ...admitter.decided(),
       pages: built.table,
-      outbox: judged.alerts,
+      outbox: alerts.outbox,
+      ...(alerts.groups === undefined ? {} : { groups: alerts.groups }),
       ...(judged.episodeEnds.length === 0 ? {} : { episodeEnds: judged.episodeEnds }),
       ...(digest.heads.length === 0 ? {} : { digestHeads: digest.heads }),
     };
@@ -176,23 +183,28 @@ export async function runPartition(
     await commit(ctx.store, ctx.cache, group.pid, root, next, writes);
     root = next;
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
-    tell(judged.alerts);
+    tell(alerts.outbox);
     tellEnds(judged.episodeEnds);
     for (const e of judged.evaluations) ctx.observer.evaluated?.(e);
     report.readings += judged.readings;
     report.redelivered += judged.redelivered + judged.duplicates;
     report.duplicates += judged.duplicates;
     report.anomalies += judged.alerts.length;
-    for (const a of judged.alerts) {
+    // Not notified by themselves: stale (in the digest only), held back by a cooldown, or
+    // folded into a group alert.
+    for (const a of alerts.outbox) {
       if (a.stale === true) report.notificationsStale += 1;
       else if (!a.notify) report.notificationsHeldBack += 1;
       if (a.escalated === true) report.notificationsEscalated += 1;
     }
     report.episodesEnded += judged.episodeEnds.length;
+    report.notificationsMuted += judged.muted;
+    report.notificationsGrouped += alerts.grouped;
+    report.groupAlerts += alerts.groupAlerts;
     report.bucketsWritten += built.bucketPages;
     // 7. Deliver the outbox, then the records the outbox's budget left for the next round.
     const done = await deliverOutbox(ctx, group.pid, root);
-    delivered(judged.alerts);
+    delivered(alerts.outbox);
     deliveredEnds(judged.episodeEnds);
     root = done.root;
     report.notificationsSent += done.sent;

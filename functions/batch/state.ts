@@ -1,5 +1,6 @@
 import type { DigestContribution } from '../core/alerting/digest.ts';
 import type { EpisodeEnd, EpisodeState } from '../core/alerting/episodes.ts';
+import type { GroupPeriod } from '../core/alerting/groups.ts';
 import type { NotificationState } from '../core/alerting/notification-policy.ts';
 import type { AlertDecision } from '../core/types.ts';
 
@@ -120,6 +121,11 @@ export interface PartitionRoot {
    * head of its chain), newest last, at most MAX_DIGEST_HEADS (docs/alerting.md). @default none
    */
   readonly digestHeads?: readonly DigestHead[];
+  /**
+   * Alert groups' open periods (docs/alerting-groups.md), at most MAX_GROUP_PERIODS of them,
+   * keyed by a hash of the group. @default none
+   */
+  readonly groups?: readonly GroupPeriod[];
 }
 
 export interface DigestHead {

@@ -129,6 +129,7 @@ function telemetryObserver(
         ...(decision.stale === true ? { stale: true } : {}),
         ...(decision.escalated === true ? { escalated: true } : {}),
         ...(decision.episodeId === undefined ? {} : { episodeId: decision.episodeId }),
+        ...(decision.group === undefined ? {} : { groupAlert: decision.group }),
       });
       extra?.anomaly(decision);
     },
@@ -200,7 +201,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
         ...(rules === null
           ? {}
-          : { resolveDetector: rules.resolve, freshnessOf: rules.freshnessOf }),
+          : {
+              resolveDetector: rules.resolve,
+              freshnessOf: rules.freshnessOf,
+              alerting: rules.alerting,
+            }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
           ? {}
@@ -214,6 +219,18 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
       metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
+      // Alerting (docs/alerting-groups.md): only when the rules use it, so a stack without
+      // groups or windows publishes no more metrics than before.
+      if (report.notificationsMuted > 0)
+        metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.notificationsMuted);
+      if (report.notificationsGrouped > 0)
+        metrics.addMetric(
+          METRIC.notificationsGrouped,
+          MetricUnit.Count,
+          report.notificationsGrouped,
+        );
+      if (report.groupAlerts > 0)
+        metrics.addMetric(METRIC.groupAlerts, MetricUnit.Count, report.groupAlerts);
       return report;
     } finally {
       // Counted from decisions as they are made, so a failed batch still reports what it
@@ -276,6 +293,7 @@ export function liveRules(
       ...(deps.config.freshnessSeconds === undefined
         ? {}
         : { freshnessSeconds: deps.config.freshnessSeconds }),
+      ...(deps.config.alerting === undefined ? {} : { alerting: deps.config.alerting }),
     },
     clock,
     ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),

@@ -13,8 +13,9 @@ import type {
 } from '../../batch/state.ts';
 import type { DigestContribution } from '../../core/alerting/digest.ts';
 import type { EpisodeEnd, EpisodeState } from '../../core/alerting/episodes.ts';
+import type { GroupPeriod } from '../../core/alerting/groups.ts';
 import type { NotificationState } from '../../core/alerting/notification-policy.ts';
-import type { AlertDecision, Anomaly, Severity } from '../../core/types.ts';
+import type { AlertDecision, Anomaly, GroupSummary, Severity } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 /**
@@ -69,13 +70,14 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
-      // Episodes that ended, delivered with the outbox, and the digest heads (absent: none).
-      ...((root.episodeEnds?.length ?? 0) === 0 && (root.digestHeads?.length ?? 0) === 0
-        ? []
-        : [(root.episodeEnds ?? []).map(compactEpisodeEnd)]),
-      ...((root.digestHeads?.length ?? 0) === 0
-        ? []
-        : [(root.digestHeads ?? []).map((h) => [h.periodStartMs, h.gen])]),
+      // Optional tails, each only when it or a later one holds anything (a root without them
+      // is as before): alert groups' open periods, episodes that ended (delivered with the
+      // outbox), the digest heads.
+      ...optionalTail([
+        (root.groups ?? []).map((g) => [g.id, g.endMs, g.count, g.alerted ? 1 : 0]),
+        (root.episodeEnds ?? []).map(compactEpisodeEnd),
+        (root.digestHeads ?? []).map((h) => [h.periodStartMs, h.gen]),
+      ]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -83,12 +85,15 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources, ends, heads] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, groups, ends, heads] = JSON.parse(
+    encoded.header,
+  ) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
+    [string, number, number, number][] | undefined,
     unknown[] | undefined,
     [number, string][] | undefined,
   ];
@@ -107,8 +112,20 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
+    ...(groups === undefined || groups.length === 0
+      ? {}
+      : {
+          groups: groups.map(
+            ([id, endMs, count, alerted]): GroupPeriod => ({
+              id,
+              endMs,
+              count,
+              alerted: alerted === 1,
+            }),
+          ),
+        }),
     ...(ends === undefined || ends.length === 0 ? {} : { episodeEnds: ends.map(expandEpisodeEnd) }),
-    ...(heads === undefined
+    ...(heads === undefined || heads.length === 0
       ? {}
       : { digestHeads: heads.map(([periodStartMs, gen]) => ({ periodStartMs, gen })) }),
   };
@@ -140,6 +157,13 @@ function expandEpisodeEnd(raw: unknown): EpisodeEnd {
     string,
   ];
   return { episodeId, sensorId, startMs, endMs, peak, anomalies, notify: notify === 1, endId };
+}
+
+/** The header's optional tails, up to the last that holds anything (empty ones as `[]`). */
+function optionalTail(tails: readonly unknown[][]): unknown[][] {
+  let n = tails.length;
+  while (n > 0 && (tails[n - 1] as unknown[]).length === 0) n -= 1;
+  return tails.slice(0, n);
 }
 
 function finiteOrNull(x: number): number | null {
@@ -226,6 +250,8 @@ function compactAlertRow(a: AlertDecision): unknown[] {
           x.expectedLow ?? null,
           x.expectedHigh ?? null,
         ],
+    // The group alert this notification carries (docs/alerting-groups.md).
+    a.group === undefined ? null : compactGroup(a.group),
     // How it was routed, and its episode: the episode id shares the alert id's
     // `<topic>-<partition>-` prefix (one partition's state), so only its tail is kept.
     a.stale === true ? 1 : 0,
@@ -241,6 +267,35 @@ function episodePrefix(x: Anomaly): string {
 function episodeTail(x: Anomaly, episodeId: string): string | [string] {
   const prefix = episodePrefix(x);
   return episodeId.startsWith(prefix) ? episodeId.slice(prefix.length) : [episodeId];
+}
+
+type GroupRow = [string, number, number, number, number, number, string, string[]];
+
+function compactGroup(g: GroupSummary): GroupRow {
+  return [
+    g.key,
+    g.threshold,
+    g.periodSeconds,
+    g.sensors,
+    g.alerts,
+    g.inPeriod,
+    g.severity,
+    [...g.listed],
+  ];
+}
+
+function expandGroup(row: GroupRow): GroupSummary {
+  const [key, threshold, periodSeconds, sensors, alerts, inPeriod, severity, listed] = row;
+  return {
+    key,
+    threshold,
+    periodSeconds,
+    sensors,
+    alerts,
+    inPeriod,
+    severity: severity as GroupSummary['severity'],
+    listed,
+  };
 }
 
 export function expandAlert(raw: unknown): AlertDecision {
@@ -262,6 +317,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     sigma,
     alertId,
     why,
+    group,
     stale,
     escalated,
     episode,
@@ -283,6 +339,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     number | null,
     string,
     [string, number | null, number | null, number | null, number | null] | null | undefined,
+    GroupRow | null | undefined,
     number | undefined,
     number | undefined,
     string | [string] | null | undefined,
@@ -316,6 +373,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     },
     notify: notify === 1,
     heldBackBefore,
+    ...(group === undefined || group === null ? {} : { group: expandGroup(group) }),
     ...(stale === 1 ? { stale: true } : {}),
     ...(escalated === 1 ? { escalated: true } : {}),
     ...(episodeId === undefined ? {} : { episodeId }),
