@@ -218,6 +218,10 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'No record received for this many minutes (1–1440) raises `NoRecords`, with missing data as breaching: a mapping that cannot connect invokes nothing, which no other alarm sees. `0` turns it off (topics that are quiet on purpose).',
   },
+  smsMonthlySpendLimitUsd: {
+    meaning:
+      "The account's monthly SMS spend limit in USD (SNS text messaging preferences): the `SmsSpend` alarm fires at 80% of it, since SNS stops sending SMS within minutes of the limit (docs/alerting.md).",
+  },
   createSqsEndpoint: {
     meaning:
       'Create an SQS interface endpoint (private DNS) in `vpcId`, so pollers inside a VPC can deliver failed batches to the dead-letter queue. Leave `false` if the VPC already has one (a second one with private DNS fails).',
