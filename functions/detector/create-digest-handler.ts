@@ -26,8 +26,10 @@ export interface DigestHandlerDeps {
   readonly clock?: () => number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** The detector function's timeout: a period's digest waits this long (plus a minute). */
+  /** The detector function's timeout: a period's digest waits this long (plus the margin). */
   readonly maxBatchMs?: number;
+  /** Added to maxBatchMs: a clock skew and an invocation's start. @default 60000 */
+  readonly marginMs?: number;
   /** Told about every digest sent (the local pipeline prints them). */
   readonly onDigest?: (digest: Digest) => void;
 }
@@ -61,7 +63,8 @@ export function createDigestHandler(deps: DigestHandlerDeps) {
         }),
         publisher,
         periodMs,
-        graceMs: (deps.maxBatchMs ?? DEFAULT_DETECTOR_TIMEOUT_SECONDS * 1000) + 60_000,
+        graceMs:
+          (deps.maxBatchMs ?? DEFAULT_DETECTOR_TIMEOUT_SECONDS * 1000) + (deps.marginMs ?? 60_000),
       },
       clock(),
     );

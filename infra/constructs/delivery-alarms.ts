@@ -61,7 +61,7 @@ export class DeliveryAlarms extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        'SNS could not deliver alerts to an email or SMS subscription (a bounced address, an opted-out number, the SMS spend limit). Check the topic\'s delivery status logs.',
+        "SNS could not deliver alerts to an email or SMS subscription (a bounced address, an opted-out number, the SMS spend limit). Check the topic's delivery status logs.",
     });
     this.alarms = [spend, failed];
     for (const a of this.alarms) {
