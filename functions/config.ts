@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertingFields } from './alerting-schema.ts';
+import type { Evaluation } from './batch/window-close/closing.ts';
 import { type AlertingRules, compileAlerting } from './core/alerting/policy.ts';
 import type { CatalogueKind, DETECTOR_PARAMETERS } from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
@@ -54,6 +55,9 @@ export const ENV = {
   digestPeriodSeconds: 'DIGEST_PERIOD_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
+  evaluation: 'EVALUATION',
+  allowedLatenessMs: 'ALLOWED_LATENESS_MS',
+  flinkFormat: 'FLINK_FORMAT',
 } as const;
 
 export interface DetectorConfig {
@@ -86,6 +90,15 @@ export interface DetectorConfig {
   readonly silenceSeconds?: number;
   /** The rules file's field mappings: how records become readings (docs/input-formats.md). */
   readonly readingFields?: ReadingFields;
+  /**
+   * When the window detectors judge: on arrival (the default), or each window when it closes,
+   * as the seed Flink job did (semantics.md §3). @default 'arrival'
+   */
+  readonly evaluation?: Evaluation;
+  /** Window-close evaluation: how long past its end a window waits. @default 2000 */
+  readonly allowedLatenessMs?: number;
+  /** Window-close evaluation: the seed job's arithmetic and number format. @default 'python' */
+  readonly flinkFormat?: 'python' | 'java';
   /** The rules file's alert groups and maintenance windows (docs/alerting-groups.md). */
   readonly alerting?: AlertingRules;
 }
@@ -241,6 +254,9 @@ export const envSchema = z.object({
   [ENV.digestPeriodSeconds]: z.coerce.number().int().min(0).max(86_400).default(900),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
   [ENV.writeConcurrency]: positiveInt.max(256).default(16),
+  [ENV.evaluation]: z.enum(['arrival', 'window-close']).default('arrival'),
+  [ENV.allowedLatenessMs]: z.coerce.number().int().nonnegative().default(2000),
+  [ENV.flinkFormat]: z.enum(['python', 'java']).default('python'),
 });
 
 /** Parses the environment; the error names every bad variable and what it holds. */
@@ -272,6 +288,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     [ENV.digestPeriodSeconds]: number;
     [ENV.retentionMarginSeconds]: number;
     [ENV.writeConcurrency]: number;
+    [ENV.evaluation]: Evaluation;
+    [ENV.allowedLatenessMs]: number;
+    [ENV.flinkFormat]: 'python' | 'java';
   } & Record<string, unknown>;
   // The chosen kind's parameters, each from its variable (detector-parameters.ts).
   const fromVariables = (): DetectorSpec => {
@@ -297,6 +316,13 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     digestPeriodSeconds: e[ENV.digestPeriodSeconds],
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
+    ...(e[ENV.evaluation] === 'window-close'
+      ? {
+          evaluation: 'window-close' as const,
+          allowedLatenessMs: e[ENV.allowedLatenessMs],
+          flinkFormat: e[ENV.flinkFormat],
+        }
+      : {}),
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
     ...(rulesFile.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
     ...(rulesFile.alerting === undefined ? {} : { alerting: rulesFile.alerting }),

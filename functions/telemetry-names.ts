@@ -40,6 +40,8 @@ export const METRIC = {
 
 /** The silence check's Powertools service name (its metrics carry it as `service`). */
 export const SILENCE_SERVICE_NAME = 'silence-check';
+/** The scheduled window flush of window-close evaluation. */
+export const WINDOW_FLUSH_SERVICE_NAME = 'window-flush';
 
 /** The digest function's Powertools service name (docs/alerting.md). */
 export const DIGEST_SERVICE_NAME = 'digest';

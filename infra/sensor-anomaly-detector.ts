@@ -22,6 +22,7 @@ import { Observability, serviceMetric } from './constructs/observability.ts';
 import { Repartition } from './constructs/repartition.ts';
 import { SchemaRegistryAccess } from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
+import { WindowFlush } from './constructs/window-flush.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { detectionEnvironment } from './detection.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
@@ -76,6 +77,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly digestSchedule?: DigestSchedule;
   /** Alarms on SMS spend and failed deliveries of the alert topic (docs/alerting.md). */
   readonly deliveryAlarms: DeliveryAlarms;
+  /** The scheduled window flush, with `evaluation: 'window-close'`. */
+  readonly windowFlush?: WindowFlush;
   /** The construct path inside the stack, for names; undefined for a stack's first detector. */
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
@@ -164,6 +167,9 @@ export class SensorAnomalyDetector extends Construct {
               source,
               bootstrapServers: brokers,
               ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              ...(props.repartition.keyDepth === undefined
+                ? {}
+                : { keyDepth: props.repartition.keyDepth }),
               deadLetterQueue: this.deadLetterQueue,
               removalPolicy,
             });
@@ -215,6 +221,26 @@ export class SensorAnomalyDetector extends Construct {
         });
     }
 
+    // Window-close evaluation: windows of partitions gone quiet close by a scheduled flush.
+    if (props.detection?.evaluation === 'window-close') {
+      this.windowFlush = new WindowFlush(this, 'WindowFlush', {
+        table: this.table,
+        alertTopic: this.alertTopic,
+        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+        detectorEnvironment: detection.environment,
+        scheduleMinutes: props.windowFlushMinutes ?? 1,
+        logRetention,
+        removalPolicy,
+        alarmAction: new SnsAction(this.topics.opsTopic),
+      });
+      if (sinksProps !== undefined)
+        new AnomalySinks(this, 'WindowFlushSinks', {
+          ...sinksProps,
+          function: this.windowFlush.function,
+          grantSecretRead: true,
+        });
+    }
+
     // Email digests by time (docs/alerting.md): one function per stack's detector, run once per
     // period; the detector writes the contributions, the function only reads them.
     const digestPeriod = Number(detection.environment[ENV.digestPeriodSeconds] ?? 0);
@@ -259,6 +285,7 @@ export class SensorAnomalyDetector extends Construct {
       ...(this.silenceCheck?.alarms ?? []),
       ...(this.digestSchedule?.alarms ?? []),
       ...this.deliveryAlarms.alarms,
+      ...(this.windowFlush?.alarms ?? []),
     ];
     DETECTORS.set(stack, [...siblings, this]);
   }

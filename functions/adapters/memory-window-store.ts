@@ -23,6 +23,7 @@ export class MemoryPartitionStore implements PartitionStore {
     stateWrites: 0,
     indexWrites: 0,
     digestWrites: 0,
+    openWrites: 0,
   };
 
   /** Every sensor's bucket aggregates, keyed `<sensorId>\u0000<bucketStartMs>`, for tests and tools. */

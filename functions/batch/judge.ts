@@ -80,6 +80,20 @@ export interface JudgeInput {
    * judgeMuted, it changes no state and notifies nothing. @default none is
    */
   readonly muted?: (sensorId: string, eventTimeMs: number) => boolean;
+  /** Window-close evaluation (window-close/closing.ts): where a window detector's readings go. */
+  readonly windowClose?: WindowCloseHook;
+}
+
+/**
+ * Window-close evaluation's part in judging: a reading of a sensor whose detector judges
+ * windows is held until its windows close; closing them appends their decisions to the
+ * outbox, and stops when the outbox reaches its budget (`drain` then says true).
+ */
+export interface WindowCloseHook {
+  takes(spec: DetectorSpec): boolean;
+  offer(reading: Reading, alerts: AlertDecision[]): void;
+  /** Closes what is due; true when it stopped at the outbox's budget with more to close. */
+  drain(alerts: AlertDecision[]): boolean;
 }
 
 export interface JudgeResult {
@@ -196,6 +210,8 @@ export function judgeRecords(
     return { count, sum, sumSq };
   };
 
+  // Windows that were due when the last commit stopped at its budget close first.
+  if (input.windowClose?.drain(result.alerts) === true) return result;
   for (let i = 0; i < records.length; i += 1) {
     const record = records[i] as RawRecord;
     const p = parsed[i] as RecordParse;
@@ -237,6 +253,28 @@ export function judgeRecords(
     const c = cursorOf(reading);
     const start = bucketStartMs(reading.eventTimeMs, settings);
     work.addReading(start, c.index, reading.value, c.spec.kind === 'zscore');
+    if (input.windowClose?.takes(c.spec)) {
+      // Judged when its windows close (told as anomalies then); its row says it is held.
+      if (input.evaluations) {
+        const held = windowOf(reading, c.index);
+        const mean = held.sum / held.count;
+        result.evaluations.push({
+          reading,
+          detector: c.spec,
+          window: held,
+          verdict: {
+            anomaly: false,
+            mean,
+            count: held.count,
+            deviation: Math.abs(reading.value - mean),
+            limit: 0,
+            score: 0,
+          },
+        });
+      }
+      input.windowClose.offer(reading, result.alerts);
+      return;
+    }
 
     let verdict: Verdict;
     let window: Aggregate | null = null;
@@ -295,9 +333,10 @@ export function judgeRecords(
 
 /**
  * A reading inside a maintenance window: judged against the state as it stands (so its
- * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown, no
- * dictionary entry. A learning detector takes a pure step from a copy; a window detector
- * sees its window with the reading in it, as an admitted reading would.
+ * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown (the
+ * loader may have given a new id its index, which holds no state). A learning detector takes
+ * a pure step from a copy; a window detector sees its window with the reading in it, as an
+ * admitted reading would.
  */
 function judgeMuted(
   work: WorkingState,
@@ -417,6 +456,32 @@ function decide(
     ...(decision.escalated ? { escalated: true } : {}),
     episodeId: `${partitionPrefix(reading)}${c.episode.id}`,
   };
+}
+
+/**
+ * The sensor's cooldown decision for an anomaly at event time `t`. A last notification from a
+ * clock that ran far ahead (of processing time, and of this reading) is not held against the
+ * anomaly. Otherwise a cooldown only moves forward: an anomaly older than the last
+ * notification (a days-old backlog) is held back, never notified in its past.
+ */
+export function cooldownDecision(
+  cooldown: NotificationState,
+  t: number,
+  nowMs: number,
+  cooldownMs: number,
+) {
+  // The window-close mode notifies by the cooldown alone: no escalation, no freshness limit
+  // (docs/alerting.md). The last notification's severity is left unknown, so an arrival-time
+  // anomaly of the sensor never escalates against it.
+  const d = routeAnomaly(cooldown, { eventTimeMs: t, severity: 'warning', exceedance: 0 }, nowMs, {
+    cooldownMs,
+    freshnessMs: Number.POSITIVE_INFINITY,
+    escalationFactor: Number.POSITIVE_INFINITY,
+    maxEscalations: 0,
+    credibleAheadMs: COOLDOWN_CREDIBLE_AHEAD_MS,
+  });
+  const { lastSeverity: _severity, lastExceedance: _exceedance, ...next } = d.next;
+  return { notify: d.route === 'notify', heldBackBefore: d.heldBackBefore, next };
 }
 
 function toRejection(record: RawRecord, result: RecordRejection): Rejection {

@@ -16,6 +16,9 @@ import type { PageCache } from './page-cache.ts';
 import { buildPages } from './pages.ts';
 import type { MutableReport } from './report.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
+import type { WindowCloseSettings } from './window-close/closing.ts';
+import { openPagesExpireAt } from './window-close/open-pages.ts';
+import { type OpenPartitions, PartitionWindows } from './window-close/partition-windows.ts';
 
 export interface RunContext extends DeliverDeps {
   readonly store: PartitionStore;
@@ -24,7 +27,7 @@ export interface RunContext extends DeliverDeps {
   readonly resolveDetector: DetectorResolver;
   /** Each sensor's freshness limit (docs/alerting.md). @default 5 minutes */
   readonly freshnessOf?: FreshnessResolver;
-  readonly settings: {
+  readonly settings: WindowCloseSettings & {
     readonly slideMs: number;
     readonly windowMs: number;
     readonly alertCooldownMs: number;
@@ -36,6 +39,8 @@ export interface RunContext extends DeliverDeps {
   readonly nowMs: number;
   /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
   readonly alerting?: AlertingPolicy;
+  /** Where partitions with open windows are listed for the scheduled flush. @default none */
+  readonly openPartitions?: OpenPartitions;
 }
 
 /**
@@ -86,9 +91,17 @@ export async function runPartition(
     root = done.root;
     report.notificationsSent += done.sent;
   }
+  // Window-close evaluation: the open windows, and whatever a budget left to close.
+  const windows = await PartitionWindows.load(
+    { store: ctx.store, cache: ctx.cache, nowSeconds },
+    group.pid,
+    root,
+    ctx.settings,
+  );
+  report.bucketKeysRead += windows?.pagesRead ?? 0;
   let records = group.records;
   let parsed = group.parsed;
-  while (records.length > 0) {
+  while (records.length > 0 || windows?.pending === true) {
     // 2. Admit: which records are new (a dry run, to know which pages to load).
     const dry = new Admitter(decidedOf(root), records);
     const readings: Reading[] = [];
@@ -97,7 +110,7 @@ export async function runPartition(
       if (dry.next(records[i] as (typeof records)[number]) === 'judge' && p?.ok === true)
         readings.push(...p.readings);
     }
-    if (!dry.dirty) {
+    if (!dry.dirty && windows?.pending !== true) {
       report.redelivered += records.length;
       return;
     }
@@ -107,6 +120,7 @@ export async function runPartition(
       group.pid,
       root,
       readings,
+      windows?.sensors(),
     );
     report.bucketKeysRead += loaded.pagesRead;
     const admitter = new Admitter(decidedOf(root), records);
@@ -120,16 +134,27 @@ export async function runPartition(
       for (; measuredEnds < ends.length; measuredEnds += 1)
         outboxBytes += ctx.store.limits.episodeEndBytes(ends[measuredEnds] as EpisodeEnd);
     };
+    const outboxFull = (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[] = []) => {
+      measure(alerts, ends);
+      return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+    };
+    const windowClose = windows?.hook({
+      work: loaded.work,
+      resolveDetector: ctx.resolveDetector,
+      topic: group.key.topic,
+      alertCooldownMs: ctx.settings.alertCooldownMs,
+      nowMs: ctx.nowMs,
+      epoch: () => admitter.epoch,
+      outboxFull,
+    });
     const judged = judgeRecords(loaded.work, records, parsed, admitter, {
       settings: ctx.settings,
       resolveDetector: ctx.resolveDetector,
       ...(ctx.freshnessOf === undefined ? {} : { freshnessOf: ctx.freshnessOf }),
       nowMs: ctx.nowMs,
       evaluations: ctx.observer.evaluated !== undefined,
-      outboxFull: (alerts, ends) => {
-        measure(alerts, ends);
-        return outboxBytes >= ctx.store.limits.maxOutboxBytes;
-      },
+      ...(windowClose === undefined ? {} : { windowClose }),
+      outboxFull,
       outboxRoomFor: (alerts, ends, readings) => {
         measure(alerts, ends);
         const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
@@ -169,6 +194,12 @@ export async function runPartition(
       periodMs: ctx.settings.digestPeriodMs ?? 0,
       gen: generation({ version, commitId }),
     });
+    const open = windows?.build({
+      pid: group.pid,
+      gen: generation({ version, commitId }),
+      nowMs: ctx.nowMs,
+      expiresAtEpochSeconds: openPagesExpireAt(ctx.settings, nowSeconds),
+    });
     const next: PartitionRoot = {
       version,
       commitId,
@@ -178,10 +209,18 @@ export async function runPartition(
       ...(alerts.groups === undefined ? {} : { groups: alerts.groups }),
       ...(judged.episodeEnds.length === 0 ? {} : { episodeEnds: judged.episodeEnds }),
       ...(digest.heads.length === 0 ? {} : { digestHeads: digest.heads }),
+      ...(open === undefined ? {} : { openWindows: open.root }),
     };
-    const writes = digest.write === null ? built.writes : [...built.writes, digest.write];
-    await commit(ctx.store, ctx.cache, group.pid, root, next, writes);
+    await commit(ctx.store, ctx.cache, group.pid, root, next, [
+      ...built.writes,
+      ...(open?.writes ?? []),
+      ...(digest.write === null ? [] : [digest.write]),
+    ]);
     root = next;
+    if (open !== undefined && windows !== null) {
+      windows.committed(open.root, report, ctx.observer);
+      await windows.list(ctx.openPartitions, group.pid);
+    }
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(alerts.outbox);
     tellEnds(judged.episodeEnds);

@@ -2,7 +2,9 @@ import type { DigestContribution } from '../core/alerting/digest.ts';
 import type { EpisodeEnd, EpisodeState } from '../core/alerting/episodes.ts';
 import type { GroupPeriod } from '../core/alerting/groups.ts';
 import type { NotificationState } from '../core/alerting/notification-policy.ts';
-import type { AlertDecision } from '../core/types.ts';
+import type { ClosingCursor } from '../core/open-windows.ts';
+import type { AlertDecision, Reading } from '../core/types.ts';
+import type { HeldReading } from '../core/window-close.ts';
 
 /**
  * The state of the batch path and the store port that keeps it (docs/state.md). Each Kafka
@@ -114,6 +116,8 @@ export interface PartitionRoot {
   readonly pages: PageTable;
   /** Decided anomalies whose delivery is not known to be done (the outbox). */
   readonly outbox: readonly AlertDecision[];
+  /** Window-close evaluation: the open windows (absent: none, or arrival evaluation). */
+  readonly openWindows?: OpenWindowsRoot;
   /** Episodes that ended, delivered with the outbox (docs/alerting.md). @default none */
   readonly episodeEnds?: readonly EpisodeEnd[];
   /**
@@ -136,12 +140,35 @@ export interface DigestHead {
 /** Periods whose heads a root remembers: 16 hours of 15-minute periods with alerts. */
 export const MAX_DIGEST_HEADS = 64;
 
-export type PageKind = 'dict' | 'bucket' | 'state' | 'index' | 'digest';
+/**
+ * The open windows of a partition under window-close evaluation (docs/state.md, "Open
+ * windows"): the watermark and the closing cursor ride in the root; the held readings live in
+ * open pages, per bucket start, appended a part per commit.
+ */
+export interface OpenWindowsRoot {
+  readonly watermarkMs: number | null;
+  readonly seq: number;
+  readonly closing: ClosingCursor | null;
+  /** Processing time when the watermark last moved: the scheduled flush moves it on from here. */
+  readonly movedAtMs: number;
+  readonly buckets: readonly OpenBucketRefs[];
+  /** Readings of a record taken while due windows were still closing (at most one record's). */
+  readonly queued: readonly Reading[];
+}
+
+/** One bucket start's open pages: part n has generation parts[n]. */
+export interface OpenBucketRefs {
+  readonly startMs: number;
+  readonly expiresAtEpochSeconds: number;
+  readonly parts: readonly string[];
+}
+
+export type PageKind = 'dict' | 'bucket' | 'state' | 'index' | 'open' | 'digest';
 
 export interface PageKey {
   readonly pid: string;
   readonly kind: PageKind;
-  /** The bucket start of a bucket page, the period start of a digest page; 0 otherwise. */
+  /** The bucket start of a bucket or open page, the period start of a digest page; 0 otherwise. */
   readonly scope: number;
   /** Which chunk of sensor indices (or which dictionary page). */
   readonly chunk: number;
@@ -178,6 +205,12 @@ export interface IndexPage {
   readonly buckets: readonly BucketRefs[];
 }
 
+/** Readings held in open windows: one part of one bucket start, by sensor, in arrival order. */
+export interface OpenPage {
+  readonly kind: 'open';
+  readonly sensors: ReadonlyMap<string, readonly HeldReading[]>;
+}
+
 /**
  * One commit's contribution to its period's digest, chained to the partition's previous one
  * of the period (`prev`, a generation). Keyed by period so the digest function finds a
@@ -190,7 +223,7 @@ export interface DigestPage {
   readonly contribution: DigestContribution;
 }
 
-export type Page = DictPage | BucketPage | StatePage | IndexPage | DigestPage;
+export type Page = DictPage | BucketPage | StatePage | IndexPage | OpenPage | DigestPage;
 
 export interface PageWrite {
   readonly key: PageKey;

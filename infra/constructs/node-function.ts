@@ -21,6 +21,7 @@ export const LAMBDA_ENTRIES = {
   detector: 'functions/detector/handler.ts',
   'silence-check': 'functions/detector/silence-handler.ts',
   digest: 'functions/detector/digest-handler.ts',
+  'window-flush': 'functions/detector/window-flush-handler.ts',
   repartition: 'functions/repartition/handler.ts',
 } as const;
 export type LambdaEntry = keyof typeof LAMBDA_ENTRIES;

@@ -75,6 +75,7 @@ export const CONTEXT_KEY_SPECS = {
   anomaliesVpcAwsAccess: { kind: 'text', prop: 'anomaliesTopic.vpcAwsAccess' },
   anomaliesEventBus: { kind: 'text', prop: 'anomaliesEventBus' },
   silenceCheckMinutes: { kind: 'number', prop: 'silenceCheckMinutes' },
+  windowFlushMinutes: { kind: 'number', prop: 'windowFlushMinutes' },
 } as const satisfies Record<string, KeySpec>;
 
 export type ContextKey = keyof typeof CONTEXT_KEY_SPECS;

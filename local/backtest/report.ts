@@ -92,6 +92,11 @@ export function formatReport(summary: BacktestSummary, context: ReportContext): 
     `backtest of ${context.input} (${summary.format ?? 'empty'}): ${summary.readings + summary.rejected} data lines, ${summary.readings} readings, ${summary.rejected} rejected`,
     `window ${d.windowMs / 1000} s, slide ${d.slideMs / 1000} s, alert cooldown ${d.alertCooldownMs / 1000} s, batches of ${context.batchSize}`,
     `default detector: ${describeDetector(d.defaultDetector)}${d.rules.length > 0 ? `; ${d.rules.length} per-sensor rule(s)` : ''}`,
+    ...(d.evaluation === 'window-close'
+      ? [
+          `evaluation: window-close (each window judged when it closes, allowed lateness ${d.allowedLatenessMs ?? 2000} ms, ${d.flinkFormat ?? 'python'} arithmetic); anomalies count (window, reading) decisions; late readings ${summary.lateReadings}`,
+        ]
+      : []),
     ...summary.notes,
     ...(summary.span === null
       ? []

@@ -55,8 +55,16 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(rulesFile?.freshnessSeconds === undefined
         ? {}
         : { freshnessSeconds: rulesFile.freshnessSeconds }),
+      ...(options.evaluation === 'window-close'
+        ? {
+            evaluation: 'window-close' as const,
+            allowedLatenessMs: options.allowedLatenessMs,
+            flinkFormat: options.flinkFormat,
+          }
+        : {}),
       ...(silenceSeconds === undefined ? {} : { silenceSeconds }),
       ...(rulesFile?.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
+      ...(rulesFile?.alerting === undefined ? {} : { alerting: rulesFile.alerting }),
     });
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

@@ -17,6 +17,7 @@ import type { GroupPeriod } from '../../core/alerting/groups.ts';
 import type { NotificationState } from '../../core/alerting/notification-policy.ts';
 import type { AlertDecision, Anomaly, GroupSummary, Severity } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { decodeOpenPage, encodeOpenPage } from './open-codec.ts';
 
 /**
  * The encodings of the partition root and its pages, and their byte budgets. DynamoDB items
@@ -252,6 +253,8 @@ function compactAlertRow(a: AlertDecision): unknown[] {
         ],
     // The group alert this notification carries (docs/alerting-groups.md).
     a.group === undefined ? null : compactGroup(a.group),
+    // The window of a window-close decision, and the seed's number format ('p' or 'j').
+    x.windowEndMs === undefined ? null : [x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p'],
     // How it was routed, and its episode: the episode id shares the alert id's
     // `<topic>-<partition>-` prefix (one partition's state), so only its tail is kept.
     a.stale === true ? 1 : 0,
@@ -318,6 +321,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     alertId,
     why,
     group,
+    window,
     stale,
     escalated,
     episode,
@@ -340,6 +344,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     string,
     [string, number | null, number | null, number | null, number | null] | null | undefined,
     GroupRow | null | undefined,
+    [number, 'p' | 'j'] | null | undefined,
     number | undefined,
     number | undefined,
     string | [string] | null | undefined,
@@ -370,6 +375,9 @@ export function expandAlert(raw: unknown): AlertDecision {
       ...(expected === null || expected === undefined ? {} : { expected }),
       ...(expectedLow === null || expectedLow === undefined ? {} : { expectedLow }),
       ...(expectedHigh === null || expectedHigh === undefined ? {} : { expectedHigh }),
+      ...(window === undefined || window === null
+        ? {}
+        : { windowEndMs: window[0], seedFormat: window[1] === 'j' ? 'java' : 'python' }),
     },
     notify: notify === 1,
     heldBackBefore,
@@ -384,8 +392,15 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 export { decodeBucket, encodeBucket };
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i', digest: 'g' } as const;
-const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index' } as const;
+const KIND_LETTER = {
+  dict: 'd',
+  bucket: 'b',
+  state: 's',
+  index: 'i',
+  open: 'o',
+  digest: 'g',
+} as const;
+const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index', o: 'open' } as const;
 
 /**
  * A digest page's key: `digest#<periodStartMs>` and `<pid>#<gen>`, so that one Query on the
@@ -425,7 +440,7 @@ export function parsePagePk(pk: string): PageKey {
   const kindScope = parts.pop() as string;
   return {
     pid: parts.join('#'),
-    kind: LETTER_KIND[kindScope[0] as 'd' | 'b' | 's' | 'i'],
+    kind: LETTER_KIND[kindScope[0] as keyof typeof LETTER_KIND],
     scope: Number(kindScope.slice(1)),
     chunk,
     gen,
@@ -446,6 +461,8 @@ export function encodePage(page: Page): EncodedPage {
       return { bytes: encodeBucket(page) };
     case 'index':
       return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
+    case 'open':
+      return { text: encodeOpenPage(page) };
     case 'digest':
       return { text: JSON.stringify({ p: page.prev, c: page.contribution }) };
   }
@@ -457,6 +474,7 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
   if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
+  if (kind === 'open') return decodeOpenPage(text);
   if (kind === 'digest') {
     const raw = JSON.parse(text) as { p: string | null; c: DigestContribution };
     return { kind: 'digest', prev: raw.p, contribution: raw.c };
