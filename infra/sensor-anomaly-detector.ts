@@ -9,14 +9,17 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
+import { ENV } from '../functions/config.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, anomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { AwsEndpoints } from './constructs/aws-endpoints.ts';
 import { createDeadLetterQueue } from './constructs/dead-letter-queue.ts';
+import { DeliveryAlarms } from './constructs/delivery-alarms.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { checkUniqueNames, type TakenNames } from './constructs/detector-names.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
+import { DigestSchedule } from './constructs/digest-schedule.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import { Repartition } from './constructs/repartition.ts';
@@ -83,6 +86,10 @@ export class SensorAnomalyDetector extends Construct {
   readonly kafkaSource?: KafkaSourceConfig;
   /** The scheduled silent-sensor check (docs/silence.md). */
   readonly silenceCheck?: SilenceCheck;
+  /** The scheduled email digest, unless digestPeriodSeconds is 0 (docs/alerting.md). */
+  readonly digestSchedule?: DigestSchedule;
+  /** Alarms on SMS spend and failed deliveries of the alert topic (docs/alerting.md). */
+  readonly deliveryAlarms: DeliveryAlarms;
   /** The scheduled window flush, with `evaluation: 'window-close'`. */
   readonly windowFlush?: WindowFlush;
   /** The construct path inside the stack, for names; undefined for a stack's first detector. */
@@ -255,6 +262,28 @@ export class SensorAnomalyDetector extends Construct {
         });
     }
 
+    // Email digests by time (docs/alerting.md): one function per stack's detector, run once per
+    // period; the detector writes the contributions, the function only reads them.
+    const digestPeriod = Number(detection.environment[ENV.digestPeriodSeconds] ?? 0);
+    if (digestPeriod > 0)
+      this.digestSchedule = new DigestSchedule(this, 'Digest', {
+        table: this.table,
+        alertTopic: this.alertTopic,
+        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+        detectorEnvironment: detection.environment,
+        periodSeconds: digestPeriod,
+        detectorTimeoutSeconds: props.timeoutSeconds ?? DETECTOR_DEFAULTS.timeoutSeconds,
+        logRetention,
+        removalPolicy,
+        alarmAction: new SnsAction(this.topics.opsTopic),
+      });
+    this.deliveryAlarms = new DeliveryAlarms(this, 'DeliveryAlarms', {
+      alertTopic: this.alertTopic,
+      smsMonthlySpendLimitUsd:
+        props.smsMonthlySpendLimitUsd ?? DETECTOR_DEFAULTS.smsMonthlySpendLimitUsd,
+      alarmAction: new SnsAction(this.topics.opsTopic),
+    });
+
     const dashboardName =
       props.dashboardName ??
       (this.nameSuffix === undefined ? stack.stackName : `${stack.stackName}-${this.nameSuffix}`);
@@ -275,6 +304,8 @@ export class SensorAnomalyDetector extends Construct {
     this.alarms = [
       ...this.observability.alarms,
       ...(this.silenceCheck?.alarms ?? []),
+      ...(this.digestSchedule?.alarms ?? []),
+      ...this.deliveryAlarms.alarms,
       ...(this.windowFlush?.alarms ?? []),
     ];
     DETECTORS.set(stack, [...siblings, this]);

@@ -60,6 +60,11 @@ export function detectorPropsProblems(
     ['alarmOffsetLagRecords', int(1, Number.MAX_SAFE_INTEGER), props.alarmOffsetLagRecords],
     ['alarmRejectedPercent', z.number().finite().gt(0).max(100), props.alarmRejectedPercent],
     ['alarmNoRecordsMinutes', int(0, 1440), props.alarmNoRecordsMinutes],
+    [
+      'smsMonthlySpendLimitUsd',
+      z.number().finite().gt(0).max(1_000_000),
+      props.smsMonthlySpendLimitUsd,
+    ],
     ['sqsEndpoint.vpcId', VPC_ID, props.sqsEndpoint?.vpcId],
     ['sqsEndpoint.subnetIds', SUBNET_IDS.min(1), props.sqsEndpoint?.subnetIds],
     ['sqsEndpoint.securityGroupId', SECURITY_GROUP_ID, props.sqsEndpoint?.securityGroupId],

@@ -21,6 +21,8 @@ export const DETECTOR_DEFAULTS = {
   alarmOffsetLagRecords: 10_000,
   alarmRejectedPercent: 5,
   alarmNoRecordsMinutes: 15,
+  /** A new account's monthly SMS spend limit (SNS text messaging preferences). */
+  smsMonthlySpendLimitUsd: 1,
   silenceCheckMinutes: 1,
   /** Provisioned capacity's auto scaling target. */
   targetUtilizationPercent: TARGET_UTILIZATION_PERCENT,
@@ -113,6 +115,11 @@ export interface SensorAnomalyDetectorProps {
   readonly alarmRejectedPercent?: number;
   /** No records for this many minutes raises an alarm; 0 for none. @default 15 */
   readonly alarmNoRecordsMinutes?: number;
+  /**
+   * The account's monthly SMS spend limit in USD: an alarm fires at 80% of it, as SNS stops
+   * sending SMS within minutes of the limit (docs/alerting.md). @default 1
+   */
+  readonly smsMonthlySpendLimitUsd?: number;
   /**
    * Create an SQS interface endpoint for the dead-letter queue: `subnetIds` are the endpoint's
    * subnets, at most one per Availability Zone. @default - none: pollers in a VPC need one to
