@@ -1,5 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
+import { compileFreshness, type FreshnessResolver } from '../core/alerting/freshness.ts';
 import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
 import type { RawRecord } from '../core/types.ts';
@@ -27,6 +28,9 @@ export type DetectionSettings = Pick<
   | 'defaultDetector'
   | 'rules'
   | 'alertCooldownMs'
+  | 'freshnessSeconds'
+  | 'episodeEndReadings'
+  | 'digestPeriodSeconds'
   | 'retentionMarginSeconds'
   | 'readingFields'
   | 'alerting'
@@ -50,6 +54,11 @@ export interface ProcessBatchDeps {
    * (functions/live-rules.ts). @default compiled from settings.defaultDetector and .rules
    */
   readonly resolveDetector?: DetectorResolver;
+  /**
+   * Each sensor's freshness limit, e.g. from the stored rules (docs/alerting.md).
+   * @default compiled from settings.rules and .freshnessSeconds
+   */
+  readonly freshnessOf?: FreshnessResolver;
   /** Records when watched sensors were last heard from (docs/silence.md). @default none */
   readonly lastSeen?: Pick<LastSeenRecorder, 'record'>;
   /**
@@ -84,6 +93,9 @@ const MAX_ATTEMPTS = 4;
 export function createBatchProcessor(settings: DetectionSettings, deps: ProcessBatchDeps) {
   const resolveDetector =
     deps.resolveDetector ?? compileRules(settings.defaultDetector, settings.rules);
+  const freshnessOf =
+    deps.freshnessOf ??
+    compileFreshness(settings.defaultDetector, settings.rules, settings.freshnessSeconds);
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
   const stream = deps.stream ?? '';
@@ -109,7 +121,8 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       observer,
       cache,
       resolveDetector,
-      settings,
+      freshnessOf,
+      settings: { ...settings, digestPeriodMs: (settings.digestPeriodSeconds ?? 0) * 1000 },
       nowMs,
       alerting,
       ...(deps.openPartitions === undefined ? {} : { openPartitions: deps.openPartitions }),

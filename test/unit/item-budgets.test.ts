@@ -84,6 +84,9 @@ function worstAlert(i: number, sensorId = longId(i)): AlertDecision {
     },
     notify: true,
     heldBackBefore: 4_294_967_295,
+    escalated: true,
+    // Another reading's id of the same partition, the longest tail.
+    episodeId: `${TOPIC}-99999-${9_007_199_254_740_990 - i}.63~99`,
   };
 }
 
@@ -128,8 +131,22 @@ describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 
     const entries = new Map<number, SensorState>();
     for (let slot = 0; slot < STATE_PAGE_SENSORS; slot += 1)
       entries.set(slot, {
-        cooldown: { lastNotifiedEventTimeMs: 9_007_199_254_740_991, heldBack: 4_294_967_295 },
+        cooldown: {
+          lastNotifiedEventTimeMs: 9_007_199_254_740_991,
+          heldBack: 4_294_967_295,
+          lastSeverity: 'critical',
+          lastExceedance: Number.MAX_VALUE / 3,
+          escalations: 4_294_967_295,
+        },
         learned: { kind: 'adaptive', state: learned },
+        episode: {
+          id: `${9_007_199_254_740_991}.63~99`,
+          startMs: 9_007_199_254_740_991,
+          peak: 'critical',
+          anomalies: 4_294_967_295,
+          notified: true,
+          normalRun: 4_294_967_295,
+        },
       });
     const item = pageItem({
       key: { pid: PID, kind: 'state', scope: 0, chunk: 999, gen: GEN },

@@ -177,6 +177,7 @@ export class WindowClosing implements WindowCloseHook {
     ctx.work.setSensorState(index_, {
       cooldown: decision.next,
       ...(state?.learned === undefined ? {} : { learned: state.learned }),
+      ...(state?.episode === undefined ? {} : { episode: state.episode }),
     });
     return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
   }
