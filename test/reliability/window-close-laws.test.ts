@@ -291,9 +291,13 @@ describe('law: window-close evaluation decides what the seed WindowFunction deci
       lawParameters(runs),
     );
     console.info(`[law window-close] ${runs} cases, ${JSON.stringify(stats)}`);
-    expect(stats.decisions).toBeGreaterThan(runs);
-    expect(stats.late).toBeGreaterThan(0);
-    expect(stats.multi).toBeGreaterThan(0);
+    // The law reached decisions, late readings and records of several readings (not when
+    // replaying one case with FC_PATH).
+    if ((process.env.FC_PATH ?? '') === '') {
+      expect(stats.decisions).toBeGreaterThan(runs);
+      expect(stats.late).toBeGreaterThan(0);
+      expect(stats.multi).toBeGreaterThan(0);
+    }
   });
 
   const faultRuns = lawRuns(150);
