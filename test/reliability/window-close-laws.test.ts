@@ -251,9 +251,10 @@ function expectModel(
     expect(result.probe.anomalies).toHaveLength(expected.size);
     expect(result.late).toHaveLength(lateReadings);
   } else {
-    expect(new Set(result.late.map((r) => `${r.source.offset}.${r.index ?? 0}`)).size).toBe(
-      lateReadings,
-    );
+    expect(
+      new Set(result.late.map((r) => `${r.source.partition}-${r.source.offset}.${r.index ?? 0}`))
+        .size,
+    ).toBe(lateReadings);
   }
   // Every notified alert is a decision.
   for (const id of result.probe.sent.keys()) expect(expected.has(id)).toBe(true);
