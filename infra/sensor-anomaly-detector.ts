@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -20,9 +20,10 @@ import { DetectorFunction } from './constructs/detector-function.ts';
 import { checkUniqueNames, type TakenNames } from './constructs/detector-names.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
 import { DigestSchedule } from './constructs/digest-schedule.ts';
-import { KafkaTrigger } from './constructs/kafka-trigger.ts';
+import type { KafkaTrigger } from './constructs/kafka-trigger.ts';
+import { wireKafka } from './constructs/kafka-wiring.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
-import { Repartition } from './constructs/repartition.ts';
+import type { Repartition } from './constructs/repartition.ts';
 import { SchemaRegistryAccess } from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
 import { WindowFlush } from './constructs/window-flush.ts';
@@ -162,40 +163,18 @@ export class SensorAnomalyDetector extends Construct {
     this.deadLetterQueue = createDeadLetterQueue(this, removalPolicy);
 
     if (source !== undefined) {
-      const brokers =
-        props.repartition?.bootstrapServers ??
-        (source.kind === 'self-managed' ? source.bootstrapServers : []);
-      this.repartition =
-        props.repartition === undefined
-          ? undefined
-          : new Repartition(this, 'Repartition', {
-              source,
-              bootstrapServers: brokers,
-              ...(plan.repartitionJoins && plan.network !== undefined
-                ? { network: plan.network }
-                : {}),
-              ...(props.repartition.keyDepth === undefined
-                ? {}
-                : { keyDepth: props.repartition.keyDepth }),
-              deadLetterQueue: this.deadLetterQueue,
-              removalPolicy,
-            });
-      this.kafkaSource = this.repartition?.keyedSource ?? source;
-      checkUniqueNames(this, taken(siblings), consumerGroupIds(this.kafkaSource), 'consumer group');
-      this.trigger = new KafkaTrigger(this, 'Kafka', {
+      const kafka = wireKafka(this, props, {
         function: this.function,
-        source: this.kafkaSource,
+        source,
+        plan,
         deadLetterQueue: this.deadLetterQueue,
         removalPolicy,
-        ...(props.sqsEndpoint === undefined ? {} : { sqsEndpoint: props.sqsEndpoint }),
+        checkGroups: (read) =>
+          checkUniqueNames(this, taken(siblings), consumerGroupIds(read), 'consumer group'),
       });
-      const inVpc = this.kafkaSource.kind === 'msk' || this.kafkaSource.vpc !== undefined;
-      if (inVpc && props.sqsEndpoint === undefined) {
-        Annotations.of(this).addWarningV2(
-          'anomaly-detector:sqs-endpoint',
-          'The Kafka pollers run in a VPC: they deliver failed batches to the dead-letter queue only through an SQS interface endpoint in that VPC. Create one with createSqsEndpoint=true (context) / sqsEndpoint (construct), unless the VPC already has one.',
-        );
-      }
+      this.repartition = kafka.repartition;
+      this.kafkaSource = kafka.source;
+      this.trigger = kafka.trigger;
     }
 
     if (plan.network?.awsAccess === 'create-endpoints' && plan.apis.length > 0)
