@@ -13,6 +13,12 @@ import {
   type WorkingVerdict,
   workingLearnedState,
 } from '../core/detectors.ts';
+import {
+  adjustVerdict,
+  type FeedbackResolver,
+  factorFor,
+  type SensorFeedback,
+} from '../core/feedback.ts';
 import type { RecordParse, RecordRejection } from '../core/readings/parse-record.ts';
 import {
   type Aggregate,
@@ -37,6 +43,8 @@ export interface JudgeSettings extends WindowSpec {
 export interface JudgeInput {
   readonly settings: JudgeSettings;
   readonly resolveDetector: DetectorResolver;
+  /** Operators' verdicts on earlier alerts, by sensor (docs/feedback.md). @default none */
+  readonly feedback?: FeedbackResolver;
   readonly nowMs: number;
   /** Collect every evaluation (the backtest and the live view want them). */
   readonly evaluations: boolean;
@@ -70,6 +78,7 @@ interface Cursor {
   work: WorkingLearnedState | null;
   cooldown: CooldownState;
   touched: boolean;
+  feedback: SensorFeedback | undefined;
 }
 
 /**
@@ -121,6 +130,7 @@ export function judgeRecords(
         work: null,
         cooldown: stored?.cooldown ?? INITIAL_COOLDOWN,
         touched: false,
+        feedback: input.feedback?.(reading.sensorId),
       };
       cursors.set(reading.sensorId, c);
     } else if (c.topic !== topic) {
@@ -214,6 +224,9 @@ export function judgeRecords(
       window = windowOf(reading, c.index);
       verdict = evaluate(c.spec, window, reading.value);
     }
+    // Feedback filters the decision; what the detector learned stays as it was.
+    if (c.feedback !== undefined)
+      verdict = adjustVerdict(c.spec, factorFor(c.feedback, c.spec), verdict);
     if (input.evaluations)
       result.evaluations.push({
         reading,

@@ -1,6 +1,7 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
+import type { FeedbackResolver } from '../core/feedback.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
   type AlertPublisher,
@@ -45,6 +46,11 @@ export interface ProcessBatchDeps {
    * (functions/live-rules.ts). @default compiled from settings.defaultDetector and .rules
    */
   readonly resolveDetector?: DetectorResolver;
+  /**
+   * Operators' verdicts on earlier alerts, by sensor, e.g. read from the table
+   * (functions/live-feedback.ts, docs/feedback.md). @default none
+   */
+  readonly feedback?: FeedbackResolver;
   /** Records when watched sensors were last heard from (docs/silence.md). @default none */
   readonly lastSeen?: Pick<LastSeenRecorder, 'record'>;
   /**
@@ -93,6 +99,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       observer,
       cache,
       resolveDetector,
+      ...(deps.feedback === undefined ? {} : { feedback: deps.feedback }),
       settings,
       nowMs,
     };

@@ -1,4 +1,5 @@
 import type { DetectorResolver } from '../core/detector-rules.ts';
+import type { FeedbackResolver } from '../core/feedback.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
 import type { BatchObserver } from '../ports.ts';
 import { Admitter, decidedOf } from './admit.ts';
@@ -17,6 +18,7 @@ export interface RunContext extends DeliverDeps {
   readonly cache: PageCache;
   readonly observer: BatchObserver;
   readonly resolveDetector: DetectorResolver;
+  readonly feedback?: FeedbackResolver;
   readonly settings: {
     readonly slideMs: number;
     readonly windowMs: number;
@@ -89,6 +91,7 @@ export async function runPartition(
     const judged = judgeRecords(loaded.work, records, parsed, admitter, {
       settings: ctx.settings,
       resolveDetector: ctx.resolveDetector,
+      ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
       nowMs: ctx.nowMs,
       evaluations: ctx.observer.evaluated !== undefined,
       outboxFull: (alerts) => {

@@ -1,0 +1,321 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import { ADAPTIVE_DEFAULTS } from '../../functions/core/adaptive.ts';
+import {
+  type DetectorSpec,
+  ROBUST_DEFAULTS,
+  type Verdict,
+} from '../../functions/core/detectors.ts';
+import {
+  adjustVerdict,
+  baseOdds,
+  compileFeedback,
+  FEEDBACK_BOUNDS,
+  type FeedbackRecord,
+  factorFor,
+  feedbackFactor,
+  feedbackRecord,
+  odds,
+} from '../../functions/core/feedback.ts';
+import type { RawRecord } from '../../functions/core/types.ts';
+import type { Evaluation } from '../../functions/ports.ts';
+import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
+import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
+import { PipelineProbe } from '../helpers/pipeline-probe.ts';
+import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
+
+const T0 = Date.parse('2026-12-01T00:00:00Z');
+const DAY = 86_400_000;
+const THRESHOLD: DetectorSpec = { kind: 'threshold', threshold: 10 };
+
+const verdictOf = (deviation: number, limit: number, anomaly = deviation > limit): Verdict => ({
+  anomaly,
+  mean: 0,
+  count: 10,
+  deviation,
+  limit,
+  score: deviation / (deviation + limit),
+});
+
+const record = (over: Partial<FeedbackRecord> = {}): FeedbackRecord => ({
+  alertId: 'sensor-data-0-1',
+  sensorId: 's1',
+  verdict: 'not-anomaly',
+  recordedAtMs: T0,
+  expiresAtMs: T0 + 30 * DAY,
+  by: 'ops@test',
+  ...over,
+});
+
+describe('a verdict on a sensor', () => {
+  it('not-anomaly at an alert: the same reading is no longer an anomaly, a larger one still is', () => {
+    // Prepare: the alert was 14 from the mean against a threshold of 10.
+    const alert = verdictOf(14, 10);
+    const sensor = compileFeedback([record({ score: alert.score })], T0)('s1');
+    expect(sensor).toBeDefined();
+    const f = factorFor(sensor as NonNullable<typeof sensor>, THRESHOLD);
+    // Act, Assess
+    expect(f).toBeCloseTo(1.4 * FEEDBACK_BOUNDS.margin, 10);
+    expect(adjustVerdict(THRESHOLD, f, alert).anomaly).toBe(false);
+    expect(adjustVerdict(THRESHOLD, f, verdictOf(14.6, 10)).anomaly).toBe(false);
+    expect(adjustVerdict(THRESHOLD, f, verdictOf(15, 10)).anomaly).toBe(true);
+    // Other sensors are untouched.
+    expect(compileFeedback([record({ score: alert.score })], T0)('s2')).toBeUndefined();
+  });
+
+  it('is capped at twice the limit: an alert far past it is not taught away', () => {
+    const f = feedbackFactor([record({ score: verdictOf(100, 10).score })], 1);
+    expect(f).toBe(FEEDBACK_BOUNDS.maxRaise);
+    expect(adjustVerdict(THRESHOLD, f, verdictOf(19.9, 10)).anomaly).toBe(false);
+    expect(adjustVerdict(THRESHOLD, f, verdictOf(20.1, 10)).anomaly).toBe(true);
+    expect(adjustVerdict(THRESHOLD, f, verdictOf(100, 10)).anomaly).toBe(true);
+  });
+
+  it('missed at a reading: that reading and larger ones become anomalies, floored at half the limit', () => {
+    const missed = verdictOf(7, 10);
+    const f = feedbackFactor([record({ verdict: 'missed', score: missed.score })], 1);
+    expect(f).toBeCloseTo(0.7 / FEEDBACK_BOUNDS.margin, 10);
+    expect(adjustVerdict(THRESHOLD, f, missed).anomaly).toBe(true);
+    expect(adjustVerdict(THRESHOLD, f, verdictOf(6, 10)).anomaly).toBe(false);
+    const floor = feedbackFactor([record({ verdict: 'missed', score: 0.01 })], 1);
+    expect(floor).toBe(FEEDBACK_BOUNDS.minLower);
+    expect(adjustVerdict(THRESHOLD, floor, verdictOf(4.9, 10)).anomaly).toBe(false);
+  });
+
+  it('without a score moves one step per verdict, within the bounds', () => {
+    const up = (n: number) =>
+      feedbackFactor(
+        Array.from({ length: n }, () => record()),
+        1,
+      );
+    expect(up(1)).toBe(FEEDBACK_BOUNDS.step);
+    expect(up(2)).toBe(FEEDBACK_BOUNDS.step ** 2);
+    expect(up(10)).toBe(FEEDBACK_BOUNDS.maxRaise);
+    const down = feedbackFactor([record({ verdict: 'missed' })], 1);
+    expect(down).toBe(1 / FEEDBACK_BOUNDS.step);
+  });
+
+  it('the later of two disagreeing verdicts wins, whatever order the store lists them in', () => {
+    const first = record({ alertId: 'a', score: 0.6, recordedAtMs: T0 });
+    const later = record({ alertId: 'b', verdict: 'missed', score: 0.55, recordedAtMs: T0 + 1 });
+    const resolve = compileFeedback([later, first], T0 + 2);
+    const f = factorFor(resolve('s1') as NonNullable<ReturnType<typeof resolve>>, THRESHOLD);
+    expect(f).toBeCloseTo(odds(0.55) / FEEDBACK_BOUNDS.margin, 10);
+  });
+
+  it('applies from when it was recorded until it expires', () => {
+    const r = record({ score: 0.6, recordedAtMs: T0, expiresAtMs: T0 + DAY });
+    expect(compileFeedback([r], T0 - 1)('s1')).toBeUndefined();
+    expect(compileFeedback([r], T0)('s1')).toBeDefined();
+    expect(compileFeedback([r], T0 + DAY - 1)('s1')).toBeDefined();
+    expect(compileFeedback([r], T0 + DAY)('s1')).toBeUndefined();
+  });
+
+  it('never overrules engineering limits, nor the limits detector', () => {
+    const limits: DetectorSpec = { kind: 'limits', high: 100 };
+    expect(baseOdds(limits)).toBeNull();
+    const beyond = { ...verdictOf(5, 0, true), score: 0.6, test: 'limit' as const };
+    expect(adjustVerdict(THRESHOLD, 2, beyond)).toBe(beyond);
+    expect(adjustVerdict(limits, 2, beyond)).toBe(beyond);
+  });
+
+  it('uses the detector score threshold as its base for adaptive and robust', () => {
+    const adaptive = { kind: 'adaptive', ...ADAPTIVE_DEFAULTS } as DetectorSpec;
+    const robust = { kind: 'robust', ...ROBUST_DEFAULTS } as DetectorSpec;
+    expect(baseOdds(adaptive)).toBeCloseTo(odds(ADAPTIVE_DEFAULTS.scoreThreshold), 12);
+    expect(baseOdds(robust)).toBeCloseTo(odds(ROBUST_DEFAULTS.scoreThreshold), 12);
+    // An adaptive alert at 0.8 (threshold 0.7): not-anomaly makes 0.8 pass no more.
+    const f = feedbackFactor([record({ score: 0.8 })], baseOdds(adaptive) as number);
+    const v = { ...verdictOf(1, 1, true), score: 0.8 };
+    expect(adjustVerdict(adaptive, f, v).anomaly).toBe(false);
+  });
+});
+
+describe('feedbackRecord (the CLI and API input)', () => {
+  it('takes the score from the alert as delivered, or deviation / (deviation + threshold)', () => {
+    const alert = {
+      alertId: 'sensor-data-3-42',
+      sensorId: 'line_1_temp',
+      value: 95,
+      deviation: 30,
+      threshold: 10,
+      detector: 'threshold',
+      eventTime: '2026-12-01T00:00:00.000Z',
+    };
+    const r = feedbackRecord({ verdict: 'not-anomaly', alert }, 'ops', T0);
+    expect(r).toMatchObject({
+      alertId: 'sensor-data-3-42',
+      sensorId: 'line_1_temp',
+      score: 0.75,
+      value: 95,
+      eventTimeMs: T0,
+      recordedAtMs: T0,
+      expiresAtMs: T0 + FEEDBACK_BOUNDS.defaultLifetimeMs,
+    });
+    expect(
+      feedbackRecord({ verdict: 'missed', alert: { ...alert, score: 0.4 } }, 'ops', T0).score,
+    ).toBe(0.4);
+  });
+
+  it.each([
+    [{ verdict: 'not-anomaly', sensorId: 's' }, 'alertId: which alert'],
+    [
+      { alertId: 'x', verdict: 'nope', sensorId: 's' },
+      'verdict: not-anomaly or missed (got "nope")',
+    ],
+    [{ alertId: 'x', verdict: 'missed' }, 'sensorId: the sensor of the alert'],
+    [{ alertId: 'x', verdict: 'missed', sensorId: 's', score: 2 }, 'score: between 0 and 1'],
+    [{ alertId: 'x', verdict: 'missed', sensorId: 's', score: 'abc' }, 'score: a finite number'],
+    [{ alertId: 'x'.repeat(513), verdict: 'missed', sensorId: 's' }, 'alertId: at most 512 bytes'],
+    [{ alertId: 'x', verdict: 'missed', sensorId: 'é'.repeat(129) }, 'sensorId: at most 256 bytes'],
+    [{ alertId: 'x', verdict: 'missed', sensorId: 's', expiresInDays: 0 }, 'expiresInDays'],
+    [
+      { alertId: 'x', verdict: 'missed', sensorId: 's', alert: [1] },
+      'alert: the alert as delivered',
+    ],
+  ])('rejects %j with one line', (input, message) => {
+    expect(() => feedbackRecord(input, 'ops', T0)).toThrow(message);
+  });
+});
+
+const specArb: fc.Arbitrary<DetectorSpec> = fc.oneof(
+  fc
+    .double({ min: 0.001, max: 1000, noNaN: true })
+    .map((threshold) => ({ kind: 'threshold', threshold }) as DetectorSpec),
+  fc
+    .double({ min: 0.05, max: 0.95, noNaN: true })
+    .map(
+      (scoreThreshold) =>
+        ({ kind: 'adaptive', ...ADAPTIVE_DEFAULTS, scoreThreshold }) as DetectorSpec,
+    ),
+  fc
+    .double({ min: 0.05, max: 0.95, noNaN: true })
+    .map(
+      (scoreThreshold) => ({ kind: 'robust', ...ROBUST_DEFAULTS, scoreThreshold }) as DetectorSpec,
+    ),
+);
+
+const verdictsArb = (sensors: readonly string[]) =>
+  fc.array(
+    fc.record({
+      sensorId: fc.constantFrom(...sensors),
+      verdict: fc.constantFrom('not-anomaly' as const, 'missed' as const),
+      // Mostly near the detectors' limits, where a verdict moves decisions; the edges too.
+      score: fc.option(
+        fc.oneof(fc.double({ min: 0.3, max: 0.8, noNaN: true }), fc.constantFrom(0, 1, 0.5)),
+        { nil: undefined, freq: 6 },
+      ),
+      // Horizons of days: some verdicts recorded later than now, some expired.
+      recordedAtMs: fc.oneof(
+        fc.integer({ min: -3 * DAY, max: 0 }),
+        fc.integer({ min: -3 * DAY, max: DAY }),
+      ),
+      lifetimeMs: fc.integer({ min: 1, max: 60 * DAY }),
+      id: fc.nat(),
+    }),
+    { maxLength: 12 },
+  );
+
+describe(`the feedback laws (${lawRuns(300)} runs)`, () => {
+  it('adjustments stay within [minLower, maxRaise] of the detector limit', () => {
+    fc.assert(
+      fc.property(
+        specArb,
+        verdictsArb(['s1']),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.boolean(),
+        (spec, verdicts, score, anomaly) => {
+          const base = baseOdds(spec) as number;
+          const f = feedbackFactor(
+            verdicts.map((v) =>
+              record({ ...v, alertId: String(v.id), expiresAtMs: v.recordedAtMs + v.lifetimeMs }),
+            ),
+            base,
+          );
+          expect(f).toBeGreaterThanOrEqual(FEEDBACK_BOUNDS.minLower);
+          expect(f).toBeLessThanOrEqual(FEEDBACK_BOUNDS.maxRaise);
+          const v = { ...verdictOf(1, 1, anomaly), score };
+          const after = adjustVerdict(spec, f, v);
+          if (after.anomaly === v.anomaly) expect(after).toBe(v);
+          else if (v.anomaly)
+            expect(odds(score)).toBeLessThanOrEqual(base * FEEDBACK_BOUNDS.maxRaise);
+          else expect(odds(score)).toBeGreaterThan(base * FEEDBACK_BOUNDS.minLower);
+        },
+      ),
+      lawParameters(300),
+    );
+  });
+
+  it('through the batch: decisions differ only within the bounds, and deleting every verdict restores them', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        streamArb,
+        detectionArb,
+        fc.integer({ min: 0, max: 100 }),
+        verdictsArb(['sensor_0', 'sensor_1', 'sensor_2', 'sensor_3']),
+        async (records, detection, cut, verdicts) => {
+          const at = Math.floor((records.length * cut) / 100);
+          const stored = verdicts.map((v) =>
+            record({
+              ...v,
+              alertId: String(v.id),
+              recordedAtMs: STREAM_NOW_MS + v.recordedAtMs,
+              expiresAtMs: STREAM_NOW_MS + v.recordedAtMs + v.lifetimeMs,
+            }),
+          );
+          const plain = await run(detection.settings, records, at, [null, null]);
+          const taught = await run(detection.settings, records, at, [stored, null]);
+          // After every verdict is deleted: the very decisions of the run that had none.
+          expect(taught.second).toEqual(plain.second);
+          // Before: a decision changes only where the verdicts may move it.
+          const resolve = compileFeedback(stored, STREAM_NOW_MS);
+          for (const [i, e] of plain.evaluations.entries()) {
+            const t = taught.evaluations[i] as Evaluation;
+            expect(t.reading).toEqual(e.reading);
+            if (t.verdict.anomaly === e.verdict.anomaly) continue;
+            const sensor = resolve(e.reading.sensorId);
+            expect(sensor).toBeDefined();
+            const base = baseOdds(e.detector) as number;
+            const o = odds(e.verdict.score);
+            if (e.verdict.anomaly) expect(o).toBeLessThanOrEqual(base * FEEDBACK_BOUNDS.maxRaise);
+            else expect(o).toBeGreaterThan(base * FEEDBACK_BOUNDS.minLower);
+          }
+        },
+      ),
+      lawParameters(150),
+    );
+  });
+});
+
+/** Two batches: the first judged with `verdicts[0]`, the second with `verdicts[1]`. */
+async function run(
+  settings: DetectionSettings,
+  records: readonly RawRecord[],
+  at: number,
+  verdicts: readonly [FeedbackRecord[] | null, FeedbackRecord[] | null],
+) {
+  const store = new MemoryWindowStore();
+  const probe = new (class extends PipelineProbe {
+    readonly evaluations: Evaluation[] = [];
+    evaluated(e: Evaluation) {
+      this.evaluations.push(e);
+    }
+  })();
+  const batch = (v: FeedbackRecord[] | null) =>
+    createBatchProcessor(settings, {
+      store,
+      publisher: probe.publisher(),
+      observer: probe,
+      nowMs: () => STREAM_NOW_MS,
+      ...(v === null ? {} : { feedback: compileFeedback(v, STREAM_NOW_MS) }),
+    });
+  await batch(verdicts[0])(records.slice(0, at));
+  const firstCount = probe.anomalies.length;
+  const firstEvaluations = probe.evaluations.length;
+  await batch(verdicts[1])(records.slice(at));
+  return {
+    second: probe.anomalies.slice(firstCount).map((a) => a.anomaly),
+    evaluations: probe.evaluations.slice(0, firstEvaluations),
+  };
+}
