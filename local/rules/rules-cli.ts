@@ -299,7 +299,8 @@ export function describeDetector(spec: DetectorSpec): string {
   }
 }
 
-function whoAmI(env: NodeJS.ProcessEnv): string {
+/** Who a write records: user@host, and the AWS profile when one is set. */
+export function whoAmI(env: NodeJS.ProcessEnv): string {
   let user = env.USER ?? env.USERNAME ?? 'unknown';
   try {
     user = userInfo().username;
@@ -322,7 +323,7 @@ function rethrowConflict(error: unknown): never {
  * explicit name `<stack name>-<logical id>-<random suffix>`, and the detector's table has the
  * logical id of its `WindowTable` construct.
  */
-async function findTable(client: DynamoDBClient, p: Parsed): Promise<string> {
+export async function findTable(client: DynamoDBClient, p: Pick<Parsed, 'stack'>): Promise<string> {
   const names: string[] = [];
   let start: string | undefined;
   do {
@@ -344,7 +345,7 @@ async function findTable(client: DynamoDBClient, p: Parsed): Promise<string> {
 }
 
 /** An AWS SDK failure in one line. */
-function awsProblem(error: unknown, p: Parsed): string {
+export function awsProblem(error: unknown, p: Pick<Parsed, 'endpoint' | 'region'>): string {
   const e = error as NodeJS.ErrnoException & { name?: string; $metadata?: unknown };
   if (typeof e.code === 'string' && e.code.startsWith('E')) {
     const hint = p.endpoint === undefined ? '' : ' (is npm start running? it prints the address)';
