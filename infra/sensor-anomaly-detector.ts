@@ -23,6 +23,7 @@ import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
+import { FeedbackApi, feedbackItemsGrant } from './constructs/feedback-api.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import { Repartition } from './constructs/repartition.ts';
@@ -149,6 +150,12 @@ export interface SensorAnomalyDetectorProps {
     readonly bootstrapServers?: readonly string[];
     readonly vpc?: VpcNetworkConfig;
   };
+  /**
+   * Deploy the feedback API (docs/feedback.md): a function URL with AuthType AWS_IAM that
+   * records verdicts on alerts; callers need `grantFeedback`. The verdicts work without it,
+   * through `npm run feedback`. @default false
+   */
+  readonly feedbackApi?: boolean;
 }
 
 /** The detectors of each stack, in creation order: the first keeps the plain names. */
@@ -186,6 +193,8 @@ export class SensorAnomalyDetector extends Construct {
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
   readonly repartition?: Repartition;
+  /** The feedback API, with `feedbackApi` (docs/feedback.md). */
+  readonly feedbackApi?: FeedbackApi;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
@@ -342,6 +351,12 @@ export class SensorAnomalyDetector extends Construct {
       serviceName: this.serviceName,
     });
     this.alarms = [...this.observability.alarms, ...(this.silenceCheck?.alarms ?? [])];
+    if (props.feedbackApi === true)
+      this.feedbackApi = new FeedbackApi(this, 'FeedbackApi', {
+        table: this.table,
+        logRetention,
+        removalPolicy,
+      });
     DETECTORS.set(stack, [...siblings, this]);
   }
 
@@ -376,6 +391,18 @@ export class SensorAnomalyDetector extends Construct {
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RULES_ITEM_KEY_VALUE] },
       },
     });
+  }
+
+  /**
+   * Give verdicts on alerts (docs/feedback.md): `npm run feedback`'s requests (Query, PutItem,
+   * DeleteItem on the verdicts' items, by their partition key) and, with `feedbackApi`, a call
+   * of the feedback API's URL.
+   */
+  grantFeedback(grantee: IGrantable): Grant {
+    const items = feedbackItemsGrant(grantee, this.table);
+    return this.feedbackApi === undefined
+      ? items
+      : items.combine(this.feedbackApi.grantInvoke(grantee));
   }
 
   /** Publish to the alert topic, as the function does (a consumer's own test alerts). */
@@ -461,6 +488,12 @@ export class SensorAnomalyDetector extends Construct {
       `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboardName}`,
       'CloudWatch dashboard',
     );
+    if (this.feedbackApi !== undefined)
+      output(
+        'FeedbackApiUrl',
+        this.feedbackApi.url.url,
+        'Feedback API (AWS_IAM): POST /feedback, GET /feedback, DELETE /feedback/ALERT_ID',
+      );
     if (this.trigger?.createdSecret !== undefined) {
       output(
         'KafkaCredentialsSecretArn',

@@ -21,6 +21,7 @@ export const LAMBDA_ENTRIES = {
   detector: 'functions/detector/handler.ts',
   'silence-check': 'functions/detector/silence-handler.ts',
   repartition: 'functions/repartition/handler.ts',
+  'feedback-api': 'functions/feedback/handler.ts',
 } as const;
 export type LambdaEntry = keyof typeof LAMBDA_ENTRIES;
 
