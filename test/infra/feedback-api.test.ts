@@ -75,7 +75,7 @@ describe('feedbackApi: true', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
     const findings = report.violations.flatMap((v) =>
       v.violatingResources
-        .filter((r) => (r.constructPath ?? r.resourceLogicalId).includes('FeedbackApi'))
+        .filter((r) => (r.constructPath ?? r.resourceLogicalId ?? '').includes('FeedbackApi'))
         .map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`),
     );
     expect(findings).toEqual([]);
