@@ -1,10 +1,15 @@
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import { compileFeedback, type FeedbackRecord } from '../../functions/core/feedback.ts';
 import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import { readingAlertId } from '../../functions/core/readings/parse-record.ts';
 import type { AlertDecision, RawRecord } from '../../functions/core/types.ts';
 import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
-import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
+import {
+  createBatchProcessor,
+  type DetectionSettings,
+  PageCache,
+} from '../../functions/process-batch.ts';
 import {
   type InputOptions,
   type InputRecord,
@@ -20,6 +25,12 @@ export interface BacktestConfig {
   readonly input: InputOptions;
   /** Records per call of the use case, as the event source mapping's batch size. */
   readonly batchSize: number;
+  /**
+   * Verdicts on alerts (docs/feedback.md), replayed at their times: each applies from the
+   * first record at or after its recordedAtMs until its expiresAtMs, in the records' time.
+   * @default none
+   */
+  readonly feedback?: readonly FeedbackRecord[];
   /** Awaited after each batch's rows: lets a writer catch up (stream backpressure). */
   readonly afterBatch?: () => Promise<void>;
 }
@@ -94,14 +105,28 @@ export async function runBacktest(
 ): Promise<BacktestSummary> {
   const reader = new LineReader(config.input);
   const collector = new Collector(onRow);
-  const process = createBatchProcessor(config.detection, {
-    store: new MemoryWindowStore(),
-    publisher: { publish: async () => {} },
-    observer: collector,
-    // Processing time only sets TTLs: a fixed clock keeps every bucket alive for the whole
-    // replay, as a backlog being processed keeps its buckets (semantics.md §5).
-    nowMs: () => 0,
-  });
+  const store = new MemoryWindowStore();
+  const cache = new PageCache();
+  const verdicts = config.feedback ?? [];
+  // The processor of the verdicts in force at `timeMs`: the same store and cache throughout,
+  // as a warm Lambda container judges batch after batch with the verdicts it last read.
+  const processorAt = (timeMs: number) =>
+    createBatchProcessor(config.detection, {
+      store,
+      cache,
+      publisher: { publish: async () => {} },
+      observer: collector,
+      // Processing time only sets TTLs: a fixed clock keeps every bucket alive for the whole
+      // replay, as a backlog being processed keeps its buckets (semantics.md §5).
+      nowMs: () => 0,
+      ...(verdicts.length === 0 ? {} : { feedback: compileFeedback(verdicts, timeMs) }),
+    });
+  let process = processorAt(Number.NEGATIVE_INFINITY);
+  // When the verdicts in force change: a batch never spans one of these times.
+  const changes = [...new Set(verdicts.flatMap((v) => [v.recordedAtMs, v.expiresAtMs]))].sort(
+    (a, b) => a - b,
+  );
+  let nextChange = 0;
 
   let batch: RawRecord[] = [];
   let records = 0;
@@ -128,6 +153,12 @@ export async function runBacktest(
       continue;
     }
     for (const record of read) {
+      if (nextChange < changes.length && record.timestampMs >= (changes[nextChange] as number)) {
+        await flush();
+        while (nextChange < changes.length && (changes[nextChange] as number) <= record.timestampMs)
+          nextChange += 1;
+        process = processorAt(record.timestampMs);
+      }
       batch.push(toRawRecord(record, records));
       collector.lineOfOffset.set(records, record.lineNumber);
       records += 1;

@@ -76,6 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
         detection: options.detection,
         input: options.input,
         batchSize: options.batchSize,
+        ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
         // Rows are written as each batch is judged; wait for the file when its buffer is full.
         afterBatch: async () => {
           progress.tick(rows, source.bytesRead());
@@ -107,6 +108,7 @@ async function main(argv: readonly string[]): Promise<number> {
     input: options.inputPath === '-' ? 'stdin' : options.inputPath,
     detection: options.detection,
     batchSize: options.batchSize,
+    ...(options.feedback === undefined ? {} : { feedbackVerdicts: options.feedback.length }),
   });
   say(report);
   const wrote: string[] = [];
