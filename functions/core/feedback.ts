@@ -151,7 +151,7 @@ export function factorFor(sensor: SensorFeedback, spec: DetectorSpec): number {
  * The detector's verdict with the sensor's feedback applied: with a raised factor, an anomaly
  * whose odds do not pass base × factor is not one; with a lowered factor, a reading that
  * passes base × factor is one. A reading beyond engineering limits stays an anomaly, and a
- * detector still warming up is not overruled. Returns `verdict` itself when nothing changes.
+ * detector still warming up is not overruled (warm). Returns `verdict` itself when nothing changes.
  */
 export function adjustVerdict<V extends Verdict>(
   spec: DetectorSpec,
@@ -166,9 +166,25 @@ export function adjustVerdict<V extends Verdict>(
   if (verdict.anomaly) {
     return factor > 1 && o <= boundary ? { ...verdict, anomaly: false } : verdict;
   }
-  if (factor >= 1 || verdict.score <= 0 || o <= boundary) return verdict;
-  if (spec.kind === 'zscore' && verdict.count < spec.minCount) return verdict;
+  if (factor >= 1 || verdict.score <= 0 || o <= boundary || !warm(spec, verdict)) return verdict;
   return { ...verdict, anomaly: true };
+}
+
+/**
+ * Whether the detector had seen enough of the sensor to alert at all (its minCount or
+ * warmupReadings): a missed verdict lowers the score needed, never the history needed.
+ */
+export function warm(spec: DetectorSpec, verdict: Verdict): boolean {
+  switch (spec.kind) {
+    case 'zscore':
+      return verdict.count >= spec.minCount;
+    case 'ewma':
+    case 'adaptive':
+    case 'robust':
+      return verdict.count >= spec.warmupReadings;
+    default:
+      return true;
+  }
 }
 
 /** What a CLI or the API hands in: the verdict and what is known of the alert. */

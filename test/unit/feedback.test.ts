@@ -17,11 +17,13 @@ import {
   feedbackFactor,
   feedbackRecord,
   odds,
+  warm,
 } from '../../functions/core/feedback.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { Evaluation } from '../../functions/ports.ts';
 import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
 import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
+import { toRawRecord } from '../helpers/kafka-events.ts';
 import { PipelineProbe } from '../helpers/pipeline-probe.ts';
 import { detectionArb, STREAM_NOW_MS, streamArb } from '../helpers/stream-gen.ts';
 
@@ -250,7 +252,7 @@ describe(`the feedback laws (${lawRuns(300)} runs)`, () => {
   it('through the batch: decisions differ only within the bounds, and deleting every verdict restores them', async () => {
     await fc.assert(
       fc.asyncProperty(
-        streamArb,
+        fc.oneof(streamArb, noisyStreamArb),
         detectionArb,
         fc.integer({ min: 0, max: 100 }),
         verdictsArb(['sensor_0', 'sensor_1', 'sensor_2', 'sensor_3']),
@@ -287,6 +289,117 @@ describe(`the feedback laws (${lawRuns(300)} runs)`, () => {
     );
   });
 });
+
+describe(`the feedback laws on verdicts about the stream's own alerts (${lawRuns(100)} runs)`, () => {
+  it('not-anomaly on an alert silences every later reading of that sensor up to its score (within the cap); missed fires on every one from its score (above the floor)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        noisyStreamArb,
+        detectionArb,
+        fc.array(fc.tuple(fc.boolean(), fc.nat()), { minLength: 1, maxLength: 4 }),
+        async (records, detection, picks) => {
+          // The operator's verdicts are about readings the detector judged: its own scores,
+          // on its alerts more often than their share.
+          const plain = await run(detection.settings, records, records.length, [null, null]);
+          if (plain.evaluations.length === 0) return;
+          const alerts = plain.evaluations.filter((e) => e.verdict.anomaly);
+          const stored = picks.map(([onAlert, p], k) => {
+            const from = onAlert && alerts.length > 0 ? alerts : plain.evaluations;
+            const e = from[p % from.length] as Evaluation;
+            return record({
+              alertId: `a${k}`,
+              sensorId: e.reading.sensorId,
+              verdict: e.verdict.anomaly ? 'not-anomaly' : 'missed',
+              score: e.verdict.score,
+              recordedAtMs: STREAM_NOW_MS - 1000 + k,
+              expiresAtMs: STREAM_NOW_MS + DAY,
+            });
+          });
+          const taught = await run(detection.settings, records, records.length, [stored, null]);
+          const resolve = compileFeedback(stored, STREAM_NOW_MS);
+          for (const [i, e] of plain.evaluations.entries()) {
+            const t = taught.evaluations[i] as Evaluation;
+            const sensor = resolve(e.reading.sensorId);
+            const base = baseOdds(e.detector);
+            if (sensor === undefined || base === null || e.verdict.test === 'limit') {
+              expect(t.verdict.anomaly).toBe(e.verdict.anomaly);
+              continue;
+            }
+            // The decision is exactly the detector's, filtered at factor × base.
+            const f = factorFor(sensor, e.detector);
+            const o = odds(e.verdict.score);
+            const warmed = warm(e.detector, e.verdict);
+            const expected =
+              f > 1
+                ? e.verdict.anomaly && o > base * f
+                : f < 1
+                  ? e.verdict.anomaly || (warmed && e.verdict.score > 0 && o > base * f)
+                  : e.verdict.anomaly;
+            expect(t.verdict.anomaly).toBe(expected);
+            // In the operator's terms: after not-anomaly at s (the sensor's last word), no
+            // alert at or below s comes back unless s was past the cap; after missed at s, every
+            // warm reading above the floor and above s fires.
+            const last = sensor.verdicts.at(-1) as FeedbackRecord;
+            const s = odds(last.score as number);
+            if (
+              last.verdict === 'not-anomaly' &&
+              s * FEEDBACK_BOUNDS.margin <= base * FEEDBACK_BOUNDS.maxRaise &&
+              o <= s
+            )
+              expect(t.verdict.anomaly).toBe(false);
+            if (
+              last.verdict === 'missed' &&
+              f < 1 &&
+              warmed &&
+              o > s &&
+              o > base * FEEDBACK_BOUNDS.minLower &&
+              e.verdict.score > 0
+            )
+              expect(t.verdict.anomaly).toBe(true);
+          }
+        },
+      ),
+      lawParameters(100),
+    );
+  });
+});
+
+/**
+ * Two noisy sensors with spikes, 40–300 readings each, a second, a minute or an hour apart (a
+ * horizon of up to 12 days): long enough for every detector to warm up and raise alerts.
+ */
+const noisyStreamArb: fc.Arbitrary<RawRecord[]> = fc
+  .record({
+    n: fc.integer({ min: 40, max: 300 }),
+    seed: fc.integer(),
+    intervalMs: fc.constantFrom(1000, 60_000, 3_600_000),
+    spikeEvery: fc.integer({ min: 5, max: 40 }),
+    level: fc.integer({ min: -50, max: 200 }),
+    noise: fc.constantFrom(0.5, 5, 30),
+  })
+  .map(({ n, seed, intervalMs, spikeEvery, level, noise }) => {
+    let x = seed >>> 0;
+    const random = () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return x / 2 ** 32;
+    };
+    const start = STREAM_NOW_MS - n * intervalMs - 60_000;
+    return Array.from({ length: 2 * n }, (_, i) => {
+      const sensor = i % 2;
+      const k = Math.floor(i / 2);
+      const spike =
+        random() * spikeEvery < 1 ? (random() < 0.5 ? -1 : 1) * noise * (2 + 8 * random()) : 0;
+      const value = level + noise * (random() - 0.5) * 2 + spike;
+      return toRawRecord({
+        topic: 'sensor-data',
+        partition: sensor,
+        offset: k,
+        timestampMs: start + k * intervalMs,
+        key: `sensor_${sensor}`,
+        value: `sensor_${sensor},${value.toFixed(3)}`,
+      });
+    });
+  });
 
 /** Two batches: the first judged with `verdicts[0]`, the second with `verdicts[1]`. */
 async function run(
