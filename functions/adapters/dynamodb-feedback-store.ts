@@ -22,6 +22,7 @@ const BATCH_ATTRIBUTES = [
   'score',
   'recordedAtMs',
   'expiresAtMs',
+  'test',
 ];
 
 export interface FeedbackList {
@@ -98,6 +99,7 @@ export function feedbackItem(r: FeedbackRecord): Record<string, AttributeValue> 
     if (v !== undefined) item[key] = { N: String(v) };
   }
   if (r.detector !== undefined) item.detector = { S: r.detector };
+  if (r.test !== undefined) item.test = { S: r.test };
   if (r.note !== undefined) item.note = { S: r.note };
   return item;
 }
@@ -130,6 +132,7 @@ export function feedbackFromItem(item: Record<string, AttributeValue>): Feedback
     deviation: n('deviation'),
     limit: n('limit'),
     detector: s('detector'),
+    test: s('test'),
     eventTimeMs: n('eventTimeMs'),
     note: s('note'),
   };

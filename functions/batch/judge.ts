@@ -226,7 +226,7 @@ export function judgeRecords(
     }
     // Feedback filters the decision; what the detector learned stays as it was.
     if (c.feedback !== undefined)
-      verdict = adjustVerdict(c.spec, factorFor(c.feedback, c.spec), verdict);
+      verdict = adjustVerdict(c.spec, factorFor(c.feedback, c.spec, verdict.test), verdict);
     if (input.evaluations)
       result.evaluations.push({
         reading,

@@ -46,6 +46,11 @@ export interface FeedbackRecord {
   readonly deviation?: number;
   readonly limit?: number;
   readonly detector?: string;
+  /**
+   * The pattern of the alert, when its detector names one (`spike`, `level shift`, … of the
+   * robust detector): the verdict then applies to that pattern on that sensor only.
+   */
+  readonly test?: string;
   readonly eventTimeMs?: number;
   readonly recordedAtMs: number;
   /** The verdict stops applying here (and the table's TTL removes it). */
@@ -57,8 +62,8 @@ export interface FeedbackRecord {
 /** A sensor's live verdicts, oldest first: what a batch looks up per sensor. */
 export interface SensorFeedback {
   readonly verdicts: readonly FeedbackRecord[];
-  /** Factor per detector spec (the same spec object for a batch's sensors), memoised. */
-  readonly factors: Map<DetectorSpec, number>;
+  /** Factor per detector spec (the same spec object for a batch's sensors) and pattern. */
+  readonly factors: Map<DetectorSpec, Map<string, number>>;
 }
 
 export type FeedbackResolver = (sensorId: string) => SensorFeedback | undefined;
@@ -136,13 +141,27 @@ export function feedbackFactor(verdicts: readonly FeedbackRecord[], base: number
   return f;
 }
 
-/** The factor of one sensor under one detector, computed once per batch and spec. */
-export function factorFor(sensor: SensorFeedback, spec: DetectorSpec): number {
-  let f = sensor.factors.get(spec);
+/**
+ * The factor of one sensor under one detector for readings of one pattern (`test`, '' for
+ * none): its verdicts without a pattern and those on that pattern. Computed once per batch.
+ */
+export function factorFor(sensor: SensorFeedback, spec: DetectorSpec, test = ''): number {
+  let byTest = sensor.factors.get(spec);
+  if (byTest === undefined) {
+    byTest = new Map();
+    sensor.factors.set(spec, byTest);
+  }
+  let f = byTest.get(test);
   if (f === undefined) {
     const base = baseOdds(spec);
-    f = base === null ? 1 : feedbackFactor(sensor.verdicts, base);
-    sensor.factors.set(spec, f);
+    f =
+      base === null
+        ? 1
+        : feedbackFactor(
+            sensor.verdicts.filter((v) => v.test === undefined || v.test === test),
+            base,
+          );
+    byTest.set(test, f);
   }
   return f;
 }
@@ -197,6 +216,7 @@ export interface FeedbackInput {
   readonly deviation?: unknown;
   readonly limit?: unknown;
   readonly detector?: unknown;
+  readonly test?: unknown;
   readonly eventTimeMs?: unknown;
   readonly note?: unknown;
   readonly expiresInDays?: unknown;
@@ -252,6 +272,7 @@ export function feedbackRecord(input: FeedbackInput, by: string, nowMs: number):
   }
   const value = num('value', input.value ?? a.value);
   const detector = text('detector', input.detector ?? a.detector, 32);
+  const test = text('test', input.test ?? a.test, 32);
   const eventTimeMs =
     num('eventTimeMs', input.eventTimeMs ?? a.eventTimeMs) ??
     (typeof a.eventTime === 'string' && Number.isFinite(Date.parse(a.eventTime))
@@ -281,6 +302,8 @@ export function feedbackRecord(input: FeedbackInput, by: string, nowMs: number):
     ...(deviation === undefined ? {} : { deviation }),
     ...(limit === undefined ? {} : { limit }),
     ...(detector === undefined ? {} : { detector }),
+    // A limit breach is never taught away: a verdict on one is about the sensor as a whole.
+    ...(test === undefined || test === 'limit' ? {} : { test }),
     ...(eventTimeMs === undefined ? {} : { eventTimeMs }),
     recordedAtMs: nowMs,
     expiresAtMs: nowMs + lifetimeMs,

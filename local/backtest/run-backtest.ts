@@ -48,6 +48,8 @@ export interface BacktestRow {
   readonly deviation: number;
   readonly score: number;
   readonly anomaly: boolean;
+  /** The pattern that fired, when the detector names one (robust: spike, level shift, …). */
+  readonly test?: string;
   /** Whether the anomaly would have been sent to SNS (false inside the sensor's cooldown). */
   readonly notified: boolean;
   readonly detector: DetectorSpec['kind'];
@@ -315,6 +317,7 @@ class Collector implements BatchObserver {
         detector: detector.kind,
         baseline: verdict.mean,
         limit: verdict.limit,
+        ...(verdict.test === undefined ? {} : { test: verdict.test }),
       });
       done.push(offset);
     }

@@ -29,7 +29,8 @@ const SENSOR = 'sensor';
  * A simulated operator on labelled data: each sensor column is replayed through the backtest
  * (the deployed use case); its first `first` false alarms (flagged readings outside every
  * event's window, in time order) get a not-anomaly verdict the moment after they fire, with
- * the alert's score, as `npm run feedback -- ALERT_ID not-anomaly --alert …` would record it;
+ * the alert's score and pattern, as `npm run feedback -- ALERT_ID not-anomaly --alert …`
+ * would record it;
  * the column is replayed again with those verdicts (backtest --feedback). False alarms and
  * events found are counted as in the main table (probation excluded, sensors of an experiment
  * merged), before and after. The false alarms that got verdicts still count after: feedback
@@ -63,6 +64,9 @@ export async function evaluateFeedback(
             sensorId: SENSOR,
             verdict: 'not-anomaly',
             score: plain.scores[i] as number,
+            ...(plain.tests[i] === undefined || plain.tests[i] === 'limit'
+              ? {}
+              : { test: plain.tests[i] as string }),
             recordedAtMs: at + 1,
             expiresAtMs: Number.MAX_SAFE_INTEGER,
             by: 'evaluator',
@@ -102,9 +106,10 @@ async function replay(
   timestampsMs: readonly number[],
   values: readonly number[],
   feedback: readonly FeedbackRecord[],
-): Promise<{ scores: Float64Array; anomalies: Uint8Array }> {
+): Promise<{ scores: Float64Array; anomalies: Uint8Array; tests: (string | undefined)[] }> {
   const scores = new Float64Array(values.length);
   const anomalies = new Uint8Array(values.length);
+  const tests: (string | undefined)[] = new Array(values.length);
   await runBacktest(
     values.map((v, i) => `${timestampsMs[i]},${v}`),
     {
@@ -116,9 +121,10 @@ async function replay(
     (row) => {
       scores[row.lineNumber - 1] = row.score;
       anomalies[row.lineNumber - 1] = row.anomaly ? 1 : 0;
+      tests[row.lineNumber - 1] = row.test;
     },
   );
-  return { scores, anomalies };
+  return { scores, anomalies, tests };
 }
 
 /** The feedback table, Markdown. */

@@ -122,6 +122,29 @@ describe('a verdict on a sensor', () => {
     expect(adjustVerdict(limits, 2, beyond)).toBe(beyond);
   });
 
+  it('on an alert that names its pattern, applies to that pattern of the sensor only', () => {
+    const robust = { kind: 'robust', ...ROBUST_DEFAULTS } as DetectorSpec;
+    const sensor = compileFeedback([record({ score: 0.6, test: 'spike' })], T0)('s1');
+    const s = sensor as NonNullable<typeof sensor>;
+    const spike = { ...verdictOf(1, 1, true), score: 0.6, test: 'spike' as const };
+    const shift = { ...spike, test: 'level shift' as const };
+    expect(adjustVerdict(robust, factorFor(s, robust, spike.test), spike).anomaly).toBe(false);
+    expect(adjustVerdict(robust, factorFor(s, robust, shift.test), shift)).toBe(shift);
+    // A verdict without a pattern applies to every pattern.
+    const all = compileFeedback([record({ score: 0.6 })], T0)('s1') as typeof s;
+    expect(adjustVerdict(robust, factorFor(all, robust, shift.test), shift).anomaly).toBe(false);
+    // The alert's pattern comes with it; a limit breach is about the sensor as a whole.
+    const alert = { alertId: 'x', sensorId: 's1', score: 0.6 };
+    expect(
+      feedbackRecord({ verdict: 'not-anomaly', alert: { ...alert, test: 'spike' } }, 'ops', T0)
+        .test,
+    ).toBe('spike');
+    expect(
+      feedbackRecord({ verdict: 'not-anomaly', alert: { ...alert, test: 'limit' } }, 'ops', T0)
+        .test,
+    ).toBeUndefined();
+  });
+
   it('uses the detector score threshold as its base for adaptive and robust', () => {
     const adaptive = { kind: 'adaptive', ...ADAPTIVE_DEFAULTS } as DetectorSpec;
     const robust = { kind: 'robust', ...ROBUST_DEFAULTS } as DetectorSpec;
@@ -311,6 +334,10 @@ describe(`the feedback laws on verdicts about the stream's own alerts (${lawRuns
               sensorId: e.reading.sensorId,
               verdict: e.verdict.anomaly ? 'not-anomaly' : 'missed',
               score: e.verdict.score,
+              // The alert's pattern, as the CLI takes it from the alert (never `limit`).
+              ...(e.verdict.test === undefined || e.verdict.test === 'limit'
+                ? {}
+                : { test: e.verdict.test }),
               recordedAtMs: STREAM_NOW_MS - 1000 + k,
               expiresAtMs: STREAM_NOW_MS + DAY,
             });
@@ -326,7 +353,7 @@ describe(`the feedback laws on verdicts about the stream's own alerts (${lawRuns
               continue;
             }
             // The decision is exactly the detector's, filtered at factor × base.
-            const f = factorFor(sensor, e.detector);
+            const f = factorFor(sensor, e.detector, e.verdict.test);
             const o = odds(e.verdict.score);
             const warmed = warm(e.detector, e.verdict);
             const expected =
@@ -339,7 +366,14 @@ describe(`the feedback laws on verdicts about the stream's own alerts (${lawRuns
             // In the operator's terms: after not-anomaly at s (the sensor's last word), no
             // alert at or below s comes back unless s was past the cap; after missed at s, every
             // warm reading above the floor and above s fires.
-            const last = sensor.verdicts.at(-1) as FeedbackRecord;
+            // The verdicts on this reading's pattern, and those on the sensor as a whole.
+            const last = sensor.verdicts
+              .filter((v) => v.test === undefined || v.test === (e.verdict.test ?? ''))
+              .at(-1);
+            if (last === undefined) {
+              expect(f).toBe(1);
+              continue;
+            }
             const s = odds(last.score as number);
             if (
               last.verdict === 'not-anomaly' &&
