@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { alertingFields } from './alerting-schema.ts';
+import { type AlertingRules, compileAlerting } from './core/alerting/policy.ts';
 import type { CatalogueKind, DETECTOR_PARAMETERS } from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
 import { DETECTOR_SETTINGS, type DetectorSetting } from './core/detector-settings.ts';
@@ -67,6 +69,8 @@ export interface DetectorConfig {
   readonly silenceSeconds?: number;
   /** The rules file's field mappings: how records become readings (docs/input-formats.md). */
   readonly readingFields?: ReadingFields;
+  /** The rules file's alert groups and maintenance windows (docs/alerting-groups.md). */
+  readonly alerting?: AlertingRules;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +175,7 @@ export const rulesFileSchema = z.union([
     /** The same per Kafka topic, before `readingFields`. */
     topicReadingFields: z.record(z.string().min(1), fieldMappingSchema).optional(),
     rules: detectorRulesSchema.default([]),
+    ...alertingFields,
   }),
 ]);
 
@@ -182,6 +187,8 @@ export interface RulesFile {
   readonly silenceSeconds?: number;
   /** Where a record's fields are, for every topic and per topic. @default the function's */
   readonly readingFields?: ReadingFields;
+  /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
+  readonly alerting?: AlertingRules;
 }
 
 /**
@@ -260,6 +267,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     writeConcurrency: e[ENV.writeConcurrency],
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
     ...(rulesFile.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
+    ...(rulesFile.alerting === undefined ? {} : { alerting: rulesFile.alerting }),
   });
 }
 
@@ -303,14 +311,30 @@ export function parseRulesFile(json: string, source: string): RulesFile {
                   : { byTopic: parsed.data.topicReadingFields as Record<string, FieldMapping> }),
               },
             }),
+        ...alertingOf(parsed.data),
       };
   try {
     compileRules(file.defaultDetector ?? DEFAULT_DETECTION.defaultDetector, file.rules);
+    if (file.alerting !== undefined) compileAlerting(file.alerting);
   } catch (error) {
     if (error instanceof CoreConfigError) throw new ConfigError(`${source}: ${error.message}`);
     throw error;
   }
   return file;
+}
+
+/** The file's `groups` and `maintenance`, when it has any. */
+function alertingOf(data: {
+  groups?: AlertingRules['groups'];
+  maintenance?: AlertingRules['maintenance'];
+}): { alerting?: AlertingRules } {
+  if (data.groups === undefined && data.maintenance === undefined) return {};
+  return {
+    alerting: {
+      ...(data.groups === undefined ? {} : { groups: data.groups }),
+      ...(data.maintenance === undefined ? {} : { maintenance: data.maintenance }),
+    },
+  };
 }
 
 function parseJson(json: string, source: string): unknown {

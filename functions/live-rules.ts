@@ -1,5 +1,10 @@
 import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile, type ReadingFields } from './config.ts';
+import {
+  type AlertingPolicy,
+  type AlertingRules,
+  compileAlerting,
+} from './core/alerting/policy.ts';
 import { compileRules, type DetectorResolver, type DetectorRule } from './core/detector-rules.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import {
@@ -28,6 +33,8 @@ export interface RulesSnapshot {
   readonly silence: SnapshotSilence;
   /** The document's field mappings (docs/input-formats.md): how this batch reads its records. */
   readonly readingFields?: ReadingFields;
+  /** Alert groups and maintenance windows, compiled (docs/alerting-groups.md). */
+  readonly alerting: AlertingPolicy;
   /** Of the stored document, when source is 'table': a fresh id per write. */
   readonly writeId?: string;
   /** Of the stored document, when source is 'table'. */
@@ -81,6 +88,8 @@ export interface LiveRulesOptions {
     readonly silenceSeconds?: number;
     /** The deployed rules file's field mappings. @default none */
     readonly readingFields?: ReadingFields;
+    /** The deployed rules file's groups and maintenance windows. @default none */
+    readonly alerting?: AlertingRules;
   };
   /** @default RULES_REFRESH_MS */
   readonly refreshMs?: number;
@@ -122,6 +131,7 @@ export class LiveRules {
       ...(d.silenceSeconds === undefined ? {} : { silenceSeconds: d.silenceSeconds }),
       silence: snapshotSilence(d.defaultDetector, d.rules, d.silenceSeconds),
       ...(d.readingFields === undefined ? {} : { readingFields: d.readingFields }),
+      alerting: compileAlerting(d.alerting ?? {}),
     };
     this.current = this.deployed;
   }
@@ -179,6 +189,7 @@ export class LiveRules {
         ...(file.silenceSeconds === undefined ? {} : { silenceSeconds: file.silenceSeconds }),
         silence: snapshotSilence(defaultDetector, file.rules, file.silenceSeconds),
         ...(file.readingFields === undefined ? {} : { readingFields: file.readingFields }),
+        alerting: compileAlerting(file.alerting ?? {}),
         writeId: stored.writeId,
         updatedAt: stored.updatedAt,
         updatedBy: stored.updatedBy,

@@ -68,6 +68,11 @@ export interface BatchReport {
   readonly anomalies: number;
   readonly notificationsSent: number;
   readonly notificationsHeldBack: number;
+  /** Anomalies inside maintenance windows: not notified, not sent (docs/alerting-groups.md). */
+  readonly notificationsMuted: number;
+  /** Notifications folded into group alerts, and the group alerts sent for them. */
+  readonly notificationsGrouped: number;
+  readonly groupAlerts: number;
   /** Bucket pages written. */
   readonly bucketsWritten: number;
   /** Pages read from the store (0 when the warm container's cache held them all). */
@@ -81,6 +86,8 @@ export interface Evaluation {
   /** The reading's sliding window (itself included), whatever the detector. */
   readonly window: Aggregate;
   readonly verdict: Verdict;
+  /** Inside a maintenance window: judged, changed nothing, not notified (docs/alerting-groups.md). */
+  readonly muted?: true;
 }
 
 /**

@@ -15,6 +15,13 @@ export const METRIC = {
   anomalies: 'Anomalies',
   notificationsSent: 'NotificationsSent',
   notificationsHeldBack: 'NotificationsHeldBack',
+  /** Anomalies inside maintenance windows: counted, not notified (docs/alerting-groups.md). */
+  notificationsMuted: 'NotificationsMuted',
+  /** Notifications folded into group alerts, and the group alerts sent for them. */
+  notificationsGrouped: 'NotificationsGrouped',
+  groupAlerts: 'GroupAlerts',
+  /** Silent alerts of sensors replaced by one group silent alert (docs/alerting-groups.md). */
+  silenceAlertsInhibited: 'SilenceAlertsInhibited',
   batchDurationMs: 'BatchDuration',
   /** A check of the rules document found it invalid (docs/rules.md); the alarm watches it. */
   rulesDocumentInvalid: 'RulesDocumentInvalid',

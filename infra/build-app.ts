@@ -25,10 +25,7 @@ export function buildDetectorApp(app: App, options: ParseOptions = {}): Detector
     env: {
       account: process.env.CDK_DEFAULT_ACCOUNT,
       // A Kafka mapping must live in its MSK cluster's region, so the ARN decides it.
-      region:
-        config.kafka.kind === 'msk'
-          ? config.kafka.clusterArn.split(':')[3]
-          : process.env.CDK_DEFAULT_REGION,
+      region: config.region ?? process.env.CDK_DEFAULT_REGION,
     },
   });
   // The default synthesizes without an account, but its brokers are a placeholder: say so on

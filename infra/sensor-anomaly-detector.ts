@@ -1,162 +1,43 @@
-import {
-  Annotations,
-  Aws,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
-import type { FieldMapping } from '../functions/core/readings/field-mapping.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
+import { addDetectorOutputs } from './constructs/detector-outputs.ts';
 import { FeedbackApi, feedbackItemsGrant } from './constructs/feedback-api.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import { Repartition } from './constructs/repartition.ts';
-import {
-  SchemaRegistryAccess,
-  type SchemaRegistryProps,
-} from './constructs/schema-registry-access.ts';
+import { SchemaRegistryAccess } from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
-import { type DetectionSettings, detectionEnvironment } from './detection.ts';
-import { checkProps, DETECTOR_DEFAULTS } from './detector-props.ts';
+import { detectionEnvironment } from './detection.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
 import {
   consumerGroupIds,
   defaultConsumerGroupId,
-  type KafkaSource,
   type KafkaSourceConfig,
-  type VpcNetworkConfig,
 } from './kafka-source.ts';
+import { detectorPropsProblems } from './props/check-detector-props.ts';
+import { DETECTOR_DEFAULTS, type SensorAnomalyDetectorProps } from './props/detector-props.ts';
+import { problemsError } from './props/problems.ts';
 
+export type {
+  AnomaliesTopicProps,
+  SensorAnomalyDetectorProps,
+  VpcAwsAccess,
+} from './props/detector-props.ts';
 export { DETECTOR_DEFAULTS, SensorAnomalyDetectorError, type TableCapacityProps };
-
-/** How a function in a VPC reaches DynamoDB, SNS and Secrets Manager (and EventBridge). */
-export type VpcAwsAccess = 'vpc-endpoints' | 'nat-gateway';
-
-export interface AnomaliesTopicProps {
-  readonly topic: string;
-  /** @default - the self-managed source's brokers (MSK: required) */
-  readonly bootstrapServers?: readonly string[];
-  /** The brokers' network, which the function joins. @default - the self-managed source's */
-  readonly vpc?: VpcNetworkConfig;
-  /**
-   * What gives that VPC's subnets their way to AWS APIs: a function in a VPC has no internet
-   * access of its own, so synth fails without this when the function joins a VPC.
-   * @default - none: required with a VPC
-   */
-  readonly vpcAwsAccess?: VpcAwsAccess;
-}
-
-export interface SensorAnomalyDetectorProps {
-  /**
-   * The Kafka trigger.
-   * @default - no event source mapping: attach your own trigger to `function`
-   * (LocalStack's free edition, for instance, has no Kafka triggers)
-   */
-  readonly kafkaSource?: KafkaSource;
-  /** @default - the function's defaults (the threshold detector, 50) */
-  readonly detection?: DetectionSettings;
-  /** @default 1024 */
-  readonly memorySizeMb?: number;
-  /** At most 840 (14 minutes, the limit for Kafka mappings). @default 60 */
-  readonly timeoutSeconds?: number;
-  /** @default RetentionDays.ONE_MONTH */
-  readonly logRetention?: RetentionDays;
-  /** Table, log groups, dead-letter queue and a created secret. @default RemovalPolicy.RETAIN */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * A window table of your own, with the layout of functions/adapters/dynamodb-table.ts
-   * (string `pk` and `sk`, TTL on `expiresAtEpochSeconds`). @default - a table is created
-   */
-  readonly table?: ITable;
-  /** Provisioned capacity for the created table. @default - on-demand */
-  readonly tableCapacity?: TableCapacityProps;
-  /** DeletionProtectionEnabled on the created table. @default - true, unless removalPolicy is DESTROY */
-  readonly tableDeletionProtection?: boolean;
-  /**
-   * An alert topic of your own (it receives what the created one would). @default - a topic
-   * encrypted with the stack's key is created
-   */
-  readonly alertTopic?: ITopic;
-  /** The customer managed key of `alertTopic`, if it has one. @default - none */
-  readonly alertTopicKey?: IKey;
-  /** Email addresses for anomaly digests (one email per batch). @default - none */
-  readonly alertEmails?: readonly string[];
-  /** E.164 numbers for per-sensor SMS alerts. @default - none */
-  readonly alertSmsNumbers?: readonly string[];
-  /** @default true */
-  readonly smsCriticalOnly?: boolean;
-  /** Email addresses for the operations alarms. @default - none */
-  readonly opsEmails?: readonly string[];
-  /** @default 10000 */
-  readonly alarmOffsetLagRecords?: number;
-  /** @default 5 */
-  readonly alarmRejectedPercent?: number;
-  /** No records for this many minutes raises an alarm; 0 for none. @default 15 */
-  readonly alarmNoRecordsMinutes?: number;
-  /**
-   * Create an SQS interface endpoint for the dead-letter queue: `subnetIds` are the endpoint's
-   * subnets, at most one per Availability Zone. @default - none: pollers in a VPC need one to
-   * deliver failed batches
-   */
-  readonly sqsEndpoint?: VpcNetworkConfig;
-  /** X-Ray active tracing and the Powertools Tracer. @default false */
-  readonly tracing?: boolean;
-  /** Every anomaly as a JSON record to this topic on the mapping's cluster (docs/sinks.md). @default - none */
-  readonly anomaliesTopic?: AnomaliesTopicProps;
-  /** Every anomaly as an event on this EventBridge bus (name or ARN). @default - none */
-  readonly anomaliesEventBus?: string;
-  /**
-   * Minutes between silent-sensor checks (docs/silence.md); 0: no check is deployed. The check
-   * is deployed whatever the deployed rules say, since a rules document stored in the table
-   * (docs/rules.md) may set silenceSeconds at any time.
-   * @default 1
-   */
-  readonly silenceCheckMinutes?: number;
-  /**
-   * Values encoded with a schema registry (Avro, Protobuf, JSON Schema), decoded in the
-   * function (docs/input-formats.md). @default - records are text (CSV, JSON)
-   */
-  readonly schemaRegistry?: SchemaRegistryProps;
-  /** Where the sensor id, value and timestamp are in a record. @default the JSON names */
-  readonly readingFields?: FieldMapping;
-  /** Reserved concurrency of the silence check (1: one at a time). @default - none */
-  readonly silenceCheckReservedConcurrency?: number;
-  /** @default - the stack name; a further detector in the stack adds its construct path */
-  readonly dashboardName?: string;
-  /**
-   * The source topics are unkeyed: a repartition step re-produces them keyed by sensor to
-   * `<topic>.by-sensor` (created beforehand, with a fixed partition count), which the detector
-   * reads instead (docs/repartition.md). `bootstrapServers` defaults to the self-managed
-   * source's; MSK needs them (and `vpc`). @default - the detector reads the source topics
-   */
-  readonly repartition?: {
-    readonly bootstrapServers?: readonly string[];
-    readonly vpc?: VpcNetworkConfig;
-  };
-  /**
-   * Deploy the feedback API (docs/feedback.md): a function URL with AuthType AWS_IAM that
-   * records verdicts on alerts; callers need `grantFeedback`. The verdicts work without it,
-   * through `npm run feedback`. @default false
-   */
-  readonly feedbackApi?: boolean;
-}
 
 /** The detectors of each stack, in creation order: the first keeps the plain names. */
 const DETECTORS = new WeakMap<Stack, SensorAnomalyDetector[]>();
@@ -211,13 +92,12 @@ export class SensorAnomalyDetector extends Construct {
     this.serviceName =
       this.nameSuffix === undefined ? SERVICE_NAME : `${SERVICE_NAME}-${this.nameSuffix}`;
 
-    const problems = checkProps(props);
+    // The props are checked here, before anything is built: one line per problem.
+    const defaultGroup = defaultConsumerGroupId(stack.stackName, this.nameSuffix);
+    const source = props.kafkaSource?._config(defaultGroup);
+    const problems = detectorPropsProblems(props, { stackName: stack.stackName, source });
+    if (problems.length > 0) throw problemsError(this.node.path, problems);
     const detection = detectionEnvironment(props.detection, { stackName: stack.stackName });
-    problems.push(...detection.problems);
-    if (problems.length > 0)
-      throw new SensorAnomalyDetectorError(
-        `${this.node.path}: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}`,
-      );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention =
       props.logRetention ?? (DETECTOR_DEFAULTS.logRetentionDays as RetentionDays);
@@ -269,9 +149,7 @@ export class SensorAnomalyDetector extends Construct {
         'This queue is itself the on-failure destination of the Kafka event source mapping; nothing consumes it automatically.',
     });
 
-    if (props.kafkaSource !== undefined) {
-      const defaultGroup = defaultConsumerGroupId(stack.stackName, this.nameSuffix);
-      const source = props.kafkaSource._config(defaultGroup);
+    if (source !== undefined) {
       const brokers =
         props.repartition?.bootstrapServers ??
         (source.kind === 'self-managed' ? source.bootstrapServers : []);
@@ -466,44 +344,22 @@ export class SensorAnomalyDetector extends Construct {
    * prefixes their ids with its construct path.
    */
   addOutputs(scope: Construct = Stack.of(this)): void {
-    const prefix = (this.nameSuffix ?? '').replace(/-/g, '');
-    const output = (id: string, value: string, description: string) =>
-      new CfnOutput(scope, `${prefix}${id}`, { value, description });
-    output('FunctionName', this.function.functionName, 'Detector Lambda function');
-    output(
-      'LogGroupName',
-      this.detector.logGroup.logGroupName,
-      'Detector logs (anomalies, rejections)',
-    );
-    output('TableName', this.table.tableName, 'DynamoDB table of window buckets');
-    output('AlertTopicArn', this.alertTopic.topicArn, 'SNS topic of anomaly alerts');
-    output('OpsTopicArn', this.opsTopic.topicArn, 'SNS topic of operations alarms');
-    output(
-      'DeadLetterQueueUrl',
-      this.deadLetterQueue.queueUrl,
-      'Batches the Kafka mapping gave up on',
-    );
-    output(
-      'DashboardUrl',
-      `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboardName}`,
-      'CloudWatch dashboard',
-    );
-    if (this.feedbackApi !== undefined)
-      output(
-        'FeedbackApiUrl',
-        this.feedbackApi.url.url,
-        'Feedback API (AWS_IAM): POST /feedback, GET /feedback, DELETE /feedback/ALERT_ID',
-      );
-    if (this.trigger?.createdSecret !== undefined) {
-      output(
-        'KafkaCredentialsSecretArn',
-        this.trigger.createdSecret.secretArn,
-        'Put the Kafka SASL/SCRAM username and password into this secret',
-      );
-    }
+    addDetectorOutputs(scope, (this.nameSuffix ?? '').replace(/-/g, ''), {
+      functionName: this.function.functionName,
+      logGroupName: this.detector.logGroup.logGroupName,
+      tableName: this.table.tableName,
+      alertTopicArn: this.alertTopic.topicArn,
+      opsTopicArn: this.opsTopic.topicArn,
+      deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+      dashboardName: this.dashboardName,
+      ...(this.trigger?.createdSecret === undefined
+        ? {}
+        : { createdSecretArn: this.trigger.createdSecret.secretArn }),
+      ...(this.feedbackApi === undefined ? {} : { feedbackApiUrl: this.feedbackApi.url.url }),
+    });
   }
 
-  /** The anomaly sinks' settings; the VPC's way to AWS is checked here (see vpcAwsAccess). */
+  /** The anomaly sinks' settings (the props were checked: check-detector-props.ts). */
   private sinksProps(props: SensorAnomalyDetectorProps): AnomalySinksProps | undefined {
     const t = props.anomaliesTopic;
     if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
@@ -511,26 +367,7 @@ export class SensorAnomalyDetector extends Construct {
     const brokers =
       t?.bootstrapServers ??
       (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
-    if (t !== undefined && (source === undefined || brokers === undefined)) {
-      throw new SensorAnomalyDetectorError(
-        `${this.node.path}: anomaliesTopic needs kafkaSource (its cluster and auth) and, on MSK, bootstrapServers`,
-      );
-    }
     const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
-    if (t !== undefined && vpc !== undefined && t.vpcAwsAccess === undefined) {
-      // "To give your function access to the internet, route outbound traffic to a NAT gateway
-      // in a public subnet" and "Connecting a function to a VPC ... [it] can't access the
-      // internet" without one (Lambda developer guide, "Giving Lambda functions access to
-      // resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
-      const services = [
-        'a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables',
-        'interface endpoints with private DNS for sns and secretsmanager',
-        ...(props.anomaliesEventBus === undefined ? [] : ['and events']),
-      ].join(', ');
-      throw new SensorAnomalyDetectorError(
-        `${this.node.path}: anomaliesTopic: the functions join ${vpc.vpcId} to reach the brokers and then reach AWS only through it: give its subnets (${vpc.subnetIds.join(', ')}) a NAT gateway, or ${services}; then set vpcAwsAccess ('nat-gateway' or 'vpc-endpoints'; context key anomaliesVpcAwsAccess)`,
-      );
-    }
     return {
       function: this.function,
       ...(source === undefined ? {} : { source }),

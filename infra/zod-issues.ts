@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { KAFKA_MAX_TIMEOUT_SECONDS } from './kafka-source.ts';
+import { KAFKA_MAX_TIMEOUT_SECONDS } from './kafka/source-config.ts';
 
 // One-line problems from zod issues, for construct props and CDK context keys alike.
 

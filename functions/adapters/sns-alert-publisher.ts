@@ -10,6 +10,7 @@ import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher } from '../ports.ts';
 import type { SilencePublisher } from '../silence/ports.ts';
 import { forEachWithLimit } from './concurrency.ts';
+import { groupMessage } from './sns-group-message.ts';
 
 export class AlertPublishError extends Error {
   override readonly name = 'AlertPublishError';
@@ -72,7 +73,9 @@ export class SnsAlertPublisher implements AlertPublisher, SilencePublisher {
     if (alerts.length === 0) return;
     await this.publishEntries([
       // Entry ids allow only [A-Za-z0-9_-]; topic names may hold dots, so ids are positions.
-      ...alerts.map((alert, i) => entry(`a${i}`, toMessage(alert))),
+      ...alerts.map((alert, i) =>
+        entry(`a${i}`, alert.group === undefined ? toMessage(alert) : groupMessage(alert)),
+      ),
       ...(this.digest ? [entry('digest', digestMessage(alerts))] : []),
     ]);
   }
@@ -325,10 +328,15 @@ export function silenceMessage(alert: SilenceAlert): AlertMessage {
     `Limit:      ${alert.silenceSeconds} s without a reading (silenceSeconds)`,
     `Alert id:   ${alert.alertId}`,
   ].join('\n');
+  const g = alert.group;
   const subject =
-    alert.kind === 'silent'
-      ? `[${alert.severity}] Sensor silent: ${id.slice(0, 60)}`
-      : `[${alert.severity}] Sensor reporting again: ${id.slice(0, 50)}`;
+    g !== undefined
+      ? alert.kind === 'silent'
+        ? `[${alert.severity}] Group silent: ${id.slice(0, 50)} (all ${g.members} sensors)`
+        : `[${alert.severity}] Group reporting again: ${id.slice(0, 50)} (${g.sensors} sensors)`
+      : alert.kind === 'silent'
+        ? `[${alert.severity}] Sensor silent: ${id.slice(0, 60)}`
+        : `[${alert.severity}] Sensor reporting again: ${id.slice(0, 50)}`;
   return {
     subject: subject.slice(0, 99),
     message: JSON.stringify({
@@ -348,6 +356,7 @@ export function silenceMessage(alert: SilenceAlert): AlertMessage {
       severity: text(alert.severity),
       detector: text('silence'),
       [SILENCE_EVENT_ATTRIBUTE]: text(alert.kind),
+      ...(g === undefined ? {} : { group: text(alert.sensorId) }),
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   evaluate,
   isLearning,
   type LearningDetector,
+  learningStep,
   learningStepInPlace,
   type Verdict,
   type WorkingLearnedState,
@@ -24,6 +25,7 @@ import {
   type Aggregate,
   type AlertDecision,
   type Anomaly,
+  EMPTY_AGGREGATE,
   type RawRecord,
   type Reading,
   SEVERITIES,
@@ -56,6 +58,11 @@ export interface JudgeInput {
    * waits for the next commit.
    */
   readonly outboxRoomFor: (alerts: readonly AlertDecision[], readings: number) => boolean;
+  /**
+   * Whether a reading is inside a maintenance window (docs/alerting-groups.md): judged by
+   * judgeMuted, it changes no state and notifies nothing. @default none is
+   */
+  readonly muted?: (sensorId: string, eventTimeMs: number) => boolean;
 }
 
 export interface JudgeResult {
@@ -67,6 +74,8 @@ export interface JudgeResult {
   readonly readings: number;
   readonly redelivered: number;
   readonly duplicates: number;
+  /** Anomalies inside maintenance windows: counted, not notified, not in the outbox. */
+  readonly muted: number;
 }
 
 /** One sensor as the loop sees it: its detector, resolved once per topic, and its state. */
@@ -113,6 +122,7 @@ export function judgeRecords(
     readings: 0,
     redelivered: 0,
     duplicates: 0,
+    muted: 0,
   };
 
   const cursorOf = (reading: Reading): Cursor => {
@@ -195,6 +205,12 @@ export function judgeRecords(
 
   function judgeReading(reading: Reading): void {
     result.readings += 1;
+    if (input.muted?.(reading.sensorId, reading.eventTimeMs) === true) {
+      const e = judgeMuted(work, reading, cursors.get(reading.sensorId), input, windowOf);
+      if (e.verdict.anomaly) result.muted += 1;
+      if (input.evaluations) result.evaluations.push(e);
+      return;
+    }
     const c = cursorOf(reading);
     const start = bucketStartMs(reading.eventTimeMs, settings);
     work.addReading(start, c.index, reading.value, c.spec.kind === 'zscore');
@@ -238,6 +254,39 @@ export function judgeRecords(
     result.alerts.push(decide(c, reading, verdict, admitter.epoch, input));
     c.touched = true;
   }
+}
+
+/**
+ * A reading inside a maintenance window: judged against the state as it stands (so its
+ * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown, no
+ * dictionary entry. A learning detector takes a pure step from a copy; a window detector
+ * sees its window with the reading in it, as an admitted reading would.
+ */
+function judgeMuted(
+  work: WorkingState,
+  reading: Reading,
+  c: Cursor | undefined,
+  input: JudgeInput,
+  windowOf: (reading: Reading, index: number) => Aggregate,
+): Evaluation {
+  const detector = input.resolveDetector(reading.sensorId, reading.source.topic);
+  const index = work.indexOf.get(reading.sensorId);
+  const before = index === undefined ? EMPTY_AGGREGATE : windowOf(reading, index);
+  const v = reading.value;
+  const window = { count: before.count + 1, sum: before.sum + v, sumSq: before.sumSq + v * v };
+  if (!isLearning(detector)) {
+    return { reading, detector, window, verdict: evaluate(detector, window, v), muted: true };
+  }
+  // The batch's own state of the sensor first (it may have learned since the pages were read).
+  let prior: DetectorLearnedState | undefined;
+  if (c !== undefined && c.spec === detector && c.work !== null) {
+    prior = { ...c.work } as DetectorLearnedState;
+  } else {
+    const stored = index === undefined ? undefined : work.sensorState(index)?.learned;
+    prior = stored?.kind === detector.kind ? (stored.state as DetectorLearnedState) : undefined;
+  }
+  const { verdict } = learningStep(detector, prior, v);
+  return { reading, detector, window, verdict, muted: true };
 }
 
 /** Writes the cursor's cooldown and learned state back into the working state. */

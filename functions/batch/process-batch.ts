@@ -1,5 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
+import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
 import type { FeedbackResolver } from '../core/feedback.ts';
 import type { RawRecord } from '../core/types.ts';
@@ -27,6 +28,7 @@ export type DetectionSettings = Pick<
   | 'alertCooldownMs'
   | 'retentionMarginSeconds'
   | 'readingFields'
+  | 'alerting'
 >;
 
 export interface ProcessBatchDeps {
@@ -59,6 +61,11 @@ export interface ProcessBatchDeps {
    * @default text records with the JSON names
    */
   readonly parse?: BatchParse;
+  /**
+   * Alert groups and maintenance windows, e.g. of the rules stored in the table
+   * (docs/alerting-groups.md). @default compiled from settings.alerting
+   */
+  readonly alerting?: AlertingPolicy;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -78,6 +85,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
   const stream = deps.stream ?? '';
+  const alerting = deps.alerting ?? compileAlerting(settings.alerting ?? {});
 
   return async function processBatch(records: readonly RawRecord[]): Promise<BatchReport> {
     const nowMs = deps.nowMs();
@@ -102,6 +110,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       ...(deps.feedback === undefined ? {} : { feedback: deps.feedback }),
       settings,
       nowMs,
+      alerting,
     };
     // Every root of the payload in one strongly consistent read.
     const roots = new Map<string, PartitionRoot>(

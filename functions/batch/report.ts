@@ -16,6 +16,9 @@ export function emptyReport(records: number): MutableReport {
     anomalies: 0,
     notificationsSent: 0,
     notificationsHeldBack: 0,
+    notificationsMuted: 0,
+    notificationsGrouped: 0,
+    groupAlerts: 0,
     bucketsWritten: 0,
     bucketKeysRead: 0,
   };
@@ -31,6 +34,9 @@ export function addInto(total: MutableReport, part: MutableReport): void {
   total.anomalies += part.anomalies;
   total.notificationsSent += part.notificationsSent;
   total.notificationsHeldBack += part.notificationsHeldBack;
+  total.notificationsMuted += part.notificationsMuted;
+  total.notificationsGrouped += part.notificationsGrouped;
+  total.groupAlerts += part.groupAlerts;
   total.bucketsWritten += part.bucketsWritten;
   total.bucketKeysRead += part.bucketKeysRead;
 }

@@ -1,8 +1,10 @@
+import type { AlertingPolicy } from '../core/alerting/policy.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
 import type { FeedbackResolver } from '../core/feedback.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
 import type { BatchObserver } from '../ports.ts';
 import { Admitter, decidedOf } from './admit.ts';
+import { commitAlerts } from './alerting.ts';
 import { commit, generation, newCommitId } from './commit.ts';
 import { type DeliverDeps, deliverOutbox } from './deliver.ts';
 import type { PartitionGroup } from './group.ts';
@@ -26,6 +28,8 @@ export interface RunContext extends DeliverDeps {
     readonly retentionMarginSeconds: number;
   };
   readonly nowMs: number;
+  /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
+  readonly alerting?: AlertingPolicy;
 }
 
 /**
@@ -105,7 +109,9 @@ export async function runPartition(
         const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
         return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
       },
+      ...(ctx.alerting?.maintenance === true ? { muted: ctx.alerting.muted } : {}),
     });
+    const alerts = commitAlerts(ctx.alerting, judged.alerts, root);
     // Rejections are told when judged: they depend on the record alone (a retry whose
     // records were committed meanwhile would never tell them).
     for (const r of judged.rejections) {
@@ -133,22 +139,27 @@ export async function runPartition(
       commitId,
       ...admitter.decided(),
       pages: built.table,
-      outbox: judged.alerts,
+      outbox: alerts.outbox,
+      ...(alerts.groups === undefined ? {} : { groups: alerts.groups }),
     };
     await commit(ctx.store, ctx.cache, group.pid, root, next, built.writes);
     root = next;
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
-    tell(judged.alerts);
+    tell(alerts.outbox);
     for (const e of judged.evaluations) ctx.observer.evaluated?.(e);
     report.readings += judged.readings;
     report.redelivered += judged.redelivered + judged.duplicates;
     report.duplicates += judged.duplicates;
     report.anomalies += judged.alerts.length;
-    report.notificationsHeldBack += judged.alerts.filter((a) => !a.notify).length;
+    // Not notified by themselves: held back by a cooldown, or folded into a group alert.
+    report.notificationsHeldBack += alerts.outbox.filter((a) => !a.notify).length;
+    report.notificationsMuted += judged.muted;
+    report.notificationsGrouped += alerts.grouped;
+    report.groupAlerts += alerts.groupAlerts;
     report.bucketsWritten += built.bucketPages;
     // 7. Deliver the outbox, then the records the outbox's budget left for the next round.
     const done = await deliverOutbox(ctx, group.pid, root);
-    delivered(judged.alerts);
+    delivered(alerts.outbox);
     root = done.root;
     report.notificationsSent += done.sent;
     records = records.slice(judged.consumed);

@@ -1,3 +1,4 @@
+import type { GroupPeriod } from '../core/alerting/groups.ts';
 import type { CooldownState } from '../core/cooldown.ts';
 import type { AlertDecision } from '../core/types.ts';
 
@@ -107,6 +108,11 @@ export interface PartitionRoot {
   readonly pages: PageTable;
   /** Decided anomalies whose delivery is not known to be done (the outbox). */
   readonly outbox: readonly AlertDecision[];
+  /**
+   * Alert groups' open periods (docs/alerting-groups.md), at most MAX_GROUP_PERIODS of them,
+   * keyed by a hash of the group. @default none
+   */
+  readonly groups?: readonly GroupPeriod[];
 }
 
 export type PageKind = 'dict' | 'bucket' | 'state' | 'index';

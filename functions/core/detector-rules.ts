@@ -125,7 +125,7 @@ function compareRank(a: readonly number[], b: readonly number[]): number {
 const isGlob = (pattern: string) => /[*?]/.test(pattern);
 const literalChars = (pattern: string) => pattern.replace(/[*?]/g, '').length;
 
-function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): RegExp {
   const body = glob
     .split('')
     .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))

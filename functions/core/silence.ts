@@ -30,6 +30,17 @@ export interface SilenceAlert {
   /** When the check decided it (ms). */
   readonly decidedAtMs: number;
   readonly severity: Severity;
+  /**
+   * A group's alert (docs/alerting-groups.md): `sensorId` is the group, and `sensors` of its
+   * `members` watched sensors went silent (or recovered) at this check.
+   */
+  readonly group?: {
+    readonly sensors: number;
+    readonly members: number;
+    readonly listed: readonly string[];
+  };
+  /** A sensor's alert that its group's alert stands for: not sent to SNS. */
+  readonly inhibited?: true;
 }
 
 /** A sensor the check has declared silent and not yet recovered. */
@@ -161,6 +172,13 @@ export function decideSilence(
 /** `SILENT sensor_3: no reading for 42 s (limit 30 s), last seen 2026-…`, the log line's message. */
 export function silenceLine(alert: SilenceAlert): string {
   const last = new Date(alert.lastSeenMs).toISOString();
+  if (alert.group !== undefined) {
+    const g = alert.group;
+    const names = `${g.listed.join(', ')}${g.sensors > g.listed.length ? ', ...' : ''}`;
+    return alert.kind === SILENCE_KINDS.silent
+      ? `SILENT group ${alert.sensorId}: all ${g.members} sensors without a reading (limit ${alert.silenceSeconds} s), ${g.sensors} declared now: ${names}; last seen ${last}`
+      : `RECOVERED group ${alert.sensorId}: ${g.sensors} sensors reporting again: ${names}`;
+  }
   if (alert.kind === SILENCE_KINDS.silent) {
     const quiet = Math.round((alert.decidedAtMs - alert.lastSeenMs) / 1000);
     return `SILENT ${alert.sensorId}: no reading for ${quiet} s (limit ${alert.silenceSeconds} s), last seen ${last}`;
@@ -182,5 +200,7 @@ export function silenceJson(alert: SilenceAlert) {
     silenceSeconds: alert.silenceSeconds,
     decidedAt: new Date(alert.decidedAtMs).toISOString(),
     severity: alert.severity,
+    ...(alert.group === undefined ? {} : { group: alert.sensorId, ...alert.group }),
+    ...(alert.inhibited === true ? { inhibited: true } : {}),
   };
 }

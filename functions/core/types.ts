@@ -84,4 +84,25 @@ export interface AlertDecision {
   readonly notify: boolean;
   /** For a notified anomaly: how many anomalies of the sensor were held back before it. */
   readonly heldBackBefore: number;
+  /**
+   * Set on the notification that carries a group alert (docs/alerting-groups.md): it is sent
+   * as the group's message, and the group's other notifications of the commit are not sent.
+   */
+  readonly group?: GroupSummary;
+}
+
+/** A group alert: more than `threshold` sensors of the group notified within its period. */
+export interface GroupSummary {
+  /** The group (an id prefix such as `site-a/line-1`, or a rule's name), cut to 128 characters. */
+  readonly key: string;
+  readonly threshold: number;
+  readonly periodSeconds: number;
+  /** Sensors and notifications of this commit folded into the alert. */
+  readonly sensors: number;
+  readonly alerts: number;
+  /** Sensors of the group notified in the period so far, earlier commits included. */
+  readonly inPeriod: number;
+  readonly severity: Severity;
+  /** The first few sensor ids, cut short; the log and the sinks have every alert. */
+  readonly listed: readonly string[];
 }

@@ -118,6 +118,7 @@ function telemetryObserver(
       logger.warn(anomalyLine(decision.anomaly), {
         ...anomalyJson(decision.anomaly, decision.heldBackBefore),
         notified: decision.notify,
+        ...(decision.group === undefined ? {} : { groupAlert: decision.group }),
       });
       extra?.anomaly(decision);
     },
@@ -182,7 +183,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         stream: streamIdOf(event),
         cache,
         parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
-        ...(rules === null ? {} : { resolveDetector: rules.resolve }),
+        ...(rules === null ? {} : { resolveDetector: rules.resolve, alerting: rules.alerting }),
         ...(verdicts === null ? {} : { feedback: verdicts }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
@@ -197,6 +198,18 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
       metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
+      // Alerting (docs/alerting-groups.md): only when the rules use it, so a stack without
+      // groups or windows publishes no more metrics than before.
+      if (report.notificationsMuted > 0)
+        metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.notificationsMuted);
+      if (report.notificationsGrouped > 0)
+        metrics.addMetric(
+          METRIC.notificationsGrouped,
+          MetricUnit.Count,
+          report.notificationsGrouped,
+        );
+      if (report.groupAlerts > 0)
+        metrics.addMetric(METRIC.groupAlerts, MetricUnit.Count, report.groupAlerts);
       return report;
     } finally {
       // Counted from decisions as they are made, so a failed batch still reports what it
@@ -253,6 +266,7 @@ export function liveRules(
       ...(deps.config.readingFields === undefined
         ? {}
         : { readingFields: deps.config.readingFields }),
+      ...(deps.config.alerting === undefined ? {} : { alerting: deps.config.alerting }),
     },
     clock,
     ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),

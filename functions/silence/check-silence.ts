@@ -1,4 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
+import type { GroupResolver } from '../core/alerting/groups.ts';
+import { groupSilence } from '../core/alerting/silence-groups.ts';
 import {
   decideSilence,
   SILENCE_KINDS,
@@ -33,6 +35,11 @@ export interface SilenceCheckDeps {
    */
   readonly maxBatchMs?: number;
   readonly nowMs: () => number;
+  /**
+   * The alert groups of the rules: a group gone silent whole gets one alert for its sensors'
+   * (docs/alerting-groups.md). @default none
+   */
+  readonly groupOf?: GroupResolver;
   /** Told about each alert once its decision is durable (and again after a failed delivery). */
   readonly onAlert?: (alert: SilenceAlert) => void;
 }
@@ -51,6 +58,8 @@ export interface SilenceCheckReport {
   readonly undelivered: number;
   /** Another check changed the state meanwhile (this one left it to that one). */
   readonly conflicts: number;
+  /** Sensor alerts a group alert stood for (not sent to SNS). */
+  readonly inhibited?: number;
 }
 
 /**
@@ -104,11 +113,21 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
     nowMs,
     deps.slackMs + (deps.maxBatchMs ?? 0),
   );
-  const room = alertsThatFit(store, pending, decision.alerts);
-  const taken = decision.alerts.slice(0, room);
+  const grouped =
+    deps.groupOf === undefined
+      ? { alerts: decision.alerts, inhibited: 0 }
+      : groupSilence(
+          decision.alerts,
+          [...lastSeen.keys()].filter((id) => silenceOf(id) !== undefined),
+          decision.state,
+          deps.groupOf,
+        );
+  const room = alertsThatFit(store, pending, grouped.alerts);
+  const taken = grouped.alerts.slice(0, room);
   // Alerts past the budget are not decided yet: their sensors keep their earlier state.
   const next = new Map(decision.state);
-  for (const a of decision.alerts.slice(room)) {
+  for (const a of grouped.alerts.slice(room)) {
+    if (a.group !== undefined) continue;
     const before = state.get(a.sensorId);
     if (before === undefined) next.delete(a.sensorId);
     else next.set(a.sensorId, before);
@@ -122,9 +141,10 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
     silentSensors: next.size,
     alerts: taken.length,
     redelivered: pending.length,
-    deferred: decision.alerts.length - room,
+    deferred: grouped.alerts.length - room,
     undelivered: 0,
     conflicts: 0,
+    inhibited: taken.filter((a) => a.inhibited === true).length,
   };
 
   let outboxVersion = outbox.version;
@@ -174,6 +194,8 @@ function replay(
 ): Map<string, SilentEntry> {
   const state = new Map(silent);
   for (const a of alerts) {
+    // A group's alert stands for its sensors' alerts, which are in the outbox themselves.
+    if (a.group !== undefined) continue;
     if (a.kind === SILENCE_KINDS.silent) {
       state.set(a.sensorId, {
         lastSeenMs: a.lastSeenMs,
@@ -219,8 +241,10 @@ export function topicOfPartition(pid: string): string {
 /** SNS and every sink at once; each settles before a failure is thrown. */
 async function deliver(deps: SilenceCheckDeps, alerts: readonly SilenceAlert[]): Promise<void> {
   if (alerts.length === 0) return;
+  // Inhibited sensor alerts: their group's alert is sent instead; the sinks get both.
+  const notified = alerts.filter((a) => a.inhibited !== true);
   const sends = [
-    deps.publisher.publishSilence(alerts),
+    ...(notified.length === 0 ? [] : [deps.publisher.publishSilence(notified)]),
     ...(deps.sinks ?? []).map((s) => s.deliverSilence(alerts)),
   ];
   const failed = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected');

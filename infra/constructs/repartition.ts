@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { REPARTITION_ENV } from '../../functions/repartition/config.ts';
 import { keyedTopicOf } from '../../functions/repartition/repartition-batch.ts';
 import { REPARTITION_SERVICE_NAME } from '../../functions/telemetry-names.ts';
-import type { KafkaSourceConfig, VpcNetworkConfig } from '../config.ts';
+import type { KafkaSourceConfig, VpcNetworkConfig } from '../kafka-source.ts';
 import { KafkaTrigger } from './kafka-trigger.ts';
 import { createNodeFunction } from './node-function.ts';
 

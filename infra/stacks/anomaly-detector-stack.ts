@@ -1,12 +1,7 @@
-import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS, type DeployConfig } from '../config.ts';
-import { KafkaSource } from '../kafka-source.ts';
-import {
-  SensorAnomalyDetector,
-  type SensorAnomalyDetectorProps,
-} from '../sensor-anomaly-detector.ts';
+import { SensorAnomalyDetector } from '../sensor-anomaly-detector.ts';
 
 export interface AnomalyDetectorStackProps extends StackProps {
   readonly config: DeployConfig;
@@ -28,7 +23,7 @@ export class AnomalyDetectorStack extends Stack {
       ...props,
     });
     const { config } = props;
-    this.detector = new SensorAnomalyDetector(this, 'Detector', propsFromConfig(config));
+    this.detector = new SensorAnomalyDetector(this, 'Detector', config.props);
     this.detector.addOutputs(this);
 
     const kafka = config.kafka;
@@ -65,44 +60,4 @@ export class AnomalyDetectorStack extends Stack {
       });
     }
   }
-}
-
-/** The construct's props from a validated deploy config (the `cdk.json` context layer). */
-export function propsFromConfig(config: DeployConfig): SensorAnomalyDetectorProps {
-  const sink = config.anomalySinks.kafka;
-  return {
-    ...(config.eventSourceMapping ? { kafkaSource: KafkaSource.fromConfig(config.kafka) } : {}),
-    detection: config.detection,
-    memorySizeMb: config.function.memorySizeMb,
-    timeoutSeconds: config.function.timeoutSeconds,
-    logRetention: config.function.logRetentionDays as RetentionDays,
-    removalPolicy:
-      config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    alertEmails: config.alerts.emails,
-    alertSmsNumbers: config.alerts.smsNumbers,
-    smsCriticalOnly: config.alerts.smsCriticalOnly,
-    opsEmails: config.alerts.opsEmails,
-    alarmOffsetLagRecords: config.alarms.offsetLagRecords,
-    alarmRejectedPercent: config.alarms.rejectedPercent,
-    alarmNoRecordsMinutes: config.alarms.noRecordsMinutes,
-    ...(config.sqsEndpoint === undefined ? {} : { sqsEndpoint: config.sqsEndpoint }),
-    tracing: config.tracing,
-    ...(sink === undefined
-      ? {}
-      : {
-          anomaliesTopic: {
-            topic: sink.topic,
-            bootstrapServers: sink.bootstrapServers,
-            ...(sink.vpc === undefined ? {} : { vpc: sink.vpc }),
-            ...(sink.vpcAwsAccess === undefined ? {} : { vpcAwsAccess: sink.vpcAwsAccess }),
-          },
-        }),
-    ...(config.anomalySinks.eventBus === undefined
-      ? {}
-      : { anomaliesEventBus: config.anomalySinks.eventBus }),
-    ...(config.silenceCheckMinutes === undefined
-      ? {}
-      : { silenceCheckMinutes: config.silenceCheckMinutes }),
-    dashboardName: config.stackName,
-  };
 }

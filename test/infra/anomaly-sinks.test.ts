@@ -94,7 +94,7 @@ describe('anomaly sinks in the template', () => {
         anomaliesBootstrapServers: 'b-1.sensors.kafka.eu-west-1.amazonaws.com:9098',
       }),
     ).toThrow(
-      /the functions join vpc-0a1b2c3d4e5f67890 .* a NAT gateway, or a DynamoDB gateway endpoint .* interface endpoints with private DNS for sns and secretsmanager; then set vpcAwsAccess .*context key anomaliesVpcAwsAccess/,
+      /the functions join vpc-0a1b2c3d4e5f67890 .* a NAT gateway, or a DynamoDB gateway endpoint .* interface endpoints with private DNS for sns and secretsmanager; then set anomaliesVpcAwsAccess \('nat-gateway' or 'vpc-endpoints'\)/,
     );
   });
 

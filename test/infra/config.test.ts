@@ -12,6 +12,7 @@ import {
   PROVISIONED_DEFAULTS,
   parseDeployConfig,
 } from '../../infra/config.ts';
+import { detectionEnvironment } from '../../infra/detection.ts';
 import { DEPLOY_EXAMPLES } from '../../infra/examples.ts';
 import { CDK_JSON_CONTEXT } from './synth.ts';
 
@@ -22,6 +23,12 @@ const VPC = { vpcId: 'vpc-0abc', subnetIds: 'subnet-01,subnet-02', securityGroup
 const MSK_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_detector-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** The detector function's detection variables, as the construct sets them from the props. */
+function detectorEnvironment(context: Record<string, unknown>, cwd?: string) {
+  const config = parseDeployConfig(context, cwd === undefined ? {} : { cwd });
+  return detectionEnvironment(config.props.detection).environment;
+}
 
 /** The error message for a context on top of cdk.json, or a failure if it parses. */
 function errorFor(context: Record<string, unknown>, cwd?: string): string {
@@ -62,19 +69,19 @@ describe('deploy config defaults', () => {
     expect(parseDeployConfig({ consumerGroupId: 'legacy-group' }).kafka.consumerGroupId).toBe(
       'legacy-group',
     );
-    expect(config).toMatchObject({ eventSourceMapping: true, tracing: false });
-    expect(config.alarms.noRecordsMinutes).toBe(15);
-    expect(config.sqsEndpoint).toBeUndefined();
+    expect(config).toMatchObject({ eventSourceMapping: true, props: { tracing: false } });
+    expect(config.props.alarmNoRecordsMinutes).toBe(15);
+    expect(config.props.sqsEndpoint).toBeUndefined();
     expect(config.kafka.provisioned).toBeUndefined();
-    expect(config.removalPolicy).toBe('retain');
+    expect(config.props.removalPolicy).toBe('retain');
   });
 
   it('maps detection keys onto exactly the environment names the function validates', () => {
     const all = Object.values(ENV).filter((n) => n !== ENV.tableName && n !== ENV.topicArn);
     // The robust detector's variables are set only when it is the default detector.
-    const robust = parseDeployConfig({ detector: 'robust' }).detectorEnvironment;
+    const robust = detectorEnvironment({ detector: 'robust' });
     expect(Object.keys(robust).sort()).toEqual([...all].sort());
-    const env = parseDeployConfig({}).detectorEnvironment;
+    const env = detectorEnvironment({});
     expect(Object.keys(env).sort()).toEqual(all.filter((n) => !n.startsWith('ROBUST_')).sort());
     expect(env).toMatchObject({ SLIDE_SECONDS: '5', WINDOW_SECONDS: '10', DETECTOR_RULES: '[]' });
   });
@@ -86,7 +93,7 @@ describe('deploy config defaults', () => {
     expect(() => parseDeployConfig({ robustDirection: 'sideways' })).toThrow(
       /robustDirection: must be one of both, up, down/,
     );
-    const env = parseDeployConfig({ detector: 'robust', robustSigma: '6' }).detectorEnvironment;
+    const env = detectorEnvironment({ detector: 'robust', robustSigma: '6' });
     expect(env).toMatchObject({ DETECTOR: 'robust', ROBUST_SIGMA: '6', ROBUST_DIRECTION: 'both' });
   });
 
@@ -106,8 +113,8 @@ describe('deploy config from command-line strings', () => {
     });
     expect(config.kafka.batchSize).toBe(200);
     expect(config.kafka.topics).toEqual(['a', 'b', 'c']);
-    expect(config.alerts.smsCriticalOnly).toBe(false);
-    expect(config.detectorEnvironment[ENV.threshold]).toBe('12.5');
+    expect(config.props.smsCriticalOnly).toBe(false);
+    expect(detectionEnvironment(config.props.detection).environment[ENV.threshold]).toBe('12.5');
   });
 
   it('treats an empty value as unset', () => {
@@ -430,8 +437,7 @@ describe('detectorRulesFile', () => {
       'ok.json',
       '[\n  {"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}\n]\n',
     );
-    const config = parseDeployConfig({ detectorRulesFile: name }, { cwd: dir });
-    expect(config.detectorEnvironment[ENV.detectorRules]).toBe(
+    expect(detectorEnvironment({ detectorRulesFile: name }, dir)[ENV.detectorRules]).toBe(
       '[{"match":"boiler_*","detector":{"kind":"zscore","sigma":4}}]',
     );
   });
@@ -441,8 +447,8 @@ describe('detectorRulesFile', () => {
       'object.json',
       '{"default": {"kind": "ewma"}, "rules": [{"match": "x", "detector": {"kind": "threshold"}}]}',
     );
-    const config = parseDeployConfig({ detectorRulesFile: name }, { cwd: dir });
-    expect(JSON.parse(config.detectorEnvironment[ENV.detectorRules] ?? '')).toMatchObject({
+    const env = detectorEnvironment({ detectorRulesFile: name }, dir);
+    expect(JSON.parse(env[ENV.detectorRules] ?? '')).toMatchObject({
       default: { kind: 'ewma' },
     });
   });
@@ -477,11 +483,11 @@ describe('detectorRulesFile', () => {
   });
 
   it('resolves the documented example file from the repository root', () => {
-    const config = parseDeployConfig({
+    const env = detectorEnvironment({
       ...CDK_JSON_CONTEXT,
       ...DEPLOY_EXAMPLES.mskScramProvisioned.context,
     });
-    expect(JSON.parse(config.detectorEnvironment[ENV.detectorRules] ?? '[]')).toHaveLength(3);
+    expect(JSON.parse(env[ENV.detectorRules] ?? '[]')).toHaveLength(3);
   });
 });
 

@@ -331,15 +331,15 @@ describe('props are checked by the construct, one line each', () => {
     ).toThrow(
       [
         'Plant/D: ',
-        '  - memorySizeMb: must be a whole number from 128 to 10240 (got 64)',
-        '  - alarmNoRecordsMinutes: must be a whole number from 0 to 1440 (one day, the longest a CloudWatch alarm can look back); 0 turns the alarm off (got 2000)',
-        '  - alarmRejectedPercent: must be greater than 0 and at most 100 (got 0)',
+        '  - memorySizeMb: must be at least 128 (got 64)',
+        '  - alarmRejectedPercent: must be greater than 0 (got 0)',
+        '  - alarmNoRecordsMinutes: must be at most 1440 (one day, the longest a CloudWatch alarm can look back); 0 turns the alarm off (got 2000)',
       ].join('\n'),
     );
     expect(() =>
       KafkaSource.selfManaged({ bootstrapServers: ['b:1'], topics: ['t'], batchSize: 20_000 }),
     ).toThrow(
-      'KafkaSource: batchSize must be a whole number from 1 to 10000: the limit of a Kafka event source mapping (got 20000)',
+      'KafkaSource.selfManaged: batchSize: must be at most 10000: the limit of a Kafka event source mapping (got 20000)',
     );
   });
 });
@@ -420,7 +420,7 @@ describe('the anomalies topic sink', () => {
           anomaliesEventBus: 'plant-bus',
         }),
     ).toThrow(
-      "Plant/D: anomaliesTopic: the functions join vpc-0abc to reach the brokers and then reach AWS only through it: give its subnets (subnet-01, subnet-02) a NAT gateway, or a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables, interface endpoints with private DNS for sns and secretsmanager, and events; then set vpcAwsAccess ('nat-gateway' or 'vpc-endpoints'; context key anomaliesVpcAwsAccess)",
+      "Plant/D: anomaliesTopic: the functions join vpc-0abc to reach the brokers and then reach AWS only through it: give its subnets (subnet-01, subnet-02) a NAT gateway, or a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables, interface endpoints with private DNS for sns and secretsmanager, and events; then set anomaliesTopic.vpcAwsAccess ('nat-gateway' or 'vpc-endpoints')",
     );
     const stack = newStack();
     new SensorAnomalyDetector(stack, 'D', {

@@ -14,7 +14,7 @@ describe('SensorAnomalyDetector props are checked at synth', () => {
   it('refuses a timeout the Kafka mapping does not support (item 2)', () => {
     expect(() => new SensorAnomalyDetector(stack(), 'D', { timeoutSeconds: 900 })).toThrow(
       new SensorAnomalyDetectorError(
-        'S/D: timeoutSeconds must be 1-840: Kafka event source mappings only support functions with a timeout of at most 14 minutes (got 900)',
+        'S/D: timeoutSeconds: must be at most 840: Kafka event source mappings only support functions with a timeout of at most 14 minutes (840 s) (got 900)',
       ),
     );
   });
@@ -28,7 +28,9 @@ describe('SensorAnomalyDetector props are checked at synth', () => {
         auth: 'sasl-scram-512',
         secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_x-AbCdEf',
       }),
-    ).toThrow(/needs secretArn and secretKmsKeyArn/);
+    ).toThrow(
+      /secretKmsKeyArn: required when auth is sasl-scram-512 on MSK: MSK cannot use a secret encrypted with the default AWS managed key/,
+    );
     expect(() =>
       KafkaSource.msk({
         clusterArn,
@@ -37,12 +39,14 @@ describe('SensorAnomalyDetector props are checked at synth', () => {
         secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-AbCdEf',
         secretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k',
       }),
-    ).toThrow(/must begin with AmazonMSK_ \(got "kafka"\)/);
+    ).toThrow(
+      /secretArn: an MSK SCRAM secret's name must begin with AmazonMSK_ \(got the name "kafka"\)/,
+    );
   });
 
   it('refuses unauthenticated brokers outside a VPC', () => {
     expect(() => KafkaSource.selfManaged({ ...broker, auth: 'none' })).toThrow(
-      /auth none needs vpc/,
+      'KafkaSource.selfManaged: auth: none requires vpc',
     );
   });
 

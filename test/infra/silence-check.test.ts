@@ -188,6 +188,6 @@ describe('the silence check in the template (docs/silence.md)', () => {
     expect(() => parseDeployConfig({ silenceCheckMinutes: '-1' })).toThrow(
       /silenceCheckMinutes: must be at least 0/,
     );
-    expect(parseDeployConfig({ silenceCheckMinutes: '0' }).silenceCheckMinutes).toBe(0);
+    expect(parseDeployConfig({ silenceCheckMinutes: '0' }).props.silenceCheckMinutes).toBe(0);
   });
 });

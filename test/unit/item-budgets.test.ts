@@ -18,9 +18,17 @@ import {
   STATE_PAGE_SENSORS,
 } from '../../functions/batch/layout.ts';
 import type { PageTable, PartitionRoot, SensorState } from '../../functions/batch/state.ts';
+import {
+  LISTED_ID_CHARS,
+  LISTED_SENSORS,
+  MAX_GROUP_ALERTS_PER_COMMIT,
+  MAX_GROUP_NAME,
+  MAX_GROUP_PERIODS,
+  shown,
+} from '../../functions/core/alerting/groups.ts';
 import { ADAPTIVE_DEFAULTS, learningStep } from '../../functions/core/detectors.ts';
 import { MAX_READINGS_PER_RECORD } from '../../functions/core/readings/parse-record.ts';
-import type { AlertDecision } from '../../functions/core/types.ts';
+import type { AlertDecision, GroupSummary } from '../../functions/core/types.ts';
 import { createBatchProcessor } from '../../functions/process-batch.ts';
 import { lawParameters } from '../helpers/fc-params.ts';
 import { toRawRecord } from '../helpers/kafka-events.ts';
@@ -130,7 +138,7 @@ describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 
     expect(itemBytes(item)).toBeLessThan(128 * 1024);
   });
 
-  it('a root with a full outbox, a full page table, every source mark and every gap', () => {
+  it('a root with a full outbox, a full page table, every source mark and every gap, and every alert group', () => {
     const outbox: AlertDecision[] = [];
     let bytes = 0;
     // As judging fills it: the record that reaches the budget is the last one in.
@@ -139,6 +147,27 @@ describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 
       outbox.push(a);
       bytes += LIMITS.alertBytes(a);
     }
+    // Alert groups are decided after judging: the most group alerts a commit carries, each
+    // with the longest names JSON escapes (docs/alerting-groups.md), as decideGroups shows them.
+    const escaped = (n: number) => shown('"'.repeat(n), n);
+    const group: GroupSummary = {
+      key: escaped(MAX_GROUP_NAME),
+      threshold: 2 ** 31,
+      periodSeconds: 604_800,
+      sensors: 2 ** 31,
+      alerts: 2 ** 31,
+      inPeriod: 2 ** 31,
+      severity: 'critical',
+      listed: Array.from({ length: LISTED_SENSORS }, () => escaped(LISTED_ID_CHARS)),
+    };
+    for (let i = 0; i < MAX_GROUP_ALERTS_PER_COMMIT; i += 1)
+      outbox[i] = { ...(outbox[i] as AlertDecision), group };
+    const groups = Array.from({ length: MAX_GROUP_PERIODS }, (_, i) => ({
+      id: `${i}`.padStart(11, 'z'),
+      endMs: 9_007_199_254_740_991,
+      count: 2 ** 31,
+      alerted: true,
+    }));
     let pages: PageTable = {
       sensors: 2 ** 31,
       dict: [],
@@ -180,6 +209,7 @@ describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 
       ),
       pages,
       outbox,
+      groups,
     };
     expect(itemBytes(rootItem(PID, root))).toBeLessThan(ITEM_LIMIT_BYTES);
   });

@@ -11,7 +11,8 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
-import type { AlertDecision, Anomaly } from '../../core/types.ts';
+import type { GroupPeriod } from '../../core/alerting/groups.ts';
+import type { AlertDecision, Anomaly, GroupSummary } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 /**
@@ -65,6 +66,10 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
+      // Alert groups' open periods, only when there are any (a root without groups is as before).
+      ...(root.groups === undefined || root.groups.length === 0
+        ? []
+        : [root.groups.map((g) => [g.id, g.endMs, g.count, g.alerted ? 1 : 0])]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -72,12 +77,13 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, groups] = JSON.parse(encoded.header) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
+    [string, number, number, number][] | undefined,
   ];
   return {
     version,
@@ -94,6 +100,18 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
+    ...(groups === undefined
+      ? {}
+      : {
+          groups: groups.map(
+            ([id, endMs, count, alerted]): GroupPeriod => ({
+              id,
+              endMs,
+              count,
+              alerted: alerted === 1,
+            }),
+          ),
+        }),
   };
 }
 
@@ -166,7 +184,9 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
     ...(x.test === undefined
-      ? []
+      ? a.group === undefined
+        ? []
+        : [null]
       : [
           [
             x.test,
@@ -176,7 +196,38 @@ export function compactAlert(a: AlertDecision): unknown[] {
             x.expectedHigh ?? null,
           ],
         ]),
+    // The group alert this notification carries (docs/alerting-groups.md).
+    ...(a.group === undefined ? [] : [compactGroup(a.group)]),
   ];
+}
+
+type GroupRow = [string, number, number, number, number, number, string, string[]];
+
+function compactGroup(g: GroupSummary): GroupRow {
+  return [
+    g.key,
+    g.threshold,
+    g.periodSeconds,
+    g.sensors,
+    g.alerts,
+    g.inPeriod,
+    g.severity,
+    [...g.listed],
+  ];
+}
+
+function expandGroup(row: GroupRow): GroupSummary {
+  const [key, threshold, periodSeconds, sensors, alerts, inPeriod, severity, listed] = row;
+  return {
+    key,
+    threshold,
+    periodSeconds,
+    sensors,
+    alerts,
+    inPeriod,
+    severity: severity as GroupSummary['severity'],
+    listed,
+  };
 }
 
 export function expandAlert(raw: unknown): AlertDecision {
@@ -198,6 +249,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     sigma,
     alertId,
     why,
+    group,
   ] = raw as [
     string,
     number,
@@ -215,7 +267,8 @@ export function expandAlert(raw: unknown): AlertDecision {
     number,
     number | null,
     string,
-    [string, number | null, number | null, number | null, number | null] | undefined,
+    [string, number | null, number | null, number | null, number | null] | null | undefined,
+    GroupRow | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
   return {
@@ -240,6 +293,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     },
     notify: notify === 1,
     heldBackBefore,
+    ...(group === undefined ? {} : { group: expandGroup(group) }),
   };
 }
 

@@ -1,0 +1,139 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { FieldMapping } from '../../functions/core/readings/field-mapping.ts';
+import type { SchemaRegistryProps } from '../constructs/schema-registry-access.ts';
+import { TARGET_UTILIZATION_PERCENT, type TableCapacityProps } from '../constructs/window-table.ts';
+import type { DetectionSettings } from '../detection.ts';
+import type { KafkaSource, VpcNetworkConfig } from '../kafka-source.ts';
+
+// The construct's props: the one model of the detector's configuration. The construct checks
+// them (check-detector-props.ts); the CDK-context layer (infra/context/) only maps keys onto
+// them.
+
+/** The values of the optional props that have one whatever else is set. */
+export const DETECTOR_DEFAULTS = {
+  memorySizeMb: 1024,
+  timeoutSeconds: 60,
+  logRetentionDays: 30,
+  alarmOffsetLagRecords: 10_000,
+  alarmRejectedPercent: 5,
+  alarmNoRecordsMinutes: 15,
+  silenceCheckMinutes: 1,
+  /** Provisioned capacity's auto scaling target. */
+  targetUtilizationPercent: TARGET_UTILIZATION_PERCENT,
+} as const;
+
+/** How a function in a VPC reaches DynamoDB, SNS and Secrets Manager (and EventBridge). */
+export type VpcAwsAccess = 'vpc-endpoints' | 'nat-gateway';
+
+export interface AnomaliesTopicProps {
+  readonly topic: string;
+  /** @default - the self-managed source's brokers (MSK: required) */
+  readonly bootstrapServers?: readonly string[];
+  /** The brokers' network, which the function joins. @default - the self-managed source's */
+  readonly vpc?: VpcNetworkConfig;
+  /**
+   * What gives that VPC's subnets their way to AWS APIs: a function in a VPC has no internet
+   * access of its own, so synth fails without this when the function joins a VPC.
+   * @default - none: required with a VPC
+   */
+  readonly vpcAwsAccess?: VpcAwsAccess;
+}
+
+export interface SensorAnomalyDetectorProps {
+  /**
+   * The Kafka trigger.
+   * @default - no event source mapping: attach your own trigger to `function`
+   * (LocalStack's free edition, for instance, has no Kafka triggers)
+   */
+  readonly kafkaSource?: KafkaSource;
+  /** @default - the function's defaults (the threshold detector, 50) */
+  readonly detection?: DetectionSettings;
+  /** @default 1024 */
+  readonly memorySizeMb?: number;
+  /** At most 840 (14 minutes, the limit for Kafka mappings). @default 60 */
+  readonly timeoutSeconds?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Table, log groups, dead-letter queue and a created secret. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A window table of your own, with the layout of functions/adapters/dynamodb-table.ts
+   * (string `pk` and `sk`, TTL on `expiresAtEpochSeconds`). @default - a table is created
+   */
+  readonly table?: ITable;
+  /** Provisioned capacity for the created table. @default - on-demand */
+  readonly tableCapacity?: TableCapacityProps;
+  /** DeletionProtectionEnabled on the created table. @default - true, unless removalPolicy is DESTROY */
+  readonly tableDeletionProtection?: boolean;
+  /**
+   * An alert topic of your own (it receives what the created one would). @default - a topic
+   * encrypted with the stack's key is created
+   */
+  readonly alertTopic?: ITopic;
+  /** The customer managed key of `alertTopic`, if it has one. @default - none */
+  readonly alertTopicKey?: IKey;
+  /** Email addresses for anomaly digests (one email per batch). @default - none */
+  readonly alertEmails?: readonly string[];
+  /** E.164 numbers for per-sensor SMS alerts. @default - none */
+  readonly alertSmsNumbers?: readonly string[];
+  /** @default true */
+  readonly smsCriticalOnly?: boolean;
+  /** Email addresses for the operations alarms. @default - none */
+  readonly opsEmails?: readonly string[];
+  /** @default 10000 */
+  readonly alarmOffsetLagRecords?: number;
+  /** @default 5 */
+  readonly alarmRejectedPercent?: number;
+  /** No records for this many minutes raises an alarm; 0 for none. @default 15 */
+  readonly alarmNoRecordsMinutes?: number;
+  /**
+   * Create an SQS interface endpoint for the dead-letter queue: `subnetIds` are the endpoint's
+   * subnets, at most one per Availability Zone. @default - none: pollers in a VPC need one to
+   * deliver failed batches
+   */
+  readonly sqsEndpoint?: VpcNetworkConfig;
+  /** X-Ray active tracing and the Powertools Tracer. @default false */
+  readonly tracing?: boolean;
+  /** Every anomaly as a JSON record to this topic on the mapping's cluster (docs/sinks.md). @default - none */
+  readonly anomaliesTopic?: AnomaliesTopicProps;
+  /** Every anomaly as an event on this EventBridge bus (name or ARN). @default - none */
+  readonly anomaliesEventBus?: string;
+  /**
+   * Minutes between silent-sensor checks (docs/silence.md); 0: no check is deployed. The check
+   * is deployed whatever the deployed rules say, since a rules document stored in the table
+   * (docs/rules.md) may set silenceSeconds at any time.
+   * @default 1
+   */
+  readonly silenceCheckMinutes?: number;
+  /**
+   * Values encoded with a schema registry (Avro, Protobuf, JSON Schema), decoded in the
+   * function (docs/input-formats.md). @default - records are text (CSV, JSON)
+   */
+  readonly schemaRegistry?: SchemaRegistryProps;
+  /** Where the sensor id, value and timestamp are in a record. @default the JSON names */
+  readonly readingFields?: FieldMapping;
+  /** Reserved concurrency of the silence check (1: one at a time). @default - none */
+  readonly silenceCheckReservedConcurrency?: number;
+  /** @default - the stack name; a further detector in the stack adds its construct path */
+  readonly dashboardName?: string;
+  /**
+   * The source topics are unkeyed: a repartition step re-produces them keyed by sensor to
+   * `<topic>.by-sensor` (created beforehand, with a fixed partition count), which the detector
+   * reads instead (docs/repartition.md). `bootstrapServers` defaults to the self-managed
+   * source's; MSK needs them (and `vpc`). @default - the detector reads the source topics
+   */
+  readonly repartition?: {
+    readonly bootstrapServers?: readonly string[];
+    readonly vpc?: VpcNetworkConfig;
+  };
+  /**
+   * Deploy the feedback API (docs/feedback.md): a function URL with AuthType AWS_IAM that
+   * records verdicts on alerts; callers need `grantFeedback`. The verdicts work without it,
+   * through `npm run feedback`. @default false
+   */
+  readonly feedbackApi?: boolean;
+}
