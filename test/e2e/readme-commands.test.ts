@@ -188,7 +188,7 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
     'needs the stack; test/integration/feedback.test.ts',
   'curl --aws-sigv4 "aws:amz:eu-west-1:lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN" -H \'content-type: application/json\' -d \'{"alertId":"sensor-data-3-1042","verdict":"not-anomaly","sensorId":"line_1_temp","score":0.62}\' "${FEEDBACK_API_URL}feedback"':
     'needs a deployed API and credentials; test/integration/feedback-api.test.ts drives the handler with a function URL event',
-  'npm run evaluate -- --corpus generated --detectors ewma,adaptive,robust --feedback-first 3':
+  'npm run evaluate -- --corpus generated --copies 1 --feedback-first 3':
     'a minute of CPU; test/unit/feedback-evaluation.test.ts runs the feedback table on generated series',
   'npm run evaluate -- --skab /data/skab':
     'a path of yours; test/unit/detector-evaluate-cli.test.ts',
