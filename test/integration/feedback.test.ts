@@ -1,11 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbFeedbackStore } from '../../functions/adapters/dynamodb-feedback-store.ts';
+import {
+  DynamoDbFeedbackStore,
+  feedbackItem,
+} from '../../functions/adapters/dynamodb-feedback-store.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
+import { FEEDBACK_BOUNDS, feedbackRecord } from '../../functions/core/feedback.ts';
 import { createHandler } from '../../functions/detector/create-handler.ts';
+import { FeedbackWriter } from '../../functions/feedback/feedback-writer.ts';
 import { RULES_REFRESH_MS } from '../../functions/live-rules.ts';
 import { runFeedbackCli } from '../../local/feedback/feedback-cli.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
@@ -207,6 +212,63 @@ describe('feedback on dynalite: a verdict recorded, the next batch adapts', () =
       invalid: 1,
       truncated: false,
     });
+  });
+});
+
+describe('verdicts at their limits', () => {
+  it('the longest ids and notes round-trip; a fleet of verdicts past one 1 MB Query page is read whole', async () => {
+    const config = await aws.freshConfig();
+    const writer = new FeedbackWriter({ client: aws.dynamodbClient, tableName: config.tableName });
+    // 256-byte sensor id (4-byte characters), 512-byte alert id, the longest note.
+    const widest = feedbackRecord(
+      {
+        alertId: `${'t'.repeat(249)}-2147483647-${'9'.repeat(240)}`.slice(0, 512),
+        verdict: 'not-anomaly',
+        sensorId: '𝔰'.repeat(64),
+        score: 0.7,
+        note: 'n'.repeat(FEEDBACK_BOUNDS.maxNoteChars),
+      },
+      'x'.repeat(FEEDBACK_BOUNDS.maxByChars),
+      T0,
+    );
+    await writer.put(widest);
+    expect((await writer.list({ consistent: true })).records).toEqual([widest]);
+    // 2,000 verdicts of about 0.8 KB: more than one page of a Query (1 MB).
+    const fleet = Array.from({ length: 2000 }, (_, i) =>
+      feedbackRecord(
+        {
+          alertId: `sensor-data-${i % 16}-${i}`,
+          verdict: i % 3 === 0 ? 'missed' : 'not-anomaly',
+          sensorId: `line_${i % 200}_${'s'.repeat(200)}`,
+          score: (i % 100) / 100,
+          note: 'why '.repeat(125),
+        },
+        'ops',
+        T0 + i,
+      ),
+    );
+    for (let i = 0; i < fleet.length; i += 25)
+      await aws.dynamodbClient.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [config.tableName]: fleet
+              .slice(i, i + 25)
+              .map((r) => ({ PutRequest: { Item: feedbackItem(r) } })),
+          },
+        }),
+      );
+    const counts = countCommands(aws.dynamodbClient);
+    const all = await writer.list({ consistent: true });
+    expect(counts.get('QueryCommand')).toBeGreaterThan(1);
+    expect(all.records).toHaveLength(2001);
+    expect(all.truncated).toBe(false);
+    const forBatch = await new DynamoDbFeedbackStore({
+      client: aws.dynamodbClient,
+      tableName: config.tableName,
+    }).list({ forBatch: true });
+    expect(forBatch.records).toHaveLength(2001);
+    // What a batch reads has no note and no author: the detector pays for what it uses.
+    expect(forBatch.records.every((r) => r.note === undefined && r.by === '')).toBe(true);
   });
 });
 
