@@ -3,7 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { parseDeployConfig } from '../../infra/config.ts';
 import { SensorAnomalyDetector } from '../../infra/index.ts';
+import { CDK_JSON_CONTEXT } from './synth.ts';
 
 // No bundling (`aws:cdk:bundling-stacks` empty): these tests read templates, not code.
 const newStack = () =>
@@ -93,5 +95,17 @@ describe('without feedbackApi', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^Operator') }],
       PolicyDocument: { Statement: [Match.objectLike(FEEDBACK_ITEMS)] },
     });
+  });
+});
+
+describe('the feedbackApi context key', () => {
+  it('maps -c feedbackApi=true onto the prop, and is off by default', () => {
+    expect(parseDeployConfig({ ...CDK_JSON_CONTEXT, feedbackApi: 'true' }).props.feedbackApi).toBe(
+      true,
+    );
+    expect(parseDeployConfig(CDK_JSON_CONTEXT).props.feedbackApi).toBeUndefined();
+    expect(() => parseDeployConfig({ ...CDK_JSON_CONTEXT, feedbackApi: 'yes please' })).toThrow(
+      'feedbackApi',
+    );
   });
 });
