@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertingFields } from './alerting-schema.ts';
+import type { Evaluation } from './batch/window-close/closing.ts';
 import { type AlertingRules, compileAlerting } from './core/alerting/policy.ts';
 import type { CatalogueKind, DETECTOR_PARAMETERS } from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
@@ -51,6 +52,9 @@ export const ENV = {
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
+  evaluation: 'EVALUATION',
+  allowedLatenessMs: 'ALLOWED_LATENESS_MS',
+  flinkFormat: 'FLINK_FORMAT',
 } as const;
 
 export interface DetectorConfig {
@@ -69,6 +73,15 @@ export interface DetectorConfig {
   readonly silenceSeconds?: number;
   /** The rules file's field mappings: how records become readings (docs/input-formats.md). */
   readonly readingFields?: ReadingFields;
+  /**
+   * When the window detectors judge: on arrival (the default), or each window when it closes,
+   * as the seed Flink job did (semantics.md §3). @default 'arrival'
+   */
+  readonly evaluation?: Evaluation;
+  /** Window-close evaluation: how long past its end a window waits. @default 2000 */
+  readonly allowedLatenessMs?: number;
+  /** Window-close evaluation: the seed job's arithmetic and number format. @default 'python' */
+  readonly flinkFormat?: 'python' | 'java';
   /** The rules file's alert groups and maintenance windows (docs/alerting-groups.md). */
   readonly alerting?: AlertingRules;
 }
@@ -215,6 +228,9 @@ export const envSchema = z.object({
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
   [ENV.writeConcurrency]: positiveInt.max(256).default(16),
+  [ENV.evaluation]: z.enum(['arrival', 'window-close']).default('arrival'),
+  [ENV.allowedLatenessMs]: z.coerce.number().int().nonnegative().default(2000),
+  [ENV.flinkFormat]: z.enum(['python', 'java']).default('python'),
 });
 
 /** Parses the environment; the error names every bad variable and what it holds. */
@@ -243,6 +259,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     [ENV.alertCooldownSeconds]: number;
     [ENV.retentionMarginSeconds]: number;
     [ENV.writeConcurrency]: number;
+    [ENV.evaluation]: Evaluation;
+    [ENV.allowedLatenessMs]: number;
+    [ENV.flinkFormat]: 'python' | 'java';
   } & Record<string, unknown>;
   // The chosen kind's parameters, each from its variable (detector-parameters.ts).
   const fromVariables = (): DetectorSpec => {
@@ -265,6 +284,13 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
+    ...(e[ENV.evaluation] === 'window-close'
+      ? {
+          evaluation: 'window-close' as const,
+          allowedLatenessMs: e[ENV.allowedLatenessMs],
+          flinkFormat: e[ENV.flinkFormat],
+        }
+      : {}),
     ...(rulesFile.silenceSeconds === undefined ? {} : { silenceSeconds: rulesFile.silenceSeconds }),
     ...(rulesFile.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
     ...(rulesFile.alerting === undefined ? {} : { alerting: rulesFile.alerting }),

@@ -77,6 +77,14 @@ export interface BatchReport {
   readonly bucketsWritten: number;
   /** Pages read from the store (0 when the warm container's cache held them all). */
   readonly bucketKeysRead: number;
+  /**
+   * Window-close evaluation: readings that arrived after every window they belong to had
+   * closed (counted and logged, never judged), (reading, window) pairs left out because that
+   * window had closed, and windows closed.
+   */
+  readonly lateReadings?: number;
+  readonly lateWindowDrops?: number;
+  readonly windowsClosed?: number;
 }
 
 /** How one reading was judged: what the backtest writes for every reading. */
@@ -105,6 +113,11 @@ export interface BatchObserver {
    * Optional: the use case only collects evaluations for an observer that wants them.
    */
   evaluated?(evaluation: Evaluation): void;
+  /**
+   * Window-close evaluation: a reading that arrived after every window it belongs to had
+   * closed (semantics.md §3), told once its batch's commit is durable.
+   */
+  late?(reading: Reading): void;
 }
 
 export const NO_OBSERVER: BatchObserver = { rejected() {}, anomaly() {}, published() {} };

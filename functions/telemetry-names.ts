@@ -33,6 +33,8 @@ export const METRIC = {
 
 /** The silence check's Powertools service name (its metrics carry it as `service`). */
 export const SILENCE_SERVICE_NAME = 'silence-check';
+/** The scheduled window flush of window-close evaluation. */
+export const WINDOW_FLUSH_SERVICE_NAME = 'window-flush';
 
 /** The repartition step's service name (Powertools), beside the detector's. */
 export const REPARTITION_SERVICE_NAME = 'repartition';

@@ -20,6 +20,7 @@ import { Observability, serviceMetric } from './constructs/observability.ts';
 import { Repartition } from './constructs/repartition.ts';
 import { SchemaRegistryAccess } from './constructs/schema-registry-access.ts';
 import { SilenceCheck } from './constructs/silence-check.ts';
+import { WindowFlush } from './constructs/window-flush.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { detectionEnvironment } from './detection.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
@@ -70,6 +71,8 @@ export class SensorAnomalyDetector extends Construct {
   readonly kafkaSource?: KafkaSourceConfig;
   /** The scheduled silent-sensor check (docs/silence.md). */
   readonly silenceCheck?: SilenceCheck;
+  /** The scheduled window flush, with `evaluation: 'window-close'`. */
+  readonly windowFlush?: WindowFlush;
   /** The construct path inside the stack, for names; undefined for a stack's first detector. */
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
@@ -160,6 +163,9 @@ export class SensorAnomalyDetector extends Construct {
               source,
               bootstrapServers: brokers,
               ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              ...(props.repartition.keyDepth === undefined
+                ? {}
+                : { keyDepth: props.repartition.keyDepth }),
               deadLetterQueue: this.deadLetterQueue,
               removalPolicy,
             });
@@ -211,6 +217,26 @@ export class SensorAnomalyDetector extends Construct {
         });
     }
 
+    // Window-close evaluation: windows of partitions gone quiet close by a scheduled flush.
+    if (props.detection?.evaluation === 'window-close') {
+      this.windowFlush = new WindowFlush(this, 'WindowFlush', {
+        table: this.table,
+        alertTopic: this.alertTopic,
+        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+        detectorEnvironment: detection.environment,
+        scheduleMinutes: props.windowFlushMinutes ?? 1,
+        logRetention,
+        removalPolicy,
+        alarmAction: new SnsAction(this.topics.opsTopic),
+      });
+      if (sinksProps !== undefined)
+        new AnomalySinks(this, 'WindowFlushSinks', {
+          ...sinksProps,
+          function: this.windowFlush.function,
+          grantSecretRead: true,
+        });
+    }
+
     const dashboardName =
       props.dashboardName ??
       (this.nameSuffix === undefined ? stack.stackName : `${stack.stackName}-${this.nameSuffix}`);
@@ -228,7 +254,11 @@ export class SensorAnomalyDetector extends Construct {
       dashboardName,
       serviceName: this.serviceName,
     });
-    this.alarms = [...this.observability.alarms, ...(this.silenceCheck?.alarms ?? [])];
+    this.alarms = [
+      ...this.observability.alarms,
+      ...(this.silenceCheck?.alarms ?? []),
+      ...(this.windowFlush?.alarms ?? []),
+    ];
     if (props.feedbackApi === true)
       this.feedbackApi = new FeedbackApi(this, 'FeedbackApi', {
         table: this.table,

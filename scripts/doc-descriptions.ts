@@ -52,6 +52,18 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning: 'Buckets live window + this long after their last write.',
   },
   DYNAMODB_WRITE_CONCURRENCY: { meaning: 'Parallel DynamoDB writes per batch.' },
+  EVALUATION: {
+    meaning:
+      'When the window detectors judge: `arrival` (each reading once, as it arrives) or `window-close` (each window once when it closes, every reading against the whole window: the Flink job, [semantics.md](semantics.md) §3).',
+  },
+  ALLOWED_LATENESS_MS: {
+    meaning:
+      "Window-close: a window closes when its partition's event time passes its end plus this; later readings are counted late.",
+  },
+  FLINK_FORMAT: {
+    meaning:
+      "Window-close: the seed job's arithmetic and line format, `python` (values as 4-byte floats, as the PyFlink job) or `java` (doubles).",
+  },
 };
 
 /** The CDK app's context keys (infra/config.ts `CONTEXT_KEYS`). */
@@ -167,6 +179,17 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning: 'A window bucket expires W plus this long after its last write.',
   },
   dynamodbWriteConcurrency: { meaning: 'Parallel DynamoDB writes per batch.' },
+  evaluation: {
+    meaning:
+      '`arrival` or `window-close`: judge each window when it closes, as the Flink job did ([semantics.md](semantics.md) §3); deploys the window flush.',
+  },
+  allowedLatenessMs: {
+    meaning:
+      "Window-close: a window closes when its partition's event time passes its end plus this.",
+  },
+  flinkFormat: {
+    meaning: "Window-close: `python` (the PyFlink job's 4-byte floats) or `java` (doubles).",
+  },
   removalPolicy: {
     meaning:
       '`retain` keeps the table, the log group, the dead-letter queue and a created secret when the stack is deleted; `destroy` deletes them.',
@@ -240,5 +263,10 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'Deploy the feedback API: a Lambda function URL with AuthType `AWS_IAM` that records, lists and deletes verdicts on alerts (output `FeedbackApiUrl`; callers need `grantFeedback`, see [feedback.md](feedback.md)). `npm run feedback` works without it.',
     defaultText: 'false',
+  },
+  windowFlushMinutes: {
+    meaning:
+      'With `evaluation=window-close`: minutes between window flushes (EventBridge Scheduler), which close the windows of partitions gone quiet ([state.md](state.md#open-windows-window-close-evaluation)).',
+    defaultText: '1',
   },
 };

@@ -22,6 +22,7 @@ export class MemoryPartitionStore implements PartitionStore {
     bucketWrites: 0,
     stateWrites: 0,
     indexWrites: 0,
+    openWrites: 0,
   };
 
   /** Every sensor's bucket aggregates, keyed `<sensorId>\u0000<bucketStartMs>`, for tests and tools. */

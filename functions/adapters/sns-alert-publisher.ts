@@ -10,7 +10,7 @@ import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher } from '../ports.ts';
 import type { SilencePublisher } from '../silence/ports.ts';
 import { forEachWithLimit } from './concurrency.ts';
-import { groupMessage } from './sns-group-message.ts';
+import { groupLine, groupMessage } from './sns-group-message.ts';
 
 export class AlertPublishError extends Error {
   override readonly name = 'AlertPublishError';
@@ -235,9 +235,13 @@ export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
   const lines: string[] = [];
   const items: Array<Record<string, unknown>> = [];
   let bytes = 0;
-  for (const { anomaly } of ordered) {
+  for (const { anomaly, group } of ordered) {
     const id = shortId(anomaly.sensorId);
-    const line = `${anomalyLine({ ...anomaly, sensorId: id })}  ${anomaly.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}  ${anomaly.alertId}`;
+    // A group alert is listed as the group (docs/alerting-groups.md), not as its first sensor.
+    const line =
+      group === undefined
+        ? `${anomalyLine({ ...anomaly, sensorId: id })}  ${anomaly.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}  ${anomaly.alertId}`
+        : `${groupLine(group)}  ${group.severity}  ${new Date(anomaly.eventTimeMs).toISOString()}`;
     const item = {
       alertId: anomaly.alertId,
       sensorId: id,
@@ -260,13 +264,16 @@ export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
     .map((s) => shortId(s).slice(0, 20))
     .join(', ');
   // Email subjects: printable ASCII, no line breaks, under 100 characters (API_Publish).
+  const only = alerts.length === 1 ? ordered[0] : undefined;
   const subject =
-    alerts.length === 1 && ordered[0] !== undefined
-      ? emailSubject(ordered[0].anomaly)
-      : `[${top}] ${alerts.length} sensor anomalies on ${sensors.length} sensors: ${names}${sensors.length > 3 ? ', ...' : ''}`.slice(
-          0,
-          99,
-        );
+    only?.group !== undefined
+      ? groupMessage(only).subject
+      : only !== undefined
+        ? emailSubject(only.anomaly)
+        : `[${top}] ${alerts.length} sensor anomalies on ${sensors.length} sensors: ${names}${sensors.length > 3 ? ', ...' : ''}`.slice(
+            0,
+            99,
+          );
   const more = alerts.length - lines.length;
   const body = [
     `${alerts.length} ${alerts.length === 1 ? 'anomaly' : 'anomalies'} in one batch (${critical} critical, ${alerts.length - critical} warning), most severe first:`,

@@ -63,6 +63,20 @@ export interface JudgeInput {
    * judgeMuted, it changes no state and notifies nothing. @default none is
    */
   readonly muted?: (sensorId: string, eventTimeMs: number) => boolean;
+  /** Window-close evaluation (window-close/closing.ts): where a window detector's readings go. */
+  readonly windowClose?: WindowCloseHook;
+}
+
+/**
+ * Window-close evaluation's part in judging: a reading of a sensor whose detector judges
+ * windows is held until its windows close; closing them appends their decisions to the
+ * outbox, and stops when the outbox reaches its budget (`drain` then says true).
+ */
+export interface WindowCloseHook {
+  takes(spec: DetectorSpec): boolean;
+  offer(reading: Reading, alerts: AlertDecision[]): void;
+  /** Closes what is due; true when it stopped at the outbox's budget with more to close. */
+  drain(alerts: AlertDecision[]): boolean;
 }
 
 export interface JudgeResult {
@@ -173,6 +187,8 @@ export function judgeRecords(
     return { count, sum, sumSq };
   };
 
+  // Windows that were due when the last commit stopped at its budget close first.
+  if (input.windowClose?.drain(result.alerts) === true) return result;
   for (let i = 0; i < records.length; i += 1) {
     const record = records[i] as RawRecord;
     const p = parsed[i] as RecordParse;
@@ -214,6 +230,28 @@ export function judgeRecords(
     const c = cursorOf(reading);
     const start = bucketStartMs(reading.eventTimeMs, settings);
     work.addReading(start, c.index, reading.value, c.spec.kind === 'zscore');
+    if (input.windowClose?.takes(c.spec)) {
+      // Judged when its windows close (told as anomalies then); its row says it is held.
+      if (input.evaluations) {
+        const held = windowOf(reading, c.index);
+        const mean = held.sum / held.count;
+        result.evaluations.push({
+          reading,
+          detector: c.spec,
+          window: held,
+          verdict: {
+            anomaly: false,
+            mean,
+            count: held.count,
+            deviation: Math.abs(reading.value - mean),
+            limit: 0,
+            score: 0,
+          },
+        });
+      }
+      input.windowClose.offer(reading, result.alerts);
+      return;
+    }
 
     let verdict: Verdict;
     let window: Aggregate | null = null;
@@ -258,9 +296,10 @@ export function judgeRecords(
 
 /**
  * A reading inside a maintenance window: judged against the state as it stands (so its
- * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown, no
- * dictionary entry. A learning detector takes a pure step from a copy; a window detector
- * sees its window with the reading in it, as an admitted reading would.
+ * anomaly can be counted), and nothing changes: no bucket, no learned state, no cooldown (the
+ * loader may have given a new id its index, which holds no state). A learning detector takes
+ * a pure step from a copy; a window detector sees its window with the reading in it, as an
+ * admitted reading would.
  */
 function judgeMuted(
   work: WorkingState,
@@ -327,19 +366,34 @@ function decide(
     source: reading.source,
     ...explanation(verdict),
   };
-  const t = reading.eventTimeMs;
-  // A last notification from a clock that ran far ahead (of processing time, and of this
-  // reading) is not held against the anomaly. Otherwise a cooldown only moves forward: an
-  // anomaly older than the last notification (a days-old backlog) is held back, never
-  // notified in its past.
-  const last = c.cooldown.lastNotifiedEventTimeMs;
-  const credible =
-    last === null || last - Math.max(t, input.nowMs) <= COOLDOWN_CREDIBLE_AHEAD_MS
-      ? c.cooldown
-      : { lastNotifiedEventTimeMs: null, heldBack: c.cooldown.heldBack };
-  const decision = decideNotification(credible, t, input.settings.alertCooldownMs);
+  const decision = cooldownDecision(
+    c.cooldown,
+    reading.eventTimeMs,
+    input.nowMs,
+    input.settings.alertCooldownMs,
+  );
   c.cooldown = decision.next;
   return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
+}
+
+/**
+ * The sensor's cooldown decision for an anomaly at event time `t`. A last notification from a
+ * clock that ran far ahead (of processing time, and of this reading) is not held against the
+ * anomaly. Otherwise a cooldown only moves forward: an anomaly older than the last
+ * notification (a days-old backlog) is held back, never notified in its past.
+ */
+export function cooldownDecision(
+  cooldown: CooldownState,
+  t: number,
+  nowMs: number,
+  cooldownMs: number,
+) {
+  const last = cooldown.lastNotifiedEventTimeMs;
+  const credible =
+    last === null || last - Math.max(t, nowMs) <= COOLDOWN_CREDIBLE_AHEAD_MS
+      ? cooldown
+      : { lastNotifiedEventTimeMs: null, heldBack: cooldown.heldBack };
+  return decideNotification(credible, t, cooldownMs);
 }
 
 function toRejection(record: RawRecord, result: RecordRejection): Rejection {

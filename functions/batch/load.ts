@@ -72,6 +72,8 @@ export async function loadState(
   pid: string,
   root: PartitionRoot | null,
   readings: readonly Reading[],
+  /** Sensors whose state pages are needed besides the readings' (closing their windows). */
+  alsoSensors: readonly string[] = [],
 ): Promise<Loaded> {
   // A partition idle past its pages' TTL: its dictionary and states are gone; start afresh.
   const expired = (root?.pages.dict ?? []).some((r) => r.expiresAtEpochSeconds <= ctx.nowSeconds);
@@ -136,6 +138,11 @@ export async function loadState(
         key: gen === null ? null : { pid, kind: 'bucket', scope: startMs, chunk, gen },
       });
     }
+    if (!wantStates.has(stateChunk))
+      wantStates.set(stateChunk, expired ? null : stateKey(pid, root, stateChunk));
+  }
+  for (const sensorId of alsoSensors) {
+    const stateChunk = chunkOf(work.index(sensorId), STATE_PAGE_SENSORS);
     if (!wantStates.has(stateChunk))
       wantStates.set(stateChunk, expired ? null : stateKey(pid, root, stateChunk));
   }

@@ -17,6 +17,8 @@ import { PageCache } from './page-cache.ts';
 import { addInto, emptyReport } from './report.ts';
 import { type RunContext, runPartition } from './run-partition.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
+import type { WindowCloseSettings } from './window-close/closing.ts';
+import type { OpenPartitions } from './window-close/partition-windows.ts';
 
 /** The detection settings the use case needs: the deployment-free part of DetectorConfig. */
 export type DetectionSettings = Pick<
@@ -29,7 +31,8 @@ export type DetectionSettings = Pick<
   | 'retentionMarginSeconds'
   | 'readingFields'
   | 'alerting'
->;
+> &
+  WindowCloseSettings;
 
 export interface ProcessBatchDeps {
   readonly store: PartitionStore;
@@ -66,6 +69,11 @@ export interface ProcessBatchDeps {
    * (docs/alerting-groups.md). @default compiled from settings.alerting
    */
   readonly alerting?: AlertingPolicy;
+  /**
+   * Window-close evaluation: where partitions with open windows are listed, for the scheduled
+   * flush (window-close/flush.ts). @default none (windows close with the partition's readings)
+   */
+  readonly openPartitions?: OpenPartitions;
 }
 
 /** Conflicts answered inside one invocation (read the root again, judge again). */
@@ -111,6 +119,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       settings,
       nowMs,
       alerting,
+      ...(deps.openPartitions === undefined ? {} : { openPartitions: deps.openPartitions }),
     };
     // Every root of the payload in one strongly consistent read.
     const roots = new Map<string, PartitionRoot>(

@@ -21,6 +21,9 @@ export function emptyReport(records: number): MutableReport {
     groupAlerts: 0,
     bucketsWritten: 0,
     bucketKeysRead: 0,
+    lateReadings: 0,
+    lateWindowDrops: 0,
+    windowsClosed: 0,
   };
 }
 
@@ -39,4 +42,7 @@ export function addInto(total: MutableReport, part: MutableReport): void {
   total.groupAlerts += part.groupAlerts;
   total.bucketsWritten += part.bucketsWritten;
   total.bucketKeysRead += part.bucketKeysRead;
+  total.lateReadings = (total.lateReadings ?? 0) + (part.lateReadings ?? 0);
+  total.lateWindowDrops = (total.lateWindowDrops ?? 0) + (part.lateWindowDrops ?? 0);
+  total.windowsClosed = (total.windowsClosed ?? 0) + (part.windowsClosed ?? 0);
 }

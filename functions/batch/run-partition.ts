@@ -14,6 +14,9 @@ import type { PageCache } from './page-cache.ts';
 import { buildPages } from './pages.ts';
 import type { MutableReport } from './report.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
+import type { WindowCloseSettings } from './window-close/closing.ts';
+import { openPagesExpireAt } from './window-close/open-pages.ts';
+import { type OpenPartitions, PartitionWindows } from './window-close/partition-windows.ts';
 
 export interface RunContext extends DeliverDeps {
   readonly store: PartitionStore;
@@ -21,7 +24,7 @@ export interface RunContext extends DeliverDeps {
   readonly observer: BatchObserver;
   readonly resolveDetector: DetectorResolver;
   readonly feedback?: FeedbackResolver;
-  readonly settings: {
+  readonly settings: WindowCloseSettings & {
     readonly slideMs: number;
     readonly windowMs: number;
     readonly alertCooldownMs: number;
@@ -30,6 +33,8 @@ export interface RunContext extends DeliverDeps {
   readonly nowMs: number;
   /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
   readonly alerting?: AlertingPolicy;
+  /** Where partitions with open windows are listed for the scheduled flush. @default none */
+  readonly openPartitions?: OpenPartitions;
 }
 
 /**
@@ -66,9 +71,17 @@ export async function runPartition(
     root = done.root;
     report.notificationsSent += done.sent;
   }
+  // Window-close evaluation: the open windows, and whatever a budget left to close.
+  const windows = await PartitionWindows.load(
+    { store: ctx.store, cache: ctx.cache, nowSeconds },
+    group.pid,
+    root,
+    ctx.settings,
+  );
+  report.bucketKeysRead += windows?.pagesRead ?? 0;
   let records = group.records;
   let parsed = group.parsed;
-  while (records.length > 0) {
+  while (records.length > 0 || windows?.pending === true) {
     // 2. Admit: which records are new (a dry run, to know which pages to load).
     const dry = new Admitter(decidedOf(root), records);
     const readings: Reading[] = [];
@@ -77,7 +90,7 @@ export async function runPartition(
       if (dry.next(records[i] as (typeof records)[number]) === 'judge' && p?.ok === true)
         readings.push(...p.readings);
     }
-    if (!dry.dirty) {
+    if (!dry.dirty && windows?.pending !== true) {
       report.redelivered += records.length;
       return;
     }
@@ -87,22 +100,34 @@ export async function runPartition(
       group.pid,
       root,
       readings,
+      windows?.sensors(),
     );
     report.bucketKeysRead += loaded.pagesRead;
     const admitter = new Admitter(decidedOf(root), records);
     let outboxBytes = 0;
     let measured = 0;
+    const outboxFull = (alerts: readonly AlertDecision[]) => {
+      for (; measured < alerts.length; measured += 1)
+        outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
+      return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+    };
+    const windowClose = windows?.hook({
+      work: loaded.work,
+      resolveDetector: ctx.resolveDetector,
+      topic: group.key.topic,
+      alertCooldownMs: ctx.settings.alertCooldownMs,
+      nowMs: ctx.nowMs,
+      epoch: () => admitter.epoch,
+      outboxFull,
+    });
     const judged = judgeRecords(loaded.work, records, parsed, admitter, {
       settings: ctx.settings,
       resolveDetector: ctx.resolveDetector,
       ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
       nowMs: ctx.nowMs,
       evaluations: ctx.observer.evaluated !== undefined,
-      outboxFull: (alerts) => {
-        for (; measured < alerts.length; measured += 1)
-          outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
-        return outboxBytes >= ctx.store.limits.maxOutboxBytes;
-      },
+      ...(windowClose === undefined ? {} : { windowClose }),
+      outboxFull,
       outboxRoomFor: (alerts, readings) => {
         for (; measured < alerts.length; measured += 1)
           outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
@@ -134,6 +159,12 @@ export async function runPartition(
       tableBytes: ctx.store.limits.pageTableBytes,
       maxTableBytes: ctx.store.limits.maxPageTableBytes,
     });
+    const open = windows?.build({
+      pid: group.pid,
+      gen: generation({ version, commitId }),
+      nowMs: ctx.nowMs,
+      expiresAtEpochSeconds: openPagesExpireAt(ctx.settings, nowSeconds),
+    });
     const next: PartitionRoot = {
       version,
       commitId,
@@ -141,9 +172,17 @@ export async function runPartition(
       pages: built.table,
       outbox: alerts.outbox,
       ...(alerts.groups === undefined ? {} : { groups: alerts.groups }),
+      ...(open === undefined ? {} : { openWindows: open.root }),
     };
-    await commit(ctx.store, ctx.cache, group.pid, root, next, built.writes);
+    await commit(ctx.store, ctx.cache, group.pid, root, next, [
+      ...built.writes,
+      ...(open?.writes ?? []),
+    ]);
     root = next;
+    if (open !== undefined && windows !== null) {
+      windows.committed(open.root, report, ctx.observer);
+      await windows.list(ctx.openPartitions, group.pid);
+    }
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(alerts.outbox);
     for (const e of judged.evaluations) ctx.observer.evaluated?.(e);

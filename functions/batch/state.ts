@@ -1,6 +1,8 @@
 import type { GroupPeriod } from '../core/alerting/groups.ts';
 import type { CooldownState } from '../core/cooldown.ts';
-import type { AlertDecision } from '../core/types.ts';
+import type { ClosingCursor } from '../core/open-windows.ts';
+import type { AlertDecision, Reading } from '../core/types.ts';
+import type { HeldReading } from '../core/window-close.ts';
 
 /**
  * The state of the batch path and the store port that keeps it (docs/state.md). Each Kafka
@@ -108,6 +110,8 @@ export interface PartitionRoot {
   readonly pages: PageTable;
   /** Decided anomalies whose delivery is not known to be done (the outbox). */
   readonly outbox: readonly AlertDecision[];
+  /** Window-close evaluation: the open windows (absent: none, or arrival evaluation). */
+  readonly openWindows?: OpenWindowsRoot;
   /**
    * Alert groups' open periods (docs/alerting-groups.md), at most MAX_GROUP_PERIODS of them,
    * keyed by a hash of the group. @default none
@@ -115,12 +119,35 @@ export interface PartitionRoot {
   readonly groups?: readonly GroupPeriod[];
 }
 
-export type PageKind = 'dict' | 'bucket' | 'state' | 'index';
+/**
+ * The open windows of a partition under window-close evaluation (docs/state.md, "Open
+ * windows"): the watermark and the closing cursor ride in the root; the held readings live in
+ * open pages, per bucket start, appended a part per commit.
+ */
+export interface OpenWindowsRoot {
+  readonly watermarkMs: number | null;
+  readonly seq: number;
+  readonly closing: ClosingCursor | null;
+  /** Processing time when the watermark last moved: the scheduled flush moves it on from here. */
+  readonly movedAtMs: number;
+  readonly buckets: readonly OpenBucketRefs[];
+  /** Readings of a record taken while due windows were still closing (at most one record's). */
+  readonly queued: readonly Reading[];
+}
+
+/** One bucket start's open pages: part n has generation parts[n]. */
+export interface OpenBucketRefs {
+  readonly startMs: number;
+  readonly expiresAtEpochSeconds: number;
+  readonly parts: readonly string[];
+}
+
+export type PageKind = 'dict' | 'bucket' | 'state' | 'index' | 'open';
 
 export interface PageKey {
   readonly pid: string;
   readonly kind: PageKind;
-  /** The bucket start of a bucket page; 0 otherwise. */
+  /** The bucket start of a bucket or open page; 0 otherwise. */
   readonly scope: number;
   /** Which chunk of sensor indices (or which dictionary page). */
   readonly chunk: number;
@@ -157,7 +184,13 @@ export interface IndexPage {
   readonly buckets: readonly BucketRefs[];
 }
 
-export type Page = DictPage | BucketPage | StatePage | IndexPage;
+/** Readings held in open windows: one part of one bucket start, by sensor, in arrival order. */
+export interface OpenPage {
+  readonly kind: 'open';
+  readonly sensors: ReadonlyMap<string, readonly HeldReading[]>;
+}
+
+export type Page = DictPage | BucketPage | StatePage | IndexPage | OpenPage;
 
 export interface PageWrite {
   readonly key: PageKey;

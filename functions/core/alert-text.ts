@@ -1,4 +1,5 @@
 import type { Verdict } from './detectors.ts';
+import { javaDoubleToString, pythonRepr } from './float-text.ts';
 import type { Anomaly } from './types.ts';
 
 /**
@@ -46,8 +47,20 @@ export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-/** The Flink job's line: `ANOMALY → sensor_1: value=150.0, avg=59.21`. */
-export function anomalyLine(anomaly: Pick<Anomaly, 'sensorId' | 'value' | 'mean'>): string {
+/**
+ * The Flink job's line: `ANOMALY → sensor_1: value=150.0, avg=59.21`. A window-close decision
+ * prints exactly what the seed printed: the value as its window function saw it (a 4-byte float
+ * in the PyFlink job) and the average unrounded (docs/parity.md).
+ */
+export function anomalyLine(
+  anomaly: Pick<Anomaly, 'sensorId' | 'value' | 'mean' | 'seedFormat'>,
+): string {
+  if (anomaly.seedFormat !== undefined) {
+    const python = anomaly.seedFormat === 'python';
+    const print = python ? pythonRepr : javaDoubleToString;
+    const value = python ? Math.fround(anomaly.value) : anomaly.value;
+    return `ANOMALY → ${anomaly.sensorId}: value=${print(value)}, avg=${print(anomaly.mean)}`;
+  }
   return `ANOMALY → ${anomaly.sensorId}: value=${pythonFloat(anomaly.value)}, avg=${pythonFloat(round2(anomaly.mean))}`;
 }
 
@@ -68,6 +81,9 @@ export function anomalyJson(anomaly: Anomaly, heldBackBefore: number) {
     ...(anomaly.expected === undefined ? {} : { expected: anomaly.expected }),
     ...(anomaly.expectedLow === undefined ? {} : { expectedLow: anomaly.expectedLow }),
     ...(anomaly.expectedHigh === undefined ? {} : { expectedHigh: anomaly.expectedHigh }),
+    ...(anomaly.windowEndMs === undefined
+      ? {}
+      : { windowEnd: new Date(anomaly.windowEndMs).toISOString() }),
     eventTime: new Date(anomaly.eventTimeMs).toISOString(),
     severity: anomaly.severity,
     heldBackBefore,

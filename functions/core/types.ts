@@ -75,6 +75,13 @@ export interface Anomaly {
   readonly expected?: number;
   readonly expectedLow?: number;
   readonly expectedHigh?: number;
+  /**
+   * Window-close evaluation (semantics.md §3): the end of the window the reading was flagged
+   * in (a reading may be flagged once per window), and how the seed job printed its numbers,
+   * so that the log line is the seed's own.
+   */
+  readonly windowEndMs?: number;
+  readonly seedFormat?: 'python' | 'java';
 }
 
 /** An anomaly together with what the cooldown decided for it. */

@@ -40,6 +40,8 @@ export interface HeldReading {
   readonly value: number;
   readonly eventTimeMs: number;
   readonly source: RecordSource;
+  /** The reading's position in a record of several (its alert id's `.<index>`); absent: 0. */
+  readonly index?: number;
   /** Arrival order in the stream: a window lists its readings in this order, as Flink's does. */
   readonly seq: number;
 }

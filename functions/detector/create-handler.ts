@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { DynamoDbOpenPartitions } from '../adapters/dynamodb/open-partitions.ts';
 import { DynamoDbFeedbackStore } from '../adapters/dynamodb-feedback-store.ts';
 import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
 import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
@@ -126,6 +127,18 @@ function telemetryObserver(
       tally.sent += alerts.length;
       extra?.published(alerts);
     },
+    late(reading) {
+      // Counted in the batch report (lateReadings); never judged, never silently dropped.
+      logger.warn('reading late for every window (window-close evaluation)', {
+        sensorId: reading.sensorId,
+        value: reading.value,
+        eventTime: new Date(reading.eventTimeMs).toISOString(),
+        topic: reading.source.topic,
+        partition: reading.source.partition,
+        offset: reading.source.offset,
+      });
+      extra?.late?.(reading);
+    },
     // Passed on only when wanted: the use case collects evaluations just for such an observer.
     ...(extra?.evaluated === undefined ? {} : { evaluated: extra.evaluated.bind(extra) }),
   };
@@ -161,6 +174,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
   const lastSeen = lastSeenRecorder(deps, live !== null);
   const feedback = deps.liveFeedback === undefined ? null : liveFeedback(deps, logger, clock);
+  // Window-close evaluation lists its partitions for the scheduled flush (window-flush-handler).
+  const openPartitions =
+    deps.config.evaluation === 'window-close'
+      ? new DynamoDbOpenPartitions(deps.dynamodb, deps.config.tableName)
+      : undefined;
 
   const handle = async (event: KafkaEvent, _context: Context): Promise<BatchReport> => {
     const startedMs = clock();
@@ -182,6 +200,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         nowMs: clock,
         stream: streamIdOf(event),
         cache,
+        ...(openPartitions === undefined ? {} : { openPartitions }),
         parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
         ...(rules === null ? {} : { resolveDetector: rules.resolve, alerting: rules.alerting }),
         ...(verdicts === null ? {} : { feedback: verdicts }),

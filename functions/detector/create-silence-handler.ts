@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { DetectorConfig } from '../config.ts';
-import { compileGroups } from '../core/alerting/groups.ts';
+import { compileAlerting } from '../core/alerting/policy.ts';
 import { type SilenceAlert, silenceJson, silenceLine } from '../core/silence.ts';
 import { snapshotSilence } from '../live-rules.ts';
 import { checkSilence, type SilenceCheckReport } from '../silence/check-silence.ts';
@@ -67,8 +67,7 @@ export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
   });
   const clock = deps.clock ?? Date.now;
   const deployed = snapshotSilence(config.defaultDetector, config.rules, config.silenceSeconds);
-  const deployedGroups =
-    config.alerting?.groups === undefined ? undefined : compileGroups(config.alerting.groups);
+  const deployedAlerting = compileAlerting(config.alerting ?? {});
   const live =
     deps.liveRules === undefined
       ? null
@@ -76,13 +75,14 @@ export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
   const handle = async (): Promise<SilenceCheckReport> => {
     const rules = live === null ? null : await live.snapshot();
     const silence = rules === null ? deployed : rules.silence;
-    const groupOf = rules === null ? deployedGroups : rules.alerting.groupOf;
+    const alerting = rules === null ? deployedAlerting : rules.alerting;
     const report = await checkSilence({
       store,
       publisher,
       ...(deps.sinks === undefined ? {} : { sinks: deps.sinks }),
       silenceOf: silence.silenceOf,
-      ...(groupOf === undefined ? {} : { groupOf }),
+      ...(alerting.grouping ? { groupOf: alerting.groupOf } : {}),
+      ...(alerting.maintenance ? { muted: alerting.muted } : {}),
       slackMs: silence.granularityMs,
       maxBatchMs: deps.maxBatchMs ?? DEFAULT_DETECTOR_TIMEOUT_SECONDS * 1000,
       nowMs: clock,
@@ -102,6 +102,8 @@ export function createSilenceHandler(deps: SilenceHandlerDeps): SilenceHandler {
     metrics.addMetric(METRIC.silentSensors, MetricUnit.Count, report.silentSensors);
     if ((report.inhibited ?? 0) > 0)
       metrics.addMetric(METRIC.silenceAlertsInhibited, MetricUnit.Count, report.inhibited ?? 0);
+    if ((report.muted ?? 0) > 0)
+      metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.muted ?? 0);
     return report;
   };
   const wrapped = middy(handle)

@@ -8,6 +8,7 @@ export const REPARTITION_ENV = {
   auth: 'REPARTITION_KAFKA_AUTH',
   secretArn: 'REPARTITION_KAFKA_SECRET_ARN',
   targetTopic: 'REPARTITION_TARGET_TOPIC',
+  keyDepth: 'REPARTITION_KEY_DEPTH',
 } as const;
 
 export interface RepartitionSettings {
@@ -17,6 +18,11 @@ export interface RepartitionSettings {
   readonly secretArn?: string;
   /** The keyed topic; unset: `<sourceTopic>.by-sensor`. */
   readonly targetTopic?: string;
+  /**
+   * Key by the first this many `/`-separated parts of the sensor id (its alert group,
+   * docs/alerting-groups.md), not the whole id. @default the whole id
+   */
+  readonly keyDepth?: number;
   readonly region: string;
 }
 
@@ -53,11 +59,18 @@ export function repartitionSettingsFromEnv(
     throw new ConfigError(
       `${REPARTITION_ENV.targetTopic}: must be a Kafka topic name (got "${targetTopic}")`,
     );
+  const depthText = get(REPARTITION_ENV.keyDepth);
+  const keyDepth = depthText === undefined ? undefined : Number(depthText);
+  if (keyDepth !== undefined && !(Number.isInteger(keyDepth) && keyDepth >= 1 && keyDepth <= 32))
+    throw new ConfigError(
+      `${REPARTITION_ENV.keyDepth}: must be a whole number from 1 to 32 (got "${depthText}")`,
+    );
   return {
     brokers,
     auth,
     ...(secretArn === undefined ? {} : { secretArn }),
     ...(targetTopic === undefined ? {} : { targetTopic }),
+    ...(keyDepth === undefined ? {} : { keyDepth }),
     region: get('AWS_REGION') ?? 'us-east-1',
   };
 }

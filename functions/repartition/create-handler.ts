@@ -4,6 +4,7 @@ import { REPARTITION_SERVICE_NAME } from '../telemetry-names.ts';
 import {
   type KeyedProducer,
   keyedTopicOf,
+  keyPrefix,
   type RepartitionReport,
   repartitionBatch,
 } from './repartition-batch.ts';
@@ -12,6 +13,8 @@ export interface RepartitionHandlerDeps {
   readonly producer: KeyedProducer;
   /** The keyed topic for every source topic; unset: `<sourceTopic>.by-sensor`. */
   readonly targetTopic?: string;
+  /** Key by this many `/`-separated parts of the sensor id (its group). @default the whole id */
+  readonly keyDepth?: number;
   readonly logger?: Logger;
 }
 
@@ -29,7 +32,11 @@ export function createRepartitionHandler(deps: RepartitionHandlerDeps): Repartit
     deps.targetTopic === undefined ? keyedTopicOf : () => deps.targetTopic as string;
   return async (event) => {
     const records = recordsFromEvent(event);
-    const report = await repartitionBatch(records, { producer: deps.producer, targetTopic });
+    const report = await repartitionBatch(records, {
+      producer: deps.producer,
+      targetTopic,
+      ...(deps.keyDepth === undefined ? {} : { keyOf: keyPrefix(deps.keyDepth) }),
+    });
     logger.info('batch repartitioned', { ...report });
     return report;
   };

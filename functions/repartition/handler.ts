@@ -20,4 +20,5 @@ export const handler = createRepartitionHandler({
         : async () => repartitionAuth(settings, await readSecretString(secretArn, settings.region)),
   }),
   ...(settings.targetTopic === undefined ? {} : { targetTopic: settings.targetTopic }),
+  ...(settings.keyDepth === undefined ? {} : { keyDepth: settings.keyDepth }),
 });

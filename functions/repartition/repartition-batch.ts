@@ -50,15 +50,28 @@ export interface RepartitionDeps {
   readonly producer: KeyedProducer;
   /** The keyed topic of each source topic. @default keyedTopicOf */
   readonly targetTopic?: (sourceTopic: string) => string;
+  /**
+   * The key of a sensor: its alert group's prefix (docs/alerting-groups.md), so a group's
+   * sensors share a partition and their alerts are grouped exactly. @default the sensor id
+   */
+  readonly keyOf?: (sensorId: string) => string;
+}
+
+/** The first `depth` `/`-separated parts of a sensor id (the id itself when it has no more). */
+export function keyPrefix(depth: number): (sensorId: string) => string {
+  return (sensorId) => sensorId.split('/').slice(0, depth).join('/');
 }
 
 /** The keyed record of one source record: key = its sensor id, else its own Kafka key. */
-export function keyedRecord(record: RawRecord): { record: KeyedRecord; reading: boolean } {
+export function keyedRecord(
+  record: RawRecord,
+  keyOf: (sensorId: string) => string = (id) => id,
+): { record: KeyedRecord; reading: boolean } {
   const parsed = parseReading(record);
   return {
     reading: parsed.ok,
     record: {
-      key: parsed.ok ? parsed.reading.sensorId : record.key,
+      key: parsed.ok ? keyOf(parsed.reading.sensorId) : record.key,
       value: record.value,
       timestamp: String(record.timestampMs),
       headers: {
@@ -92,7 +105,7 @@ export async function repartitionBatch(
   let notReadings = 0;
   for (const group of bySource.values()) {
     group.sort((a, b) => a.offset - b.offset);
-    const keyed = group.map(keyedRecord);
+    const keyed = group.map((r) => keyedRecord(r, deps.keyOf));
     notReadings += keyed.filter((k) => !k.reading).length;
     await deps.producer.produce(
       targetTopic((group[0] as RawRecord).topic),

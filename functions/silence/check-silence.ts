@@ -1,6 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { GroupResolver } from '../core/alerting/groups.ts';
-import { groupSilence } from '../core/alerting/silence-groups.ts';
+import { groupSilence, muteSilence } from '../core/alerting/silence-groups.ts';
 import {
   decideSilence,
   SILENCE_KINDS,
@@ -40,6 +40,11 @@ export interface SilenceCheckDeps {
    * (docs/alerting-groups.md). @default none
    */
   readonly groupOf?: GroupResolver;
+  /**
+   * Maintenance windows: a sensor's silence alerts inside one are not notified (counted as
+   * `muted`; docs/alerting-groups.md). @default none
+   */
+  readonly muted?: (sensorId: string, atMs: number) => boolean;
   /** Told about each alert once its decision is durable (and again after a failed delivery). */
   readonly onAlert?: (alert: SilenceAlert) => void;
 }
@@ -60,6 +65,8 @@ export interface SilenceCheckReport {
   readonly conflicts: number;
   /** Sensor alerts a group alert stood for (not sent to SNS). */
   readonly inhibited?: number;
+  /** Sensor alerts inside maintenance windows (not sent to SNS). */
+  readonly muted?: number;
 }
 
 /**
@@ -113,11 +120,19 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
     nowMs,
     deps.slackMs + (deps.maxBatchMs ?? 0),
   );
+  // Maintenance first: a muted sensor's alert is not part of its group's alert.
+  const quiet =
+    deps.muted === undefined
+      ? { alerts: decision.alerts, muted: 0 }
+      : muteSilence(decision.alerts, deps.muted, (id) => state.get(id)?.declaredAtMs);
+  const mutedIds = new Set(
+    quiet.alerts.filter((a, i) => a !== decision.alerts[i]).map((a) => a.alertId),
+  );
   const grouped =
     deps.groupOf === undefined
-      ? { alerts: decision.alerts, inhibited: 0 }
+      ? { alerts: quiet.alerts, inhibited: 0 }
       : groupSilence(
-          decision.alerts,
+          quiet.alerts,
           [...lastSeen.keys()].filter((id) => silenceOf(id) !== undefined),
           decision.state,
           deps.groupOf,
@@ -144,7 +159,8 @@ export async function checkSilence(deps: SilenceCheckDeps): Promise<SilenceCheck
     deferred: grouped.alerts.length - room,
     undelivered: 0,
     conflicts: 0,
-    inhibited: taken.filter((a) => a.inhibited === true).length,
+    inhibited: taken.filter((a) => a.inhibited === true && !mutedIds.has(a.alertId)).length,
+    muted: taken.filter((a) => mutedIds.has(a.alertId)).length,
   };
 
   let outboxVersion = outbox.version;

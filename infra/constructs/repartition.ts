@@ -33,6 +33,12 @@ export interface RepartitionProps {
   readonly timeoutSeconds?: number;
   /** @default 512 */
   readonly memorySizeMb?: number;
+  /**
+   * Key records by the first this many `/`-separated parts of the sensor id (its alert group,
+   * docs/alerting-groups.md) instead of the whole id: a group's sensors share a partition, so
+   * its alerts are grouped exactly. @default - the whole sensor id
+   */
+  readonly keyDepth?: number;
 }
 
 /**
@@ -57,6 +63,9 @@ export class Repartition extends Construct {
     const { source } = props;
     if (props.bootstrapServers.length === 0)
       throw new Error('Repartition: bootstrapServers is empty (the brokers to produce to)');
+    const depth = props.keyDepth;
+    if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1 && depth <= 32))
+      throw new Error(`Repartition: keyDepth must be a whole number from 1 to 32 (got ${depth})`);
     this.keyedTopics = source.topics.map(keyedTopicOf);
     this.keyedSource = { ...source, topics: this.keyedTopics };
 
@@ -88,6 +97,9 @@ export class Repartition extends Construct {
         ...(source.secretArn !== undefined && source.auth !== 'iam'
           ? { [REPARTITION_ENV.secretArn]: source.secretArn }
           : {}),
+        ...(props.keyDepth === undefined
+          ? {}
+          : { [REPARTITION_ENV.keyDepth]: String(props.keyDepth) }),
         POWERTOOLS_SERVICE_NAME: REPARTITION_SERVICE_NAME,
         NODE_OPTIONS: '--enable-source-maps',
       },

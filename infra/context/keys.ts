@@ -75,6 +75,7 @@ export const CONTEXT_KEY_SPECS = {
   anomaliesEventBus: { kind: 'text', prop: 'anomaliesEventBus' },
   silenceCheckMinutes: { kind: 'number', prop: 'silenceCheckMinutes' },
   feedbackApi: { kind: 'bool', prop: 'feedbackApi' },
+  windowFlushMinutes: { kind: 'number', prop: 'windowFlushMinutes' },
 } as const satisfies Record<string, KeySpec>;
 
 export type ContextKey = keyof typeof CONTEXT_KEY_SPECS;

@@ -80,6 +80,8 @@ export function detectorPropsProblems(
     ['anomaliesEventBus', EVENT_BUS, props.anomaliesEventBus],
     ['silenceCheckMinutes', int(0, 1440), props.silenceCheckMinutes],
     ['silenceCheckReservedConcurrency', int(1, 1000), props.silenceCheckReservedConcurrency],
+    ['repartition.keyDepth', int(1, 32), props.repartition?.keyDepth],
+    ['windowFlushMinutes', int(1, 1440), props.windowFlushMinutes],
   ]);
   problems.push(...tableProblems(props));
   if (props.alertTopicKey !== undefined && props.alertTopic === undefined)

@@ -118,6 +118,11 @@ export interface SensorAnomalyDetectorProps {
   readonly readingFields?: FieldMapping;
   /** Reserved concurrency of the silence check (1: one at a time). @default - none */
   readonly silenceCheckReservedConcurrency?: number;
+  /**
+   * Minutes between window flushes with `detection.evaluation: 'window-close'`: the flush
+   * closes the windows of partitions gone quiet (docs/state.md, "Open windows"). @default 1
+   */
+  readonly windowFlushMinutes?: number;
   /** @default - the stack name; a further detector in the stack adds its construct path */
   readonly dashboardName?: string;
   /**
@@ -129,6 +134,11 @@ export interface SensorAnomalyDetectorProps {
   readonly repartition?: {
     readonly bootstrapServers?: readonly string[];
     readonly vpc?: VpcNetworkConfig;
+    /**
+     * Key by the first this many `/`-separated parts of the sensor id, the alert group
+     * (docs/alerting-groups.md). @default - the whole sensor id
+     */
+    readonly keyDepth?: number;
   };
   /**
    * Deploy the feedback API (docs/feedback.md): a function URL with AuthType AWS_IAM that

@@ -97,6 +97,11 @@ export function formatReport(summary: BacktestSummary, context: ReportContext): 
     ...(context.feedbackVerdicts === undefined
       ? []
       : [`feedback: ${context.feedbackVerdicts} verdict(s) replayed at their times`]),
+    ...(d.evaluation === 'window-close'
+      ? [
+          `evaluation: window-close (each window judged when it closes, allowed lateness ${d.allowedLatenessMs ?? 2000} ms, ${d.flinkFormat ?? 'python'} arithmetic); anomalies count (window, reading) decisions; late readings ${summary.lateReadings}`,
+        ]
+      : []),
     ...summary.notes,
     ...(summary.span === null
       ? []

@@ -1,4 +1,6 @@
 import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.ts';
+import { createWindowFlush } from '../../functions/batch/window-close/flush.ts';
+import { MemoryOpenPartitions } from '../../functions/batch/window-close/memory-open-partitions.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
 import { compileFeedback, type FeedbackRecord } from '../../functions/core/feedback.ts';
 import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
@@ -33,6 +35,11 @@ export interface BacktestConfig {
   readonly feedback?: readonly FeedbackRecord[];
   /** Awaited after each batch's rows: lets a writer catch up (stream backpressure). */
   readonly afterBatch?: () => Promise<void>;
+  /**
+   * Window-close evaluation: each (window, reading) decision, in the order the windows close
+   * (by end, then sensor id; each window's in arrival order): the seed job's printing order.
+   */
+  readonly onWindowDecision?: (decision: AlertDecision) => void;
 }
 
 /** One judged reading: a row of the --output CSV. */
@@ -84,6 +91,8 @@ export interface BacktestSummary {
   readonly records: number;
   readonly readings: number;
   readonly anomalies: number;
+  /** Window-close evaluation: readings that came after all their windows had closed. */
+  readonly lateReadings: number;
   readonly notifications: number;
   readonly rejected: number;
   readonly rejectedByReason: Readonly<Record<string, number>>;
@@ -106,21 +115,26 @@ export async function runBacktest(
   onRow: (row: BacktestRow) => void = () => {},
 ): Promise<BacktestSummary> {
   const reader = new LineReader(config.input);
-  const collector = new Collector(onRow);
+  const collector = new Collector(onRow, config.onWindowDecision);
   const store = new MemoryWindowStore();
+  const openPartitions = new MemoryOpenPartitions();
+  const deps = {
+    store,
+    publisher: { publish: async () => {} },
+    observer: collector,
+    // Processing time only sets TTLs: a fixed clock keeps every bucket alive for the whole
+    // replay, as a backlog being processed keeps its buckets (semantics.md §5).
+    nowMs: () => 0,
+    openPartitions,
+  };
   const cache = new PageCache();
   const verdicts = config.feedback ?? [];
   // The processor of the verdicts in force at `timeMs`: the same store and cache throughout,
   // as a warm Lambda container judges batch after batch with the verdicts it last read.
   const processorAt = (timeMs: number) =>
     createBatchProcessor(config.detection, {
-      store,
+      ...deps,
       cache,
-      publisher: { publish: async () => {} },
-      observer: collector,
-      // Processing time only sets TTLs: a fixed clock keeps every bucket alive for the whole
-      // replay, as a backlog being processed keeps its buckets (semantics.md §5).
-      nowMs: () => 0,
       ...(verdicts.length === 0 ? {} : { feedback: compileFeedback(verdicts, timeMs) }),
     });
   let process = processorAt(Number.NEGATIVE_INFINITY);
@@ -168,6 +182,10 @@ export async function runBacktest(
     }
   }
   await flush();
+  // The end of the recording closes every window still open (window-close evaluation), as
+  // Flink's final watermark does at the end of a bounded input.
+  if (config.detection.evaluation === 'window-close')
+    await createWindowFlush(config.detection, deps)({ final: true });
 
   return {
     format: reader.resolvedFormat,
@@ -177,6 +195,7 @@ export async function runBacktest(
     records,
     readings: collector.readings,
     anomalies: collector.anomalies,
+    lateReadings: collector.lateReadings,
     notifications: collector.notifications,
     rejected: collector.rejectedCount,
     rejectedByReason: collector.rejectedByReason,
@@ -237,7 +256,28 @@ class Collector implements BatchObserver {
   /** Alert ids of notified anomalies: a record may hold several readings (`<offset>.<i>`). */
   private readonly notified = new Set<string>();
 
-  constructor(private readonly onRow: (row: BacktestRow) => void) {}
+  lateReadings = 0;
+
+  constructor(
+    private readonly onRow: (row: BacktestRow) => void,
+    private readonly onWindowDecision?: (decision: AlertDecision) => void,
+  ) {}
+
+  /** Window-close decisions of sensors whose first row is not written yet. */
+  private readonly earlyCounts = new Map<string, { anomalies: number; notifications: number }>();
+
+  private early(sensorId: string) {
+    let counts = this.earlyCounts.get(sensorId);
+    if (counts === undefined) {
+      counts = { anomalies: 0, notifications: 0 };
+      this.earlyCounts.set(sensorId, counts);
+    }
+    return counts;
+  }
+
+  late(): void {
+    this.lateReadings += 1;
+  }
 
   reject(line: RejectedLine): void {
     this.rejectedCount += 1;
@@ -261,8 +301,22 @@ class Collector implements BatchObserver {
   }
 
   anomaly(decision: AlertDecision): void {
+    const a = decision.anomaly;
+    if (a.windowEndMs !== undefined) {
+      // A window-close decision: its reading's row was written when it arrived.
+      // Before its sensor's first row (the same batch): counted when the row is.
+      const sensor = this.sensors.get(a.sensorId) ?? this.early(a.sensorId);
+      sensor.anomalies += 1;
+      this.anomalies += 1;
+      if (decision.notify) {
+        sensor.notifications += 1;
+        this.notifications += 1;
+      }
+      this.onWindowDecision?.(decision);
+      return;
+    }
     // A backtest is one pass (epoch 0), so an alert id is the reading's own.
-    if (decision.notify) this.notified.add(decision.anomaly.alertId);
+    if (decision.notify) this.notified.add(a.alertId);
   }
 
   published(): void {}
@@ -279,10 +333,11 @@ class Collector implements BatchObserver {
           sensorId: reading.sensorId,
           detector,
           readings: 0,
-          anomalies: 0,
-          notifications: 0,
+          anomalies: this.earlyCounts.get(reading.sensorId)?.anomalies ?? 0,
+          notifications: this.earlyCounts.get(reading.sensorId)?.notifications ?? 0,
           windowDeviations: [],
         };
+        this.earlyCounts.delete(reading.sensorId);
         this.sensors.set(reading.sensorId, sensor);
       }
       const windowMean = window.sum / window.count;

@@ -3,6 +3,7 @@ import '../flags/quiet-sdk.ts';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError } from '../../functions/config.ts';
+import { anomalyLine } from '../../functions/core/alert-text.ts';
 import { CSV_HEADER, csvRow } from '../backtest/csv-output.ts';
 import { renderHtml } from '../backtest/html-plot.ts';
 import { InputFormatError } from '../backtest/input-format.ts';
@@ -33,8 +34,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  // With --output - or --plot -, standard output carries the data: the report goes to stderr.
-  const dataOnStdout = options.outputPath === '-' || options.plotPath === '-';
+  // With --output -, --plot - or --flink-lines -, standard output carries the data: the report
+  // goes to stderr.
+  const dataOnStdout =
+    options.outputPath === '-' || options.plotPath === '-' || options.flinkLinesPath === '-';
   const say = (line: string) => (dataOnStdout ? process.stderr : process.stdout).write(`${line}\n`);
   if (options.help) {
     say(BACKTEST_HELP);
@@ -62,6 +65,8 @@ async function main(argv: readonly string[]): Promise<number> {
   let rows = 0;
   const plot = options.plotPath === undefined ? null : new PlotCollector(options.plotMaxSensors);
   csv?.stream.write(`${CSV_HEADER}\n`);
+  // The seed job's lines, in its order (written whole once the replay is done).
+  const flinkLines: string[] = [];
   const onRow = (row: BacktestRow) => {
     rows += 1;
     csv?.stream.write(`${csvRow(row)}\n`);
@@ -77,6 +82,9 @@ async function main(argv: readonly string[]): Promise<number> {
         input: options.input,
         batchSize: options.batchSize,
         ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
+        ...(options.flinkLinesPath === undefined
+          ? {}
+          : { onWindowDecision: (d) => flinkLines.push(anomalyLine(d.anomaly)) }),
         // Rows are written as each batch is judged; wait for the file when its buffer is full.
         afterBatch: async () => {
           progress.tick(rows, source.bytesRead());
@@ -123,6 +131,12 @@ async function main(argv: readonly string[]): Promise<number> {
     const skipped = plot.skipped.size > 0 ? `, ${plot.skipped.size} more not plotted` : '';
     if (options.plotPath !== '-')
       wrote.push(`${options.plotPath} (${plot.series.size} sensors${skipped})`);
+  }
+  if (options.flinkLinesPath === '-')
+    process.stdout.write(flinkLines.map((l) => `${l}\n`).join(''));
+  else if (options.flinkLinesPath !== undefined) {
+    writeFileAtomic(options.flinkLinesPath, flinkLines.map((l) => `${l}\n`).join(''));
+    wrote.push(`${options.flinkLinesPath} (${flinkLines.length} seed lines)`);
   }
   if (wrote.length > 0) say(`\nwrote ${wrote.join(', ')}`);
   return 0;

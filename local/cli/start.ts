@@ -50,8 +50,16 @@ async function main(argv: readonly string[]): Promise<number> {
       defaultDetector: rulesFile?.defaultDetector ?? options.defaultDetector,
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
+      ...(options.evaluation === 'window-close'
+        ? {
+            evaluation: 'window-close' as const,
+            allowedLatenessMs: options.allowedLatenessMs,
+            flinkFormat: options.flinkFormat,
+          }
+        : {}),
       ...(silenceSeconds === undefined ? {} : { silenceSeconds }),
       ...(rulesFile?.readingFields === undefined ? {} : { readingFields: rulesFile.readingFields }),
+      ...(rulesFile?.alerting === undefined ? {} : { alerting: rulesFile.alerting }),
     });
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {

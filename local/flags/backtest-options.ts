@@ -14,6 +14,11 @@ import {
   DETECTOR_FLAGS_HELP,
   detectorFromFlags,
 } from './detector-flags.ts';
+import {
+  EVALUATION_FLAG_NAMES,
+  EVALUATION_FLAGS_HELP,
+  evaluationFromFlags,
+} from './evaluation-flags.ts';
 import { parseFlags, UsageError } from './parse-flags.ts';
 
 export { UsageError };
@@ -53,12 +58,15 @@ ${DETECTOR_FLAGS_HELP}
   --slide-seconds S       window slide                                    (default 5)
   --alert-cooldown-seconds S  at most one notification per sensor per S   (default 60)
   --batch-size N          records per use-case call, as Lambda's batch    (default 500)
+${EVALUATION_FLAGS_HELP}
 
 Output
   -o, --output FILE.csv   one row per reading, in input order; - for stdout
   --plot FILE.svg|.html   values, baseline, limit band and anomalies per sensor;
                             - for an SVG on stdout
   --plot-max-sensors N    sensors plotted, the first ones seen            (default ${PLOT_DEFAULT_MAX_SENSORS})
+  --flink-lines FILE      with --evaluation window-close: exactly the lines the seed Flink
+                            job prints for this input, in its order; - for stdout
   -h, --help              this help
 `;
 
@@ -93,6 +101,7 @@ const optionsSchema = z.object({
     .regex(/^-$|\.(svg|html?)$/i, 'a file name ending in .svg or .html, or - for an SVG on stdout')
     .optional(),
   plotMaxSensors: positiveInt.max(1000).default(PLOT_DEFAULT_MAX_SENSORS),
+  flinkLines: z.string().min(1).optional(),
   help: z.boolean().default(false),
 });
 
@@ -107,6 +116,8 @@ export interface BacktestOptions {
   readonly outputPath?: string;
   readonly plotPath?: string;
   readonly plotMaxSensors: number;
+  /** Where the seed job's lines go (window-close evaluation). */
+  readonly flinkLinesPath?: string;
 }
 
 const STRING_OPTIONS = [
@@ -125,7 +136,9 @@ const STRING_OPTIONS = [
   'output',
   'plot',
   'plot-max-sensors',
+  'flink-lines',
   ...COLUMN_FLAG_NAMES,
+  ...EVALUATION_FLAG_NAMES,
 ] as const;
 
 /** As kcat users expect: -i input, -o output. */
@@ -160,11 +173,14 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
   let rules: DetectionSettings['rules'] = [];
   let fileDefault: DetectorSpec | undefined;
   let readingFields: DetectionSettings['readingFields'];
+  let alerting: DetectionSettings['alerting'];
   if (o.rules !== undefined) {
     const file = loadRulesFile(o.rules);
     rules = file.rules;
     fileDefault = file.defaultDetector;
     readingFields = file.readingFields;
+    // Maintenance windows apply to a replay as deployed: muted readings teach nothing.
+    alerting = file.alerting;
     if (fileDefault !== undefined && camel.detector !== undefined) {
       throw new UsageError(
         `--detector ${String(camel.detector)} and the "default" of ${o.rules}: choose one`,
@@ -175,7 +191,18 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     throw new UsageError('--format series: needs --sensor-id (the file has no sensor column)');
   }
   checkWindowFlags(o.windowSeconds, o.slideSeconds);
+  const evaluation = evaluationFromFlags(camel, fileDefault ?? defaultDetector, rules.length > 0);
+  if (o.flinkLines !== undefined && evaluation.evaluation !== 'window-close')
+    throw new UsageError(
+      "--flink-lines: needs --evaluation window-close (the seed job prints each window's lines when it closes)",
+    );
+  const dashes = [o.output, o.plot, o.flinkLines].filter((p) => p === '-').length;
+  if (dashes > 1)
+    throw new UsageError(
+      'only one of --output, --plot and --flink-lines can write standard output (-)',
+    );
   const detection: DetectionSettings = {
+    ...evaluation,
     slideMs: o.slideSeconds * 1000,
     windowMs: o.windowSeconds * 1000,
     defaultDetector: fileDefault ?? defaultDetector,
@@ -183,6 +210,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     alertCooldownMs: o.alertCooldownSeconds * 1000,
     retentionMarginSeconds: DEFAULT_DETECTION.retentionMarginSeconds,
     ...(readingFields === undefined ? {} : { readingFields }),
+    ...(alerting === undefined ? {} : { alerting }),
   };
   try {
     validateConfig({ ...detection, tableName: '-', topicArn: '-', writeConcurrency: 1 });
@@ -208,6 +236,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     ...(o.output === undefined ? {} : { outputPath: o.output }),
     ...(o.plot === undefined ? {} : { plotPath: o.plot }),
     plotMaxSensors: o.plotMaxSensors,
+    ...(o.flinkLines === undefined ? {} : { flinkLinesPath: o.flinkLines }),
   };
 }
 

@@ -64,6 +64,9 @@ const optionsSchema = z.object({
   windowSeconds: positiveInt.default(10),
   alertCooldownSeconds: nonNegative.default(60),
   silenceSeconds: positiveInt.optional(),
+  evaluation: z.enum(['arrival', 'window-close']).default('arrival'),
+  allowedLatenessMs: z.coerce.number().int().min(0).default(2000),
+  flinkFormat: z.enum(['python', 'java']).default('python'),
   dynamodbEndpoint: z.url().optional(),
   snsEndpoint: z.url().optional(),
   tableName: z.string().min(3).max(255).default(LOCAL_TABLE_NAME),
@@ -181,6 +184,22 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
       meaning: 'no reading for S: SILENT, then RECOVERED (docs/silence.md)',
       defaultText: `rules file's; ${STOP_SENSOR_SILENCE_SECONDS} with --stop-sensor`,
     },
+    {
+      flag: 'evaluation',
+      arg: 'E',
+      meaning:
+        'arrival | window-close: judge each reading on arrival, or each window when it closes (the Flink job, docs/semantics.md)',
+    },
+    {
+      flag: 'allowed-lateness-ms',
+      arg: 'MS',
+      meaning: 'window-close: how long past its end a window waits for out-of-order readings',
+    },
+    {
+      flag: 'flink-format',
+      arg: 'F',
+      meaning: "window-close: python | java, the seed job's arithmetic and number format",
+    },
   ].map((d) => ({ ...d, group: 'Detection (as the deployed function, docs/configuration.md)' })),
   ...[
     {
@@ -279,6 +298,15 @@ export function parseStartOptions(
     throw new UsageError('--no-simulator needs a broker to produce to: drop --in-process');
   }
   checkWindowFlags(options.windowSeconds, options.slideSeconds);
+  if (options.evaluation === 'arrival') {
+    for (const [key, flag] of [
+      ['allowedLatenessMs', '--allowed-lateness-ms'],
+      ['flinkFormat', '--flink-format'],
+    ] as const) {
+      if (camel[key] !== undefined)
+        throw new UsageError(`${flag}: applies to --evaluation window-close`);
+    }
+  }
   return options;
 }
 

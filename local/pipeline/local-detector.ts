@@ -13,12 +13,17 @@ import {
   createSilenceHandler,
   type SilenceHandler,
 } from '../../functions/detector/create-silence-handler.ts';
+import {
+  createWindowFlushHandler,
+  type WindowFlushHandler,
+} from '../../functions/detector/create-window-flush-handler.ts';
 import type { AnomalySink, BatchObserver } from '../../functions/ports.ts';
 import type { SilenceSink } from '../../functions/silence/ports.ts';
 import {
   METRICS_NAMESPACE,
   SERVICE_NAME,
   SILENCE_SERVICE_NAME,
+  WINDOW_FLUSH_SERVICE_NAME,
 } from '../../functions/telemetry-names.ts';
 
 export const LOCAL_TABLE_NAME = 'sensor-anomaly-windows-local';
@@ -123,3 +128,34 @@ export function createLocalSilenceCheck(options: {
 
 /** The silence check's margin for a batch in flight, locally (docs/silence.md, "Races"). */
 export const LOCAL_MAX_BATCH_MS = 1000;
+
+/** The very window flush the schedule invokes in AWS (createWindowFlushHandler), locally. */
+export function createLocalWindowFlush(options: {
+  readonly config: DetectorConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly sinks?: readonly AnomalySink[];
+  readonly observer?: BatchObserver;
+  readonly lambdaLogs?: boolean;
+  readonly liveRules?: LiveRulesSettings;
+}): WindowFlushHandler {
+  const logger = new Logger({
+    serviceName: WINDOW_FLUSH_SERVICE_NAME,
+    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
+  });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: WINDOW_FLUSH_SERVICE_NAME,
+    logger,
+  });
+  return createWindowFlushHandler({
+    config: options.config,
+    dynamodb: options.dynamodb,
+    sns: options.sns,
+    logger,
+    metrics,
+    ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+    ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
+  });
+}

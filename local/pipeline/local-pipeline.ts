@@ -18,7 +18,11 @@ import {
   kafkaProblem,
   toHeaders,
 } from './kafka-mode.ts';
-import { createLocalDetector, createLocalSilenceCheck } from './local-detector.ts';
+import {
+  createLocalDetector,
+  createLocalSilenceCheck,
+  createLocalWindowFlush,
+} from './local-detector.ts';
 import { fromDecision, fromPublished, type NotificationView } from './notification-view.ts';
 import { startRepartitionStage } from './repartition-stage.ts';
 import { startServices } from './services.ts';
@@ -180,6 +184,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
             }),
       });
       cleanups.push(runEvery(intervalMs, check, onError));
+    }
+    // Window-close evaluation: windows of a partition gone quiet close by the flush, every
+    // slide here (the deployed schedule runs every minute).
+    if (options.config.evaluation === 'window-close') {
+      const flush = createLocalWindowFlush({
+        config: { ...options.config, topicArn },
+        dynamodb,
+        sns,
+        sinks,
+        observer,
+        lambdaLogs: options.lambdaLogs ?? false,
+        ...(options.liveRules?.refreshMs === undefined
+          ? {}
+          : { liveRules: { refreshMs: options.liveRules.refreshMs } }),
+      });
+      cleanups.push(
+        runEvery(
+          options.config.slideMs,
+          () => flush(),
+          (error) =>
+            log(`WINDOW FLUSH FAILED: ${(error as Error).message}; it runs again next slide`),
+        ),
+      );
     }
 
     if (mode.kind === 'in-process') {

@@ -1,4 +1,5 @@
 import { toMessage } from '../../functions/adapters/sns-alert-publisher.ts';
+import { groupMessage } from '../../functions/adapters/sns-group-message.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { PublishedMessage } from '../embedded/sns-endpoint.ts';
 
@@ -33,7 +34,8 @@ export function fromPublished(m: PublishedMessage): NotificationView {
 
 /** What the function sent to an external SNS (which cannot be asked what it got). */
 export function fromDecision(decision: AlertDecision): NotificationView {
-  const m = toMessage(decision);
+  // A notification that carries a group alert is sent as the group's message.
+  const m = decision.group === undefined ? toMessage(decision) : groupMessage(decision);
   const bodies = JSON.parse(m.message) as Record<string, string>;
   return {
     subject: m.subject,

@@ -126,6 +126,9 @@ export function detectionLine(config: DetectorConfig): string {
   return (
     `${detector}${config.rules.length > 0 ? ` (+${config.rules.length} per-sensor rules)` : ''}, ` +
     `window ${config.windowMs / 1000} s sliding every ${config.slideMs / 1000} s, ` +
-    `alert cooldown ${config.alertCooldownMs / 1000} s`
+    `alert cooldown ${config.alertCooldownMs / 1000} s` +
+    (config.evaluation === 'window-close'
+      ? `, each window judged when it closes (lateness ${(config.allowedLatenessMs ?? 2000) / 1000} s)`
+      : '')
   );
 }

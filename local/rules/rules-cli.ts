@@ -285,7 +285,10 @@ function summary(file: RulesFile): string {
     file.defaultDetector === undefined
       ? 'the deployed default detector'
       : `default ${describeDetector(file.defaultDetector)}`;
-  return `${def}, ${file.rules.length} rule${file.rules.length === 1 ? '' : 's'}${onTopics > 0 ? ` (${onTopics} by topic)` : ''}`;
+  const groups = file.alerting?.groups?.length ?? 0;
+  const windows = file.alerting?.maintenance?.length ?? 0;
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `${def}, ${file.rules.length} rule${file.rules.length === 1 ? '' : 's'}${onTopics > 0 ? ` (${onTopics} by topic)` : ''}${groups > 0 ? `, ${plural(groups, 'alert group rule', 'alert group rules')}` : ''}${windows > 0 ? `, ${plural(windows, 'maintenance window', 'maintenance windows')}` : ''}`;
 }
 
 export function describeDetector(spec: DetectorSpec): string {

@@ -142,6 +142,8 @@ const DOCS_RUN: Readonly<Record<string, RegExp>> = {
     /3 per-sensor rule\(s\)/,
   'npm run rules -- validate examples/plant.json':
     /^examples\/plant\.json: valid: default adaptive/m,
+  'npm run rules -- validate examples/alerting.json':
+    /^examples\/alerting\.json: valid: default robust 5σ, 1 rule, 2 alert group rules, 2 maintenance windows$/m,
   'npm run evaluate -- --help': /^Usage: npm run evaluate -- \[options\]/m,
   'npm run backtest -- --input examples/readings.csv --feedback examples/feedback.jsonl':
     /feedback: 1 verdict\(s\) replayed at their times[\s\S]*hugeScale_1 +threshold +151 +54 /,

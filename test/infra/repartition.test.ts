@@ -130,6 +130,33 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
     expect(mappingOf(mskIam, repartition).topics).toEqual(['sensor-data']);
   });
 
+  it('keys by alert group with keyDepth (docs/alerting-groups.md), by sensor without', () => {
+    const stack = new Stack(new App(), 'ByGroup');
+    new SensorAnomalyDetector(stack, 'D', {
+      kafkaSource: KafkaSource.selfManaged({
+        bootstrapServers: ['b-1.example.com:9092'],
+        topics: ['sensor-data'],
+        consumerGroupId: 'detector',
+      }),
+      repartition: { keyDepth: 2 },
+    });
+    const [, fn] = functionOf(Template.fromStack(stack), 'repartition');
+    expect(fn.Properties.Environment.Variables[REPARTITION_ENV.keyDepth]).toBe('2');
+    const [, plainFn] = functionOf(scram, 'repartition');
+    expect(plainFn.Properties.Environment.Variables[REPARTITION_ENV.keyDepth]).toBeUndefined();
+    expect(
+      () =>
+        new SensorAnomalyDetector(new Stack(new App(), 'Bad'), 'D', {
+          kafkaSource: KafkaSource.selfManaged({
+            bootstrapServers: ['b-1.example.com:9092'],
+            topics: ['sensor-data'],
+            consumerGroupId: 'detector',
+          }),
+          repartition: { keyDepth: 0 },
+        }),
+    ).toThrow('Bad/D: repartition.keyDepth: must be at least 1 (got 0)');
+  });
+
   it('is off by default: no repartition function, the detector reads the source topic', () => {
     const fns = Object.values(plain.findResources(FN)).filter(
       (f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'repartition',

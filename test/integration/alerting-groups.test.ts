@@ -172,4 +172,40 @@ describe('alert groups on dynalite and SNS', () => {
     expect(attr(silence[1] as PublishedMessage, 'group')).toBe('site-a');
     expect(report).toMatchObject({ alerts: 8, silentSensors: 7, inhibited: 6 });
   });
+
+  it('a sensor silent inside its maintenance window is not notified, nor its recovery', async () => {
+    // Prepare: pump-0 under maintenance from 10:00:30 to 10:05:00 UTC, watched at 30 s.
+    const t = await setup({
+      default: threshold,
+      silenceSeconds: 30,
+      rules: [],
+      maintenance: [
+        {
+          match: 'site-a/line-1/pump-0/temp',
+          start: '2026-12-07T10:00:30Z',
+          end: '2026-12-07T10:05:00Z',
+        },
+      ],
+    });
+    const [pump0, pump1] = line(2) as [string, string];
+    // Act: both report for 20 s, both stop; a check inside the window; both report again
+    // after it, and a check.
+    for (let s = 0; s <= 20; s += 5) {
+      t.at(s);
+      await t.send([pump0, pump1], 1, T0 + s * 1000);
+    }
+    t.at(90);
+    const silent = await t.check();
+    t.at(400);
+    await t.send([pump0, pump1], 1, T0 + 400_000);
+    const recovered = await t.check();
+    // Assess: pump-1 notified twice; pump-0 decided (log and sinks) but never sent.
+    const sent = t.sent().filter((m) => attr(m, 'detector') === 'silence');
+    expect(sent.map((m) => m.subject)).toEqual([
+      `[critical] Sensor silent: ${pump1}`,
+      `[warning] Sensor reporting again: ${pump1}`,
+    ]);
+    expect(silent).toMatchObject({ alerts: 2, muted: 1, inhibited: 0 });
+    expect(recovered).toMatchObject({ alerts: 2, muted: 1 });
+  });
 });

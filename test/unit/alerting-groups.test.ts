@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRoot, encodeRoot } from '../../functions/adapters/dynamodb/codecs.ts';
+import { digestMessage } from '../../functions/adapters/sns-alert-publisher.ts';
 import type { PartitionRoot } from '../../functions/batch/state.ts';
 import { ConfigError, parseRulesFile } from '../../functions/config.ts';
 import {
@@ -7,6 +9,7 @@ import {
   decideGroups,
   type GroupPeriod,
   type GroupRule,
+  groupId,
   MAX_GROUP_ALERTS_PER_COMMIT,
   MAX_GROUP_PERIODS,
   shown,
@@ -15,10 +18,11 @@ import {
   compileMaintenance,
   type MaintenanceWindow,
 } from '../../functions/core/alerting/maintenance.ts';
-import { groupSilence } from '../../functions/core/alerting/silence-groups.ts';
+import { groupSilence, muteSilence } from '../../functions/core/alerting/silence-groups.ts';
 import { CoreConfigError } from '../../functions/core/errors.ts';
 import type { SilenceAlert, SilentEntry } from '../../functions/core/silence.ts';
-import type { AlertDecision } from '../../functions/core/types.ts';
+import type { AlertDecision, GroupSummary } from '../../functions/core/types.ts';
+import { lawParameters, lawRuns } from '../helpers/fc-params.ts';
 
 const T0 = Date.parse('2026-12-07T00:00:00Z'); // a Monday
 
@@ -389,6 +393,54 @@ describe('silence alerts by group', () => {
   });
 });
 
+describe('silence alerts under maintenance', () => {
+  // A window from T0 + 1 h to T0 + 2 h on sensor m.
+  const muted = (id: string, at: number) =>
+    id === 'm' && at >= T0 + 3_600_000 && at < T0 + 7_200_000;
+  const at = (a: SilenceAlert, decidedAtMs: number): SilenceAlert => ({ ...a, decidedAtMs });
+  const table: Array<[string, SilenceAlert, number | undefined, boolean]> = [
+    ['silent inside the window', at(silent('m', T0), T0 + 4_000_000), undefined, true],
+    ['silent after the window', at(silent('m', T0), T0 + 8_000_000), undefined, false],
+    ['another sensor', at(silent('x', T0), T0 + 4_000_000), undefined, false],
+    ['recovered inside the window', at(silent('m', T0, 'recovered'), T0 + 4_000_000), T0, true],
+    [
+      'recovered after a silence declared inside',
+      at(silent('m', T0, 'recovered'), T0 + 9_000_000),
+      T0 + 4_000_000,
+      true,
+    ],
+    [
+      'recovered after a silence declared before',
+      at(silent('m', T0, 'recovered'), T0 + 9_000_000),
+      T0 + 60_000,
+      false,
+    ],
+  ];
+  for (const [name, a, declared, inhibited] of table) {
+    it(name, () => {
+      const d = muteSilence([a], muted, () => declared);
+      expect(d.alerts[0]?.inhibited === true).toBe(inhibited);
+      expect(d.muted).toBe(inhibited ? 1 : 0);
+    });
+  }
+
+  it('a muted sensor is left out of its group alert', () => {
+    const groupOf = compileGroups([{ match: '*', depth: 1, threshold: 10 }]);
+    const alerts = [{ ...silent('a/1', T0), inhibited: true as const }, silent('a/2', T0)];
+    const entry: SilentEntry = { lastSeenMs: T0, silenceSeconds: 60, declaredAtMs: T0 };
+    const d = groupSilence(
+      alerts,
+      ['a/1', 'a/2'],
+      new Map([
+        ['a/1', entry],
+        ['a/2', entry],
+      ]),
+      groupOf,
+    );
+    expect(d.alerts).toEqual(alerts);
+  });
+});
+
 describe('the rules file', () => {
   it('reads groups and maintenance', () => {
     const file = parseRulesFile(
@@ -478,5 +530,108 @@ describe('the root keeps group alerts and periods', () => {
   it('shows names in printable ASCII, cut short', () => {
     expect(shown('ligne-é\u0000', 48)).toBe('ligne-??');
     expect(shown('x'.repeat(60), 48)).toBe(`${'x'.repeat(45)}...`);
+  });
+});
+
+describe('group alerts (law)', () => {
+  const ruleArb = fc.record({
+    threshold: fc.integer({ min: 1, max: 6 }),
+    periodSeconds: fc.integer({ min: 1, max: 600 }),
+  });
+  const alertArb = fc.record({
+    site: fc.integer({ min: 0, max: 3 }),
+    sensor: fc.integer({ min: 0, max: 12 }),
+    dt: fc.integer({ min: 0, max: 120_000 }),
+    notify: fc.boolean(),
+    critical: fc.boolean(),
+  });
+  const commitsArb = fc.array(fc.array(alertArb, { maxLength: 40 }), {
+    minLength: 1,
+    maxLength: 6,
+  });
+
+  it(`never loses an alert, never notifies more, one group alert per group and period (${lawRuns(200)} runs)`, () => {
+    fc.assert(
+      fc.property(ruleArb, commitsArb, (rule, commits) => {
+        const groupOf = compileGroups([{ match: '*', depth: 1, ...rule }]);
+        let periods: GroupPeriod[] = [];
+        let t = T0;
+        const alertedPeriods = new Map<string, number>();
+        for (const commit of commits) {
+          const alerts = commit.map((a) => {
+            t += a.dt;
+            return alert(
+              `s${a.site}/p${a.sensor}`,
+              t,
+              a.notify,
+              a.critical ? 'critical' : 'warning',
+            );
+          });
+          const d = decideGroups(alerts, groupOf, periods);
+          // Every alert kept, in order, the same anomaly; a notification may only be folded.
+          expect(d.alerts.map((a) => a.anomaly)).toEqual(alerts.map((a) => a.anomaly));
+          d.alerts.forEach((a, i) => {
+            const before = alerts[i] as AlertDecision;
+            if (!before.notify) expect(a).toEqual(before);
+            if (a.group !== undefined) expect(a.notify).toBe(true);
+          });
+          // A group alert stands for more than the threshold in its period, once per period.
+          for (const a of d.alerts.filter((x) => x.group !== undefined)) {
+            const g = a.group as GroupSummary;
+            expect(g.inPeriod).toBeGreaterThan(rule.threshold);
+            expect(g.sensors).toBeLessThanOrEqual(g.alerts);
+            // The carrier is its period's first notification in this commit: the period is
+            // the one carried in, or the one it opened.
+            const prior = periods.find((p) => p.id === groupId(g.key));
+            const t0 = a.anomaly.eventTimeMs;
+            const end =
+              prior !== undefined && t0 < prior.endMs
+                ? prior.endMs
+                : t0 + rule.periodSeconds * 1000;
+            const key = `${g.key}@${end}`;
+            expect(alertedPeriods.has(key)).toBe(false);
+            alertedPeriods.set(key, 1);
+          }
+          const folded = d.alerts.filter(
+            (a, i) => !a.notify && (alerts[i] as AlertDecision).notify,
+          );
+          expect(folded.length).toBe(d.grouped - d.groupAlerts);
+          expect(d.periods.length).toBeLessThanOrEqual(MAX_GROUP_PERIODS);
+          periods = d.periods;
+        }
+      }),
+      lawParameters(200),
+    );
+  });
+
+  it('a whole backlog of a group in one batch is one notification', () => {
+    fc.assert(
+      fc.property(ruleArb, fc.integer({ min: 1, max: 300 }), (rule, n) => {
+        const groupOf = compileGroups([{ match: '*', depth: 1, ...rule }]);
+        const alerts = Array.from({ length: n }, (_, i) => alert(`site/p${i}`, T0 + i));
+        const sent = decideGroups(alerts, groupOf, []).alerts.filter((a) => a.notify).length;
+        // Within one period, more than the threshold: one; else every one.
+        if (n - 1 < rule.periodSeconds * 1000 && n > rule.threshold) expect(sent).toBe(1);
+        if (n <= rule.threshold) expect(sent).toBe(n);
+      }),
+      lawParameters(200),
+    );
+  });
+});
+
+describe('the group alert in messages', () => {
+  it('email digests list the group, not its first sensor', () => {
+    const groupOf = compileGroups([{ match: '*', depth: 1, threshold: 2 }]);
+    const d = decideGroups(
+      ['a/1', 'a/2', 'a/3'].map((id, i) => alert(id, T0 + i)),
+      groupOf,
+      [],
+    );
+    const carrier = d.alerts.filter((a) => a.notify);
+    const digest = digestMessage(carrier);
+    expect(digest.subject).toBe('[warning] 3 sensors alerting in a');
+    const body = JSON.parse(digest.message).email as string;
+    expect(body).toContain('GROUP a: 3 sensors alerting (more than 2 within 300 s): a/1, a/2, a/3');
+    expect(body).not.toContain('a/1: value');
   });
 });

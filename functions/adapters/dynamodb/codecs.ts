@@ -14,6 +14,7 @@ import type {
 import type { GroupPeriod } from '../../core/alerting/groups.ts';
 import type { AlertDecision, Anomaly, GroupSummary } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { decodeOpenPage, encodeOpenPage } from './open-codec.ts';
 
 /**
  * The encodings of the partition root and its pages, and their byte budgets. DynamoDB items
@@ -184,7 +185,7 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
     ...(x.test === undefined
-      ? a.group === undefined
+      ? a.group === undefined && x.windowEndMs === undefined
         ? []
         : [null]
       : [
@@ -197,7 +198,13 @@ export function compactAlert(a: AlertDecision): unknown[] {
           ],
         ]),
     // The group alert this notification carries (docs/alerting-groups.md).
-    ...(a.group === undefined ? [] : [compactGroup(a.group)]),
+    ...(a.group === undefined
+      ? x.windowEndMs === undefined
+        ? []
+        : [null]
+      : [compactGroup(a.group)]),
+    // The window of a window-close decision, and the seed's number format ('p' or 'j').
+    ...(x.windowEndMs === undefined ? [] : [[x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p']]),
   ];
 }
 
@@ -250,6 +257,7 @@ export function expandAlert(raw: unknown): AlertDecision {
     alertId,
     why,
     group,
+    window,
   ] = raw as [
     string,
     number,
@@ -268,7 +276,8 @@ export function expandAlert(raw: unknown): AlertDecision {
     number | null,
     string,
     [string, number | null, number | null, number | null, number | null] | null | undefined,
-    GroupRow | undefined,
+    GroupRow | null | undefined,
+    [number, 'p' | 'j'] | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
   return {
@@ -290,10 +299,13 @@ export function expandAlert(raw: unknown): AlertDecision {
       ...(expected === null || expected === undefined ? {} : { expected }),
       ...(expectedLow === null || expectedLow === undefined ? {} : { expectedLow }),
       ...(expectedHigh === null || expectedHigh === undefined ? {} : { expectedHigh }),
+      ...(window === undefined
+        ? {}
+        : { windowEndMs: window[0], seedFormat: window[1] === 'j' ? 'java' : 'python' }),
     },
     notify: notify === 1,
     heldBackBefore,
-    ...(group === undefined ? {} : { group: expandGroup(group) }),
+    ...(group === undefined || group === null ? {} : { group: expandGroup(group) }),
   };
 }
 
@@ -301,8 +313,8 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 export { decodeBucket, encodeBucket };
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i' } as const;
-const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index' } as const;
+const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i', open: 'o' } as const;
+const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index', o: 'open' } as const;
 
 /** `page#<pid>#<kind><scope>#<chunk>#<gen>`; pid may hold '#', so it is parsed from the end. */
 export function pagePk(key: PageKey): string {
@@ -316,7 +328,7 @@ export function parsePagePk(pk: string): PageKey {
   const kindScope = parts.pop() as string;
   return {
     pid: parts.join('#'),
-    kind: LETTER_KIND[kindScope[0] as 'd' | 'b' | 's' | 'i'],
+    kind: LETTER_KIND[kindScope[0] as keyof typeof LETTER_KIND],
     scope: Number(kindScope.slice(1)),
     chunk,
     gen,
@@ -337,6 +349,8 @@ export function encodePage(page: Page): EncodedPage {
       return { bytes: encodeBucket(page) };
     case 'index':
       return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
+    case 'open':
+      return { text: encodeOpenPage(page) };
   }
 }
 
@@ -346,6 +360,7 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
   if (kind === 'dict')
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
   if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
+  if (kind === 'open') return decodeOpenPage(text);
   return decodeStates(text);
 }
 

@@ -20,6 +20,7 @@ import {
   pagePk,
   parsePagePk,
 } from './codecs.ts';
+import { decodeOpenWindowsRoot, encodeOpenWindowsRoot } from './open-codec.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -52,19 +53,21 @@ export function rootItem(pid: string, root: PartitionRoot): Item {
     h: { S: e.header },
     t: { S: e.table },
     o: { S: e.outbox },
+    ...(root.openWindows === undefined
+      ? {}
+      : { w: { S: encodeOpenWindowsRoot(root.openWindows) } }),
   };
 }
 
 export function readRootItem(item: Item): { pid: string; root: PartitionRoot } {
   const pid = (item[PK]?.S ?? '').slice('root#'.length);
-  return {
-    pid,
-    root: decodeRoot(Number(item.v?.N ?? 0), item.c?.S ?? '', {
-      header: item.h?.S ?? '[0,-1,null,[],[]]',
-      table: item.t?.S ?? '{"n":0,"d":[],"s":[],"b":[]}',
-      outbox: item.o?.S ?? '[]',
-    }),
-  };
+  const root = decodeRoot(Number(item.v?.N ?? 0), item.c?.S ?? '', {
+    header: item.h?.S ?? '[0,-1,null,[],[]]',
+    table: item.t?.S ?? '{"n":0,"d":[],"s":[],"b":[]}',
+    outbox: item.o?.S ?? '[]',
+  });
+  const w = item.w?.S;
+  return { pid, root: w === undefined ? root : { ...root, openWindows: decodeOpenWindowsRoot(w) } };
 }
 
 export function pageItem(w: PageWrite): Item {

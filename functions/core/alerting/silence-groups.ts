@@ -36,7 +36,8 @@ export function groupSilence(
 ): SilenceGroupDecision {
   const byGroup = new Map<string, { silent: number[]; recovered: number[] }>();
   alerts.forEach((a, i) => {
-    const g = a.group === undefined ? groupOf(a.sensorId) : null;
+    // Already kept from SNS (a maintenance window): not part of a group's alert.
+    const g = a.group === undefined && a.inhibited !== true ? groupOf(a.sensorId) : null;
     if (g === null) return;
     let entry = byGroup.get(g.key);
     if (entry === undefined) {
@@ -85,6 +86,32 @@ export function groupSilence(
     }
   }
   return { alerts: [...out, ...added], inhibited };
+}
+
+/**
+ * Silence alerts of sensors under maintenance (docs/alerting-groups.md), marked `inhibited`
+ * (kept for the log and the sinks, not sent to SNS): a `silent` alert when the check runs
+ * inside a window of the sensor (the check's time: a silence has no reading to date it); a
+ * `recovered` one as well when its silence was declared inside a window, so a muted silence
+ * does not end with a notification. `declaredAt`: when each silent sensor was declared.
+ */
+export function muteSilence(
+  alerts: readonly SilenceAlert[],
+  muted: (sensorId: string, atMs: number) => boolean,
+  declaredAt: (sensorId: string) => number | undefined,
+): { alerts: SilenceAlert[]; muted: number } {
+  let count = 0;
+  const out = alerts.map((a) => {
+    if (a.group !== undefined || a.inhibited === true) return a;
+    const declared = declaredAt(a.sensorId);
+    const inWindow =
+      muted(a.sensorId, a.decidedAtMs) ||
+      (a.kind === SILENCE_KINDS.recovered && declared !== undefined && muted(a.sensorId, declared));
+    if (!inWindow) return a;
+    count += 1;
+    return { ...a, inhibited: true as const };
+  });
+  return { alerts: out, muted: count };
 }
 
 function groupAlert(key: string, alerts: readonly SilenceAlert[], total: number): SilenceAlert {
