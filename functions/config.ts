@@ -50,6 +50,9 @@ export const ENV = {
   ...(DETECTOR_ENV as { readonly [K in DetectorSettingKey]: string }),
   detectorRules: 'DETECTOR_RULES',
   alertCooldownSeconds: 'ALERT_COOLDOWN_SECONDS',
+  freshnessSeconds: 'FRESHNESS_SECONDS',
+  episodeEndReadings: 'EPISODE_END_READINGS',
+  digestPeriodSeconds: 'DIGEST_PERIOD_SECONDS',
   retentionMarginSeconds: 'RETENTION_MARGIN_SECONDS',
   writeConcurrency: 'DYNAMODB_WRITE_CONCURRENCY',
   evaluation: 'EVALUATION',
@@ -65,6 +68,20 @@ export interface DetectorConfig {
   readonly defaultDetector: DetectorSpec;
   readonly rules: readonly DetectorRule[];
   readonly alertCooldownMs: number;
+  /**
+   * Anomalies of readings older than this (processing time) are sent in the digest only
+   * (docs/alerting.md); 0: never stale. A rule's or the rules file's `freshnessSeconds` wins.
+   * @default 300
+   */
+  readonly freshnessSeconds?: number;
+  /** Normal readings in a row that end a sensor's episode. @default 10 */
+  readonly episodeEndReadings?: number;
+  /**
+   * Email digests by time: at most one per this many seconds per stack, sent by the digest
+   * function (docs/alerting.md). 0 or absent: a digest per published batch, as before.
+   * @default 900 in the function's environment; absent in a config object
+   */
+  readonly digestPeriodSeconds?: number;
   /** Buckets live for window + this margin after their last write (processing time). */
   readonly retentionMarginSeconds: number;
   /** Parallel DynamoDB writes per batch. */
@@ -151,6 +168,8 @@ export const detectorRulesSchema = z.array(
       limits: limitsSchema.optional(),
       /** A sensor that reported and then stays silent this long raises a `silent` alert (docs/silence.md). */
       silenceSeconds: z.number().int().positive().optional(),
+      /** Older readings' anomalies go to the digest only (docs/alerting.md); 0: never stale. */
+      freshnessSeconds: z.number().int().nonnegative().optional(),
     })
     .transform(({ limits, ...rule }): DetectorRule => {
       if (limits === undefined) return rule as DetectorRule;
@@ -183,6 +202,8 @@ export const rulesFileSchema = z.union([
     default: detectorSpecSchema.optional(),
     /** For sensors whose rule sets none (docs/silence.md). */
     silenceSeconds: z.number().int().positive().optional(),
+    /** For sensors whose rule sets none (docs/alerting.md); 0: never stale. */
+    freshnessSeconds: z.number().int().nonnegative().optional(),
     /** How records become readings, for every topic (docs/input-formats.md). */
     readingFields: fieldMappingSchema.optional(),
     /** The same per Kafka topic, before `readingFields`. */
@@ -198,6 +219,8 @@ export interface RulesFile {
   readonly rules: readonly DetectorRule[];
   /** Silence limit of sensors whose rule sets none (docs/silence.md). @default none */
   readonly silenceSeconds?: number;
+  /** Freshness limit of sensors whose rule sets none (docs/alerting.md). @default the function's */
+  readonly freshnessSeconds?: number;
   /** Where a record's fields are, for every topic and per topic. @default the function's */
   readonly readingFields?: ReadingFields;
   /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
@@ -226,6 +249,9 @@ export const envSchema = z.object({
   ),
   [ENV.detectorRules]: z.string().default('[]'),
   [ENV.alertCooldownSeconds]: nonNegative.default(60),
+  [ENV.freshnessSeconds]: z.coerce.number().int().nonnegative().default(300),
+  [ENV.episodeEndReadings]: positiveInt.max(1_000_000).default(10),
+  [ENV.digestPeriodSeconds]: z.coerce.number().int().min(0).max(86_400).default(900),
   [ENV.retentionMarginSeconds]: nonNegative.default(3600),
   [ENV.writeConcurrency]: positiveInt.max(256).default(16),
   [ENV.evaluation]: z.enum(['arrival', 'window-close']).default('arrival'),
@@ -257,6 +283,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     [ENV.detector]: CatalogueKind;
     [ENV.detectorRules]: string;
     [ENV.alertCooldownSeconds]: number;
+    [ENV.freshnessSeconds]: number;
+    [ENV.episodeEndReadings]: number;
+    [ENV.digestPeriodSeconds]: number;
     [ENV.retentionMarginSeconds]: number;
     [ENV.writeConcurrency]: number;
     [ENV.evaluation]: Evaluation;
@@ -282,6 +311,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
     defaultDetector,
     rules: rulesFile.rules,
     alertCooldownMs: e[ENV.alertCooldownSeconds] * 1000,
+    freshnessSeconds: rulesFile.freshnessSeconds ?? e[ENV.freshnessSeconds],
+    episodeEndReadings: e[ENV.episodeEndReadings],
+    digestPeriodSeconds: e[ENV.digestPeriodSeconds],
     retentionMarginSeconds: e[ENV.retentionMarginSeconds],
     writeConcurrency: e[ENV.writeConcurrency],
     ...(e[ENV.evaluation] === 'window-close'
@@ -325,6 +357,9 @@ export function parseRulesFile(json: string, source: string): RulesFile {
         ...(parsed.data.silenceSeconds === undefined
           ? {}
           : { silenceSeconds: parsed.data.silenceSeconds }),
+        ...(parsed.data.freshnessSeconds === undefined
+          ? {}
+          : { freshnessSeconds: parsed.data.freshnessSeconds }),
         ...(parsed.data.readingFields === undefined && parsed.data.topicReadingFields === undefined
           ? {}
           : {

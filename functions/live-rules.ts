@@ -1,5 +1,6 @@
 import type { StoredRules } from './adapters/dynamodb-rules-store.ts';
 import { ConfigError, parseRulesFile, type ReadingFields } from './config.ts';
+import { compileFreshness, type FreshnessResolver } from './core/alerting/freshness.ts';
 import {
   type AlertingPolicy,
   type AlertingRules,
@@ -31,6 +32,11 @@ export interface RulesSnapshot {
   readonly silenceSeconds?: number;
   /** Silent sensors under these rules: the recorder and the check both follow the snapshot. */
   readonly silence: SnapshotSilence;
+  /**
+   * Each sensor's freshness limit under these rules (docs/alerting.md): a rule's
+   * `freshnessSeconds`, else the file's, else the deployed function's.
+   */
+  readonly freshnessOf: FreshnessResolver;
   /** The document's field mappings (docs/input-formats.md): how this batch reads its records. */
   readonly readingFields?: ReadingFields;
   /** Alert groups and maintenance windows, compiled (docs/alerting-groups.md). */
@@ -88,6 +94,8 @@ export interface LiveRulesOptions {
     readonly silenceSeconds?: number;
     /** The deployed rules file's field mappings. @default none */
     readonly readingFields?: ReadingFields;
+    /** The function's freshness limit (FRESHNESS_SECONDS, or the deployed file's). @default 300 */
+    readonly freshnessSeconds?: number;
     /** The deployed rules file's groups and maintenance windows. @default none */
     readonly alerting?: AlertingRules;
   };
@@ -130,6 +138,7 @@ export class LiveRules {
       resolve: compileRules(d.defaultDetector, d.rules),
       ...(d.silenceSeconds === undefined ? {} : { silenceSeconds: d.silenceSeconds }),
       silence: snapshotSilence(d.defaultDetector, d.rules, d.silenceSeconds),
+      freshnessOf: compileFreshness(d.defaultDetector, d.rules, d.freshnessSeconds),
       ...(d.readingFields === undefined ? {} : { readingFields: d.readingFields }),
       alerting: compileAlerting(d.alerting ?? {}),
     };
@@ -188,6 +197,11 @@ export class LiveRules {
         resolve: compileRules(defaultDetector, file.rules),
         ...(file.silenceSeconds === undefined ? {} : { silenceSeconds: file.silenceSeconds }),
         silence: snapshotSilence(defaultDetector, file.rules, file.silenceSeconds),
+        freshnessOf: compileFreshness(
+          defaultDetector,
+          file.rules,
+          file.freshnessSeconds ?? this.options.deployed.freshnessSeconds,
+        ),
         ...(file.readingFields === undefined ? {} : { readingFields: file.readingFields }),
         alerting: compileAlerting(file.alerting ?? {}),
         writeId: stored.writeId,

@@ -1,3 +1,4 @@
+import type { EpisodeEnd } from './core/alerting/episodes.ts';
 import type { DetectorSpec, Verdict } from './core/detectors.ts';
 import type { RejectReason } from './core/parse-reading.ts';
 import type { Aggregate, AlertDecision, Reading, RecordSource } from './core/types.ts';
@@ -33,6 +34,11 @@ export function partitionId(key: PartitionKey, stream = ''): string {
 /** Sends notifications. Resolves only when every one was accepted; otherwise throws. */
 export interface AlertPublisher {
   publish(alerts: readonly AlertDecision[]): Promise<void>;
+  /**
+   * Critical episodes that ended (docs/alerting.md): one `resolved` message each. A publisher
+   * without it does not notify ends (they are still logged and counted).
+   */
+  publishResolved?(ends: readonly EpisodeEnd[]): Promise<void>;
 }
 
 /**
@@ -68,6 +74,12 @@ export interface BatchReport {
   readonly anomalies: number;
   readonly notificationsSent: number;
   readonly notificationsHeldBack: number;
+  /** Anomalies older than their freshness limit: in the digest only (docs/alerting.md). */
+  readonly notificationsStale: number;
+  /** Notified inside the cooldown because clearly worse than the last notification. */
+  readonly notificationsEscalated: number;
+  /** Episodes that ended (back to normal). */
+  readonly episodesEnded: number;
   /** Anomalies inside maintenance windows: not notified, not sent (docs/alerting-groups.md). */
   readonly notificationsMuted: number;
   /** Notifications folded into group alerts, and the group alerts sent for them. */
@@ -108,6 +120,8 @@ export interface BatchObserver {
   rejected(rejection: Rejection): void;
   anomaly(decision: AlertDecision): void;
   published(alerts: readonly AlertDecision[]): void;
+  /** An episode ended, told once its decision is durable (as anomalies are). */
+  episodeEnded?(end: EpisodeEnd): void;
   /**
    * Every reading judged in this attempt, anomalous or not, in each partition's offset order.
    * Optional: the use case only collects evaluations for an observer that wants them.

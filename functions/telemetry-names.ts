@@ -15,6 +15,13 @@ export const METRIC = {
   anomalies: 'Anomalies',
   notificationsSent: 'NotificationsSent',
   notificationsHeldBack: 'NotificationsHeldBack',
+  /** Anomalies older than the freshness limit: in the digest only (docs/alerting.md). */
+  notificationsStale: 'NotificationsStale',
+  /** Notified inside a cooldown, clearly worse than the last notification. */
+  notificationsEscalated: 'NotificationsEscalated',
+  episodesEnded: 'EpisodesEnded',
+  /** Email digests sent by the digest function (at most one per period). */
+  digestsSent: 'DigestsSent',
   /** Anomalies inside maintenance windows: counted, not notified (docs/alerting-groups.md). */
   notificationsMuted: 'NotificationsMuted',
   /** Notifications folded into group alerts, and the group alerts sent for them. */
@@ -35,6 +42,9 @@ export const METRIC = {
 export const SILENCE_SERVICE_NAME = 'silence-check';
 /** The scheduled window flush of window-close evaluation. */
 export const WINDOW_FLUSH_SERVICE_NAME = 'window-flush';
+
+/** The digest function's Powertools service name (docs/alerting.md). */
+export const DIGEST_SERVICE_NAME = 'digest';
 
 /** The repartition step's service name (Powertools), beside the detector's. */
 export const REPARTITION_SERVICE_NAME = 'repartition';

@@ -46,7 +46,19 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
       'Per-sensor rules as JSON, a rules file in either form: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]` or `{"default": {...}, "rules": [...]}`; its `default` replaces `DETECTOR`.',
   },
   ALERT_COOLDOWN_SECONDS: {
-    meaning: 'At most one notification per sensor per this much event time.',
+    meaning:
+      'At most one notification per sensor per this much event time, unless a reading is clearly worse (docs/alerting.md).',
+  },
+  FRESHNESS_SECONDS: {
+    meaning:
+      'Anomalies of readings older than this (processing time) go to the email digest only, never paged (docs/alerting.md); `0`: never stale. A rules file may set it per rule.',
+  },
+  EPISODE_END_READINGS: {
+    meaning: 'Normal readings in a row that end a sensor episode (docs/alerting.md).',
+  },
+  DIGEST_PERIOD_SECONDS: {
+    meaning:
+      'At most one email digest per this many seconds per stack, sent by the digest function after the period closes (docs/alerting.md); `0`: a digest per published batch.',
   },
   RETENTION_MARGIN_SECONDS: {
     meaning: 'Buckets live window + this long after their last write.',
@@ -58,7 +70,7 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
   },
   ALLOWED_LATENESS_MS: {
     meaning:
-      'Window-close: a window closes when its partition\'s event time passes its end plus this; later readings are counted late.',
+      "Window-close: a window closes when its partition's event time passes its end plus this; later readings are counted late.",
   },
   FLINK_FORMAT: {
     meaning:
@@ -173,7 +185,19 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     defaultText: '(none)',
   },
   alertCooldownSeconds: {
-    meaning: 'At most one notification per sensor per this much event time.',
+    meaning:
+      'At most one notification per sensor per this much event time, unless a reading is clearly worse (docs/alerting.md).',
+  },
+  freshnessSeconds: {
+    meaning:
+      'Anomalies of readings older than this (processing time: a backlog from `TRIM_HORIZON`, a replay) go to the email digest only, never paged (docs/alerting.md); `0`: never stale. A rules file may set it per rule.',
+  },
+  episodeEndReadings: {
+    meaning: 'Normal readings in a row that end a sensor episode (docs/alerting.md).',
+  },
+  digestPeriodSeconds: {
+    meaning:
+      'At most one email digest per this many seconds per stack: a scheduled digest function sends it after the period closes (docs/alerting.md); `0`: a digest per published batch, no schedule.',
   },
   retentionMarginSeconds: {
     meaning: 'A window bucket expires W plus this long after its last write.',
@@ -217,6 +241,10 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
     meaning:
       'No record received for this many minutes (1–1440) raises `NoRecords`, with missing data as breaching: a mapping that cannot connect invokes nothing, which no other alarm sees. `0` turns it off (topics that are quiet on purpose).',
   },
+  smsMonthlySpendLimitUsd: {
+    meaning:
+      "The account's monthly SMS spend limit in USD (SNS text messaging preferences): the `SmsSpend` alarm fires at 80% of it, since SNS stops sending SMS within minutes of the limit (docs/alerting.md).",
+  },
   createSqsEndpoint: {
     meaning:
       'Create an SQS interface endpoint (private DNS) in `vpcId`, so pollers inside a VPC can deliver failed batches to the dead-letter queue. Leave `false` if the VPC already has one (a second one with private DNS fails).',
@@ -246,7 +274,12 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
   },
   anomaliesVpcAwsAccess: {
     meaning:
-      "How the anomalies topic's VPC reaches AWS APIs once the function joins it: `nat-gateway` or `vpc-endpoints` (DynamoDB gateway endpoint; SNS, Secrets Manager and, with `anomaliesEventBus`, EventBridge interface endpoints with private DNS). Required when the function joins a VPC: synth says what to add.",
+      'How the functions reach AWS APIs once they join the VPC of `vpcId` for the anomalies topic: `create-endpoints` (the stack creates the DynamoDB gateway endpoint on `routeTableIds` and the SNS, Secrets Manager and, with `anomaliesEventBus`, EventBridge interface endpoints with private DNS), `vpc-endpoints` (the VPC has them) or `nat-gateway`. Required when the functions join a VPC: synth says exactly what to add.',
+    defaultText: '(none)',
+  },
+  routeTableIds: {
+    meaning:
+      'The route tables of `subnetIds`, comma-separated (`rtb-...`): the routes of the DynamoDB gateway endpoint that `anomaliesVpcAwsAccess=create-endpoints` creates.',
     defaultText: '(none)',
   },
   anomaliesEventBus: {

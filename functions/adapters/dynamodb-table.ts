@@ -29,6 +29,16 @@ export const SILENCE_KEYS = {
   checkerPrefix: 'silence#checker#',
 } as const;
 
+/**
+ * The digest items (functions/adapters/dynamodb-digest-store.ts): contributions under
+ * `digest#<periodStartMs>` (written by the batches), and the digest function's one item, its
+ * cursor, whose key begins `digest-cursor` (the only key the digest function writes).
+ */
+export const DIGEST_KEYS = {
+  contributionPrefix: 'digest#',
+  cursor: 'digest-cursor',
+} as const;
+
 /** The partition and sort key of the rules document's one item (dynamodb-rules-store.ts). */
 export const RULES_ITEM_KEY_VALUE = 'rules';
 

@@ -22,6 +22,7 @@ export class MemoryPartitionStore implements PartitionStore {
     bucketWrites: 0,
     stateWrites: 0,
     indexWrites: 0,
+    digestWrites: 0,
     openWrites: 0,
   };
 

@@ -5,11 +5,14 @@ import {
   type SNSClient,
 } from '@aws-sdk/client-sns';
 import { anomalyJson, anomalyLine, emailBody, emailSubject, smsText } from '../core/alert-text.ts';
+import type { Digest } from '../core/alerting/digest.ts';
+import type { EpisodeEnd } from '../core/alerting/episodes.ts';
 import { type SilenceAlert, silenceJson, silenceLine } from '../core/silence.ts';
 import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher } from '../ports.ts';
 import type { SilencePublisher } from '../silence/ports.ts';
 import { forEachWithLimit } from './concurrency.ts';
+import { periodDigestMessage, resolvedMessage } from './sns-alerting-messages.ts';
 import { groupLine, groupMessage } from './sns-group-message.ts';
 
 export class AlertPublishError extends Error {
@@ -78,6 +81,17 @@ export class SnsAlertPublisher implements AlertPublisher, SilencePublisher {
       ),
       ...(this.digest ? [entry('digest', digestMessage(alerts))] : []),
     ]);
+  }
+
+  /** Critical episodes that ended: one `alert` each, `event=resolved` (docs/alerting.md). */
+  async publishResolved(ends: readonly EpisodeEnd[]): Promise<void> {
+    if (ends.length === 0) return;
+    await this.publishEntries(ends.map((e, i) => entry(`r${i}`, resolvedMessage(e))));
+  }
+
+  /** The period's one email digest (docs/alerting.md), sent by the digest function. */
+  async publishDigest(digest: Digest): Promise<void> {
+    await this.publishEntries([entry('digest', periodDigestMessage(digest))]);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { EpisodeEnd } from '../core/alerting/episodes.ts';
 import type { AlertDecision } from '../core/types.ts';
 import type { AlertPublisher, AnomalySink, BatchObserver } from '../ports.ts';
 import { newCommitId, writeRoot } from './commit.ts';
@@ -16,11 +17,18 @@ export interface DeliverDeps {
  * batch is retried. While a sink is down the batch fails and the mapping retries it: the
  * outbox is never dropped, and no new records are judged (nothing grows).
  */
-export async function send(deps: DeliverDeps, outbox: readonly AlertDecision[]): Promise<number> {
+export async function send(
+  deps: DeliverDeps,
+  outbox: readonly AlertDecision[],
+  ends: readonly EpisodeEnd[] = [],
+): Promise<number> {
   const toPublish = outbox.filter((a) => a.notify);
+  const resolved = ends.filter((e) => e.notify);
   const sends: Promise<void>[] = [];
   if (toPublish.length > 0)
     sends.push(deps.publisher.publish(toPublish).then(() => deps.observer.published(toPublish)));
+  if (resolved.length > 0 && deps.publisher.publishResolved !== undefined)
+    sends.push(deps.publisher.publishResolved(resolved));
   if (outbox.length > 0) for (const sink of deps.sinks) sends.push(sink.deliver(outbox));
   const failed = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected');
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
@@ -37,10 +45,12 @@ export async function deliverOutbox(
   pid: string,
   root: PartitionRoot,
 ): Promise<{ root: PartitionRoot; sent: number }> {
-  if (root.outbox.length === 0) return { root, sent: 0 };
-  const sent = await send(deps, root.outbox);
+  const ends = root.episodeEnds ?? [];
+  if (root.outbox.length === 0 && ends.length === 0) return { root, sent: 0 };
+  const sent = await send(deps, root.outbox, ends);
+  const { episodeEnds: _delivered, ...rest } = root;
   const trimmed: PartitionRoot = {
-    ...root,
+    ...rest,
     version: root.version + 1,
     commitId: newCommitId(),
     outbox: [],

@@ -1,5 +1,22 @@
 import { explanation } from '../core/alert-text.ts';
-import { type CooldownState, decideNotification, INITIAL_COOLDOWN } from '../core/cooldown.ts';
+import {
+  EPISODE_END_READINGS,
+  type EpisodeEnd,
+  type EpisodeState,
+  episodeEnd,
+  episodeOnAnomaly,
+  episodeOnNormal,
+} from '../core/alerting/episodes.ts';
+import type { FreshnessResolver } from '../core/alerting/freshness.ts';
+import {
+  DEFAULT_FRESHNESS_MS,
+  ESCALATION_FACTOR,
+  exceedanceOf,
+  INITIAL_NOTIFICATION,
+  MAX_ESCALATIONS,
+  type NotificationState,
+  routeAnomaly,
+} from '../core/alerting/notification-policy.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
 import {
   type LearnedState as DetectorLearnedState,
@@ -40,6 +57,8 @@ const RAW_PREVIEW_BYTES = 200;
 
 export interface JudgeSettings extends WindowSpec {
   readonly alertCooldownMs: number;
+  /** Normal readings in a row that end an episode. @default EPISODE_END_READINGS */
+  readonly episodeEndReadings?: number;
 }
 
 export interface JudgeInput {
@@ -47,17 +66,23 @@ export interface JudgeInput {
   readonly resolveDetector: DetectorResolver;
   /** Operators' verdicts on earlier alerts, by sensor (docs/feedback.md). @default none */
   readonly feedback?: FeedbackResolver;
+  /** Each sensor's freshness limit (docs/alerting.md). @default 5 minutes for every sensor */
+  readonly freshnessOf?: FreshnessResolver;
   readonly nowMs: number;
   /** Collect every evaluation (the backtest and the live view want them). */
   readonly evaluations: boolean;
-  /** Stop after the record whose anomaly makes the outbox this large (its budget). */
-  readonly outboxFull: (alerts: readonly AlertDecision[]) => boolean;
+  /** Stop after the record whose anomaly (or episode end) makes the outbox this large. */
+  readonly outboxFull: (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[]) => boolean;
   /**
    * Whether a record of `readings` readings, every one an anomaly at its largest, still fits
    * the outbox: a record is judged whole, so a record of several readings that might not fit
    * waits for the next commit.
    */
-  readonly outboxRoomFor: (alerts: readonly AlertDecision[], readings: number) => boolean;
+  readonly outboxRoomFor: (
+    alerts: readonly AlertDecision[],
+    ends: readonly EpisodeEnd[],
+    readings: number,
+  ) => boolean;
   /**
    * Whether a reading is inside a maintenance window (docs/alerting-groups.md): judged by
    * judgeMuted, it changes no state and notifies nothing. @default none is
@@ -83,6 +108,8 @@ export interface JudgeResult {
   /** Records consumed (judged or found decided), from the first. */
   readonly consumed: number;
   readonly alerts: AlertDecision[];
+  /** Episodes that ended in this piece (semantics: docs/alerting.md). */
+  readonly episodeEnds: EpisodeEnd[];
   readonly rejections: Rejection[];
   readonly evaluations: Evaluation[];
   readonly readings: number;
@@ -99,7 +126,9 @@ interface Cursor {
   spec: DetectorSpec;
   learning: LearningDetector | null;
   work: WorkingLearnedState | null;
-  cooldown: CooldownState;
+  cooldown: NotificationState;
+  episode: EpisodeState | undefined;
+  freshnessMs: number;
   touched: boolean;
   feedback: SensorFeedback | undefined;
 }
@@ -131,6 +160,7 @@ export function judgeRecords(
   const result = {
     consumed: 0,
     alerts: [] as AlertDecision[],
+    episodeEnds: [] as EpisodeEnd[],
     rejections: [] as Rejection[],
     evaluations: [] as Evaluation[],
     readings: 0,
@@ -152,7 +182,9 @@ export function judgeRecords(
         spec,
         learning: isLearning(spec) ? spec : null,
         work: null,
-        cooldown: stored?.cooldown ?? INITIAL_COOLDOWN,
+        cooldown: stored?.cooldown ?? INITIAL_NOTIFICATION,
+        episode: stored?.episode,
+        freshnessMs: input.freshnessOf?.(reading.sensorId, topic) ?? DEFAULT_FRESHNESS_MS,
         touched: false,
         feedback: input.feedback?.(reading.sensorId),
       };
@@ -161,6 +193,7 @@ export function judgeRecords(
       // Rules may match on the topic: one id on two topics is one sensor judged by each rule.
       const spec = input.resolveDetector(reading.sensorId, topic);
       c.topic = topic;
+      c.freshnessMs = input.freshnessOf?.(reading.sensorId, topic) ?? DEFAULT_FRESHNESS_MS;
       if (spec !== c.spec) {
         if (c.learning !== null && c.work !== null) keepLearned(work, c);
         c.spec = spec;
@@ -195,8 +228,8 @@ export function judgeRecords(
     if (
       p.ok &&
       p.readings.length > 1 &&
-      result.alerts.length > 0 &&
-      !input.outboxRoomFor(result.alerts, p.readings.length)
+      result.alerts.length + result.episodeEnds.length > 0 &&
+      !input.outboxRoomFor(result.alerts, result.episodeEnds, p.readings.length)
     )
       break;
     const admission = admitter.next(record);
@@ -214,7 +247,7 @@ export function judgeRecords(
       continue;
     }
     for (const reading of p.readings) judgeReading(reading);
-    if (input.outboxFull(result.alerts)) break;
+    if (input.outboxFull(result.alerts, result.episodeEnds)) break;
   }
   for (const c of cursors.values()) if (c.touched) keepLearned(work, c);
   return result;
@@ -288,7 +321,24 @@ export function judgeRecords(
         window: window as Aggregate,
         verdict,
       });
-    if (!verdict.anomaly) return;
+    if (!verdict.anomaly) {
+      if (c.episode === undefined) return;
+      // Back to normal: one more reading of the run that ends the sensor's episode.
+      const step = episodeOnNormal(c.episode, settings.episodeEndReadings ?? EPISODE_END_READINGS);
+      if (step.ended)
+        result.episodeEnds.push(
+          episodeEnd(
+            c.episode,
+            partitionPrefix(reading),
+            reading.sensorId,
+            reading.eventTimeMs,
+            readingId(reading, admitter.epoch),
+          ),
+        );
+      c.episode = step.open;
+      c.touched = true;
+      return;
+    }
     result.alerts.push(decide(c, reading, verdict, admitter.epoch, input));
     c.touched = true;
   }
@@ -338,7 +388,24 @@ function keepLearned(work: WorkingState, c: Cursor): void {
   work.setSensorState(c.index, {
     cooldown: c.cooldown,
     ...(learned === undefined ? {} : { learned }),
+    ...(c.episode === undefined ? {} : { episode: c.episode }),
   });
+}
+
+/** `<topic>-<partition>-`: the start of every alert id of the partition. */
+function partitionPrefix(reading: Reading): string {
+  return `${reading.source.topic}-${reading.source.partition}-`;
+}
+
+/** A reading's id after the prefix: `<offset>[.<i>][~<epoch>]`. */
+function readingTail(reading: Reading, epoch: number): string {
+  // A record's i-th reading after its first: `.<i>` (docs/input-formats.md).
+  return `${reading.source.offset}${reading.index ? `.${reading.index}` : ''}${epoch === 0 ? '' : `~${epoch}`}`;
+}
+
+/** A reading's id, `<topic>-<partition>-<offset>[.<i>][~<epoch>]`: the same on every retry. */
+function readingId(reading: Reading, epoch: number): string {
+  return `${partitionPrefix(reading)}${readingTail(reading, epoch)}`;
 }
 
 function decide(
@@ -348,11 +415,39 @@ function decide(
   epoch: number,
   input: JudgeInput,
 ): AlertDecision {
-  const { topic, partition, offset } = reading.source;
   const spec = c.spec;
+  const severity =
+    verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning;
+  const alertId = readingId(reading, epoch);
+  // Stale, notified (after the cooldown, or escalated within it) or held back
+  // (functions/core/alerting/notification-policy.ts).
+  const decision = routeAnomaly(
+    c.cooldown,
+    {
+      eventTimeMs: reading.eventTimeMs,
+      severity,
+      exceedance: exceedanceOf(verdict.deviation, verdict.limit),
+    },
+    input.nowMs,
+    {
+      cooldownMs: input.settings.alertCooldownMs,
+      freshnessMs: c.freshnessMs,
+      escalationFactor: ESCALATION_FACTOR,
+      maxEscalations: MAX_ESCALATIONS,
+      credibleAheadMs: COOLDOWN_CREDIBLE_AHEAD_MS,
+    },
+  );
+  c.cooldown = decision.next;
+  const notify = decision.route === 'notify';
+  c.episode = episodeOnAnomaly(
+    c.episode,
+    readingTail(reading, epoch),
+    reading.eventTimeMs,
+    severity,
+    notify,
+  );
   const anomaly: Anomaly = {
-    // A record's i-th reading after its first: `.<i>` (docs/input-formats.md).
-    alertId: `${topic}-${partition}-${offset}${reading.index ? `.${reading.index}` : ''}${epoch === 0 ? '' : `~${epoch}`}`,
+    alertId,
     sensorId: reading.sensorId,
     value: reading.value,
     mean: verdict.mean,
@@ -362,18 +457,18 @@ function decide(
     detector: spec.kind,
     ...(spec.kind === 'threshold' ? {} : { sigma: spec.sigma }),
     eventTimeMs: reading.eventTimeMs,
-    severity: verdict.deviation >= 2 * verdict.limit ? SEVERITIES.critical : SEVERITIES.warning,
+    severity,
     source: reading.source,
     ...explanation(verdict),
   };
-  const decision = cooldownDecision(
-    c.cooldown,
-    reading.eventTimeMs,
-    input.nowMs,
-    input.settings.alertCooldownMs,
-  );
-  c.cooldown = decision.next;
-  return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
+  return {
+    anomaly,
+    notify,
+    heldBackBefore: decision.heldBackBefore,
+    ...(decision.route === 'stale' ? { stale: true } : {}),
+    ...(decision.escalated ? { escalated: true } : {}),
+    episodeId: `${partitionPrefix(reading)}${c.episode.id}`,
+  };
 }
 
 /**
@@ -383,17 +478,23 @@ function decide(
  * notification (a days-old backlog) is held back, never notified in its past.
  */
 export function cooldownDecision(
-  cooldown: CooldownState,
+  cooldown: NotificationState,
   t: number,
   nowMs: number,
   cooldownMs: number,
 ) {
-  const last = cooldown.lastNotifiedEventTimeMs;
-  const credible =
-    last === null || last - Math.max(t, nowMs) <= COOLDOWN_CREDIBLE_AHEAD_MS
-      ? cooldown
-      : { lastNotifiedEventTimeMs: null, heldBack: cooldown.heldBack };
-  return decideNotification(credible, t, cooldownMs);
+  // The window-close mode notifies by the cooldown alone: no escalation, no freshness limit
+  // (docs/alerting.md). The last notification's severity is left unknown, so an arrival-time
+  // anomaly of the sensor never escalates against it.
+  const d = routeAnomaly(cooldown, { eventTimeMs: t, severity: 'warning', exceedance: 0 }, nowMs, {
+    cooldownMs,
+    freshnessMs: Number.POSITIVE_INFINITY,
+    escalationFactor: Number.POSITIVE_INFINITY,
+    maxEscalations: 0,
+    credibleAheadMs: COOLDOWN_CREDIBLE_AHEAD_MS,
+  });
+  const { lastSeverity: _severity, lastExceedance: _exceedance, ...next } = d.next;
+  return { notify: d.route === 'notify', heldBackBefore: d.heldBackBefore, next };
 }
 
 function toRejection(record: RawRecord, result: RecordRejection): Rejection {

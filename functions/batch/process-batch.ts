@@ -1,5 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { DetectorConfig } from '../config.ts';
+import { compileFreshness, type FreshnessResolver } from '../core/alerting/freshness.ts';
 import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
 import type { FeedbackResolver } from '../core/feedback.ts';
@@ -28,6 +29,9 @@ export type DetectionSettings = Pick<
   | 'defaultDetector'
   | 'rules'
   | 'alertCooldownMs'
+  | 'freshnessSeconds'
+  | 'episodeEndReadings'
+  | 'digestPeriodSeconds'
   | 'retentionMarginSeconds'
   | 'readingFields'
   | 'alerting'
@@ -56,6 +60,11 @@ export interface ProcessBatchDeps {
    * (functions/live-feedback.ts, docs/feedback.md). @default none
    */
   readonly feedback?: FeedbackResolver;
+  /**
+   * Each sensor's freshness limit, e.g. from the stored rules (docs/alerting.md).
+   * @default compiled from settings.rules and .freshnessSeconds
+   */
+  readonly freshnessOf?: FreshnessResolver;
   /** Records when watched sensors were last heard from (docs/silence.md). @default none */
   readonly lastSeen?: Pick<LastSeenRecorder, 'record'>;
   /**
@@ -90,6 +99,9 @@ const MAX_ATTEMPTS = 4;
 export function createBatchProcessor(settings: DetectionSettings, deps: ProcessBatchDeps) {
   const resolveDetector =
     deps.resolveDetector ?? compileRules(settings.defaultDetector, settings.rules);
+  const freshnessOf =
+    deps.freshnessOf ??
+    compileFreshness(settings.defaultDetector, settings.rules, settings.freshnessSeconds);
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
   const stream = deps.stream ?? '';
@@ -116,7 +128,8 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       cache,
       resolveDetector,
       ...(deps.feedback === undefined ? {} : { feedback: deps.feedback }),
-      settings,
+      freshnessOf,
+      settings: { ...settings, digestPeriodMs: (settings.digestPeriodSeconds ?? 0) * 1000 },
       nowMs,
       alerting,
       ...(deps.openPartitions === undefined ? {} : { openPartitions: deps.openPartitions }),

@@ -16,6 +16,9 @@ export function emptyReport(records: number): MutableReport {
     anomalies: 0,
     notificationsSent: 0,
     notificationsHeldBack: 0,
+    notificationsStale: 0,
+    notificationsEscalated: 0,
+    episodesEnded: 0,
     notificationsMuted: 0,
     notificationsGrouped: 0,
     groupAlerts: 0,
@@ -37,6 +40,9 @@ export function addInto(total: MutableReport, part: MutableReport): void {
   total.anomalies += part.anomalies;
   total.notificationsSent += part.notificationsSent;
   total.notificationsHeldBack += part.notificationsHeldBack;
+  total.notificationsStale += part.notificationsStale;
+  total.notificationsEscalated += part.notificationsEscalated;
+  total.episodesEnded += part.episodesEnded;
   total.notificationsMuted += part.notificationsMuted;
   total.notificationsGrouped += part.notificationsGrouped;
   total.groupAlerts += part.groupAlerts;

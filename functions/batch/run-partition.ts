@@ -1,3 +1,5 @@
+import type { EpisodeEnd } from '../core/alerting/episodes.ts';
+import type { FreshnessResolver } from '../core/alerting/freshness.ts';
 import type { AlertingPolicy } from '../core/alerting/policy.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
 import type { FeedbackResolver } from '../core/feedback.ts';
@@ -7,6 +9,7 @@ import { Admitter, decidedOf } from './admit.ts';
 import { commitAlerts } from './alerting.ts';
 import { commit, generation, newCommitId } from './commit.ts';
 import { type DeliverDeps, deliverOutbox } from './deliver.ts';
+import { digestStep } from './digest-step.ts';
 import type { PartitionGroup } from './group.ts';
 import { judgeRecords } from './judge.ts';
 import { loadState } from './load.ts';
@@ -15,7 +18,7 @@ import { buildPages } from './pages.ts';
 import type { MutableReport } from './report.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
 import type { WindowCloseSettings } from './window-close/closing.ts';
-import { openPagesExpireAt } from './window-close/open-pages.ts';
+import { OPEN_WINDOWS_ROOT_RESERVE_BYTES, openPagesExpireAt } from './window-close/open-pages.ts';
 import { type OpenPartitions, PartitionWindows } from './window-close/partition-windows.ts';
 
 export interface RunContext extends DeliverDeps {
@@ -24,11 +27,16 @@ export interface RunContext extends DeliverDeps {
   readonly observer: BatchObserver;
   readonly resolveDetector: DetectorResolver;
   readonly feedback?: FeedbackResolver;
+  /** Each sensor's freshness limit (docs/alerting.md). @default 5 minutes */
+  readonly freshnessOf?: FreshnessResolver;
   readonly settings: WindowCloseSettings & {
     readonly slideMs: number;
     readonly windowMs: number;
     readonly alertCooldownMs: number;
     readonly retentionMarginSeconds: number;
+    readonly episodeEndReadings?: number;
+    /** Email digests by time (docs/alerting.md); 0 or absent: off. */
+    readonly digestPeriodMs?: number;
   };
   readonly nowMs: number;
   /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
@@ -62,12 +70,26 @@ export async function runPartition(
   const delivered = (alerts: readonly AlertDecision[]) => {
     for (const a of alerts) told.delete(a.anomaly.alertId);
   };
+  // Episode ends, told once their decision is durable, as anomalies are.
+  const tellEnds = (ends: readonly EpisodeEnd[] | undefined) => {
+    for (const e of ends ?? []) {
+      const key = `end:${e.endId}`;
+      if (told.has(key)) continue;
+      told.add(key);
+      ctx.observer.episodeEnded?.(e);
+    }
+  };
+  const deliveredEnds = (ends: readonly EpisodeEnd[] | undefined) => {
+    for (const e of ends ?? []) told.delete(`end:${e.endId}`);
+  };
   let root = first;
   // 1. What an earlier attempt committed and may not have delivered: told and sent first.
-  if (root !== null && root.outbox.length > 0) {
+  if (root !== null && (root.outbox.length > 0 || (root.episodeEnds?.length ?? 0) > 0)) {
     tell(root.outbox);
+    tellEnds(root.episodeEnds);
     const done = await deliverOutbox(ctx, group.pid, root);
     delivered(root.outbox);
+    deliveredEnds(root.episodeEnds);
     root = done.root;
     report.notificationsSent += done.sent;
   }
@@ -106,10 +128,20 @@ export async function runPartition(
     const admitter = new Admitter(decidedOf(root), records);
     let outboxBytes = 0;
     let measured = 0;
-    const outboxFull = (alerts: readonly AlertDecision[]) => {
+    let measuredEnds = 0;
+    // Window-close state rides in the root too: the outbox leaves it its room.
+    const outboxBudget =
+      ctx.store.limits.maxOutboxBytes - (windows === null ? 0 : OPEN_WINDOWS_ROOT_RESERVE_BYTES);
+    // Alerts and episode ends share the outbox's budget.
+    const measure = (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[]) => {
       for (; measured < alerts.length; measured += 1)
         outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
-      return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+      for (; measuredEnds < ends.length; measuredEnds += 1)
+        outboxBytes += ctx.store.limits.episodeEndBytes(ends[measuredEnds] as EpisodeEnd);
+    };
+    const outboxFull = (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[] = []) => {
+      measure(alerts, ends);
+      return outboxBytes >= outboxBudget;
     };
     const windowClose = windows?.hook({
       work: loaded.work,
@@ -124,15 +156,14 @@ export async function runPartition(
       settings: ctx.settings,
       resolveDetector: ctx.resolveDetector,
       ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
+      ...(ctx.freshnessOf === undefined ? {} : { freshnessOf: ctx.freshnessOf }),
       nowMs: ctx.nowMs,
       evaluations: ctx.observer.evaluated !== undefined,
       ...(windowClose === undefined ? {} : { windowClose }),
       outboxFull,
-      outboxRoomFor: (alerts, readings) => {
-        for (; measured < alerts.length; measured += 1)
-          outboxBytes += ctx.store.limits.alertBytes(alerts[measured] as AlertDecision);
-        const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
-        return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
+      outboxRoomFor: (alerts, ends, readings) => {
+        measure(alerts, ends);
+        return outboxBytes + readings * ctx.store.limits.maxAlertBytes <= outboxBudget;
       },
       ...(ctx.alerting?.maintenance === true ? { muted: ctx.alerting.muted } : {}),
     });
@@ -159,6 +190,15 @@ export async function runPartition(
       tableBytes: ctx.store.limits.pageTableBytes,
       maxTableBytes: ctx.store.limits.maxPageTableBytes,
     });
+    const digest = digestStep({
+      pid: group.pid,
+      before: root,
+      alerts: alerts.outbox,
+      ends: judged.episodeEnds,
+      nowMs: ctx.nowMs,
+      periodMs: ctx.settings.digestPeriodMs ?? 0,
+      gen: generation({ version, commitId }),
+    });
     const open = windows?.build({
       pid: group.pid,
       gen: generation({ version, commitId }),
@@ -172,11 +212,14 @@ export async function runPartition(
       pages: built.table,
       outbox: alerts.outbox,
       ...(alerts.groups === undefined ? {} : { groups: alerts.groups }),
+      ...(judged.episodeEnds.length === 0 ? {} : { episodeEnds: judged.episodeEnds }),
+      ...(digest.heads.length === 0 ? {} : { digestHeads: digest.heads }),
       ...(open === undefined ? {} : { openWindows: open.root }),
     };
     await commit(ctx.store, ctx.cache, group.pid, root, next, [
       ...built.writes,
       ...(open?.writes ?? []),
+      ...(digest.write === null ? [] : [digest.write]),
     ]);
     root = next;
     if (open !== undefined && windows !== null) {
@@ -185,13 +228,20 @@ export async function runPartition(
     }
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(alerts.outbox);
+    tellEnds(judged.episodeEnds);
     for (const e of judged.evaluations) ctx.observer.evaluated?.(e);
     report.readings += judged.readings;
     report.redelivered += judged.redelivered + judged.duplicates;
     report.duplicates += judged.duplicates;
     report.anomalies += judged.alerts.length;
-    // Not notified by themselves: held back by a cooldown, or folded into a group alert.
-    report.notificationsHeldBack += alerts.outbox.filter((a) => !a.notify).length;
+    // Not notified by themselves: stale (in the digest only), held back by a cooldown, or
+    // folded into a group alert.
+    for (const a of alerts.outbox) {
+      if (a.stale === true) report.notificationsStale += 1;
+      else if (!a.notify) report.notificationsHeldBack += 1;
+      if (a.escalated === true) report.notificationsEscalated += 1;
+    }
+    report.episodesEnded += judged.episodeEnds.length;
     report.notificationsMuted += judged.muted;
     report.notificationsGrouped += alerts.grouped;
     report.groupAlerts += alerts.groupAlerts;
@@ -199,6 +249,7 @@ export async function runPartition(
     // 7. Deliver the outbox, then the records the outbox's budget left for the next round.
     const done = await deliverOutbox(ctx, group.pid, root);
     delivered(alerts.outbox);
+    deliveredEnds(judged.episodeEnds);
     root = done.root;
     report.notificationsSent += done.sent;
     records = records.slice(judged.consumed);

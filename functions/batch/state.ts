@@ -1,5 +1,7 @@
+import type { DigestContribution } from '../core/alerting/digest.ts';
+import type { EpisodeEnd, EpisodeState } from '../core/alerting/episodes.ts';
 import type { GroupPeriod } from '../core/alerting/groups.ts';
-import type { CooldownState } from '../core/cooldown.ts';
+import type { NotificationState } from '../core/alerting/notification-policy.ts';
 import type { ClosingCursor } from '../core/open-windows.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
 import type { HeldReading } from '../core/window-close.ts';
@@ -18,10 +20,14 @@ export interface LearnedState {
   readonly state: unknown;
 }
 
-/** One sensor's state beside its aggregates: its cooldown, and what its detector learned. */
+/**
+ * One sensor's state beside its aggregates: its notification state (cooldown, last notified
+ * severity and exceedance), its open episode, and what its detector learned.
+ */
 export interface SensorState {
-  readonly cooldown: CooldownState;
+  readonly cooldown: NotificationState;
   readonly learned?: LearnedState;
+  readonly episode?: EpisodeState;
 }
 
 /** Offsets below the decided offset that no batch delivered, judged when replayed. */
@@ -112,12 +118,27 @@ export interface PartitionRoot {
   readonly outbox: readonly AlertDecision[];
   /** Window-close evaluation: the open windows (absent: none, or arrival evaluation). */
   readonly openWindows?: OpenWindowsRoot;
+  /** Episodes that ended, delivered with the outbox (docs/alerting.md). @default none */
+  readonly episodeEnds?: readonly EpisodeEnd[];
+  /**
+   * Per processing-time period, the partition's latest committed digest contribution (the
+   * head of its chain), newest last, at most MAX_DIGEST_HEADS (docs/alerting.md). @default none
+   */
+  readonly digestHeads?: readonly DigestHead[];
   /**
    * Alert groups' open periods (docs/alerting-groups.md), at most MAX_GROUP_PERIODS of them,
    * keyed by a hash of the group. @default none
    */
   readonly groups?: readonly GroupPeriod[];
 }
+
+export interface DigestHead {
+  readonly periodStartMs: number;
+  readonly gen: string;
+}
+
+/** Periods whose heads a root remembers: 16 hours of 15-minute periods with alerts. */
+export const MAX_DIGEST_HEADS = 64;
 
 /**
  * The open windows of a partition under window-close evaluation (docs/state.md, "Open
@@ -142,12 +163,12 @@ export interface OpenBucketRefs {
   readonly parts: readonly string[];
 }
 
-export type PageKind = 'dict' | 'bucket' | 'state' | 'index' | 'open';
+export type PageKind = 'dict' | 'bucket' | 'state' | 'index' | 'open' | 'digest';
 
 export interface PageKey {
   readonly pid: string;
   readonly kind: PageKind;
-  /** The bucket start of a bucket or open page; 0 otherwise. */
+  /** The bucket start of a bucket or open page, the period start of a digest page; 0 otherwise. */
   readonly scope: number;
   /** Which chunk of sensor indices (or which dictionary page). */
   readonly chunk: number;
@@ -190,7 +211,19 @@ export interface OpenPage {
   readonly sensors: ReadonlyMap<string, readonly HeldReading[]>;
 }
 
-export type Page = DictPage | BucketPage | StatePage | IndexPage | OpenPage;
+/**
+ * One commit's contribution to its period's digest, chained to the partition's previous one
+ * of the period (`prev`, a generation). Keyed by period so the digest function finds a
+ * period's pages with one query; only chains that a root's head reaches count (a page of an
+ * attempt whose root write failed is never reached).
+ */
+export interface DigestPage {
+  readonly kind: 'digest';
+  readonly prev: string | null;
+  readonly contribution: DigestContribution;
+}
+
+export type Page = DictPage | BucketPage | StatePage | IndexPage | OpenPage | DigestPage;
 
 export interface PageWrite {
   readonly key: PageKey;
@@ -210,6 +243,8 @@ export interface StoreLimits {
   /** The most one alert can take in the outbox (bounds a record of several readings). */
   readonly maxAlertBytes: number;
   alertBytes(alert: AlertDecision): number;
+  /** An episode end's share of the outbox budget (at most maxAlertBytes). */
+  episodeEndBytes(end: EpisodeEnd): number;
   readonly maxPageTableBytes: number;
   pageTableBytes(table: PageTable): number;
 }

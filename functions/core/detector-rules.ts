@@ -13,6 +13,11 @@ export interface DetectorRule {
   readonly detector: DetectorSpec;
   /** Silence limit of the sensors this rule matches (docs/silence.md). @default the file's */
   readonly silenceSeconds?: number;
+  /**
+   * Anomalies of readings older than this (processing time) go to the digest only
+   * (docs/alerting.md); 0: never stale. @default the file's, else the function's
+   */
+  readonly freshnessSeconds?: number;
 }
 
 interface CompiledRule {

@@ -92,6 +92,15 @@ export interface AlertDecision {
   /** For a notified anomaly: how many anomalies of the sensor were held back before it. */
   readonly heldBackBefore: number;
   /**
+   * Older than the freshness limit when judged (a backlog): never sent on its own, listed in
+   * the period's email digest only (docs/alerting.md). `notify` is false.
+   */
+  readonly stale?: boolean;
+  /** Notified inside the cooldown because it is clearly worse than the last notification. */
+  readonly escalated?: boolean;
+  /** The sensor's episode this anomaly belongs to: the alert id of its first anomaly. */
+  readonly episodeId?: string;
+  /**
    * Set on the notification that carries a group alert (docs/alerting-groups.md): it is sent
    * as the group's message, and the group's other notifications of the commit are not sent.
    */

@@ -18,6 +18,7 @@ import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { BatchParse } from '../batch/group.ts';
 import type { DetectorConfig, ReadingFields } from '../config.ts';
 import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
+import { episodeEndJson, episodeEndLine } from '../core/alerting/digest-text.ts';
 import type { FieldMapping } from '../core/readings/field-mapping.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
 import { LiveFeedback } from '../live-feedback.ts';
@@ -85,11 +86,23 @@ interface Tally {
   anomalies: number;
   sent: number;
   heldBack: number;
+  stale: number;
+  escalated: number;
+  episodesEnded: number;
   readonly byReason: Map<string, number>;
 }
 
 function newTally(): Tally {
-  return { rejected: 0, anomalies: 0, sent: 0, heldBack: 0, byReason: new Map() };
+  return {
+    rejected: 0,
+    anomalies: 0,
+    sent: 0,
+    heldBack: 0,
+    stale: 0,
+    escalated: 0,
+    episodesEnded: 0,
+    byReason: new Map(),
+  };
 }
 
 /** Logs each decision as CloudWatch expects it and counts it for the batch's metrics. */
@@ -114,14 +127,24 @@ function telemetryObserver(
     },
     anomaly(decision) {
       tally.anomalies += 1;
-      if (!decision.notify) tally.heldBack += 1;
+      if (decision.stale === true) tally.stale += 1;
+      else if (!decision.notify) tally.heldBack += 1;
+      if (decision.escalated === true) tally.escalated += 1;
       // The message is the Flink job's line; the fields make it queryable in Logs Insights.
       logger.warn(anomalyLine(decision.anomaly), {
         ...anomalyJson(decision.anomaly, decision.heldBackBefore),
         notified: decision.notify,
+        ...(decision.stale === true ? { stale: true } : {}),
+        ...(decision.escalated === true ? { escalated: true } : {}),
+        ...(decision.episodeId === undefined ? {} : { episodeId: decision.episodeId }),
         ...(decision.group === undefined ? {} : { groupAlert: decision.group }),
       });
       extra?.anomaly(decision);
+    },
+    episodeEnded(end) {
+      tally.episodesEnded += 1;
+      logger.info(episodeEndLine(end), episodeEndJson(end));
+      extra?.episodeEnded?.(end);
     },
     published(alerts) {
       tally.sent += alerts.length;
@@ -163,7 +186,9 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
   const publisher = new SnsAlertPublisher({
     client: deps.sns,
     topicArn: deps.config.topicArn,
-    digest: deps.emailDigest ?? false,
+    // With digests by time (DIGEST_PERIOD_SECONDS), email gets the digest function's one
+    // message per period, never one per batch.
+    digest: (deps.emailDigest ?? false) && (deps.config.digestPeriodSeconds ?? 0) === 0,
   });
   // Lambda reuses a container for many invocations: its cache of pages (immutable) lets a
   // warm one read only the roots.
@@ -202,7 +227,13 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
         cache,
         ...(openPartitions === undefined ? {} : { openPartitions }),
         parse: batchParse(deps, rules?.readingFields ?? deps.config.readingFields),
-        ...(rules === null ? {} : { resolveDetector: rules.resolve, alerting: rules.alerting }),
+        ...(rules === null
+          ? {}
+          : {
+              resolveDetector: rules.resolve,
+              freshnessOf: rules.freshnessOf,
+              alerting: rules.alerting,
+            }),
         ...(verdicts === null ? {} : { feedback: verdicts }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
@@ -238,6 +269,9 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       metrics.addMetric(METRIC.anomalies, MetricUnit.Count, tally.anomalies);
       metrics.addMetric(METRIC.notificationsSent, MetricUnit.Count, tally.sent);
       metrics.addMetric(METRIC.notificationsHeldBack, MetricUnit.Count, tally.heldBack);
+      metrics.addMetric(METRIC.notificationsStale, MetricUnit.Count, tally.stale);
+      metrics.addMetric(METRIC.notificationsEscalated, MetricUnit.Count, tally.escalated);
+      metrics.addMetric(METRIC.episodesEnded, MetricUnit.Count, tally.episodesEnded);
       metrics.addMetric(METRIC.batchDurationMs, MetricUnit.Milliseconds, clock() - startedMs);
       for (const [reason, count] of tally.byReason) {
         const single = metrics.singleMetric();
@@ -285,6 +319,9 @@ export function liveRules(
       ...(deps.config.readingFields === undefined
         ? {}
         : { readingFields: deps.config.readingFields }),
+      ...(deps.config.freshnessSeconds === undefined
+        ? {}
+        : { freshnessSeconds: deps.config.freshnessSeconds }),
       ...(deps.config.alerting === undefined ? {} : { alerting: deps.config.alerting }),
     },
     clock,

@@ -20,6 +20,7 @@ const PACKAGE_NAME = 'sensor-anomaly-detector';
 export const LAMBDA_ENTRIES = {
   detector: 'functions/detector/handler.ts',
   'silence-check': 'functions/detector/silence-handler.ts',
+  digest: 'functions/detector/digest-handler.ts',
   'window-flush': 'functions/detector/window-flush-handler.ts',
   repartition: 'functions/repartition/handler.ts',
   'feedback-api': 'functions/feedback/handler.ts',

@@ -17,6 +17,7 @@ import { localDetectorConfig } from '../pipeline/local-detector.ts';
 import { type LocalPipeline, startLocalPipeline } from '../pipeline/local-pipeline.ts';
 import { silenceCheckMs } from '../pipeline/silence-timer.ts';
 import { detectionLine, printBanner, rulesChangeLine } from '../pipeline/start-banner.ts';
+import { backlogLines } from '../simulator/backlog.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/run-simulator.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -50,6 +51,10 @@ async function main(argv: readonly string[]): Promise<number> {
       defaultDetector: rulesFile?.defaultDetector ?? options.defaultDetector,
       rules: rulesFile?.rules ?? [],
       alertCooldownMs: options.alertCooldownSeconds * 1000,
+      digestPeriodSeconds: options.digestSeconds,
+      ...(rulesFile?.freshnessSeconds === undefined
+        ? {}
+        : { freshnessSeconds: rulesFile.freshnessSeconds }),
       ...(options.evaluation === 'window-close'
         ? {
             evaluation: 'window-close' as const,
@@ -120,6 +125,13 @@ async function main(argv: readonly string[]): Promise<number> {
           live?.failed(line);
         },
       },
+      // One email digest per period (docs/alerting.md), as the schedule sends it in AWS.
+      digest: {
+        intervalMs: 1000,
+        onDigest: (d) => reporter.digest(d),
+        onError: (error) =>
+          say(`DIGEST FAILED: ${(error as Error).message}; it runs again next time`),
+      },
       // Always on: a `npm run rules -- put` may set silenceSeconds while it runs.
       silenceCheck: {
         intervalMs: silenceCheckMs(config),
@@ -170,6 +182,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const running = pipeline;
   printBanner(say, running, options, config, live?.url);
 
+  // A retained backlog first, as a first deploy reads it from TRIM_HORIZON (docs/alerting.md).
+  if (options.backlog > 0)
+    await running.send(backlogLines(options.sensors, options.backlog, Date.now()));
   const simulator: RunningSimulator | null = options.noSimulator
     ? null
     : startSimulator({

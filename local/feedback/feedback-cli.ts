@@ -13,14 +13,10 @@ import { FeedbackWriter } from '../../functions/feedback/feedback-writer.ts';
 import { RULES_REFRESH_MS } from '../../functions/live-rules.ts';
 import { localDynamoDbClient } from '../embedded/clients.ts';
 import { helpLines, type OptionDoc, parseFlags, UsageError } from '../flags/parse-flags.ts';
+import { DEFAULT_STACK, RULES_OPTION_DOCS } from '../flags/rules-options.ts';
 import { LOCAL_TABLE_NAME } from '../pipeline/local-detector.ts';
-import {
-  awsProblem,
-  DEFAULT_STACK,
-  findTable,
-  RULES_OPTION_DOCS,
-  whoAmI,
-} from '../rules/rules-cli.ts';
+import { awsProblem, findStackTable, whoAmI } from '../rules/rules-aws.ts';
+import { RulesFailure } from '../rules/rules-source.ts';
 
 const VERDICT_OPTION_DOCS: readonly OptionDoc[] = [
   { flag: 'sensor', arg: 'ID', meaning: 'the sensor of the alert (read from --alert when given)' },
@@ -121,11 +117,12 @@ export async function runFeedbackCli(argv: readonly string[], io: FeedbackCliIo)
       io.err(`${error.message}\n`);
       return 2;
     }
-    if (error instanceof Error && error.name === 'Failure') {
+    if (error instanceof RulesFailure || (error instanceof Error && error.name === 'Failure')) {
       io.err(`${error.message}\n`);
       return 1;
     }
-    io.err(`${awsProblem(error, parsed.where)}\n`);
+    // The rules CLI's wording, which reads only where the table is (endpoint, region).
+    io.err(`${awsProblem(error, { command: 'get', ...parsed.where })}\n`);
     return 1;
   }
 }
@@ -293,7 +290,9 @@ async function run(p: Parsed, io: FeedbackCliIo): Promise<number> {
   try {
     const tableName =
       w.table ??
-      (w.endpoint !== undefined && !w.stackGiven ? LOCAL_TABLE_NAME : await findTable(client, w));
+      (w.endpoint !== undefined && !w.stackGiven
+        ? LOCAL_TABLE_NAME
+        : await findStackTable(client, w.stack));
     const writer = new FeedbackWriter({ client, tableName });
     switch (p.command) {
       case 'record': {

@@ -25,6 +25,8 @@ const optionsSchema = z.object({
   anomalyRate: z.coerce.number().min(0).max(1).default(0.02),
   seed: z.coerce.number().int().optional(),
   noSimulator: z.boolean().default(false),
+  backlog: nonNegative.max(86_400).default(0),
+  digestSeconds: positiveInt.max(86_400).default(20),
   stopSensor: z
     .string()
     .regex(
@@ -133,6 +135,17 @@ export const START_OPTION_DOCS: readonly OptionDoc[] = [
     { flag: 'anomaly-rate', arg: 'P', meaning: 'share of readings that are spikes, 0..1' },
     { flag: 'seed', arg: 'N', meaning: 'seed for a reproducible stream', defaultText: 'random' },
     { flag: 'no-simulator', meaning: 'only consume: feed the topic yourself (npm run produce)' },
+    {
+      flag: 'backlog',
+      arg: 'S',
+      meaning:
+        'first send S s of readings an hour old (a retained backlog): judged, never paged, in the digest',
+    },
+    {
+      flag: 'digest-seconds',
+      arg: 'S',
+      meaning: 'one email digest per S s (docs/alerting.md); 900 when deployed',
+    },
     {
       flag: 'stop-sensor',
       arg: 'ID:FROM-TO',

@@ -1,6 +1,8 @@
 import { anomalyLine } from '../../functions/core/alert-text.ts';
+import type { Digest } from '../../functions/core/alerting/digest.ts';
 import { type SilenceAlert, silenceLine } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
+import { digestLine } from '../../functions/detector/create-digest-handler.ts';
 import type { Rejection } from '../../functions/ports.ts';
 import type { DispatchHooks } from '../poller/dispatcher.ts';
 import type { PollerStats } from '../poller/stats.ts';
@@ -10,6 +12,8 @@ export interface RunTotals {
   anomalies: number;
   critical: number;
   heldBack: number;
+  /** Older than the freshness limit: in the digest only (docs/alerting.md). */
+  stale: number;
   notifications: number;
   rejected: number;
   retries: number;
@@ -28,6 +32,7 @@ export class ConsoleReporter {
     anomalies: 0,
     critical: 0,
     heldBack: 0,
+    stale: 0,
     notifications: 0,
     rejected: 0,
     retries: 0,
@@ -46,12 +51,18 @@ export class ConsoleReporter {
     const { anomaly } = decision;
     this.totals.anomalies += 1;
     if (anomaly.severity === 'critical') this.totals.critical += 1;
-    if (!decision.notify) this.totals.heldBack += 1;
+    if (decision.stale === true) this.totals.stale += 1;
+    else if (!decision.notify) this.totals.heldBack += 1;
     this.totals.anomaliesBySensor.set(
       anomaly.sensorId,
       (this.totals.anomaliesBySensor.get(anomaly.sensorId) ?? 0) + 1,
     );
     this.write(anomalyLine(anomaly));
+  }
+
+  /** `DIGEST → 12 anomalies (…); while catching up: N anomalies on M sensors`. */
+  digest(d: Digest): void {
+    this.write(digestLine(d));
   }
 
   /** `SILENT sensor_3: no reading for 12 s (limit 10 s), …` and `RECOVERED sensor_3: …`. */
@@ -125,7 +136,7 @@ export class ConsoleReporter {
       `  anomalies             ${t.anomalies} (${t.critical} critical)${bySensor ? ` — ${bySensor}` : ''}`,
     );
     this.write(
-      `  notifications         ${t.notifications} sent, ${t.heldBack} held back by the cooldown`,
+      `  notifications         ${t.notifications} sent, ${t.heldBack} held back by the cooldown${t.stale > 0 ? `, ${t.stale} stale (digest only)` : ''}`,
     );
     if (t.silent + t.recovered > 0)
       this.write(`  silent sensors        ${t.silent} silent, ${t.recovered} recovered`);

@@ -1,5 +1,6 @@
 import { KafkaAnomalySink } from '../../functions/adapters/kafka-anomaly-sink.ts';
 import type { DetectorConfig } from '../../functions/config.ts';
+import type { Digest } from '../../functions/core/alerting/digest.ts';
 import type { SilenceAlert } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import type { LiveRulesSettings } from '../../functions/detector/create-handler.ts';
@@ -23,6 +24,7 @@ import {
   createLocalSilenceCheck,
   createLocalWindowFlush,
 } from './local-detector.ts';
+import { createLocalDigest } from './local-digest.ts';
 import { fromDecision, fromPublished, type NotificationView } from './notification-view.ts';
 import { startRepartitionStage } from './repartition-stage.ts';
 import { startServices } from './services.ts';
@@ -65,6 +67,15 @@ export interface LocalPipelineOptions {
   readonly silenceCheck?: {
     readonly intervalMs: number;
     readonly onAlert: (alert: SilenceAlert) => void;
+    readonly onError?: (error: unknown) => void;
+  };
+  /**
+   * Run the digest function (docs/alerting.md) every `intervalMs`, as the schedule does in
+   * AWS; it sends each closed period of the config's digestPeriodSeconds. @default none
+   */
+  readonly digest?: {
+    readonly intervalMs: number;
+    readonly onDigest: (digest: Digest) => void;
     readonly onError?: (error: unknown) => void;
   };
   /** Progress messages while starting. */
@@ -165,6 +176,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       sinks,
       ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
     });
+    if (options.digest !== undefined && (options.config.digestPeriodSeconds ?? 0) > 0) {
+      const { intervalMs, onDigest, onError } = options.digest;
+      const digest = createLocalDigest({
+        config: { ...options.config, topicArn },
+        dynamodb,
+        sns,
+        onDigest,
+        lambdaLogs: options.lambdaLogs ?? false,
+      });
+      cleanups.push(runEvery(intervalMs, digest, onError));
+    }
     if (options.silenceCheck !== undefined) {
       const { intervalMs, onAlert, onError } = options.silenceCheck;
       const check = createLocalSilenceCheck({

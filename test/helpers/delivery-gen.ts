@@ -170,5 +170,7 @@ export const SWEEP_SETTINGS = {
   defaultDetector: { kind: 'threshold', threshold: 50 },
   rules: [],
   alertCooldownMs: 3000,
+  // Recorded streams replayed later and judged as live: freshness has laws of its own.
+  freshnessSeconds: 0,
   retentionMarginSeconds: 3600,
 } as const;

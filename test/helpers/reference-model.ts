@@ -33,6 +33,13 @@ export interface ReferenceConfig {
   readonly alertCooldownMs: number;
   /** Exact sensor id → its own detector, overriding `detector`. */
   readonly perSensor?: Readonly<Record<string, ReferenceConfig['detector']>>;
+  /**
+   * Processing time, and the freshness limit in seconds (0: never stale), by exact sensor id
+   * else for all (docs/alerting.md). @default never stale
+   */
+  readonly nowMs?: number;
+  readonly freshnessSeconds?: number;
+  readonly freshnessBySensor?: Readonly<Record<string, number>>;
 }
 
 export interface ReferenceAnomaly {
@@ -48,6 +55,12 @@ export interface ReferenceResult {
   readonly anomalies: ReferenceAnomaly[];
   /** alertId → held-back count carried by that notification. */
   readonly notifications: Map<string, number>;
+  /** Notified inside the cooldown: clearly worse than the sensor's last notification. */
+  readonly escalated: Set<string>;
+  /** Older than the freshness limit: in the digest only. */
+  readonly stale: Set<string>;
+  /** Per sensor: anomalies held back since its last notification, at the end. */
+  readonly heldBack: Map<string, number>;
   /** `sensorId|bucketStartMs` → aggregates. */
   readonly buckets: Map<string, { count: number; sum: number; sumSq: number }>;
   readonly rejected: number;
@@ -80,7 +93,15 @@ export function runReferenceModel(
   const S = config.slideMs;
   const k = config.windowMs / S;
   const buckets = new Map<string, { count: number; sum: number; sumSq: number }>();
-  const cooldown = new Map<string, { last: number | null; held: number }>();
+  // The last notification of each sensor: its event time, severity (1 warning, 2 critical),
+  // deviation ÷ limit, and the escalations since the last one the cooldown let through.
+  const cooldown = new Map<
+    string,
+    { last: number; held: number; rank: number; ratio: number; escalations: number }
+  >();
+  const held = new Map<string, number>();
+  const escalated = new Set<string>();
+  const stale = new Set<string>();
   const anomalies: ReferenceAnomaly[] = [];
   const notifications = new Map<string, number>();
   const learned = new Map<string, LearnedSensor>();
@@ -175,15 +196,49 @@ export function runReferenceModel(
       count,
       severity: deviation >= 2 * limit ? 'critical' : 'warning',
     });
-    const state = cooldown.get(sensorId) ?? { last: null, held: 0 };
-    if (state.last === null || eventTimeMs - state.last >= config.alertCooldownMs) {
-      notifications.set(id, state.held);
-      cooldown.set(sensorId, { last: eventTimeMs, held: 0 });
+    // Stale: older than the limit in processing time; the cooldown does not see it.
+    const freshness = config.freshnessBySensor?.[sensorId] ?? config.freshnessSeconds ?? 0;
+    if (freshness > 0 && (config.nowMs ?? 0) - eventTimeMs > freshness * 1000) {
+      stale.add(id);
+      continue;
+    }
+    const rank = deviation >= 2 * limit ? 2 : 1;
+    const ratio = limit > 0 ? Math.min(1e9, deviation / limit) : 1e9;
+    const state = cooldown.get(sensorId);
+    const heldNow = held.get(sensorId) ?? 0;
+    if (state === undefined || eventTimeMs - state.last >= config.alertCooldownMs) {
+      notifications.set(id, heldNow);
+      held.set(sensorId, 0);
+      cooldown.set(sensorId, { last: eventTimeMs, held: 0, rank, ratio, escalations: 0 });
+    } else if (
+      state.escalations < 3 &&
+      (rank > state.rank || (ratio >= 2 * state.ratio && ratio > state.ratio))
+    ) {
+      notifications.set(id, heldNow);
+      escalated.add(id);
+      held.set(sensorId, 0);
+      cooldown.set(sensorId, {
+        last: Math.max(state.last, eventTimeMs),
+        held: 0,
+        rank,
+        ratio,
+        escalations: state.escalations + 1,
+      });
     } else {
-      cooldown.set(sensorId, { last: state.last, held: state.held + 1 });
+      held.set(sensorId, heldNow + 1);
     }
   }
-  return { anomalies, notifications, buckets, rejected, learned, adaptive };
+  return {
+    anomalies,
+    notifications,
+    escalated,
+    stale,
+    heldBack: held,
+    buckets,
+    rejected,
+    learned,
+    adaptive,
+  };
 }
 
 /** A learned sensor in the shape of the state item's `ewma` field. */

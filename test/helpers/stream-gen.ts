@@ -131,34 +131,54 @@ export const detectionArb: fc.Arbitrary<{
   )
   .chain((detector) =>
     // Half the time sensor_1 and sensor_2 get their own detectors by rule, so learning and
-    // window detectors share batches, partitions and state items.
-    fc.boolean().map((mixed) => {
-      const perSensor: Record<string, ReferenceConfig['detector']> = mixed
-        ? {
-            sensor_1: { kind: 'threshold', threshold: 50 },
-            sensor_2: EWMA_FOR_LAWS,
-            sensor_3: ADAPTIVE_FOR_LAWS,
-            sensor_0: ROBUST_FOR_LAWS,
-          }
-        : {};
-      return {
-        settings: {
-          slideMs: 5000,
-          windowMs: 10_000,
-          defaultDetector: detector,
-          rules: Object.entries(perSensor).map(([match, d]) => ({ match, detector: d })),
-          alertCooldownMs: 10_000,
-          retentionMarginSeconds: 3600,
-        },
-        reference: {
-          slideMs: 5000,
-          windowMs: 10_000,
-          detector,
-          alertCooldownMs: 10_000,
-          perSensor,
-        },
-      };
-    }),
+    // window detectors share batches, partitions and state items. The freshness limit is
+    // off, past the whole stream, or inside it (a catch-up that ends mid-stream: readings of
+    // the stream's first minute are stale at STREAM_NOW_MS); a rule may set sensor_1's.
+    fc
+      .tuple(
+        fc.boolean(),
+        fc.constantFrom(0, 3540, 3700),
+        fc.option(fc.constantFrom(0, 3570), { freq: 2 }),
+      )
+      .map(([mixed, freshnessSeconds, sensor1Freshness]) => {
+        const perSensor: Record<string, ReferenceConfig['detector']> = mixed
+          ? {
+              sensor_1: { kind: 'threshold', threshold: 50 },
+              sensor_2: EWMA_FOR_LAWS,
+              sensor_3: ADAPTIVE_FOR_LAWS,
+              sensor_0: ROBUST_FOR_LAWS,
+            }
+          : {};
+        return {
+          settings: {
+            slideMs: 5000,
+            windowMs: 10_000,
+            defaultDetector: detector,
+            rules: Object.entries(perSensor).map(([match, d]) => ({
+              match,
+              detector: d,
+              ...(match === 'sensor_1' && sensor1Freshness !== null
+                ? { freshnessSeconds: sensor1Freshness }
+                : {}),
+            })),
+            alertCooldownMs: 10_000,
+            freshnessSeconds,
+            retentionMarginSeconds: 3600,
+          },
+          reference: {
+            slideMs: 5000,
+            windowMs: 10_000,
+            detector,
+            alertCooldownMs: 10_000,
+            perSensor,
+            nowMs: STREAM_NOW_MS,
+            freshnessSeconds,
+            ...(mixed && sensor1Freshness !== null
+              ? { freshnessBySensor: { sensor_1: sensor1Freshness } }
+              : {}),
+          },
+        };
+      }),
   );
 
 /** The processing clock used with generated streams: shortly after them, so nothing expires. */

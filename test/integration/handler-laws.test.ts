@@ -108,7 +108,7 @@ describe('detector handler on dynalite: a crash after every DynamoDB and SNS cal
     const sns = localSnsClient(aws.sns.endpoint, { maxAttempts: 1 });
     crasher?.attach(dynamodb);
     crasher?.attach(sns);
-    const handler = createHandler({ config, dynamodb, sns, clock: () => T0 + 3_600_000 });
+    const handler = createHandler({ config, dynamodb, sns, clock: () => T0 + 60_000 });
     const sentBefore = aws.sns.messages.length;
     let remaining = records;
     let pending = batches;
@@ -163,7 +163,7 @@ describe('detector handler on dynalite: a crash after every DynamoDB and SNS cal
       config,
       dynamodb: aws.dynamodbClient,
       sns: aws.snsClient,
-      clock: () => T0 + 3_600_000,
+      clock: () => T0 + 60_000,
     });
     const sentBefore = aws.sns.messages.length;
     const quiet = captureStdout();

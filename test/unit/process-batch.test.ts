@@ -24,14 +24,19 @@ function memoryLearned(store: MemoryWindowStore) {
   return result;
 }
 
-async function runInBatches(records: RawRecord[], cuts: number[], settings: DetectionSettings) {
+async function runInBatches(
+  records: RawRecord[],
+  cuts: number[],
+  settings: DetectionSettings,
+  nowMs = STREAM_NOW_MS,
+) {
   const store = new MemoryWindowStore();
   const probe = new PipelineProbe();
   const process = createBatchProcessor(settings, {
     store,
     publisher: probe.publisher(),
     observer: probe,
-    nowMs: () => STREAM_NOW_MS,
+    nowMs: () => nowMs,
   });
   for (const batch of cutAt(records, cuts)) await process(batch);
   return { store, probe };
@@ -53,8 +58,8 @@ describe('process batch: the seed scenario', () => {
       alertCooldownMs: 60_000,
       retentionMarginSeconds: 3600,
     } as const;
-    // Act
-    const { probe } = await runInBatches(records, [], settings);
+    // Act: judged as they arrive (10 s after the first reading: none is stale)
+    const { probe } = await runInBatches(records, [], settings, t0 + 10_000);
     // Assess
     expect(
       probe.anomalies.map((d) => [

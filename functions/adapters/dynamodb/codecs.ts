@@ -11,8 +11,11 @@ import type {
   StatePage,
   StoreLimits,
 } from '../../batch/state.ts';
+import type { DigestContribution } from '../../core/alerting/digest.ts';
+import type { EpisodeEnd, EpisodeState } from '../../core/alerting/episodes.ts';
 import type { GroupPeriod } from '../../core/alerting/groups.ts';
-import type { AlertDecision, Anomaly, GroupSummary } from '../../core/types.ts';
+import type { NotificationState } from '../../core/alerting/notification-policy.ts';
+import type { AlertDecision, Anomaly, GroupSummary, Severity } from '../../core/types.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 import { decodeOpenPage, encodeOpenPage } from './open-codec.ts';
 
@@ -47,6 +50,7 @@ export const LIMITS: StoreLimits = {
   maxOutboxBytes: MAX_OUTBOX_BYTES,
   maxAlertBytes: MAX_ALERT_BYTES,
   alertBytes: (a) => Buffer.byteLength(JSON.stringify(compactAlert(a))) + 1,
+  episodeEndBytes: (e) => Buffer.byteLength(JSON.stringify(compactEpisodeEnd(e))) + 1,
   maxPageTableBytes: MAX_PAGE_TABLE_BYTES,
   pageTableBytes: (t) => Buffer.byteLength(encodePageTable(t)),
 };
@@ -67,10 +71,14 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
       finiteOrNull(root.maxTimestampMs),
       root.gaps.map((g) => [g.from, g.to, g.decidedThrough]),
       Object.entries(root.sources).map(([k, m]) => [k, m.offset, finiteOrNull(m.maxTimestampMs)]),
-      // Alert groups' open periods, only when there are any (a root without groups is as before).
-      ...(root.groups === undefined || root.groups.length === 0
-        ? []
-        : [root.groups.map((g) => [g.id, g.endMs, g.count, g.alerted ? 1 : 0])]),
+      // Optional tails, each only when it or a later one holds anything (a root without them
+      // is as before): alert groups' open periods, episodes that ended (delivered with the
+      // outbox), the digest heads.
+      ...optionalTail([
+        (root.groups ?? []).map((g) => [g.id, g.endMs, g.count, g.alerted ? 1 : 0]),
+        (root.episodeEnds ?? []).map(compactEpisodeEnd),
+        (root.digestHeads ?? []).map((h) => [h.periodStartMs, h.gen]),
+      ]),
     ]),
     table: encodePageTable(root.pages),
     outbox: JSON.stringify(root.outbox.map(compactAlert)),
@@ -78,13 +86,17 @@ export function encodeRoot(root: PartitionRoot): EncodedRoot {
 }
 
 export function decodeRoot(version: number, commitId: string, encoded: EncodedRoot): PartitionRoot {
-  const [epoch, decided, maxTs, gaps, sources, groups] = JSON.parse(encoded.header) as [
+  const [epoch, decided, maxTs, gaps, sources, groups, ends, heads] = JSON.parse(
+    encoded.header,
+  ) as [
     number,
     number,
     number | null,
     [number, number, number][],
     [string, number, number | null][],
     [string, number, number, number][] | undefined,
+    unknown[] | undefined,
+    [number, string][] | undefined,
   ];
   return {
     version,
@@ -101,7 +113,7 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
     ),
     pages: decodePageTable(encoded.table),
     outbox: (JSON.parse(encoded.outbox) as unknown[]).map(expandAlert),
-    ...(groups === undefined
+    ...(groups === undefined || groups.length === 0
       ? {}
       : {
           groups: groups.map(
@@ -113,7 +125,46 @@ export function decodeRoot(version: number, commitId: string, encoded: EncodedRo
             }),
           ),
         }),
+    ...(ends === undefined || ends.length === 0 ? {} : { episodeEnds: ends.map(expandEpisodeEnd) }),
+    ...(heads === undefined || heads.length === 0
+      ? {}
+      : { digestHeads: heads.map(([periodStartMs, gen]) => ({ periodStartMs, gen })) }),
   };
+}
+
+/** `[episodeId, sensorId, startMs, endMs, peak, anomalies, notify, endId]` */
+export function compactEpisodeEnd(e: EpisodeEnd): unknown[] {
+  return [
+    e.episodeId,
+    e.sensorId,
+    e.startMs,
+    e.endMs,
+    e.peak,
+    e.anomalies,
+    e.notify ? 1 : 0,
+    e.endId,
+  ];
+}
+
+function expandEpisodeEnd(raw: unknown): EpisodeEnd {
+  const [episodeId, sensorId, startMs, endMs, peak, anomalies, notify, endId] = raw as [
+    string,
+    string,
+    number,
+    number,
+    Severity,
+    number,
+    number,
+    string,
+  ];
+  return { episodeId, sensorId, startMs, endMs, peak, anomalies, notify: notify === 1, endId };
+}
+
+/** The header's optional tails, up to the last that holds anything (empty ones as `[]`). */
+function optionalTail(tails: readonly unknown[][]): unknown[][] {
+  let n = tails.length;
+  while (n > 0 && (tails[n - 1] as unknown[]).length === 0) n -= 1;
+  return tails.slice(0, n);
 }
 
 function finiteOrNull(x: number): number | null {
@@ -165,6 +216,13 @@ export function decodePageTable(text: string): PageTable {
 
 /** Outbox alerts as compact tuples. */
 export function compactAlert(a: AlertDecision): unknown[] {
+  const row = compactAlertRow(a);
+  // Trailing defaults (no explanation, fresh, not escalated, no episode) are left out.
+  while (row.length > 16 && (row[row.length - 1] === null || row[row.length - 1] === 0)) row.pop();
+  return row;
+}
+
+function compactAlertRow(a: AlertDecision): unknown[] {
   const x = a.anomaly;
   return [
     x.sensorId,
@@ -184,28 +242,34 @@ export function compactAlert(a: AlertDecision): unknown[] {
     x.sigma ?? null,
     x.alertId,
     // Why the detector fired (the robust and limits detectors); absent for the others.
-    ...(x.test === undefined
-      ? a.group === undefined && x.windowEndMs === undefined
-        ? []
-        : [null]
+    x.test === undefined
+      ? null
       : [
-          [
-            x.test,
-            x.score ?? null,
-            x.expected ?? null,
-            x.expectedLow ?? null,
-            x.expectedHigh ?? null,
-          ],
-        ]),
+          x.test,
+          x.score ?? null,
+          x.expected ?? null,
+          x.expectedLow ?? null,
+          x.expectedHigh ?? null,
+        ],
     // The group alert this notification carries (docs/alerting-groups.md).
-    ...(a.group === undefined
-      ? x.windowEndMs === undefined
-        ? []
-        : [null]
-      : [compactGroup(a.group)]),
+    a.group === undefined ? null : compactGroup(a.group),
     // The window of a window-close decision, and the seed's number format ('p' or 'j').
-    ...(x.windowEndMs === undefined ? [] : [[x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p']]),
+    x.windowEndMs === undefined ? null : [x.windowEndMs, x.seedFormat === 'java' ? 'j' : 'p'],
+    // How it was routed, and its episode: the episode id shares the alert id's
+    // `<topic>-<partition>-` prefix (one partition's state), so only its tail is kept.
+    a.stale === true ? 1 : 0,
+    a.escalated === true ? 1 : 0,
+    a.episodeId === undefined ? null : episodeTail(x, a.episodeId),
   ];
+}
+
+function episodePrefix(x: Anomaly): string {
+  return `${x.source.topic}-${x.source.partition}-`;
+}
+
+function episodeTail(x: Anomaly, episodeId: string): string | [string] {
+  const prefix = episodePrefix(x);
+  return episodeId.startsWith(prefix) ? episodeId.slice(prefix.length) : [episodeId];
 }
 
 type GroupRow = [string, number, number, number, number, number, string, string[]];
@@ -258,6 +322,9 @@ export function expandAlert(raw: unknown): AlertDecision {
     why,
     group,
     window,
+    stale,
+    escalated,
+    episode,
   ] = raw as [
     string,
     number,
@@ -277,9 +344,18 @@ export function expandAlert(raw: unknown): AlertDecision {
     string,
     [string, number | null, number | null, number | null, number | null] | null | undefined,
     GroupRow | null | undefined,
-    [number, 'p' | 'j'] | undefined,
+    [number, 'p' | 'j'] | null | undefined,
+    number | undefined,
+    number | undefined,
+    string | [string] | null | undefined,
   ];
   const [test, score, expected, expectedLow, expectedHigh] = why ?? [];
+  const episodeId =
+    episode === null || episode === undefined
+      ? undefined
+      : Array.isArray(episode)
+        ? episode[0]
+        : `${topic}-${partition}-${episode}`;
   return {
     anomaly: {
       alertId,
@@ -299,13 +375,16 @@ export function expandAlert(raw: unknown): AlertDecision {
       ...(expected === null || expected === undefined ? {} : { expected }),
       ...(expectedLow === null || expectedLow === undefined ? {} : { expectedLow }),
       ...(expectedHigh === null || expectedHigh === undefined ? {} : { expectedHigh }),
-      ...(window === undefined
+      ...(window === undefined || window === null
         ? {}
         : { windowEndMs: window[0], seedFormat: window[1] === 'j' ? 'java' : 'python' }),
     },
     notify: notify === 1,
     heldBackBefore,
     ...(group === undefined || group === null ? {} : { group: expandGroup(group) }),
+    ...(stale === 1 ? { stale: true } : {}),
+    ...(escalated === 1 ? { escalated: true } : {}),
+    ...(episodeId === undefined ? {} : { episodeId }),
   };
 }
 
@@ -313,8 +392,41 @@ export function expandAlert(raw: unknown): AlertDecision {
 
 export { decodeBucket, encodeBucket };
 
-const KIND_LETTER = { dict: 'd', bucket: 'b', state: 's', index: 'i', open: 'o' } as const;
+const KIND_LETTER = {
+  dict: 'd',
+  bucket: 'b',
+  state: 's',
+  index: 'i',
+  open: 'o',
+  digest: 'g',
+} as const;
 const LETTER_KIND = { d: 'dict', b: 'bucket', s: 'state', i: 'index', o: 'open' } as const;
+
+/**
+ * A digest page's key: `digest#<periodStartMs>` and `<pid>#<gen>`, so that one Query on the
+ * partition key finds every partition's contributions to a period (docs/alerting.md).
+ */
+export const DIGEST_PK_PREFIX = 'digest#';
+
+export function digestPk(periodStartMs: number): string {
+  return `${DIGEST_PK_PREFIX}${periodStartMs}`;
+}
+
+export function digestSk(pid: string, gen: string): string {
+  return `${pid}#${gen}`;
+}
+
+/** A digest item's key back: the pid may hold '#', the generation never does. */
+export function parseDigestKey(pk: string, sk: string): PageKey {
+  const cut = sk.lastIndexOf('#');
+  return {
+    pid: sk.slice(0, cut),
+    kind: 'digest',
+    scope: Number(pk.slice(DIGEST_PK_PREFIX.length)),
+    chunk: 0,
+    gen: sk.slice(cut + 1),
+  };
+}
 
 /** `page#<pid>#<kind><scope>#<chunk>#<gen>`; pid may hold '#', so it is parsed from the end. */
 export function pagePk(key: PageKey): string {
@@ -351,6 +463,8 @@ export function encodePage(page: Page): EncodedPage {
       return { text: JSON.stringify(encodeBucketRefs(page.buckets)) };
     case 'open':
       return { text: encodeOpenPage(page) };
+    case 'digest':
+      return { text: JSON.stringify({ p: page.prev, c: page.contribution }) };
   }
 }
 
@@ -361,33 +475,79 @@ export function decodePage(kind: PageKey['kind'], body: EncodedPage): Page {
     return { kind: 'dict', ids: text === '' ? [] : text.split('\n') } as DictPage;
   if (kind === 'index') return { kind: 'index', buckets: decodeBucketRefs(JSON.parse(text)) };
   if (kind === 'open') return decodeOpenPage(text);
+  if (kind === 'digest') {
+    const raw = JSON.parse(text) as { p: string | null; c: DigestContribution };
+    return { kind: 'digest', prev: raw.p, contribution: raw.c };
+  }
   return decodeStates(text);
 }
 
-/** `[[slot, lastNotified | null, heldBack, learnedKind?, learnedState?]…]` */
+/**
+ * `[[slot, lastNotified | null, heldBack, learnedKind | null?, learnedState?, alerting?]…]`,
+ * where `alerting` is `[lastSeverity | null, lastExceedance | null, escalations, episode?]`
+ * and an episode `[id, startMs, peak, anomalies, notified, normalRun]` (docs/alerting.md).
+ */
 function encodeStates(page: StatePage): string {
   const rows: unknown[] = [];
   for (const [slot, s] of page.entries) {
-    const row: unknown[] = [slot, s.cooldown.lastNotifiedEventTimeMs, s.cooldown.heldBack];
+    const c = s.cooldown;
+    const row: unknown[] = [slot, c.lastNotifiedEventTimeMs, c.heldBack];
+    const alerting =
+      c.lastSeverity === undefined && s.episode === undefined
+        ? undefined
+        : [
+            c.lastSeverity ?? null,
+            c.lastExceedance ?? null,
+            c.escalations ?? 0,
+            ...(s.episode === undefined ? [] : [encodeEpisode(s.episode)]),
+          ];
     if (s.learned !== undefined) row.push(s.learned.kind, s.learned.state);
+    else if (alerting !== undefined) row.push(null, null);
+    if (alerting !== undefined) row.push(alerting);
     rows.push(row);
   }
   return JSON.stringify(rows);
 }
 
+function encodeEpisode(e: EpisodeState): unknown[] {
+  return [e.id, e.startMs, e.peak, e.anomalies, e.notified ? 1 : 0, e.normalRun];
+}
+
+function decodeEpisode(raw: unknown[]): EpisodeState {
+  const [id, startMs, peak, anomalies, notified, normalRun] = raw as [
+    string,
+    number,
+    Severity,
+    number,
+    number,
+    number,
+  ];
+  return { id, startMs, peak, anomalies, notified: notified === 1, normalRun };
+}
+
 function decodeStates(text: string): StatePage {
   const entries = new Map<number, SensorState>();
   for (const row of JSON.parse(text === '' ? '[]' : text) as unknown[][]) {
-    const [slot, last, heldBack, kind, state] = row as [
+    const [slot, last, heldBack, kind, state, alerting] = row as [
       number,
       number | null,
       number,
-      string?,
+      (string | null)?,
       unknown?,
+      [Severity | null, number | null, number, unknown[]?]?,
     ];
+    const [severity, exceedance, escalations, episode] = alerting ?? [null, null, 0];
+    const cooldown: NotificationState = {
+      lastNotifiedEventTimeMs: last,
+      heldBack,
+      ...(severity === null ? {} : { lastSeverity: severity }),
+      ...(exceedance === null ? {} : { lastExceedance: exceedance }),
+      ...(escalations === 0 ? {} : { escalations }),
+    };
     entries.set(slot, {
-      cooldown: { lastNotifiedEventTimeMs: last, heldBack },
-      ...(kind === undefined ? {} : { learned: { kind, state } }),
+      cooldown,
+      ...(kind === undefined || kind === null ? {} : { learned: { kind, state } }),
+      ...(episode === undefined ? {} : { episode: decodeEpisode(episode) }),
     });
   }
   return { kind: 'state', entries };

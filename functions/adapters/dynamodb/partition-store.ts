@@ -11,13 +11,17 @@ import { batchGetItems } from '../dynamodb-batch-get.ts';
 import { TABLE_SCHEMA } from '../dynamodb-table.ts';
 import { StoreConflictError, StoreUnavailableError } from '../store-errors.ts';
 import {
+  DIGEST_PK_PREFIX,
   decodePage,
   decodeRoot,
+  digestPk,
+  digestSk,
   type EncodedPage,
   encodePage,
   encodeRoot,
   LIMITS,
   pagePk,
+  parseDigestKey,
   parsePagePk,
 } from './codecs.ts';
 import { decodeOpenWindowsRoot, encodeOpenWindowsRoot } from './open-codec.ts';
@@ -40,6 +44,8 @@ export function rootKey(pid: string): Item {
 }
 
 export function pageKey(key: PageKey): Item {
+  if (key.kind === 'digest')
+    return { [PK]: { S: digestPk(key.scope) }, [SK]: { S: digestSk(key.pid, key.gen) } };
   return { [PK]: { S: pagePk(key) }, [SK]: { S: PAGE_SK } };
 }
 
@@ -84,7 +90,10 @@ export function readPageItem(item: Item): {
   page: Page;
   expiresAtEpochSeconds: number;
 } {
-  const key = parsePagePk(item[PK]?.S ?? '');
+  const pk = item[PK]?.S ?? '';
+  const key = pk.startsWith(DIGEST_PK_PREFIX)
+    ? parseDigestKey(pk, item[SK]?.S ?? '')
+    : parsePagePk(pk);
   const body: EncodedPage =
     item.b?.B !== undefined ? { bytes: item.b.B } : { text: item.d?.S ?? '' };
   return {

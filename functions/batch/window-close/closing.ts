@@ -130,7 +130,8 @@ export class WindowClosing implements WindowCloseHook {
       const precision = ctx.format === 'python' ? 'float32' : 'float64';
       for (const d of judgeClosedWindow(window, spec, precision)) {
         if (d.reading.seq < fromSeq) continue;
-        if (ctx.outboxFull(alerts)) {
+        // At least one decision per commit: closing always moves on.
+        if (alerts.length > 0 && ctx.outboxFull(alerts)) {
           open.pauseAt(window, d.reading.seq);
           return true;
         }
@@ -176,6 +177,7 @@ export class WindowClosing implements WindowCloseHook {
     ctx.work.setSensorState(index_, {
       cooldown: decision.next,
       ...(state?.learned === undefined ? {} : { learned: state.learned }),
+      ...(state?.episode === undefined ? {} : { episode: state.episode }),
     });
     return { anomaly, notify: decision.notify, heldBackBefore: decision.heldBackBefore };
   }
