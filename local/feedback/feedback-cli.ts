@@ -46,9 +46,9 @@ export const FEEDBACK_HELP = `Usage: npm run feedback -- ALERT_ID not-anomaly|mi
        npm run feedback -- delete ALERT_ID
 
 Records an operator's verdict on an alert in the detector's DynamoDB table (docs/feedback.md),
-with the AWS credentials and region of your shell. Running detectors follow it within
-${RULES_REFRESH_MS / 1000} s: after "not-anomaly" the sensor needs a score just above that
-alert's, after "missed" one just below that reading's, never beyond ${FEEDBACK_BOUNDS.maxRaise}× or
+with the AWS credentials and region of your shell; running detectors follow it within ${RULES_REFRESH_MS / 1000} s.
+After "not-anomaly" the sensor (that pattern of it, when the alert names one) needs a score
+just above that alert's; after "missed", one just below that reading's; never beyond ${FEEDBACK_BOUNDS.maxRaise}× or
 below ${FEEDBACK_BOUNDS.minLower}× the detector's own limit. Delete the verdict to undo it.
 
 ALERT_ID is the "Alert id" of the alert (<topic>-<partition>-<offset>); for "missed", the id of
