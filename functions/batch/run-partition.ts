@@ -216,6 +216,7 @@ export async function runPartition(
       ...(digest.heads.length === 0 ? {} : { digestHeads: digest.heads }),
       ...(open === undefined ? {} : { openWindows: open.root }),
     };
+    if (open !== undefined) await windows?.list(ctx.openPartitions, group.pid, open.root);
     await commit(ctx.store, ctx.cache, group.pid, root, next, [
       ...built.writes,
       ...(open?.writes ?? []),
@@ -224,7 +225,6 @@ export async function runPartition(
     root = next;
     if (open !== undefined && windows !== null) {
       windows.committed(open.root, report, ctx.observer);
-      await windows.list(ctx.openPartitions, group.pid);
     }
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(alerts.outbox);

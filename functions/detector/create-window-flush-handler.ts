@@ -85,7 +85,7 @@ export function createWindowFlushHandler(deps: WindowFlushHandlerDeps): WindowFl
       openPartitions,
       nowMs: clock,
       cache,
-      ...(rules === null ? {} : { resolveDetector: rules.resolve }),
+      ...(rules === null ? {} : { resolveDetector: rules.resolve, alerting: rules.alerting }),
     });
     const report = await flush();
     logger.info('window flush', { ...report });

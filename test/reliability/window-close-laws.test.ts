@@ -251,9 +251,10 @@ function expectModel(
     expect(result.probe.anomalies).toHaveLength(expected.size);
     expect(result.late).toHaveLength(lateReadings);
   } else {
-    expect(new Set(result.late.map((r) => `${r.source.offset}.${r.index ?? 0}`)).size).toBe(
-      lateReadings,
-    );
+    expect(
+      new Set(result.late.map((r) => `${r.source.partition}-${r.source.offset}.${r.index ?? 0}`))
+        .size,
+    ).toBe(lateReadings);
   }
   // Every notified alert is a decision.
   for (const id of result.probe.sent.keys()) expect(expected.has(id)).toBe(true);
@@ -291,9 +292,13 @@ describe('law: window-close evaluation decides what the seed WindowFunction deci
       lawParameters(runs),
     );
     console.info(`[law window-close] ${runs} cases, ${JSON.stringify(stats)}`);
-    expect(stats.decisions).toBeGreaterThan(runs);
-    expect(stats.late).toBeGreaterThan(0);
-    expect(stats.multi).toBeGreaterThan(0);
+    // The law reached decisions, late readings and records of several readings (not when
+    // replaying one case with FC_PATH).
+    if ((process.env.FC_PATH ?? '') === '') {
+      expect(stats.decisions).toBeGreaterThan(runs);
+      expect(stats.late).toBeGreaterThan(0);
+      expect(stats.multi).toBeGreaterThan(0);
+    }
   });
 
   const faultRuns = lawRuns(150);

@@ -1,4 +1,5 @@
 import { StoreConflictError } from '../../adapters/store-errors.ts';
+import { type AlertingPolicy, compileAlerting } from '../../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../../core/detector-rules.ts';
 import type { AlertDecision } from '../../core/types.ts';
 import {
@@ -8,6 +9,7 @@ import {
   NO_OBSERVER,
 } from '../../ports.ts';
 import { topicOfPartition } from '../../silence/check-silence.ts';
+import { commitAlerts } from '../alerting.ts';
 import { commit, generation, newCommitId } from '../commit.ts';
 import { deliverOutbox } from '../deliver.ts';
 import { loadState } from '../load.ts';
@@ -28,6 +30,8 @@ export interface WindowFlushDeps {
   readonly nowMs: () => number;
   readonly cache?: PageCache;
   readonly resolveDetector?: DetectorResolver;
+  /** Alert groups (docs/alerting-groups.md), as a batch applies them. @default from settings */
+  readonly alerting?: AlertingPolicy;
 }
 
 export interface WindowFlushReport {
@@ -58,6 +62,7 @@ export function createWindowFlush(settings: DetectionSettings, deps: WindowFlush
     deps.resolveDetector ?? compileRules(settings.defaultDetector, settings.rules);
   const observer = deps.observer ?? NO_OBSERVER;
   const cache = deps.cache ?? new PageCache();
+  const alerting = deps.alerting ?? compileAlerting(settings.alerting ?? {});
 
   return async function flush(options: { final?: boolean } = {}): Promise<WindowFlushReport> {
     const nowMs = deps.nowMs();
@@ -184,18 +189,21 @@ export function createWindowFlush(settings: DetectionSettings, deps: WindowFlush
         expiresAtEpochSeconds: openPagesExpireAt(settings, nowSeconds),
         ...(advanced ? { movedAtMs: nowMs } : {}),
       });
+      // Grouped as a batch's decisions are (functions/batch/alerting.ts).
+      const grouped = commitAlerts(alerting, alerts, root);
       const next: PartitionRoot = {
         ...root,
         version,
         commitId,
         pages: built.table,
-        outbox: alerts,
+        outbox: grouped.outbox,
+        ...(grouped.groups === undefined ? {} : { groups: grouped.groups }),
         openWindows: open.root,
       };
       await commit(deps.store, cache, pid, root, next, [...built.writes, ...open.writes]);
       root = next;
       windows.committed(open.root, report, observer);
-      for (const a of alerts) observer.anomaly(a);
+      for (const a of grouped.outbox) observer.anomaly(a);
       anomalies += alerts.length;
       const done = await deliverOutbox(deliver, pid, root);
       root = done.root;

@@ -135,9 +135,17 @@ export class PartitionWindows {
     return { late: counts.late };
   }
 
-  /** Lists the partition for the scheduled flush, once per container. */
-  async list(registry: OpenPartitions | undefined, pid: string): Promise<void> {
-    if (registry === undefined || (this.before?.buckets.length ?? 0) === 0) return;
+  /**
+   * Lists the partition for the scheduled flush, once per container, before the commit that
+   * writes `next` (a commit whose response is lost is not redone by its retry, which finds it
+   * decided: a listing after it could be lost with it).
+   */
+  async list(
+    registry: OpenPartitions | undefined,
+    pid: string,
+    next: OpenWindowsRoot,
+  ): Promise<void> {
+    if (registry === undefined || next.buckets.length === 0) return;
     let done = listed.get(registry);
     if (done === undefined) {
       done = new Set();
