@@ -13,6 +13,10 @@ const COMMANDS = {
   produce: ['local/cli/produce.ts', 'send readings to a Kafka topic'],
   backtest: ['local/cli/backtest.ts', 'replay a recording through the detector'],
   rules: ['local/cli/rules.ts', 'validate, get, put, diff or delete the rules document'],
+  feedback: [
+    'local/cli/feedback.ts',
+    'tell the detector an alert was not an anomaly, or one was missed',
+  ],
   evaluate: ['local/cli/evaluate.ts', 'score the detectors on labelled data'],
   parity: ['local/cli/parity.ts', "compare the seed Flink job's output with ours on a recording"],
 };

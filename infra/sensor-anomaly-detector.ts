@@ -20,6 +20,7 @@ import { DetectorFunction } from './constructs/detector-function.ts';
 import { checkUniqueNames, type TakenNames } from './constructs/detector-names.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
 import { DigestSchedule } from './constructs/digest-schedule.ts';
+import { FeedbackApi, feedbackItemsGrant } from './constructs/feedback-api.ts';
 import type { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { wireKafka } from './constructs/kafka-wiring.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
@@ -97,6 +98,8 @@ export class SensorAnomalyDetector extends Construct {
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
   readonly repartition?: Repartition;
+  /** The feedback API, with `feedbackApi` (docs/feedback.md). */
+  readonly feedbackApi?: FeedbackApi;
   /** The VPC endpoints created with `network.awsAccess: 'create-endpoints'`. */
   readonly endpoints?: AwsEndpoints;
 
@@ -287,6 +290,12 @@ export class SensorAnomalyDetector extends Construct {
       ...this.deliveryAlarms.alarms,
       ...(this.windowFlush?.alarms ?? []),
     ];
+    if (props.feedbackApi === true)
+      this.feedbackApi = new FeedbackApi(this, 'FeedbackApi', {
+        table: this.table,
+        logRetention,
+        removalPolicy,
+      });
     DETECTORS.set(stack, [...siblings, this]);
   }
 
@@ -321,6 +330,18 @@ export class SensorAnomalyDetector extends Construct {
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RULES_ITEM_KEY_VALUE] },
       },
     });
+  }
+
+  /**
+   * Give verdicts on alerts (docs/feedback.md): `npm run feedback`'s requests (Query, PutItem,
+   * DeleteItem on the verdicts' items, by their partition key) and, with `feedbackApi`, a call
+   * of the feedback API's URL.
+   */
+  grantFeedback(grantee: IGrantable): Grant {
+    const items = feedbackItemsGrant(grantee, this.table);
+    return this.feedbackApi === undefined
+      ? items
+      : items.combine(this.feedbackApi.grantInvoke(grantee));
   }
 
   /** Publish to the alert topic, as the function does (a consumer's own test alerts). */
@@ -395,6 +416,7 @@ export class SensorAnomalyDetector extends Construct {
       ...(this.trigger?.createdSecret === undefined
         ? {}
         : { createdSecretArn: this.trigger.createdSecret.secretArn }),
+      ...(this.feedbackApi === undefined ? {} : { feedbackApiUrl: this.feedbackApi.url.url }),
     });
   }
 }

@@ -292,6 +292,11 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
       'Minutes between silent-sensor checks (EventBridge Scheduler, see [silence.md](silence.md)). Deployed whatever the deployed rules say, as a rules document stored in the table may set `silenceSeconds` later; with no limit anywhere it costs 3 reads a check, about $0.11 a month, plus $0.80 for its two alarms and two metrics. `0`: no check.',
     defaultText: '1',
   },
+  feedbackApi: {
+    meaning:
+      'Deploy the feedback API: a Lambda function URL with AuthType `AWS_IAM` that records, lists and deletes verdicts on alerts (output `FeedbackApiUrl`; callers need `grantFeedback`, see [feedback.md](feedback.md)). `npm run feedback` works without it.',
+    defaultText: 'false',
+  },
   windowFlushMinutes: {
     meaning:
       'With `evaluation=window-close`: minutes between window flushes (EventBridge Scheduler), which close the windows of partitions gone quiet ([state.md](state.md#open-windows-window-close-evaluation)).',

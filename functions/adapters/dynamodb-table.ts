@@ -42,6 +42,12 @@ export const DIGEST_KEYS = {
 /** The partition and sort key of the rules document's one item (dynamodb-rules-store.ts). */
 export const RULES_ITEM_KEY_VALUE = 'rules';
 
+/**
+ * The partition key of the verdicts on alerts (dynamodb-feedback-store.ts): one item per
+ * alert id (the sort key), written by operators, read by batches (docs/feedback.md).
+ */
+export const FEEDBACK_PARTITION_KEY_VALUE = 'feedback';
+
 export function createTableInput(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,

@@ -31,6 +31,12 @@ import {
   type WorkingVerdict,
   workingLearnedState,
 } from '../core/detectors.ts';
+import {
+  adjustVerdict,
+  type FeedbackResolver,
+  factorFor,
+  type SensorFeedback,
+} from '../core/feedback.ts';
 import type { RecordParse, RecordRejection } from '../core/readings/parse-record.ts';
 import {
   type Aggregate,
@@ -58,6 +64,8 @@ export interface JudgeSettings extends WindowSpec {
 export interface JudgeInput {
   readonly settings: JudgeSettings;
   readonly resolveDetector: DetectorResolver;
+  /** Operators' verdicts on earlier alerts, by sensor (docs/feedback.md). @default none */
+  readonly feedback?: FeedbackResolver;
   /** Each sensor's freshness limit (docs/alerting.md). @default 5 minutes for every sensor */
   readonly freshnessOf?: FreshnessResolver;
   readonly nowMs: number;
@@ -122,6 +130,7 @@ interface Cursor {
   episode: EpisodeState | undefined;
   freshnessMs: number;
   touched: boolean;
+  feedback: SensorFeedback | undefined;
 }
 
 /**
@@ -177,6 +186,7 @@ export function judgeRecords(
         episode: stored?.episode,
         freshnessMs: input.freshnessOf?.(reading.sensorId, topic) ?? DEFAULT_FRESHNESS_MS,
         touched: false,
+        feedback: input.feedback?.(reading.sensorId),
       };
       cursors.set(reading.sensorId, c);
     } else if (c.topic !== topic) {
@@ -301,6 +311,9 @@ export function judgeRecords(
       window = windowOf(reading, c.index);
       verdict = evaluate(c.spec, window, reading.value);
     }
+    // Feedback filters the decision; what the detector learned stays as it was.
+    if (c.feedback !== undefined)
+      verdict = adjustVerdict(c.spec, factorFor(c.feedback, c.spec, verdict.test), verdict);
     if (input.evaluations)
       result.evaluations.push({
         reading,

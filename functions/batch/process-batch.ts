@@ -3,6 +3,7 @@ import type { DetectorConfig } from '../config.ts';
 import { compileFreshness, type FreshnessResolver } from '../core/alerting/freshness.ts';
 import { type AlertingPolicy, compileAlerting } from '../core/alerting/policy.ts';
 import { compileRules, type DetectorResolver } from '../core/detector-rules.ts';
+import type { FeedbackResolver } from '../core/feedback.ts';
 import type { RawRecord } from '../core/types.ts';
 import {
   type AlertPublisher,
@@ -54,6 +55,11 @@ export interface ProcessBatchDeps {
    * (functions/live-rules.ts). @default compiled from settings.defaultDetector and .rules
    */
   readonly resolveDetector?: DetectorResolver;
+  /**
+   * Operators' verdicts on earlier alerts, by sensor, e.g. read from the table
+   * (functions/live-feedback.ts, docs/feedback.md). @default none
+   */
+  readonly feedback?: FeedbackResolver;
   /**
    * Each sensor's freshness limit, e.g. from the stored rules (docs/alerting.md).
    * @default compiled from settings.rules and .freshnessSeconds
@@ -121,6 +127,7 @@ export function createBatchProcessor(settings: DetectionSettings, deps: ProcessB
       observer,
       cache,
       resolveDetector,
+      ...(deps.feedback === undefined ? {} : { feedback: deps.feedback }),
       freshnessOf,
       settings: { ...settings, digestPeriodMs: (settings.digestPeriodSeconds ?? 0) * 1000 },
       nowMs,

@@ -2,6 +2,7 @@ import type { EpisodeEnd } from '../core/alerting/episodes.ts';
 import type { FreshnessResolver } from '../core/alerting/freshness.ts';
 import type { AlertingPolicy } from '../core/alerting/policy.ts';
 import type { DetectorResolver } from '../core/detector-rules.ts';
+import type { FeedbackResolver } from '../core/feedback.ts';
 import type { AlertDecision, Reading } from '../core/types.ts';
 import type { BatchObserver } from '../ports.ts';
 import { Admitter, decidedOf } from './admit.ts';
@@ -25,6 +26,7 @@ export interface RunContext extends DeliverDeps {
   readonly cache: PageCache;
   readonly observer: BatchObserver;
   readonly resolveDetector: DetectorResolver;
+  readonly feedback?: FeedbackResolver;
   /** Each sensor's freshness limit (docs/alerting.md). @default 5 minutes */
   readonly freshnessOf?: FreshnessResolver;
   readonly settings: WindowCloseSettings & {
@@ -153,6 +155,7 @@ export async function runPartition(
     const judged = judgeRecords(loaded.work, records, parsed, admitter, {
       settings: ctx.settings,
       resolveDetector: ctx.resolveDetector,
+      ...(ctx.feedback === undefined ? {} : { feedback: ctx.feedback }),
       ...(ctx.freshnessOf === undefined ? {} : { freshnessOf: ctx.freshnessOf }),
       nowMs: ctx.nowMs,
       evaluations: ctx.observer.evaluated !== undefined,

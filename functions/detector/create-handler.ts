@@ -10,6 +10,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { DynamoDbOpenPartitions } from '../adapters/dynamodb/open-partitions.ts';
+import { DynamoDbFeedbackStore } from '../adapters/dynamodb-feedback-store.ts';
 import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
 import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
@@ -20,6 +21,7 @@ import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import { episodeEndJson, episodeEndLine } from '../core/alerting/digest-text.ts';
 import type { FieldMapping } from '../core/readings/field-mapping.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
+import { LiveFeedback } from '../live-feedback.ts';
 import { LiveRules, type RulesSnapshot, snapshotSilence } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, PageCache } from '../process-batch.ts';
@@ -55,6 +57,11 @@ export interface HandlerDeps {
    * and `npm start` turn it on; the tests that count DynamoDB requests leave it off.
    */
   readonly liveRules?: LiveRulesSettings;
+  /**
+   * Follow the operators' verdicts on alerts stored in the table (docs/feedback.md), read at
+   * most once per `refreshMs`. @default off: the Lambda entry and `npm start` turn it on
+   */
+  readonly liveFeedback?: { readonly refreshMs?: number };
   /**
    * Decodes schema-registry values (Avro, Protobuf, JSON Schema) in the function: the schemas
    * a batch names are fetched before it is judged, and a registry that cannot answer fails
@@ -191,6 +198,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       ? null
       : liveRules({ ...deps, liveRules: deps.liveRules }, logger, metrics, clock);
   const lastSeen = lastSeenRecorder(deps, live !== null);
+  const feedback = deps.liveFeedback === undefined ? null : liveFeedback(deps, logger, clock);
   // Window-close evaluation lists its partitions for the scheduled flush (window-flush-handler).
   const openPartitions =
     deps.config.evaluation === 'window-close'
@@ -208,6 +216,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       // One snapshot of the rules for the whole batch, read from the table at most once per
       // period (an empty batch judges nothing: no read).
       const rules = live === null || records.length === 0 ? null : await live.snapshot();
+      const verdicts = feedback === null || records.length === 0 ? null : await feedback.resolver();
       const processBatch = createBatchProcessor(deps.config, {
         store,
         publisher,
@@ -225,6 +234,7 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
               freshnessOf: rules.freshnessOf,
               alerting: rules.alerting,
             }),
+        ...(verdicts === null ? {} : { feedback: verdicts }),
         // The batch's sensors are recorded under the limits of the rules it was judged with.
         ...(lastSeen === undefined
           ? {}
@@ -341,6 +351,26 @@ export function liveRules(
           kept: describe(kept),
         });
       },
+    },
+  });
+}
+
+/** The verdicts reader of a container, its changes and failures logged. */
+function liveFeedback(deps: HandlerDeps, logger: Logger, clock: () => number): LiveFeedback {
+  return new LiveFeedback({
+    store: new DynamoDbFeedbackStore({ client: deps.dynamodb, tableName: deps.config.tableName }),
+    clock,
+    ...(deps.liveFeedback?.refreshMs === undefined
+      ? {}
+      : { refreshMs: deps.liveFeedback.refreshMs }),
+    events: {
+      changed: (verdicts, before) => logger.info('feedback changed', { verdicts, before }),
+      readFailed: (error) =>
+        logger.warn('feedback not read: keeping the verdicts in use', {
+          error: (error as Error).message,
+        }),
+      skipped: (invalid, truncated) =>
+        logger.warn('feedback items skipped', { invalid, truncated }),
     },
   });
 }

@@ -46,6 +46,8 @@ export const handler = createHandler({
   ),
   // The rules document in the table, read at most every 30 s (docs/rules.md).
   liveRules: {},
+  // Operators' verdicts on alerts, read on the same cadence (docs/feedback.md).
+  liveFeedback: {},
   ...(tracer === undefined ? {} : { tracer }),
   ...(decoder === undefined ? {} : { decoder }),
   ...(Object.keys(readings.fields).length === 0 ? {} : { readingFields: readings.fields }),

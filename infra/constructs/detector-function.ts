@@ -14,13 +14,15 @@ import { createNodeFunction } from './node-function.ts';
  * Exactly the DynamoDB requests the function's stores send (functions/adapters/dynamodb/
  * partition-store.ts and the silence and rules stores): PutItem for pages and the
  * conditional root write, BatchGetItem for reads, GetItem for single items (the rules
- * document; the list of open partitions of window-close evaluation).
- * test/infra checks this list against the adapters' commands.
+ * document; the list of open partitions of window-close evaluation), Query for the operators'
+ * verdicts on alerts (docs/feedback.md). test/infra checks this list against the adapters'
+ * commands.
  */
 export const DYNAMODB_ACTIONS = [
   'dynamodb:BatchGetItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
+  'dynamodb:Query',
 ] as const;
 
 export interface DetectorFunctionProps {

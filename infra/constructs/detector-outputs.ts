@@ -12,6 +12,8 @@ export interface DetectorOutputValues {
   readonly dashboardName: string;
   /** The SASL/SCRAM secret the stack created, if it did. */
   readonly createdSecretArn?: string;
+  /** The feedback API's URL, when it is deployed (docs/feedback.md). */
+  readonly feedbackApiUrl?: string;
 }
 
 /** The stack outputs of one detector, their ids prefixed (a further detector of the stack). */
@@ -33,6 +35,12 @@ export function addDetectorOutputs(
     `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${values.dashboardName}`,
     'CloudWatch dashboard',
   );
+  if (values.feedbackApiUrl !== undefined)
+    output(
+      'FeedbackApiUrl',
+      values.feedbackApiUrl,
+      'Feedback API (AWS_IAM): POST /feedback, GET /feedback, DELETE /feedback/ALERT_ID',
+    );
   if (values.createdSecretArn !== undefined)
     output(
       'KafkaCredentialsSecretArn',

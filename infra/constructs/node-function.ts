@@ -23,6 +23,7 @@ export const LAMBDA_ENTRIES = {
   digest: 'functions/detector/digest-handler.ts',
   'window-flush': 'functions/detector/window-flush-handler.ts',
   repartition: 'functions/repartition/handler.ts',
+  'feedback-api': 'functions/feedback/handler.ts',
 } as const;
 export type LambdaEntry = keyof typeof LAMBDA_ENTRIES;
 

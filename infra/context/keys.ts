@@ -76,6 +76,7 @@ export const CONTEXT_KEY_SPECS = {
   routeTableIds: { kind: 'list', prop: 'network.routeTableIds' },
   anomaliesEventBus: { kind: 'text', prop: 'anomaliesEventBus' },
   silenceCheckMinutes: { kind: 'number', prop: 'silenceCheckMinutes' },
+  feedbackApi: { kind: 'bool', prop: 'feedbackApi' },
   windowFlushMinutes: { kind: 'number', prop: 'windowFlushMinutes' },
 } as const satisfies Record<string, KeySpec>;
 

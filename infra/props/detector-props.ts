@@ -170,6 +170,12 @@ export interface SensorAnomalyDetectorProps {
     readonly keyDepth?: number;
   };
   /**
+   * Deploy the feedback API (docs/feedback.md): a function URL with AuthType AWS_IAM that
+   * records verdicts on alerts; callers need `grantFeedback`. The verdicts work without it,
+   * through `npm run feedback`. @default false
+   */
+  readonly feedbackApi?: boolean;
+  /**
    * The VPC the functions join to reach the brokers of the anomalies topic and the repartition
    * step, or a schema registry `inNetwork` (one VpcConfig for all of them).
    * @default - the self-managed source's `vpc`; none for MSK (required there by the anomalies

@@ -83,6 +83,8 @@ export interface ReportContext {
   readonly input: string;
   readonly detection: DetectionSettings;
   readonly batchSize: number;
+  /** Verdicts replayed (--feedback). @default none */
+  readonly feedbackVerdicts?: number;
 }
 
 /** The summary the CLI prints: settings, one line per sensor, totals, rejected lines. */
@@ -92,6 +94,9 @@ export function formatReport(summary: BacktestSummary, context: ReportContext): 
     `backtest of ${context.input} (${summary.format ?? 'empty'}): ${summary.readings + summary.rejected} data lines, ${summary.readings} readings, ${summary.rejected} rejected`,
     `window ${d.windowMs / 1000} s, slide ${d.slideMs / 1000} s, alert cooldown ${d.alertCooldownMs / 1000} s, batches of ${context.batchSize}`,
     `default detector: ${describeDetector(d.defaultDetector)}${d.rules.length > 0 ? `; ${d.rules.length} per-sensor rule(s)` : ''}`,
+    ...(context.feedbackVerdicts === undefined
+      ? []
+      : [`feedback: ${context.feedbackVerdicts} verdict(s) replayed at their times`]),
     ...(d.evaluation === 'window-close'
       ? [
           `evaluation: window-close (each window judged when it closes, allowed lateness ${d.allowedLatenessMs ?? 2000} ms, ${d.flinkFormat ?? 'python'} arithmetic); anomalies count (window, reading) decisions; late readings ${summary.lateReadings}`,

@@ -2,11 +2,16 @@ import { MemoryWindowStore } from '../../functions/adapters/memory-window-store.
 import { createWindowFlush } from '../../functions/batch/window-close/flush.ts';
 import { MemoryOpenPartitions } from '../../functions/batch/window-close/memory-open-partitions.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import { compileFeedback, type FeedbackRecord } from '../../functions/core/feedback.ts';
 import { REJECT_REASONS } from '../../functions/core/parse-reading.ts';
 import { readingAlertId } from '../../functions/core/readings/parse-record.ts';
 import type { AlertDecision, RawRecord } from '../../functions/core/types.ts';
 import type { BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
-import { createBatchProcessor, type DetectionSettings } from '../../functions/process-batch.ts';
+import {
+  createBatchProcessor,
+  type DetectionSettings,
+  PageCache,
+} from '../../functions/process-batch.ts';
 import {
   type InputOptions,
   type InputRecord,
@@ -22,6 +27,12 @@ export interface BacktestConfig {
   readonly input: InputOptions;
   /** Records per call of the use case, as the event source mapping's batch size. */
   readonly batchSize: number;
+  /**
+   * Verdicts on alerts (docs/feedback.md), replayed at their times: each applies from the
+   * first record at or after its recordedAtMs until its expiresAtMs, in the records' time.
+   * @default none
+   */
+  readonly feedback?: readonly FeedbackRecord[];
   /** Awaited after each batch's rows: lets a writer catch up (stream backpressure). */
   readonly afterBatch?: () => Promise<void>;
   /**
@@ -44,6 +55,8 @@ export interface BacktestRow {
   readonly deviation: number;
   readonly score: number;
   readonly anomaly: boolean;
+  /** The pattern that fired, when the detector names one (robust: spike, level shift, …). */
+  readonly test?: string;
   /** Whether the anomaly would have been sent to SNS (false inside the sensor's cooldown). */
   readonly notified: boolean;
   readonly detector: DetectorSpec['kind'];
@@ -114,7 +127,22 @@ export async function runBacktest(
     nowMs: () => 0,
     openPartitions,
   };
-  const process = createBatchProcessor(config.detection, deps);
+  const cache = new PageCache();
+  const verdicts = config.feedback ?? [];
+  // The processor of the verdicts in force at `timeMs`: the same store and cache throughout,
+  // as a warm Lambda container judges batch after batch with the verdicts it last read.
+  const processorAt = (timeMs: number) =>
+    createBatchProcessor(config.detection, {
+      ...deps,
+      cache,
+      ...(verdicts.length === 0 ? {} : { feedback: compileFeedback(verdicts, timeMs) }),
+    });
+  let process = processorAt(Number.NEGATIVE_INFINITY);
+  // When the verdicts in force change: a batch never spans one of these times.
+  const changes = [...new Set(verdicts.flatMap((v) => [v.recordedAtMs, v.expiresAtMs]))].sort(
+    (a, b) => a - b,
+  );
+  let nextChange = 0;
 
   let batch: RawRecord[] = [];
   let records = 0;
@@ -141,6 +169,12 @@ export async function runBacktest(
       continue;
     }
     for (const record of read) {
+      if (nextChange < changes.length && record.timestampMs >= (changes[nextChange] as number)) {
+        await flush();
+        while (nextChange < changes.length && (changes[nextChange] as number) <= record.timestampMs)
+          nextChange += 1;
+        process = processorAt(record.timestampMs);
+      }
       batch.push(toRawRecord(record, records));
       collector.lineOfOffset.set(records, record.lineNumber);
       records += 1;
@@ -338,6 +372,7 @@ class Collector implements BatchObserver {
         detector: detector.kind,
         baseline: verdict.mean,
         limit: verdict.limit,
+        ...(verdict.test === undefined ? {} : { test: verdict.test }),
       });
       done.push(offset);
     }

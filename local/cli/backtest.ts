@@ -81,6 +81,7 @@ async function main(argv: readonly string[]): Promise<number> {
         detection: options.detection,
         input: options.input,
         batchSize: options.batchSize,
+        ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
         ...(options.flinkLinesPath === undefined
           ? {}
           : { onWindowDecision: (d) => flinkLines.push(anomalyLine(d.anomaly)) }),
@@ -115,6 +116,7 @@ async function main(argv: readonly string[]): Promise<number> {
     input: options.inputPath === '-' ? 'stdin' : options.inputPath,
     detection: options.detection,
     batchSize: options.batchSize,
+    ...(options.feedback === undefined ? {} : { feedbackVerdicts: options.feedback.length }),
   });
   say(report);
   const wrote: string[] = [];

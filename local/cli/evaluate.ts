@@ -5,12 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   ADAPTIVE_DEFAULTS,
+  type DetectorSpec,
   EWMA_DEFAULTS,
   ROBUST_DEFAULTS,
   ZSCORE_DEFAULTS,
 } from '../../functions/core/detectors.ts';
 import { backtestCandidate, type Candidate, windowedGaussian } from '../evaluate/candidates.ts';
 import { evaluateCandidates, type Grouping } from '../evaluate/evaluate.ts';
+import { evaluateFeedback } from '../evaluate/feedback-eval.ts';
 import { generatedCorpus, generatedFamily } from '../evaluate/generated.ts';
 import {
   DatasetError,
@@ -52,6 +54,9 @@ Data
 Detectors
   --detectors LIST        threshold, zscore, ewma, adaptive, robust, gaussian  (default all)
   --gaussian-window N     readings in the windowed Gaussian's window   (default 6400)
+  --feedback-first N      feedback table: a not-anomaly verdict on the first N false alarms
+                            of each sensor, false alarms before and after (docs/feedback.md);
+                            0 leaves it out                        (default 3)
 
 Output
   --write-results         write evaluation.md and .json (the committed results: run it on
@@ -82,6 +87,7 @@ const optionsSchema = z.strictObject({
   copies: z.coerce.number().int().min(1).max(50).default(3),
   detectors: list(CANDIDATES).default([...CANDIDATES]),
   gaussianWindow: z.coerce.number().int().min(2).default(6400),
+  feedbackFirst: z.coerce.number().int().min(0).max(1000).default(3),
   outputDir: z.string().min(1).default(RESULTS_DIR),
   writeResults: z.boolean().default(false),
   help: z.boolean().default(false),
@@ -92,7 +98,17 @@ export type EvaluateOptions = z.infer<typeof optionsSchema>;
 export function parseEvaluateOptions(argv: readonly string[]): EvaluateOptions {
   const camel = parseFlags(
     argv,
-    ['skab', 'csv', 'corpus', 'seed', 'copies', 'detectors', 'gaussian-window', 'output-dir'],
+    [
+      'skab',
+      'csv',
+      'corpus',
+      'seed',
+      'copies',
+      'detectors',
+      'gaussian-window',
+      'feedback-first',
+      'output-dir',
+    ],
     ['write-results'],
   );
   const parsed = optionsSchema.safeParse(camel);
@@ -107,18 +123,32 @@ export function parseEvaluateOptions(argv: readonly string[]): EvaluateOptions {
   return parsed.data;
 }
 
+/** The product detectors, with their defaults, by the names the table gives them. */
+const PRODUCT: Record<Exclude<(typeof CANDIDATES)[number], 'gaussian'>, [string, DetectorSpec]> = {
+  threshold: ['threshold 50 (the seed’s rule)', { kind: 'threshold', threshold: 50 }],
+  zscore: ['zscore', { kind: 'zscore', ...ZSCORE_DEFAULTS }],
+  ewma: ['ewma', { kind: 'ewma', ...EWMA_DEFAULTS }],
+  adaptive: ['adaptive', { kind: 'adaptive', ...ADAPTIVE_DEFAULTS }],
+  robust: ['robust', { kind: 'robust', ...ROBUST_DEFAULTS }],
+};
+
+/** The product detectors asked for (feedback applies to them, not to the baselines). */
+export function productDetectors(options: EvaluateOptions) {
+  return options.detectors
+    .filter((d) => d !== 'gaussian')
+    .map((d) => {
+      const [name, spec] = PRODUCT[d as keyof typeof PRODUCT];
+      return { name: name.replace(/ \(.*/, ''), spec };
+    });
+}
+
 /** The detectors compared, product ones through the backtest with their defaults. */
 export function candidatesFor(options: EvaluateOptions): Candidate[] {
-  const all: Record<(typeof CANDIDATES)[number], () => Candidate> = {
-    threshold: () =>
-      backtestCandidate('threshold 50 (the seed’s rule)', { kind: 'threshold', threshold: 50 }),
-    zscore: () => backtestCandidate('zscore', { kind: 'zscore', ...ZSCORE_DEFAULTS }),
-    ewma: () => backtestCandidate('ewma', { kind: 'ewma', ...EWMA_DEFAULTS }),
-    adaptive: () => backtestCandidate('adaptive', { kind: 'adaptive', ...ADAPTIVE_DEFAULTS }),
-    robust: () => backtestCandidate('robust', { kind: 'robust', ...ROBUST_DEFAULTS }),
-    gaussian: () => windowedGaussian(options.gaussianWindow, 3),
-  };
-  return options.detectors.map((d) => all[d]());
+  return options.detectors.map((d) =>
+    d === 'gaussian'
+      ? windowedGaussian(options.gaussianWindow, 3)
+      : backtestCandidate(...PRODUCT[d]),
+  );
 }
 
 /** The generated corpus is also reported per fault family and per scale and interval. */
@@ -212,8 +242,20 @@ async function main(argv: readonly string[]): Promise<number> {
       (name) => process.stderr.write(`${name} … `),
       groupings,
     );
+    const product = productDetectors(options);
+    const feedback =
+      options.feedbackFirst === 0 || product.length === 0
+        ? undefined
+        : await evaluateFeedback(experiments, product, options.feedbackFirst, (name) =>
+            process.stderr.write(`feedback ${name} … `),
+          );
     process.stderr.write('done\n');
-    reports.push({ corpus, about: describe(experiments), results });
+    reports.push({
+      corpus,
+      about: describe(experiments),
+      results,
+      ...(feedback === undefined ? {} : { feedback }),
+    });
   }
   process.stdout.write(`${formatText(reports)}\n`);
   if (options.writeResults) {

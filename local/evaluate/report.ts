@@ -1,10 +1,13 @@
 import type { CandidateResult } from './evaluate.ts';
+import { type FeedbackEvaluation, feedbackMarkdown, feedbackText } from './feedback-eval.ts';
 
 export interface CorpusReport {
   readonly corpus: string;
   /** One line: what the corpus is (experiments, sensors, events). */
   readonly about: string;
   readonly results: readonly CandidateResult[];
+  /** False alarms before and after feedback on the first few (--feedback-first). */
+  readonly feedback?: FeedbackEvaluation;
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -49,6 +52,7 @@ export function formatMarkdown(reports: readonly CorpusReport[], command: string
       );
     }
     out.push(...groupTables(r.results));
+    if (r.feedback !== undefined) out.push(...feedbackMarkdown(r.feedback));
     out.push('', 'Parameters:', '');
     for (const c of r.results) out.push(`- ${c.name}: ${c.description}`);
     out.push('');
@@ -126,6 +130,7 @@ export function formatText(reports: readonly CorpusReport[]): string {
         `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')}`,
       );
     }
+    if (r.feedback !== undefined) out.push(...feedbackText(r.feedback));
     out.push('');
   }
   return out.join('\n');

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ConfigError, DEFAULT_DETECTION, validateConfig } from '../../functions/config.ts';
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import type { FeedbackRecord } from '../../functions/core/feedback.ts';
 import type { DetectionSettings } from '../../functions/process-batch.ts';
 import { loadRulesFile } from '../../functions/rules-file.ts';
+import { loadFeedbackFile } from '../backtest/feedback-file.ts';
 import { INPUT_FORMATS, type InputOptions, TIME_UNITS } from '../backtest/input-format.ts';
 import { PLOT_DEFAULT_MAX_SENSORS } from '../backtest/svg-plot.ts';
 import { COLUMN_FLAG_NAMES, COLUMN_FLAGS_HELP, columnsFromFlags } from '../input/input-flags.ts';
@@ -50,6 +52,8 @@ Detection (as the deployed function's settings, docs/detectors.md)
 ${DETECTOR_FLAGS_HELP}
   --rules FILE            per-sensor rules file (its "default" replaces --detector);
                             - for stdin
+  --feedback FILE         verdicts on alerts replayed at their times (docs/feedback.md):
+                            npm run feedback -- list --json, or a JSON array
   --window-seconds S      window length, a multiple of the slide          (default 10)
   --slide-seconds S       window slide                                    (default 5)
   --alert-cooldown-seconds S  at most one notification per sensor per S   (default 60)
@@ -86,6 +90,7 @@ const optionsSchema = z.object({
     .default(DEFAULT_START),
   intervalMs: z.coerce.number().int().min(0).default(1000),
   rules: z.string().min(1).optional(),
+  feedback: z.string().min(1).optional(),
   windowSeconds: positiveInt.default(DEFAULT_DETECTION.windowMs / 1000),
   slideSeconds: positiveInt.default(DEFAULT_DETECTION.slideMs / 1000),
   alertCooldownSeconds: nonNegative.default(DEFAULT_DETECTION.alertCooldownMs / 1000),
@@ -106,6 +111,8 @@ export interface BacktestOptions {
   readonly input: InputOptions;
   readonly detection: DetectionSettings;
   readonly batchSize: number;
+  /** Verdicts replayed at their times (--feedback). @default none */
+  readonly feedback?: readonly FeedbackRecord[];
   readonly outputPath?: string;
   readonly plotPath?: string;
   readonly plotMaxSensors: number;
@@ -121,6 +128,7 @@ const STRING_OPTIONS = [
   'start',
   'interval-ms',
   'rules',
+  'feedback',
   'window-seconds',
   'slide-seconds',
   'alert-cooldown-seconds',
@@ -155,6 +163,10 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
   const o = parsed.data;
   if (o.input === '-' && o.rules === '-')
     throw new UsageError('--input - and --rules -: only one of them can read standard input');
+  if (o.feedback === '-' && (o.input === '-' || o.rules === '-'))
+    throw new UsageError(
+      `--${o.input === '-' ? 'input' : 'rules'} - and --feedback -: only one of them can read standard input`,
+    );
   if (o.output === '-' && o.plot === '-')
     throw new UsageError('--output - and --plot -: only one of them can write standard output');
   const defaultDetector = detectorFromFlags(camel);
@@ -220,6 +232,7 @@ export function parseBacktestOptions(argv: readonly string[]): BacktestOptions {
     },
     detection,
     batchSize: o.batchSize,
+    ...(o.feedback === undefined ? {} : { feedback: loadFeedbackFile(o.feedback) }),
     ...(o.output === undefined ? {} : { outputPath: o.output }),
     ...(o.plot === undefined ? {} : { plotPath: o.plot }),
     plotMaxSensors: o.plotMaxSensors,

@@ -75,7 +75,16 @@ export function createLocalDetector(options: LocalDetectorOptions): DetectorHand
     metrics,
     ...(options.observer === undefined ? {} : { observer: options.observer }),
     ...(options.sinks === undefined ? {} : { sinks: options.sinks }),
-    ...(options.liveRules === undefined ? {} : { liveRules: options.liveRules }),
+    ...(options.liveRules === undefined
+      ? {}
+      : {
+          liveRules: options.liveRules,
+          // Verdicts on alerts (docs/feedback.md) follow on the rules' cadence.
+          liveFeedback:
+            options.liveRules.refreshMs === undefined
+              ? {}
+              : { refreshMs: options.liveRules.refreshMs },
+        }),
   });
 }
 

@@ -71,7 +71,7 @@ describe('commands that work from anywhere', { timeout: 90_000 }, () => {
     const wrong = await sh('npx --offline sensor-anomaly backtets', examples);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr.split('\n')[0]).toBe(
-      'sensor-anomaly: unknown command "backtets" (one of start, produce, backtest, rules, evaluate, parity)',
+      'sensor-anomaly: unknown command "backtets" (one of start, produce, backtest, rules, feedback, evaluate, parity)',
     );
   });
 

@@ -147,6 +147,8 @@ const DOCS_RUN: Readonly<Record<string, RegExp>> = {
   'npm run rules -- validate examples/alerting.json':
     /^examples\/alerting\.json: valid: default robust 5σ, 1 rule, 2 alert group rules, 2 maintenance windows$/m,
   'npm run evaluate -- --help': /^Usage: npm run evaluate -- \[options\]/m,
+  'npm run backtest -- --input examples/readings.csv --feedback examples/feedback.jsonl':
+    /feedback: 1 verdict\(s\) replayed at their times[\s\S]*hugeScale_1 +threshold +151 +54 /,
 };
 
 const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
@@ -180,6 +182,18 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
   'npm run rules -- diff examples/plant.json': 'needs the stack; test/e2e/rules-cli.test.ts',
   'npm run rules -- delete': 'needs the stack; test/e2e/rules-cli.test.ts',
   'npm run evaluate': 'minutes on SKAB; test/unit/detector-evaluate-cli.test.ts runs the evaluator',
+  'npm run feedback -- sensor-data-3-1042 not-anomaly --sensor line_1_temp --score 0.62':
+    'needs the stack; test/integration/feedback.test.ts records verdicts with the CLI on dynalite',
+  'npm run feedback -- sensor-data-3-1042 not-anomaly --alert alert.json --note "valve test"':
+    'needs the stack and an alert; test/integration/feedback.test.ts passes an SNS-delivered alert with --alert and --note',
+  'npm run feedback -- list --sensor line_1_temp':
+    'needs the stack; test/integration/feedback.test.ts',
+  'npm run feedback -- delete sensor-data-3-1042':
+    'needs the stack; test/integration/feedback.test.ts',
+  'curl --aws-sigv4 "aws:amz:eu-west-1:lambda" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "x-amz-security-token: $AWS_SESSION_TOKEN" -H \'content-type: application/json\' -d \'{"alertId":"sensor-data-3-1042","verdict":"not-anomaly","sensorId":"line_1_temp","score":0.62}\' "${FEEDBACK_API_URL}feedback"':
+    'needs a deployed API and credentials; test/integration/feedback-api.test.ts drives the handler with a function URL event',
+  'npm run evaluate -- --corpus generated --copies 1 --feedback-first 3':
+    'a minute of CPU; test/unit/feedback-evaluation.test.ts runs the feedback table on generated series',
   'npm run evaluate -- --skab /data/skab':
     'a path of yours; test/unit/detector-evaluate-cli.test.ts',
   'npm run evaluate -- --csv my-labelled/ --corpus csv --detectors adaptive,gaussian':

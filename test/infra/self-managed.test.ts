@@ -264,7 +264,7 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
     // Item 7: exactly the requests the window store sends (checked against its source below).
     expect(dynamodb).toEqual([
       expect.objectContaining({
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         Resource: { 'Fn::GetAtt': [table, 'Arn'] },
       }),
     ]);
