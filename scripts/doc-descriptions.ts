@@ -70,7 +70,7 @@ export const ENV_DOCS: Readonly<Record<string, SettingDoc>> = {
   },
   ALLOWED_LATENESS_MS: {
     meaning:
-      'Window-close: a window closes when its partition\'s event time passes its end plus this; later readings are counted late.',
+      "Window-close: a window closes when its partition's event time passes its end plus this; later readings are counted late.",
   },
   FLINK_FORMAT: {
     meaning:
