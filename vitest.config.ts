@@ -6,14 +6,15 @@ import { defineConfig } from 'vitest/config';
  * joining, an `npm start` running its seconds, a CLI spawned. Those run three at a time
  * first; then the files that keep a core busy the whole time (CDK synths with their esbuild
  * bundles, the property laws, the unit suites) two at a time, one per core, so none starves.
- * Each file has its own services, tables, topics and temporary directories.
+ * Each file has its own services, tables, topics and temporary directories
+ * (test/helpers/worker-services.ts).
  */
 const COMPUTE = [
-  'test/infra/**/*.test.ts',
   'test/unit/**/*.test.ts',
   'test/reliability/laws-*.test.ts',
   'test/integration/handler-laws.test.ts',
 ];
+const CDK = ['test/infra/**/*.test.ts'];
 
 const shared = {
   // Integration tests start real local services (dynalite, an SNS endpoint, kcat's mock
@@ -33,9 +34,28 @@ export default defineConfig({
           ...shared,
           name: 'waiting',
           include: ['test/**/*.test.ts'],
-          exclude: COMPUTE,
+          exclude: [...COMPUTE, ...CDK],
           maxWorkers: 3,
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          // Named to sort before `compute`: its files are queued first, back to back, so that
+          // each worker goes from one to the next without restarting.
+          name: 'cdk',
+          include: CDK,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+          // A worker runs file after file in one process: aws-cdk-lib loads once, and each
+          // CDK context is synthesized, and the handlers bundled with esbuild, once per worker
+          // rather than once per file and app (test/infra/synth.ts). These files only read
+          // what they synthesize.
+          isolate: false,
+          // A worker's first synth bundles every handler: on a loaded machine its file's
+          // beforeAll can take minutes.
+          hookTimeout: 300_000,
         },
       },
       {

@@ -5,6 +5,7 @@ import { runEndToEnd } from './parts/e2e.ts';
 import { runFleet } from './parts/fleet.ts';
 import { runMemory } from './parts/memory.ts';
 import { runSilence } from './parts/silence.ts';
+import { runWindowClose } from './parts/window-close.ts';
 
 /**
  * One benchmark part in its own process (started by bench/run.ts), so no part inherits
@@ -17,6 +18,7 @@ const PARTS = {
   fleet: runFleet,
   memory: runMemory,
   silence: runSilence,
+  'window-close': runWindowClose,
 } as const;
 
 const [part, optionsJson, outFile] = process.argv.slice(2);

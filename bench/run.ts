@@ -11,7 +11,8 @@ const HELP = `Usage: npm run bench -- [--only PARTS] [--quick] [--no-write]
 Measures and writes bench/results/latest.json and latest.md, and prints the tables. With
 --only, the parts not run keep their figures from the previous latest.json (marked so).
 
-  --only PARTS   comma-separated subset of: compute, dynamodb, fleet, e2e, memory, silence (default: all)
+  --only PARTS   comma-separated subset of: compute, dynamodb, fleet, e2e, memory, silence,
+                 window-close (default: all)
   --quick        fewer repetitions, shorter streams and steps (about 2 minutes instead of about 5)
   --no-write     print only; leave bench/results/ alone
   -h, --help     this help
@@ -19,7 +20,7 @@ Measures and writes bench/results/latest.json and latest.md, and prints the tabl
 Profile the handler's compute: npx tsx bench/profile.ts [json|csv] [handler|floor]
 `;
 
-const PARTS = ['compute', 'dynamodb', 'fleet', 'e2e', 'memory', 'silence'] as const;
+const PARTS = ['compute', 'dynamodb', 'fleet', 'e2e', 'memory', 'silence', 'window-close'] as const;
 type Part = (typeof PARTS)[number];
 
 class UsageError extends Error {

@@ -8,7 +8,6 @@ export { Repartition, type RepartitionProps } from './constructs/repartition.ts'
 export type {
   ConfluentRegistryProps,
   GlueRegistryProps,
-  RegistryNetwork,
   SchemaRegistryProps,
 } from './constructs/schema-registry-access.ts';
 export {
@@ -34,6 +33,7 @@ export {
 export {
   type AnomaliesTopicProps,
   DETECTOR_DEFAULTS,
+  type DetectorNetworkProps,
   SensorAnomalyDetector,
   type SensorAnomalyDetectorProps,
   type TableCapacityProps,

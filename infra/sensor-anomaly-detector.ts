@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -6,15 +6,18 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
 import { ENV } from '../functions/config.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
-import { AnomalySinks, type AnomalySinksProps } from './constructs/anomaly-sinks.ts';
+import { AnomalySinks, anomalySinksProps } from './constructs/anomaly-sinks.ts';
+import { AwsEndpoints } from './constructs/aws-endpoints.ts';
+import { createDeadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { DeliveryAlarms } from './constructs/delivery-alarms.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
+import { checkUniqueNames, type TakenNames } from './constructs/detector-names.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
 import { DigestSchedule } from './constructs/digest-schedule.ts';
 import { KafkaTrigger } from './constructs/kafka-trigger.ts';
@@ -33,14 +36,24 @@ import {
 } from './kafka-source.ts';
 import { detectorPropsProblems } from './props/check-detector-props.ts';
 import { DETECTOR_DEFAULTS, type SensorAnomalyDetectorProps } from './props/detector-props.ts';
+import { networkPlan } from './props/network-plan.ts';
 import { problemsError } from './props/problems.ts';
 
 export type {
   AnomaliesTopicProps,
+  DetectorNetworkProps,
   SensorAnomalyDetectorProps,
   VpcAwsAccess,
 } from './props/detector-props.ts';
 export { DETECTOR_DEFAULTS, SensorAnomalyDetectorError, type TableCapacityProps };
+
+/** The names the detectors of a stack took. */
+const taken = (detectors: readonly SensorAnomalyDetector[]): TakenNames[] =>
+  detectors.map((d) => ({
+    path: d.node.path,
+    consumerGroups: d.kafkaSource === undefined ? [] : consumerGroupIds(d.kafkaSource),
+    dashboardName: d.dashboardName,
+  }));
 
 /** The detectors of each stack, in creation order: the first keeps the plain names. */
 const DETECTORS = new WeakMap<Stack, SensorAnomalyDetector[]>();
@@ -83,6 +96,8 @@ export class SensorAnomalyDetector extends Construct {
   private readonly nameSuffix: string | undefined;
   /** The repartition step, with `repartition` (docs/repartition.md). */
   readonly repartition?: Repartition;
+  /** The VPC endpoints created with `network.awsAccess: 'create-endpoints'`. */
+  readonly endpoints?: AwsEndpoints;
 
   constructor(scope: Construct, id: string, props: SensorAnomalyDetectorProps = {}) {
     super(scope, id);
@@ -104,6 +119,7 @@ export class SensorAnomalyDetector extends Construct {
     const source = props.kafkaSource?._config(defaultGroup);
     const problems = detectorPropsProblems(props, { stackName: stack.stackName, source });
     if (problems.length > 0) throw problemsError(this.node.path, problems);
+    const plan = networkPlan(props, source);
     const detection = detectionEnvironment(props.detection, { stackName: stack.stackName });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention =
@@ -140,21 +156,10 @@ export class SensorAnomalyDetector extends Construct {
       function: this.detector.function,
       ...(props.schemaRegistry === undefined ? {} : { registry: props.schemaRegistry }),
       ...(props.readingFields === undefined ? {} : { fields: props.readingFields }),
+      ...(plan.network === undefined ? {} : { network: plan.network }),
     });
 
-    // Receives the mapping's record of a batch it gave up on (topic, partition, offsets),
-    // not the records: replay from Kafka using those offsets (docs/operations.md).
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of the Kafka event source mapping; nothing consumes it automatically.',
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, removalPolicy);
 
     if (source !== undefined) {
       const brokers =
@@ -166,7 +171,9 @@ export class SensorAnomalyDetector extends Construct {
           : new Repartition(this, 'Repartition', {
               source,
               bootstrapServers: brokers,
-              ...(props.repartition.vpc === undefined ? {} : { vpc: props.repartition.vpc }),
+              ...(plan.repartitionJoins && plan.network !== undefined
+                ? { network: plan.network }
+                : {}),
               ...(props.repartition.keyDepth === undefined
                 ? {}
                 : { keyDepth: props.repartition.keyDepth }),
@@ -174,7 +181,7 @@ export class SensorAnomalyDetector extends Construct {
               removalPolicy,
             });
       this.kafkaSource = this.repartition?.keyedSource ?? source;
-      this.checkUniqueNames(siblings, consumerGroupIds(this.kafkaSource), 'consumer group');
+      checkUniqueNames(this, taken(siblings), consumerGroupIds(this.kafkaSource), 'consumer group');
       this.trigger = new KafkaTrigger(this, 'Kafka', {
         function: this.function,
         source: this.kafkaSource,
@@ -191,7 +198,21 @@ export class SensorAnomalyDetector extends Construct {
       }
     }
 
-    const sinksProps = this.sinksProps(props);
+    if (plan.network?.awsAccess === 'create-endpoints' && plan.apis.length > 0)
+      this.endpoints = new AwsEndpoints(this, 'AwsEndpoints', {
+        network: plan.network,
+        apis: plan.apis,
+        routeTableIds: plan.network.routeTableIds ?? [],
+        ...(plan.network.endpointSubnetIds === undefined
+          ? {}
+          : { endpointSubnetIds: plan.network.endpointSubnetIds }),
+      });
+    const sinksProps = anomalySinksProps(props, {
+      function: this.function,
+      ...(this.kafkaSource === undefined ? {} : { source: this.kafkaSource }),
+      ...(this.trigger?.createdSecret === undefined ? {} : { secret: this.trigger.createdSecret }),
+      ...(plan.network === undefined ? {} : { network: plan.network }),
+    });
     if (sinksProps !== undefined) new AnomalySinks(this, 'AnomalySinks', sinksProps);
 
     // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
@@ -266,7 +287,7 @@ export class SensorAnomalyDetector extends Construct {
     const dashboardName =
       props.dashboardName ??
       (this.nameSuffix === undefined ? stack.stackName : `${stack.stackName}-${this.nameSuffix}`);
-    this.checkUniqueNames(siblings, [dashboardName], 'dashboard name');
+    checkUniqueNames(this, taken(siblings), [dashboardName], 'dashboard name');
     this.observability = new Observability(this, 'Observability', {
       function: this.function,
       logGroup: this.detector.logGroup,
@@ -396,52 +417,5 @@ export class SensorAnomalyDetector extends Construct {
         ? {}
         : { createdSecretArn: this.trigger.createdSecret.secretArn }),
     });
-  }
-
-  /** The anomaly sinks' settings (the props were checked: check-detector-props.ts). */
-  private sinksProps(props: SensorAnomalyDetectorProps): AnomalySinksProps | undefined {
-    const t = props.anomaliesTopic;
-    if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
-    const source = this.kafkaSource;
-    const brokers =
-      t?.bootstrapServers ??
-      (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
-    const vpc = t?.vpc ?? (source?.kind === 'self-managed' ? source.vpc : undefined);
-    return {
-      function: this.function,
-      ...(source === undefined ? {} : { source }),
-      ...(this.trigger?.createdSecret === undefined ? {} : { secret: this.trigger.createdSecret }),
-      ...(t === undefined || brokers === undefined
-        ? {}
-        : {
-            kafka: {
-              topic: t.topic,
-              bootstrapServers: brokers,
-              ...(vpc === undefined ? {} : { vpc }),
-            },
-          }),
-      ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
-    };
-  }
-
-  /** Consumer groups and dashboard names must differ between the detectors of a stack. */
-  private checkUniqueNames(
-    siblings: readonly SensorAnomalyDetector[],
-    names: readonly string[],
-    what: 'consumer group' | 'dashboard name',
-  ): void {
-    for (const other of siblings) {
-      const taken =
-        what === 'consumer group'
-          ? other.kafkaSource === undefined
-            ? []
-            : consumerGroupIds(other.kafkaSource)
-          : [other.dashboardName];
-      const clash = names.find((n) => taken.includes(n));
-      if (clash !== undefined)
-        throw new SensorAnomalyDetectorError(
-          `${this.node.path}: ${what} "${clash}" is already used by ${other.node.path} in this stack; give each detector its own${what === 'consumer group' ? ' (a Kafka event source mapping needs a group id of its own)' : ''}`,
-        );
-    }
   }
 }

@@ -274,7 +274,12 @@ export const CONTEXT_KEY_DOCS: Readonly<Record<string, SettingDoc>> = {
   },
   anomaliesVpcAwsAccess: {
     meaning:
-      "How the anomalies topic's VPC reaches AWS APIs once the function joins it: `nat-gateway` or `vpc-endpoints` (DynamoDB gateway endpoint; SNS, Secrets Manager and, with `anomaliesEventBus`, EventBridge interface endpoints with private DNS). Required when the function joins a VPC: synth says what to add.",
+      'How the functions reach AWS APIs once they join the VPC of `vpcId` for the anomalies topic: `create-endpoints` (the stack creates the DynamoDB gateway endpoint on `routeTableIds` and the SNS, Secrets Manager and, with `anomaliesEventBus`, EventBridge interface endpoints with private DNS), `vpc-endpoints` (the VPC has them) or `nat-gateway`. Required when the functions join a VPC: synth says exactly what to add.',
+    defaultText: '(none)',
+  },
+  routeTableIds: {
+    meaning:
+      'The route tables of `subnetIds`, comma-separated (`rtb-...`): the routes of the DynamoDB gateway endpoint that `anomaliesVpcAwsAccess=create-endpoints` creates.',
     defaultText: '(none)',
   },
   anomaliesEventBus: {

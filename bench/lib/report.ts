@@ -4,6 +4,7 @@ import type { EndToEndResult } from '../parts/e2e.ts';
 import type { FleetResult } from '../parts/fleet.ts';
 import type { MemoryResult } from '../parts/memory.ts';
 import type { SilenceResult } from '../parts/silence.ts';
+import type { WindowCloseResult } from '../parts/window-close.ts';
 import { PRICES } from './cost-model.ts';
 import { grouped, usd } from './stats.ts';
 
@@ -30,6 +31,7 @@ export interface BenchResults {
   readonly fleet?: FleetResult;
   readonly memory?: MemoryResult;
   readonly silence?: SilenceResult;
+  readonly 'window-close'?: WindowCloseResult;
 }
 
 const ok = (pass: boolean) => (pass ? '✅' : '❌');
@@ -60,6 +62,8 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.e2e !== undefined) lines.push(...e2eSection(r.e2e));
   if (r.memory !== undefined) lines.push(...memorySection(r.memory));
   if (r.silence !== undefined) lines.push(...silenceSection(r.silence));
+  const wc = r['window-close'];
+  if (wc !== undefined) lines.push(...windowCloseSection(wc));
   return `${lines.join('\n')}\n`;
 }
 
@@ -281,4 +285,20 @@ function fleetSection(f: FleetResult): string[] {
     '',
   );
   return lines;
+}
+
+function windowCloseSection(r: WindowCloseResult): string[] {
+  return [
+    '## Window-close evaluation beside arrival',
+    '',
+    '| stream | evaluation | readings | WRU / reading | other items WRU / reading | bytes of other items / reading | RRU / reading | CPU ms / reading | $ per million readings (DynamoDB writes + reads + Lambda) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.rows.map(
+      (row) =>
+        `| ${row.stream} | ${row.evaluation} | ${grouped(row.readings)} | ${row.wru} | ${row.otherItemWru} | ${row.otherItemBytesPerReading} | ${row.rru} | ${row.cpuMsPerReading} | ${usd(row.usdPerMillion.total)} (${usd(row.usdPerMillion.dynamodbWrites)} + ${usd(row.usdPerMillion.dynamodbReads)} + ${usd(row.usdPerMillion.lambda)}) |`,
+    ),
+    '',
+    r.note,
+    '',
+  ];
 }

@@ -17,7 +17,7 @@ import { buildPages } from './pages.ts';
 import type { MutableReport } from './report.ts';
 import type { PartitionRoot, PartitionStore } from './state.ts';
 import type { WindowCloseSettings } from './window-close/closing.ts';
-import { openPagesExpireAt } from './window-close/open-pages.ts';
+import { OPEN_WINDOWS_ROOT_RESERVE_BYTES, openPagesExpireAt } from './window-close/open-pages.ts';
 import { type OpenPartitions, PartitionWindows } from './window-close/partition-windows.ts';
 
 export interface RunContext extends DeliverDeps {
@@ -127,6 +127,9 @@ export async function runPartition(
     let outboxBytes = 0;
     let measured = 0;
     let measuredEnds = 0;
+    // Window-close state rides in the root too: the outbox leaves it its room.
+    const outboxBudget =
+      ctx.store.limits.maxOutboxBytes - (windows === null ? 0 : OPEN_WINDOWS_ROOT_RESERVE_BYTES);
     // Alerts and episode ends share the outbox's budget.
     const measure = (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[]) => {
       for (; measured < alerts.length; measured += 1)
@@ -136,7 +139,7 @@ export async function runPartition(
     };
     const outboxFull = (alerts: readonly AlertDecision[], ends: readonly EpisodeEnd[] = []) => {
       measure(alerts, ends);
-      return outboxBytes >= ctx.store.limits.maxOutboxBytes;
+      return outboxBytes >= outboxBudget;
     };
     const windowClose = windows?.hook({
       work: loaded.work,
@@ -157,8 +160,7 @@ export async function runPartition(
       outboxFull,
       outboxRoomFor: (alerts, ends, readings) => {
         measure(alerts, ends);
-        const { maxOutboxBytes, maxAlertBytes } = ctx.store.limits;
-        return outboxBytes + readings * maxAlertBytes <= maxOutboxBytes;
+        return outboxBytes + readings * ctx.store.limits.maxAlertBytes <= outboxBudget;
       },
       ...(ctx.alerting?.maintenance === true ? { muted: ctx.alerting.muted } : {}),
     });

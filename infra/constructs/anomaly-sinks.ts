@@ -1,11 +1,12 @@
 import { Arn, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SINK_ENV } from '../../functions/sinks-config.ts';
 import type { KafkaSourceConfig, VpcNetworkConfig } from '../kafka-source.ts';
-import { grantNetworkInterfaces } from './kafka-trigger.ts';
+import type { SensorAnomalyDetectorProps } from '../props/detector-props.ts';
+import { placeInNetwork } from './function-network.ts';
 
 export interface AnomalySinksProps {
   readonly function: LambdaFunction;
@@ -14,7 +15,11 @@ export interface AnomalySinksProps {
   readonly kafka?: {
     readonly topic: string;
     readonly bootstrapServers: readonly string[];
-    readonly vpc?: VpcNetworkConfig;
+    /**
+     * The brokers' network, which the function joins (infra/constructs/function-network.ts:
+     * one VpcConfig whatever else needs the network). @default - brokers on the internet
+     */
+    readonly network?: VpcNetworkConfig;
   };
   /**
    * The mapping's credentials secret, given or created by the stack: the sink signs in with
@@ -28,6 +33,42 @@ export interface AnomalySinksProps {
   readonly grantSecretRead?: boolean;
   /** Name or ARN of the EventBridge bus. */
   readonly eventBus?: string;
+}
+
+/**
+ * The sinks' settings from the detector's props (checked: check-detector-props.ts): the
+ * anomalies topic on the mapping's cluster (brokers: given, or the self-managed source's),
+ * reached in the detector's network; the EventBridge bus. undefined: no sink.
+ */
+export function anomalySinksProps(
+  props: Pick<SensorAnomalyDetectorProps, 'anomaliesTopic' | 'anomaliesEventBus'>,
+  from: {
+    readonly function: LambdaFunction;
+    readonly source?: KafkaSourceConfig;
+    readonly secret?: ISecret;
+    readonly network?: VpcNetworkConfig;
+  },
+): AnomalySinksProps | undefined {
+  const t = props.anomaliesTopic;
+  if (t === undefined && props.anomaliesEventBus === undefined) return undefined;
+  const { source, network } = from;
+  const brokers =
+    t?.bootstrapServers ?? (source?.kind === 'self-managed' ? source.bootstrapServers : undefined);
+  return {
+    function: from.function,
+    ...(source === undefined ? {} : { source }),
+    ...(from.secret === undefined ? {} : { secret: from.secret }),
+    ...(t === undefined || brokers === undefined
+      ? {}
+      : {
+          kafka: {
+            topic: t.topic,
+            bootstrapServers: brokers,
+            ...(network === undefined ? {} : { network }),
+          },
+        }),
+    ...(props.anomaliesEventBus === undefined ? {} : { eventBus: props.anomaliesEventBus }),
+  };
 }
 
 /** Environment and permissions of the anomaly sinks (docs/sinks.md). */
@@ -103,38 +144,7 @@ export class AnomalySinks extends Construct {
         }),
       );
     }
-    if (kafka.vpc !== undefined) this.joinVpc(fn, kafka.vpc);
-  }
-
-  /**
-   * Brokers reachable only inside a VPC: the function joins its subnets and security group
-   * (it then reaches DynamoDB and SNS only through VPC endpoints or a NAT gateway, see
-   * docs/sinks.md). Set on the L1 resource: the function was built without a VPC. The role
-   * gets what AWSLambdaVPCAccessExecutionRole grants for the network interfaces
-   * ("ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets,
-   * ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses"
-   * on "*", https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
-   */
-  private joinVpc(fn: LambdaFunction, vpc: VpcNetworkConfig): void {
-    const cfn = fn.node.defaultChild as CfnFunction;
-    cfn.addPropertyOverride('VpcConfig', {
-      SubnetIds: vpc.subnetIds,
-      SecurityGroupIds: [vpc.securityGroupId],
-    });
-    grantNetworkInterfaces(
-      this,
-      'VpcNetworkInterfaces',
-      fn,
-      [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach the anomalies topic brokers in a VPC: the Describe* actions take no resource-level permissions, and the interfaces Lambda creates have no ARN before they exist.',
-    );
+    if (kafka.network !== undefined) placeInNetwork(fn, kafka.network, 'the anomalies topic');
   }
 
   /** The secret's read, and its customer managed key's decryption through Secrets Manager. */

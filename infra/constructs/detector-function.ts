@@ -14,15 +14,13 @@ import { createNodeFunction } from './node-function.ts';
  * Exactly the DynamoDB requests the function's stores send (functions/adapters/dynamodb/
  * partition-store.ts and the silence and rules stores): PutItem for pages and the
  * conditional root write, BatchGetItem for reads, GetItem for single items (the rules
- * document), UpdateItem to list a partition for the window flush (window-close evaluation,
- * functions/adapters/dynamodb/open-partitions.ts).
+ * document; the list of open partitions of window-close evaluation).
  * test/infra checks this list against the adapters' commands.
  */
 export const DYNAMODB_ACTIONS = [
   'dynamodb:BatchGetItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
 ] as const;
 
 export interface DetectorFunctionProps {

@@ -1,4 +1,4 @@
-import { Duration, Fn, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Fn, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
@@ -347,7 +347,10 @@ export function grantNetworkInterfaces(
   });
   if (fn.role === undefined) throw new Error(`${fn.node.path} has no role to grant`);
   policy.attachToRole(fn.role);
-  fn.node.addDependency(policy);
+  // The function resource alone waits for the policy: a dependency of the whole construct would
+  // also make a role created inside it (a function's default role) wait for a policy that
+  // names that role, a cycle.
+  (fn.node.defaultChild as CfnResource).addDependency(policy.node.defaultChild as CfnResource);
   Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
   return policy;
 }

@@ -1,6 +1,6 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -8,6 +8,7 @@ import { REPARTITION_ENV } from '../../functions/repartition/config.ts';
 import { keyedTopicOf } from '../../functions/repartition/repartition-batch.ts';
 import { REPARTITION_SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import type { KafkaSourceConfig, VpcNetworkConfig } from '../kafka-source.ts';
+import { placeInNetwork } from './function-network.ts';
 import { KafkaTrigger } from './kafka-trigger.ts';
 import { createNodeFunction } from './node-function.ts';
 
@@ -20,10 +21,11 @@ export interface RepartitionProps {
   /** The brokers the function produces to (the source cluster's bootstrap servers). */
   readonly bootstrapServers: readonly string[];
   /**
-   * The brokers' VPC, which the function joins to reach them.
+   * The brokers' VPC, which the function joins to reach them (one VpcConfig:
+   * infra/constructs/function-network.ts).
    * @default - the self-managed source's VPC; none for an MSK source without one
    */
-  readonly vpc?: VpcNetworkConfig;
+  readonly network?: VpcNetworkConfig;
   /** Where the mapping sends a batch's metadata when it gives up on it. */
   readonly deadLetterQueue: IQueue;
   readonly removalPolicy: RemovalPolicy;
@@ -126,36 +128,7 @@ export class Repartition extends Construct {
         }),
       );
     }
-    const vpc = props.vpc ?? (source.kind === 'self-managed' ? source.vpc : undefined);
-    if (vpc !== undefined) this.joinVpc(vpc);
-  }
-
-  /** As the anomalies-topic sink (infra/constructs/anomaly-sinks.ts): brokers in a VPC. */
-  private joinVpc(vpc: VpcNetworkConfig): void {
-    const cfn = this.function.node.defaultChild as CfnFunction;
-    cfn.addPropertyOverride('VpcConfig', {
-      SubnetIds: vpc.subnetIds,
-      SecurityGroupIds: [vpc.securityGroupId],
-    });
-    // What AWSLambdaVPCAccessExecutionRole grants for the network interfaces
-    // (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
-    this.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(this.function.role ?? this.function).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach the brokers in a VPC: the Describe* actions take no resource-level permissions, and the interfaces Lambda creates have no ARN before they exist.',
-    });
+    const network = props.network ?? (source.kind === 'self-managed' ? source.vpc : undefined);
+    if (network !== undefined) placeInNetwork(this.function, network, 'the repartition step');
   }
 }

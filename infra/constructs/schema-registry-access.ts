@@ -1,6 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { CfnFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CoreConfigError } from '../../functions/core/errors.ts';
@@ -9,12 +9,9 @@ import {
   type FieldMapping,
 } from '../../functions/core/readings/field-mapping.ts';
 import { READINGS_ENV } from '../../functions/schema-registry/registry-config.ts';
-
-/** Subnets and a security group from which the function reaches a private registry. */
-export interface RegistryNetwork {
-  readonly subnetIds: readonly string[];
-  readonly securityGroupId: string;
-}
+import { SensorAnomalyDetectorError } from '../errors.ts';
+import type { VpcNetworkConfig } from '../kafka-source.ts';
+import { placeInNetwork } from './function-network.ts';
 
 /** A registry that speaks Confluent's REST API (Confluent Platform or Cloud, Redpanda, …). */
 export interface ConfluentRegistryProps {
@@ -28,11 +25,11 @@ export interface ConfluentRegistryProps {
    */
   readonly basicAuthSecret?: ISecret;
   /**
-   * The function joins these subnets to reach a registry inside a VPC (it then reaches
-   * DynamoDB and SNS through VPC endpoints or a NAT gateway).
-   * @default - the function stays outside any VPC: the registry is reachable on the internet
+   * The registry is inside the detector's `network`: the function joins it (and then reaches
+   * DynamoDB and SNS as `network.awsAccess` says).
+   * @default false - the function stays outside any VPC: the registry is reachable on the internet
    */
-  readonly network?: RegistryNetwork;
+  readonly inNetwork?: boolean;
 }
 
 /** The AWS Glue Schema Registry of the function's account and region. */
@@ -49,6 +46,8 @@ export interface SchemaRegistryAccessProps {
   readonly registry?: SchemaRegistryProps;
   /** Where the sensor id, value and timestamp are in a record. @default the JSON names (docs/input-formats.md) */
   readonly fields?: FieldMapping;
+  /** The network a registry `inNetwork` is reached in. @default - none */
+  readonly network?: VpcNetworkConfig;
 }
 
 /**
@@ -97,38 +96,12 @@ export class SchemaRegistryAccess extends Construct {
       fn.addEnvironment(READINGS_ENV.secretArn, registry.basicAuthSecret.secretArn);
       registry.basicAuthSecret.grantRead(fn);
     }
-    if (registry.network !== undefined) joinNetwork(fn, registry.network);
+    if (registry.inNetwork === true) {
+      if (props.network === undefined)
+        throw new SensorAnomalyDetectorError(
+          `${this.node.path}: schemaRegistry.inNetwork: needs the detector's network prop (the VPC, subnets and security group the function reaches the registry from)`,
+        );
+      placeInNetwork(fn, props.network, 'the schema registry');
+    }
   }
-}
-
-/** As AnomalySinks joins a VPC: the L1 VpcConfig and the network-interface actions Lambda needs. */
-function joinNetwork(fn: LambdaFunction, network: RegistryNetwork): void {
-  if (network.subnetIds.length === 0)
-    throw new Error('registry.network.subnetIds: at least one subnet');
-  const cfn = fn.node.defaultChild as CfnFunction;
-  cfn.addPropertyOverride('VpcConfig', {
-    SubnetIds: network.subnetIds,
-    SecurityGroupIds: [network.securityGroupId],
-  });
-  // "ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets,
-  // ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses"
-  // on "*" (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      resources: ['*'],
-    }),
-  );
-  Validations.of(fn.role ?? fn).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'Only the EC2 network-interface actions of AWSLambdaVPCAccessExecutionRole, to reach a schema registry in a VPC.',
-  });
 }

@@ -113,8 +113,22 @@ export function contextToProps(read: ReadContext, cwd: string): MappedContext {
     for (const key of ['anomaliesBootstrapServers', 'anomaliesVpcAwsAccess'] as const)
       if (present(key)) problem(key, 'only used with anomaliesTopic (not set)');
     delete tree.anomaliesTopic;
-  } else if (msk && network !== undefined) {
-    (tree.anomaliesTopic as Record<string, unknown>).vpc = network;
+  }
+  // The VPC keys are the functions' network too (the construct's `network`), with how they
+  // reach AWS from it (anomaliesVpcAwsAccess, routeTableIds).
+  const networkTree = (tree.network ?? {}) as Record<string, unknown>;
+  delete tree.network;
+  if (network !== undefined && (!msk || v.createSqsEndpoint === true)) {
+    tree.network = { ...network, ...networkTree };
+  } else if (v.anomaliesTopic !== undefined) {
+    for (const key of ['anomaliesVpcAwsAccess', 'routeTableIds'] as const)
+      if (present(key))
+        problem(
+          key,
+          `only used when the functions join a VPC: set vpcId, subnetIds and securityGroupId (got ${show(read.given[key])})`,
+        );
+  } else if (present('routeTableIds')) {
+    problem('routeTableIds', 'only used with anomaliesTopic (not set)');
   }
 
   const detectionAsGiven = tree.detection as SensorAnomalyDetectorProps['detection'];
@@ -202,10 +216,10 @@ const KEY_OF_PATH: Readonly<Record<string, string>> = {
   ),
   kafkaSource: 'kafkaSource',
   'kafkaSource.vpc': 'vpcId, subnetIds and securityGroupId',
-  'anomaliesTopic.vpc': 'vpcId, subnetIds and securityGroupId',
-  'anomaliesTopic.vpc.vpcId': 'vpcId',
-  'anomaliesTopic.vpc.subnetIds': 'subnetIds',
-  'anomaliesTopic.vpc.securityGroupId': 'securityGroupId',
+  network: 'vpcId, subnetIds and securityGroupId',
+  'network.vpcId': 'vpcId',
+  'network.subnetIds': 'subnetIds',
+  'network.securityGroupId': 'securityGroupId',
   sqsEndpoint: 'createSqsEndpoint',
   'sqsEndpoint.vpcId': 'vpcId',
   'sqsEndpoint.securityGroupId': 'securityGroupId',

@@ -6,6 +6,7 @@ import {
   type KafkaSourceConfig,
 } from '../kafka-source.ts';
 import type { SensorAnomalyDetectorProps } from './detector-props.ts';
+import { networkPlan } from './network-plan.ts';
 import type { Problem } from './problems.ts';
 import {
   BROKERS,
@@ -70,18 +71,20 @@ export function detectorPropsProblems(
     ['tracing', z.boolean(), props.tracing],
     ['anomaliesTopic.topic', TOPIC_NAME, props.anomaliesTopic?.topic],
     ['anomaliesTopic.bootstrapServers', BROKERS, props.anomaliesTopic?.bootstrapServers],
-    ['anomaliesTopic.vpc.vpcId', VPC_ID, props.anomaliesTopic?.vpc?.vpcId],
-    ['anomaliesTopic.vpc.subnetIds', SUBNET_IDS.min(1), props.anomaliesTopic?.vpc?.subnetIds],
+    ['network.vpcId', VPC_ID, props.network?.vpcId],
+    ['network.subnetIds', SUBNET_IDS.min(1), props.network?.subnetIds],
+    ['network.securityGroupId', SECURITY_GROUP_ID, props.network?.securityGroupId],
     [
-      'anomaliesTopic.vpc.securityGroupId',
-      SECURITY_GROUP_ID,
-      props.anomaliesTopic?.vpc?.securityGroupId,
+      'network.awsAccess',
+      z.enum(['create-endpoints', 'vpc-endpoints', 'nat-gateway']),
+      props.network?.awsAccess,
     ],
     [
-      'anomaliesTopic.vpcAwsAccess',
-      z.enum(['vpc-endpoints', 'nat-gateway']),
-      props.anomaliesTopic?.vpcAwsAccess,
+      'network.routeTableIds',
+      z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be route table ids (rtb-...)')),
+      props.network?.routeTableIds,
     ],
+    ['network.endpointSubnetIds', SUBNET_IDS.min(1), props.network?.endpointSubnetIds],
     ['anomaliesEventBus', EVENT_BUS, props.anomaliesEventBus],
     ['silenceCheckMinutes', int(0, 1440), props.silenceCheckMinutes],
     ['silenceCheckReservedConcurrency', int(1, 1000), props.silenceCheckReservedConcurrency],
@@ -102,6 +105,7 @@ export function detectorPropsProblems(
   if (options.source !== 'unchecked') {
     problems.push(...sourceProblems(options.source));
     problems.push(...anomaliesTopicProblems(props, options.source));
+    problems.push(...networkProblems(props, options.source));
   }
   return problems;
 }
@@ -193,34 +197,107 @@ function anomaliesTopicProblems(
         message: `required with {{anomaliesTopic.topic}} on MSK: the cluster's brokers for ${source.auth} (aws kafka get-bootstrap-brokers)`,
         got: 'missing',
       });
-    if (t.vpc === undefined)
+    if (props.network === undefined)
       problems.push({
         path: 'anomaliesTopic.topic',
         message:
-          'on MSK needs {{anomaliesTopic.vpc}} of the cluster (the function joins its VPC to reach the brokers)',
+          'on MSK needs {{network}} of the cluster (the functions join its VPC to reach the brokers)',
       });
   }
-  const vpc = t.vpc ?? (source.kind === 'self-managed' ? source.vpc : undefined);
-  if (vpc === undefined && t.vpcAwsAccess !== undefined)
+  return problems;
+}
+
+/**
+ * Functions in a VPC reach AWS APIs only through it: synth fails until the props say how,
+ * naming exactly the endpoints the functions need; with `create-endpoints` the construct
+ * creates them, and the DynamoDB gateway needs the subnets' route tables.
+ */
+function networkProblems(
+  props: SensorAnomalyDetectorProps,
+  source: KafkaSourceConfig | undefined,
+): Problem[] {
+  const problems: Problem[] = [];
+  const registry = props.schemaRegistry;
+  if (registry?.kind === 'confluent' && registry.inNetwork === true && props.network === undefined)
     problems.push({
-      path: 'anomaliesTopic.vpcAwsAccess',
-      message: 'only used when the function joins a VPC for {{anomaliesTopic.topic}}',
-      got: { value: t.vpcAwsAccess },
+      path: 'schemaRegistry.inNetwork',
+      message:
+        'needs {{network}} (the VPC, subnets and security group the function reaches the registry from)',
     });
-  if (vpc !== undefined && t.vpcAwsAccess === undefined) {
+  if (props.repartition !== undefined && source?.kind === 'msk') {
+    if (props.repartition.bootstrapServers === undefined)
+      problems.push({
+        path: 'repartition.bootstrapServers',
+        message: "required on MSK: the cluster's brokers (aws kafka get-bootstrap-brokers)",
+        got: 'missing',
+      });
+    if (props.network === undefined)
+      problems.push({
+        path: 'repartition',
+        message:
+          'on MSK needs {{network}} of the cluster (the function joins it to reach the brokers)',
+      });
+  }
+  const plan = networkPlan(props, source);
+  const network = plan.network;
+  const joins = plan.detectorJoins || plan.silenceCheckJoins || plan.repartitionJoins;
+  const access = network?.awsAccess;
+  const chosen = network?.endpointSubnetIds ?? [];
+  const foreign = chosen.filter((id) => !network?.subnetIds.includes(id));
+  if (foreign.length > 0)
+    problems.push({
+      path: 'network.endpointSubnetIds',
+      message: `must be among {{network.subnetIds}} (${network?.subnetIds.join(',')})`,
+      got: { value: foreign },
+    });
+  if (network === undefined || !joins) {
+    if (access !== undefined)
+      problems.push({
+        path: 'network.awsAccess',
+        message:
+          'only used when a function joins {{network}} (for the anomalies topic, a schema registry inNetwork or the repartition step)',
+        got: { value: access },
+      });
+    return problems;
+  }
+  if (access === undefined && plan.apis.length > 0) {
     // "To give your function access to the internet, route outbound traffic to a NAT gateway
     // in a public subnet" and "Connecting a function to a VPC ... [it] can't access the
     // internet" without one (Lambda developer guide, "Giving Lambda functions access to
     // resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
-    const services = [
-      'a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables',
-      'interface endpoints with private DNS for sns and secretsmanager',
-      ...(props.anomaliesEventBus === undefined ? [] : ['and events']),
+    const interfaces = plan.apis.filter((api) => api !== 'dynamodb');
+    const needs = [
+      ...(plan.apis.includes('dynamodb')
+        ? [
+            'a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables',
+          ]
+        : []),
+      ...(interfaces.length === 0
+        ? []
+        : [`interface endpoints with private DNS for ${listed(interfaces)}`]),
     ].join(', ');
     problems.push({
-      path: 'anomaliesTopic.topic',
-      message: `the functions join ${vpc.vpcId} to reach the brokers and then reach AWS only through it: give its subnets (${vpc.subnetIds.join(', ')}) a NAT gateway, or ${services}; then set {{anomaliesTopic.vpcAwsAccess}} ('nat-gateway' or 'vpc-endpoints')`,
+      path: 'network.awsAccess',
+      message: `the functions join ${network.vpcId} to reach ${listed([...plan.reasons])} and then reach AWS only through it: give its subnets (${network.subnetIds.join(', ')}) a NAT gateway, or ${needs}; then set {{network.awsAccess}} ('create-endpoints' to have the construct create them, 'vpc-endpoints' or 'nat-gateway')`,
+      got: 'missing',
     });
   }
+  if (
+    access === 'create-endpoints' &&
+    plan.apis.includes('dynamodb') &&
+    network.routeTableIds === undefined
+  )
+    problems.push({
+      path: 'network.routeTableIds',
+      message: `required with {{network.awsAccess=create-endpoints}}: the DynamoDB gateway endpoint is a route in the route tables of ${network.subnetIds.join(', ')}`,
+      got: 'missing',
+    });
   return problems;
+}
+
+/** "a", "a and b", "a, b and c" */
+function listed(items: readonly string[]): string {
+  return items.length <= 1
+    ? (items[0] ?? '')
+    : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }

@@ -28,21 +28,44 @@ export const DETECTOR_DEFAULTS = {
   targetUtilizationPercent: TARGET_UTILIZATION_PERCENT,
 } as const;
 
-/** How a function in a VPC reaches DynamoDB, SNS and Secrets Manager (and EventBridge). */
-export type VpcAwsAccess = 'vpc-endpoints' | 'nat-gateway';
+/**
+ * How functions in the detector's VPC reach DynamoDB, SNS, Secrets Manager and EventBridge:
+ * `create-endpoints`: the construct creates the VPC endpoints they need (infra/constructs/
+ * aws-endpoints.ts); `vpc-endpoints`: the VPC has them already; `nat-gateway`: the subnets
+ * route to a NAT gateway.
+ */
+export type VpcAwsAccess = 'create-endpoints' | 'vpc-endpoints' | 'nat-gateway';
+
+/**
+ * The one VPC the detector's functions join when something they reach is only inside it: the
+ * anomalies topic's brokers, a schema registry `inNetwork`, the repartition step's brokers.
+ * Every such function gets this VpcConfig, whichever feature asked for it.
+ */
+export interface DetectorNetworkProps extends VpcNetworkConfig {
+  /**
+   * How the functions in the VPC reach AWS APIs: a function in a VPC has no internet access of
+   * its own. Interface endpoints cost by the hour in each zone, and a VPC may have them
+   * already (a second endpoint with private DNS for the same service conflicts), so the
+   * construct creates none unless told to.
+   * @default - none: synth fails, naming the endpoints the functions need
+   */
+  readonly awsAccess?: VpcAwsAccess;
+  /**
+   * The route tables of `subnetIds`, for the DynamoDB gateway endpoint (a route in each).
+   * Required with `awsAccess: 'create-endpoints'`. @default - none
+   */
+  readonly routeTableIds?: readonly string[];
+  /**
+   * The subnets of the interface endpoints the construct creates, at most one per
+   * Availability Zone. @default - the first of `subnetIds`
+   */
+  readonly endpointSubnetIds?: readonly string[];
+}
 
 export interface AnomaliesTopicProps {
   readonly topic: string;
   /** @default - the self-managed source's brokers (MSK: required) */
   readonly bootstrapServers?: readonly string[];
-  /** The brokers' network, which the function joins. @default - the self-managed source's */
-  readonly vpc?: VpcNetworkConfig;
-  /**
-   * What gives that VPC's subnets their way to AWS APIs: a function in a VPC has no internet
-   * access of its own, so synth fails without this when the function joins a VPC.
-   * @default - none: required with a VPC
-   */
-  readonly vpcAwsAccess?: VpcAwsAccess;
 }
 
 export interface SensorAnomalyDetectorProps {
@@ -136,15 +159,21 @@ export interface SensorAnomalyDetectorProps {
    * The source topics are unkeyed: a repartition step re-produces them keyed by sensor to
    * `<topic>.by-sensor` (created beforehand, with a fixed partition count), which the detector
    * reads instead (docs/repartition.md). `bootstrapServers` defaults to the self-managed
-   * source's; MSK needs them (and `vpc`). @default - the detector reads the source topics
+   * source's; MSK needs them (and `network`). @default - the detector reads the source topics
    */
   readonly repartition?: {
     readonly bootstrapServers?: readonly string[];
-    readonly vpc?: VpcNetworkConfig;
     /**
      * Key by the first this many `/`-separated parts of the sensor id, the alert group
      * (docs/alerting-groups.md). @default - the whole sensor id
      */
     readonly keyDepth?: number;
   };
+  /**
+   * The VPC the functions join to reach the brokers of the anomalies topic and the repartition
+   * step, or a schema registry `inNetwork` (one VpcConfig for all of them).
+   * @default - the self-managed source's `vpc`; none for MSK (required there by the anomalies
+   * topic and the repartition step)
+   */
+  readonly network?: DetectorNetworkProps;
 }

@@ -51,7 +51,7 @@ export function evaluationFromFlags(
       if (flags[key] !== undefined)
         throw new UsageError(`${flag}: applies to --evaluation window-close`);
     }
-    return { evaluation: 'arrival' };
+    return {};
   }
   if (isLearning(defaultDetector) && !hasRules)
     throw new UsageError(

@@ -2,7 +2,7 @@ import type { DetectorConfig } from '../../functions/config.ts';
 import { silenceLimits } from '../../functions/core/silence.ts';
 import type { RulesSnapshot } from '../../functions/live-rules.ts';
 import type { StartOptions } from '../flags/start-options.ts';
-import { describeDetector } from '../rules/rules-cli.ts';
+import { describeDetector } from '../rules/describe-detector.ts';
 import { LOCAL_TABLE_NAME } from './local-detector.ts';
 import type { LocalPipeline } from './local-pipeline.ts';
 import { silenceCheckMs } from './silence-timer.ts';

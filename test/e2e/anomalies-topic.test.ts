@@ -4,18 +4,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { anomalyRecord, KafkaAnomalySink } from '../../functions/adapters/kafka-anomaly-sink.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureTable,
-  startDynamoDb,
-} from '../../local/embedded/dynamodb.ts';
-import { type MockKafka, startMockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
+import { type EmbeddedDynamoDb, ensureTable } from '../../local/embedded/dynamodb.ts';
+import type { MockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
 import { type SnsEndpoint, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
 import { createLocalDetector, localDetectorConfig } from '../../local/pipeline/local-detector.ts';
 import { type KafkaPoller, startKafkaPoller } from '../../local/poller/kafka-poller.ts';
 import { LOCAL_MSK_CLUSTER_ARN } from '../../local/poller/lambda-event.ts';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { type KafkaFault, kafkaFaultSocket } from '../helpers/kafka-fault-socket.ts';
+import { uniqueName, workerDynamoDb, workerKafka } from '../helpers/worker-services.ts';
 
 /** Sensors at a steady 50 with one spike each, spikes in several batches: one anomaly each. */
 function readings(sensors: number): { key: string; value: string }[] {
@@ -37,6 +34,9 @@ interface Consumed {
   readonly value: string;
 }
 
+/** This file's names for topics, groups and tables on the worker's shared services. */
+const ns = uniqueName('anomalies-topic');
+
 describeWithKafka('anomalies topic: Kafka sink fed from the outbox, under broker faults', () => {
   let kafkaCluster: MockKafka;
   let dynamo: EmbeddedDynamoDb;
@@ -51,8 +51,8 @@ describeWithKafka('anomalies topic: Kafka sink fed from the outbox, under broker
 
   beforeAll(async () => {
     [kafkaCluster, dynamo, sns] = await Promise.all([
-      startMockKafka(),
-      startDynamoDb(),
+      workerKafka(),
+      workerDynamoDb(),
       startSnsEndpoint(),
     ]);
     dynamodb = localDynamoDbClient(dynamo.endpoint);
@@ -95,9 +95,9 @@ describeWithKafka('anomalies topic: Kafka sink fed from the outbox, under broker
 
   async function runPipeline(faults: KafkaFault[]) {
     run += 1;
-    const input = `readings-${run}`;
-    const output = `anomalies-${run}`;
-    const config = localDetectorConfig({ tableName: `windows-sink-${run}` });
+    const input = `${ns}-readings-${run}`;
+    const output = `${ns}-anomalies-${run}`;
+    const config = localDetectorConfig({ tableName: `${ns}-windows-${run}` });
     await ensureTable(dynamodb, config.tableName);
     const wire = kafkaFaultSocket();
     wire.failNextProduce(...faults);
@@ -123,7 +123,7 @@ describeWithKafka('anomalies topic: Kafka sink fed from the outbox, under broker
     const poller = await startKafkaPoller({
       brokers: [kafkaCluster.bootstrap],
       topics: [input],
-      groupId: `group-sink-${run}`,
+      groupId: `${ns}-group-${run}`,
       source: {
         kind: 'msk',
         clusterArn: LOCAL_MSK_CLUSTER_ARN,

@@ -4,12 +4,8 @@ import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AlertDecision } from '../../functions/core/types.ts';
 import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureTable,
-  startDynamoDb,
-} from '../../local/embedded/dynamodb.ts';
-import { type MockKafka, startMockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
+import { type EmbeddedDynamoDb, ensureTable } from '../../local/embedded/dynamodb.ts';
+import type { MockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
 import { type SnsEndpoint, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
 import { createLocalDetector, localDetectorConfig } from '../../local/pipeline/local-detector.ts';
 import type { DispatchHooks } from '../../local/poller/dispatcher.ts';
@@ -18,6 +14,7 @@ import { type LambdaKafkaEvent, LOCAL_MSK_CLUSTER_ARN } from '../../local/poller
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { kafkaEventShape } from '../helpers/kafka-event-shape.ts';
 import { tableBuckets } from '../helpers/table-state.ts';
+import { uniqueName, workerDynamoDb, workerKafka } from '../helpers/worker-services.ts';
 
 const fixture = (name: string) =>
   JSON.parse(
@@ -40,6 +37,9 @@ function readingsWithSpikes(): { key: string; value: string }[] {
   return lines;
 }
 
+/** This file's names for topics, groups and tables on the worker's shared services. */
+const ns = uniqueName('kafka-pipeline');
+
 describeWithKafka('Kafka (mock cluster) → poller → Lambda handler → dynalite → SNS', () => {
   let kafkaCluster: MockKafka;
   let dynamo: EmbeddedDynamoDb;
@@ -53,8 +53,8 @@ describeWithKafka('Kafka (mock cluster) → poller → Lambda handler → dynali
 
   beforeAll(async () => {
     [kafkaCluster, dynamo, sns] = await Promise.all([
-      startMockKafka(),
-      startDynamoDb(),
+      workerKafka(),
+      workerDynamoDb(),
       startSnsEndpoint(),
     ]);
     dynamodb = localDynamoDbClient(dynamo.endpoint);
@@ -83,8 +83,8 @@ describeWithKafka('Kafka (mock cluster) → poller → Lambda handler → dynali
     topic?: string;
   }) {
     run += 1;
-    const topic = options.topic ?? `sensors-${run}`;
-    const config = localDetectorConfig({ tableName: `windows-${run}` });
+    const topic = options.topic ?? `${ns}-sensors-${run}`;
+    const config = localDetectorConfig({ tableName: `${ns}-windows-${run}` });
     await ensureTable(dynamodb, config.tableName);
     const anomalies: AlertDecision[] = [];
     const events: LambdaKafkaEvent[] = [];
@@ -98,7 +98,7 @@ describeWithKafka('Kafka (mock cluster) → poller → Lambda handler → dynali
       events.push(structuredClone(event));
       return handler(event);
     };
-    const groupId = `group-${run}`;
+    const groupId = `${ns}-group-${run}`;
     const poller = await startKafkaPoller({
       brokers: [kafkaCluster.bootstrap],
       topics: [topic],

@@ -134,6 +134,8 @@ const DOCS = readdirSync(`${repo}docs`)
 const DOCS_RUN: Readonly<Record<string, RegExp>> = {
   'npm run parity -- --input test/fixtures/parity/seed-sample.csv --flink-output test/fixtures/parity/seed-sample-flink.out':
     /match 3 exactly, 0 by value · ours only 0 · theirs only 0\nparity: the outputs agree/,
+  'npm run backtest -- --input test/fixtures/parity/seed-sample.csv --evaluation window-close --flink-lines -':
+    /ANOMALY → sensor_1: value=150\.0, avg=59\.21\nANOMALY → sensor_1: value=180\.0, avg=112\.5\nANOMALY → sensor_1: value=45\.0, avg=112\.5\n/,
   'npm run backtest -- --input examples/readings.csv':
     /backtest of examples\/readings\.csv \(csv\): 756 data lines/,
   'npm run backtest -- --input examples/readings.csv --detector ewma --output judged.csv --plot judged.html':
@@ -188,6 +190,7 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
   'npm run bench -- --quick': 'minutes of CPU: never inside npm test',
   'npm run bench -- --only compute,dynamodb': 'minutes of CPU: never inside npm test',
   'npm run bench -- --no-write': 'minutes of CPU: never inside npm test',
+  'npm run bench -- --only window-close': 'minutes of CPU: never inside npm test',
   'npx tsx bench/profile.ts [json|csv] [handler|floor] [iterations]': 'a profiling tool, by hand',
   'npx tsx bench/profile-dynamodb.ts': 'a profiling tool, by hand',
   'docker compose up -d': 'needs a Docker engine (none on this machine)',

@@ -3,16 +3,17 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DetectorConfig } from '../../functions/config.ts';
 import { DEFAULT_DETECTION } from '../../functions/config.ts';
 import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureTable,
-  startDynamoDb,
-} from '../../local/embedded/dynamodb.ts';
+import { type EmbeddedDynamoDb, ensureTable } from '../../local/embedded/dynamodb.ts';
 import { type SnsEndpoint, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
+import { uniqueName, workerDynamoDb } from './worker-services.ts';
 
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sensor-alerts';
 
-/** dynalite and the loopback SNS endpoint, with real SDK clients pointed at them. */
+/**
+ * dynalite and the loopback SNS endpoint, with real SDK clients pointed at them. dynalite is
+ * the worker's (test/helpers/worker-services.ts), each config on a fresh table of its own;
+ * the SNS endpoint is the caller's alone, so that `sns.messages` holds only its messages.
+ */
 export interface LocalAws {
   readonly dynamo: EmbeddedDynamoDb;
   readonly sns: SnsEndpoint;
@@ -23,10 +24,8 @@ export interface LocalAws {
   close(): Promise<void>;
 }
 
-let tables = 0;
-
 export async function startLocalAws(): Promise<LocalAws> {
-  const dynamo = await startDynamoDb();
+  const dynamo = await workerDynamoDb();
   const sns = await startSnsEndpoint();
   // One attempt: the tests decide when to retry, as the event source mapping would.
   const dynamodbClient = localDynamoDbClient(dynamo.endpoint, { maxAttempts: 1 });
@@ -37,8 +36,7 @@ export async function startLocalAws(): Promise<LocalAws> {
     dynamodbClient,
     snsClient,
     async freshConfig(overrides = {}) {
-      tables += 1;
-      const tableName = `windows-${process.pid}-${tables}`;
+      const tableName = uniqueName('windows');
       await ensureTable(dynamodbClient, tableName);
       return { ...DEFAULT_DETECTION, tableName, topicArn: TOPIC_ARN, ...overrides };
     },

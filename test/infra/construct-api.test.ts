@@ -422,12 +422,13 @@ describe('the anomalies topic sink', () => {
           anomaliesEventBus: 'plant-bus',
         }),
     ).toThrow(
-      "Plant/D: anomaliesTopic: the functions join vpc-0abc to reach the brokers and then reach AWS only through it: give its subnets (subnet-01, subnet-02) a NAT gateway, or a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables, interface endpoints with private DNS for sns and secretsmanager, and events; then set anomaliesTopic.vpcAwsAccess ('nat-gateway' or 'vpc-endpoints')",
+      "Plant/D: network.awsAccess: the functions join vpc-0abc to reach the anomalies topic's brokers and then reach AWS only through it: give its subnets (subnet-01, subnet-02) a NAT gateway, or a DynamoDB gateway endpoint (com.amazonaws.<region>.dynamodb) on the subnets’ route tables, interface endpoints with private DNS for sns and events; then set network.awsAccess ('create-endpoints' to have the construct create them, 'vpc-endpoints' or 'nat-gateway') (not set)",
     );
     const stack = newStack();
     new SensorAnomalyDetector(stack, 'D', {
       kafkaSource: inVpc(),
-      anomaliesTopic: { topic: 'anomalies', vpcAwsAccess: 'vpc-endpoints' },
+      anomaliesTopic: { topic: 'anomalies' },
+      network: { ...VPC, awsAccess: 'vpc-endpoints' },
       sqsEndpoint: { ...VPC, subnetIds: ['subnet-01'] },
     });
     const template = Template.fromStack(stack);
@@ -469,9 +470,8 @@ describe('KMS grants', () => {
       anomaliesTopic: {
         topic: 'anomalies',
         bootstrapServers: ['b-1.msk.example.com:9096'],
-        vpc: VPC,
-        vpcAwsAccess: 'nat-gateway',
       },
+      network: { ...VPC, awsAccess: 'nat-gateway' },
     });
     const statements = Object.values(
       Template.fromStack(stack).findResources('AWS::IAM::Policy'),

@@ -93,8 +93,9 @@ describe('SchemaRegistryAccess', () => {
       registry: {
         kind: 'confluent',
         url: 'http://registry.internal:8081',
-        network: { subnetIds: ['subnet-1', 'subnet-2'], securityGroupId: 'sg-1' },
+        inNetwork: true,
       },
+      network: { vpcId: 'vpc-1', subnetIds: ['subnet-1', 'subnet-2'], securityGroupId: 'sg-1' },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: { SubnetIds: ['subnet-1', 'subnet-2'], SecurityGroupIds: ['sg-1'] },
@@ -120,8 +121,9 @@ describe('SchemaRegistryAccess', () => {
         registry: {
           kind: 'confluent',
           url: 'http://r:8081',
-          network: { subnetIds: ['s'], securityGroupId: 'g' },
+          inNetwork: true,
         },
+        network: { vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupId: 'sg-1' },
       }),
     ).toEqual([]);
   });

@@ -22,7 +22,7 @@ import {
 
 const ESM = 'AWS::Lambda::EventSourceMapping';
 
-// Synthesized once per file: the first synth bundles the handler (about 6 s).
+// Synthesized once per worker and context (synth.ts); a worker's first synth bundles the handlers.
 let defaults: Synthesized;
 let internet: Synthesized;
 let vpcMtls: Synthesized;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,24 +25,53 @@ export interface Synthesized extends DetectorApp {
 }
 
 /**
+ * What a worker process keeps between test files (vitest.config.ts runs the synthesizing
+ * files without isolation, several to a worker): on globalThis, so that it outlives this
+ * module's own evaluation.
+ */
+const perWorker = globalThis as typeof globalThis & {
+  synthesizedByContext?: Map<string, Synthesized>;
+  synthOutdir?: string;
+};
+
+/**
  * Synthesizes the app as `cdk synth -c key=value ...` would (cdk.json context, then the
- * given context), bundling the handler with esbuild. About 6 s the first time in a process;
- * later stacks reuse the bundle.
+ * given context), bundling the handlers with esbuild.
+ *
+ * Once per context and worker: a synthesized app is only read by the tests (templates,
+ * annotations, cdk-nag findings, the bundles run in a child process), and the same context
+ * always gives the same app. Every app of a worker writes to one cloud assembly directory:
+ * CDK keys its cache of bundled assets by that directory (`AssetStaging`: the cache key
+ * includes `outdir`), so the handler bundles (esbuild through npx, about 7 s of CPU for the
+ * three) are made once per worker rather than once per app.
  */
 export function synthesize(context: Readonly<Record<string, string>> = {}): Synthesized {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
+  perWorker.synthesizedByContext ??= new Map();
+  const key = JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
+  const cached = perWorker.synthesizedByContext.get(key);
+  if (cached !== undefined) return cached;
+  const synthesized = synthesizeNow(context);
+  perWorker.synthesizedByContext.set(key, synthesized);
+  return synthesized;
+}
+
+function synthesizeNow(context: Readonly<Record<string, string>>): Synthesized {
+  perWorker.synthOutdir ??= mkdtempSync(join(tmpdir(), 'cdk-test-assembly-'));
+  const app = new App({
+    outdir: perWorker.synthOutdir,
+    context: { ...CDK_JSON_CONTEXT, ...context },
+  });
   const built = buildDetectorApp(app);
   const template = Template.fromStack(built.stack);
   const assembly = app.synth();
-  // The detector's bundle first (the silence check, deployed beside it, has the other).
-  const detectorKey = String(detectorFunction(template)?.Properties.Code?.S3Key ?? '');
-  const bundles = readdirSync(assembly.directory)
-    .filter((name) => name.startsWith('asset.'))
-    .sort(
-      (a, b) =>
-        Number(detectorKey.startsWith(b.slice(6))) - Number(detectorKey.startsWith(a.slice(6))),
-    )
-    .map((name) => join(assembly.directory, name, 'index.mjs'))
+  // The bundles of this app's functions, from their code's asset hash (the directory also
+  // holds other apps' assets): the detector's first, then the silence check's.
+  const detector = detectorFunction(template);
+  const bundles = Object.values(template.findResources('AWS::Lambda::Function'))
+    .sort((a, b) => Number(b === detector) - Number(a === detector))
+    .map((f) => String(f.Properties.Code?.S3Key ?? '').replace(/\.zip$/, ''))
+    .filter((hash, i, all) => hash !== '' && all.indexOf(hash) === i)
+    .map((hash) => join(assembly.directory, `asset.${hash}`, 'index.mjs'))
     .filter((file) => existsSync(file));
   const report = new AwsSolutionsChecks().validateScope(built.stack);
   const nagFindings = report.violations.flatMap((v) =>

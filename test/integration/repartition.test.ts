@@ -8,14 +8,11 @@ import {
   keyedTopicOf,
   REPARTITION_HEADERS,
 } from '../../functions/repartition/repartition-batch.ts';
-import {
-  kcatPath,
-  type MockKafka,
-  startMockKafka,
-} from '../../local/embedded/kafka-mock-cluster.ts';
+import { kcatPath, type MockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { mskEvent, toRawRecord } from '../helpers/kafka-events.ts';
 import { type KafkaFault, kafkaFaultSocket } from '../helpers/kafka-fault-socket.ts';
+import { uniqueName, workerKafka } from '../helpers/worker-services.ts';
 
 /**
  * The repartition step against the embedded Kafka (librdkafka's mock cluster, 4 partitions
@@ -34,6 +31,9 @@ interface Keyed {
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 
+/** This file's names for topics, groups and tables on the worker's shared services. */
+const ns = uniqueName('repartition');
+
 describeWithKafka('repartition: unkeyed source → topic keyed by sensor (embedded Kafka)', () => {
   let cluster: MockKafka;
   let kafka: Kafka;
@@ -42,7 +42,7 @@ describeWithKafka('repartition: unkeyed source → topic keyed by sensor (embedd
   let run = 0;
 
   beforeAll(async () => {
-    cluster = await startMockKafka();
+    cluster = await workerKafka();
     kafka = new Kafka({ brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING });
   });
   afterAll(async () => {
@@ -110,7 +110,7 @@ describeWithKafka('repartition: unkeyed source → topic keyed by sensor (embedd
   /** Runs the source through the handler in batches, retrying a failed batch as the mapping does. */
   async function repartition(faults: KafkaFault[]) {
     run += 1;
-    const source = `readings-${run}`;
+    const source = `${ns}-readings-${run}`;
     const wire = kafkaFaultSocket({ downMs: 500 });
     wire.failNextProduce(...faults);
     // Retries 0: each fault fails the produce and so the batch, which is retried whole.

@@ -8,12 +8,8 @@ import { AlertPublishError } from '../../functions/adapters/sns-alert-publisher.
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { Rejection } from '../../functions/ports.ts';
 import { localDynamoDbClient, localSnsClient } from '../../local/embedded/clients.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureTable,
-  startDynamoDb,
-} from '../../local/embedded/dynamodb.ts';
-import { type MockKafka, startMockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
+import { type EmbeddedDynamoDb, ensureTable } from '../../local/embedded/dynamodb.ts';
+import type { MockKafka } from '../../local/embedded/kafka-mock-cluster.ts';
 import { type SnsEndpoint, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
 import { createLocalDetector, localDetectorConfig } from '../../local/pipeline/local-detector.ts';
 import { type KafkaPoller, startKafkaPoller } from '../../local/poller/kafka-poller.ts';
@@ -23,11 +19,15 @@ import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
 import { sentByAlertId, tableBuckets, totalCount, withoutSumSq } from '../helpers/table-state.ts';
+import { uniqueName, workerDynamoDb, workerKafka } from '../helpers/worker-services.ts';
 
 const PARTITIONS = 4;
 const SENSORS = 8;
 const COOLDOWN_MS = 2000;
 const CHILD = fileURLToPath(new URL('./support/poller-child.ts', import.meta.url));
+
+/** This file's names for topics, groups and tables on the worker's shared services. */
+const ns = uniqueName('pipeline-faults');
 
 describeWithKafka(
   'local pipeline under faults: Kafka (mock cluster) → poller → handler → dynalite / SNS',
@@ -45,8 +45,8 @@ describeWithKafka(
 
     beforeAll(async () => {
       [kafkaCluster, dynamo, sns] = await Promise.all([
-        startMockKafka(),
-        startDynamoDb(),
+        workerKafka(),
+        workerDynamoDb(),
         startSnsEndpoint(),
       ]);
       [dynamoProxy, snsProxy] = await Promise.all([
@@ -76,10 +76,10 @@ describeWithKafka(
     /** A fresh topic, group and table on the shared services. */
     async function setup() {
       run += 1;
-      const topic = `faults-${run}`;
-      const groupId = `faults-group-${run}`;
+      const topic = `${ns}-${run}`;
+      const groupId = `${ns}-group-${run}`;
       const config = localDetectorConfig({
-        tableName: `faults-${run}`,
+        tableName: `${ns}-${run}`,
         alertCooldownMs: COOLDOWN_MS,
       });
       await ensureTable(admin, config.tableName);

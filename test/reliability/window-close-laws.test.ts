@@ -9,6 +9,7 @@ import {
 import type { PartitionStore, StoreLimits } from '../../functions/batch/state.ts';
 import { createWindowFlush } from '../../functions/batch/window-close/flush.ts';
 import { MemoryOpenPartitions } from '../../functions/batch/window-close/memory-open-partitions.ts';
+import { OPEN_WINDOWS_ROOT_RESERVE_BYTES } from '../../functions/batch/window-close/open-pages.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { RawRecord, Reading } from '../../functions/core/types.ts';
 import {
@@ -259,7 +260,10 @@ function expectModel(
 }
 
 const stats = { decisions: 0, late: 0, multi: 0 };
-const outboxArb = fc.constantFrom(1, 400, 2000, 96 * 1024);
+// What the outbox leaves for closing windows: one decision a commit, a few, the real budget.
+const outboxArb = fc
+  .constantFrom(1, 400, 2000, 32 * 1024)
+  .map((room) => room + OPEN_WINDOWS_ROOT_RESERVE_BYTES);
 const faultPlanArb = fc.array(
   fc.record({
     at: fc.noBias(fc.integer({ min: 1, max: 400 })),

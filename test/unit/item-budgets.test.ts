@@ -18,6 +18,7 @@ import {
   STATE_PAGE_SENSORS,
 } from '../../functions/batch/layout.ts';
 import type { PageTable, PartitionRoot, SensorState } from '../../functions/batch/state.ts';
+import { OPEN_WINDOWS_ROOT_RESERVE_BYTES } from '../../functions/batch/window-close/open-pages.ts';
 import {
   LISTED_ID_CHARS,
   LISTED_SENSORS,
@@ -155,81 +156,117 @@ describe('item budgets: the worst case of every item kind fits DynamoDB’s 400 
     expect(itemBytes(item)).toBeLessThan(128 * 1024);
   });
 
-  it('a root with a full outbox, a full page table, every source mark and every gap, and every alert group', () => {
-    const outbox: AlertDecision[] = [];
-    let bytes = 0;
-    // As judging fills it: the record that reaches the budget is the last one in.
-    while (bytes < LIMITS.maxOutboxBytes) {
-      const a = worstAlert(outbox.length);
-      outbox.push(a);
-      bytes += LIMITS.alertBytes(a);
-    }
-    // Alert groups are decided after judging: the most group alerts a commit carries, each
-    // with the longest names JSON escapes (docs/alerting-groups.md), as decideGroups shows them.
-    const escaped = (n: number) => shown('"'.repeat(n), n);
-    const group: GroupSummary = {
-      key: escaped(MAX_GROUP_NAME),
-      threshold: 2 ** 31,
-      periodSeconds: 604_800,
-      sensors: 2 ** 31,
-      alerts: 2 ** 31,
-      inPeriod: 2 ** 31,
-      severity: 'critical',
-      listed: Array.from({ length: LISTED_SENSORS }, () => escaped(LISTED_ID_CHARS)),
-    };
-    for (let i = 0; i < MAX_GROUP_ALERTS_PER_COMMIT; i += 1)
-      outbox[i] = { ...(outbox[i] as AlertDecision), group };
-    const groups = Array.from({ length: MAX_GROUP_PERIODS }, (_, i) => ({
-      id: `${i}`.padStart(11, 'z'),
-      endMs: 9_007_199_254_740_991,
-      count: 2 ** 31,
-      alerted: true,
-    }));
-    let pages: PageTable = {
-      sensors: 2 ** 31,
-      dict: [],
-      state: [],
-      buckets: [],
-      bucketIndex: [],
-    };
-    // Buckets added until the table passes its budget, then cut back as the commit cuts it.
-    const chunks = Array.from({ length: 98 }, () => GEN);
-    const buckets = [];
-    for (
-      let i = 0;
-      LIMITS.pageTableBytes({ ...pages, buckets }) <= LIMITS.maxPageTableBytes;
-      i += 1
-    )
-      buckets.push({
-        startMs: 9_007_199_254_740_000 - i * 5000,
-        expiresAtEpochSeconds: 2 ** 33,
-        chunks,
-      });
-    buckets.pop();
-    pages = { ...pages, buckets };
-    const root: PartitionRoot = {
-      version: 2 ** 40,
-      commitId: 'zzzzzz',
-      epoch: 2 ** 31,
-      decidedThroughOffset: 9_007_199_254_740_991,
-      maxTimestampMs: 9_007_199_254_740_991,
-      gaps: Array.from({ length: MAX_GAPS }, () => ({
-        from: 9_007_199_254_740_991,
-        to: 9_007_199_254_740_991,
-        decidedThrough: 9_007_199_254_740_991,
-      })),
-      sources: Object.fromEntries(
-        Array.from({ length: MAX_SOURCES }, (_, i) => [
-          `${TOPIC}#${i + 90_000}`,
-          { offset: 9_007_199_254_740_991, maxTimestampMs: 9_007_199_254_740_991 },
-        ]),
-      ),
-      pages,
-      outbox,
-      groups,
-    };
-    expect(itemBytes(rootItem(PID, root))).toBeLessThan(ITEM_LIMIT_BYTES);
-  });
+  it.each([
+    ['arrival', false],
+    ['window-close (its state in the root, the outbox leaving it room)', true],
+  ])(
+    'a root with a full outbox, a full page table, every source mark and every gap, and every alert group: %s',
+    (_, windowClose) => {
+      const outbox: AlertDecision[] = [];
+      let bytes = 0;
+      const budget = LIMITS.maxOutboxBytes - (windowClose ? OPEN_WINDOWS_ROOT_RESERVE_BYTES : 0);
+      // As judging fills it: the record that reaches the budget is the last one in.
+      while (bytes < budget) {
+        const a = worstAlert(outbox.length);
+        outbox.push(a);
+        bytes += LIMITS.alertBytes(a);
+      }
+      // Alert groups are decided after judging: the most group alerts a commit carries, each
+      // with the longest names JSON escapes (docs/alerting-groups.md), as decideGroups shows them.
+      const escaped = (n: number) => shown('"'.repeat(n), n);
+      const group: GroupSummary = {
+        key: escaped(MAX_GROUP_NAME),
+        threshold: 2 ** 31,
+        periodSeconds: 604_800,
+        sensors: 2 ** 31,
+        alerts: 2 ** 31,
+        inPeriod: 2 ** 31,
+        severity: 'critical',
+        listed: Array.from({ length: LISTED_SENSORS }, () => escaped(LISTED_ID_CHARS)),
+      };
+      for (let i = 0; i < MAX_GROUP_ALERTS_PER_COMMIT; i += 1)
+        outbox[i] = { ...(outbox[i] as AlertDecision), group };
+      const groups = Array.from({ length: MAX_GROUP_PERIODS }, (_, i) => ({
+        id: `${i}`.padStart(11, 'z'),
+        endMs: 9_007_199_254_740_991,
+        count: 2 ** 31,
+        alerted: true,
+      }));
+      let pages: PageTable = {
+        sensors: 2 ** 31,
+        dict: [],
+        state: [],
+        buckets: [],
+        bucketIndex: [],
+      };
+      // Buckets added until the table passes its budget, then cut back as the commit cuts it.
+      const chunks = Array.from({ length: 98 }, () => GEN);
+      const buckets = [];
+      for (
+        let i = 0;
+        LIMITS.pageTableBytes({ ...pages, buckets }) <= LIMITS.maxPageTableBytes;
+        i += 1
+      )
+        buckets.push({
+          startMs: 9_007_199_254_740_000 - i * 5000,
+          expiresAtEpochSeconds: 2 ** 33,
+          chunks,
+        });
+      buckets.pop();
+      pages = { ...pages, buckets };
+      const root: PartitionRoot = {
+        version: 2 ** 40,
+        commitId: 'zzzzzz',
+        epoch: 2 ** 31,
+        decidedThroughOffset: 9_007_199_254_740_991,
+        maxTimestampMs: 9_007_199_254_740_991,
+        gaps: Array.from({ length: MAX_GAPS }, () => ({
+          from: 9_007_199_254_740_991,
+          to: 9_007_199_254_740_991,
+          decidedThrough: 9_007_199_254_740_991,
+        })),
+        sources: Object.fromEntries(
+          Array.from({ length: MAX_SOURCES }, (_, i) => [
+            `${TOPIC}#${i + 90_000}`,
+            { offset: 9_007_199_254_740_991, maxTimestampMs: 9_007_199_254_740_991 },
+          ]),
+        ),
+        pages,
+        outbox,
+        groups,
+        // Window-close evaluation: a cursor and a queued record of 64 readings of 256-byte ids
+        // JSON escapes, the open pages' refs of 4 bucket starts at their most parts.
+        ...(windowClose
+          ? {
+              openWindows: {
+                watermarkMs: 9_007_199_254_740_991,
+                seq: 9_007_199_254_740_991,
+                closing: {
+                  floorMs: 9_007_199_254_740_991,
+                  endMs: 9_007_199_254_740_991,
+                  sensorId: '"'.repeat(256),
+                  seq: 9_007_199_254_740_991,
+                },
+                movedAtMs: 9_007_199_254_740_991,
+                buckets: Array.from({ length: 4 }, (_, i) => ({
+                  startMs: 9_007_199_254_740_000 - i * 5000,
+                  expiresAtEpochSeconds: 2 ** 33,
+                  parts: Array.from({ length: 16 }, () => GEN),
+                })),
+                queued: Array.from({ length: 64 }, (_, i) => ({
+                  sensorId: '"'.repeat(256),
+                  value: -1.2345678901234567e-308,
+                  eventTimeMs: 9_007_199_254_740_991,
+                  source: { topic: TOPIC, partition: 2_147_483_647, offset: 9_007_199_254_740_991 },
+                  index: i,
+                })),
+              },
+            }
+          : {}),
+      };
+      expect(itemBytes(rootItem(PID, root))).toBeLessThan(ITEM_LIMIT_BYTES);
+    },
+  );
 });
 
 describe('item budgets: what cannot fit is split by design', () => {

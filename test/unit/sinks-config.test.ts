@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkaConfigFor } from '../../functions/adapters/kafka-anomaly-sink.ts';
 import { readSecretString } from '../../functions/adapters/secret-reader.ts';
 import { kafkaSinkAuth, SINK_ENV, sinkSettingsFromEnv } from '../../functions/sinks-config.ts';
@@ -74,6 +74,8 @@ describe('readSecretString against a loopback Secrets Manager endpoint', () => {
   const servers: ReturnType<typeof createServer>[] = [];
   afterEach(() => {
     for (const s of servers.splice(0)) s.close();
+    // Test files share a worker (vitest.config.ts): the credentials must not outlive the test.
+    vi.unstubAllEnvs();
   });
 
   async function endpoint(answer: (req: IncomingMessage, body: string) => [number, string]) {
@@ -93,8 +95,8 @@ describe('readSecretString against a loopback Secrets Manager endpoint', () => {
   }
 
   it('sends a SigV4-signed GetSecretValue and returns the SecretString; an error names the secret', async () => {
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
     const seen: { target?: string; auth?: string; body?: string } = {};
     const url = await endpoint((req, body) => {
       seen.target = String(req.headers['x-amz-target']);

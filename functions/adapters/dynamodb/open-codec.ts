@@ -14,7 +14,13 @@ import type { HeldReading } from '../../core/window-close.ts';
  * far below the 400 KB item limit.
  */
 
-type Row = [number, number, number, number] | [number, number, number, number, number];
+type Row =
+  | [number | '-0', number, number, number]
+  | [number | '-0', number, number, number, number];
+
+/** JSON has no -0, and the seed prints `value=-0.0` for one: kept as the text "-0". */
+const keepSign = (v: number): number | '-0' => (Object.is(v, -0) ? '-0' : v);
+const readSign = (v: number | '-0'): number => (v === '-0' ? -0 : v);
 
 export function encodeOpenPage(page: OpenPage): string {
   let first: HeldReading | undefined;
@@ -30,7 +36,7 @@ export function encodeOpenPage(page: OpenPage): string {
     rows.push([
       sensorId,
       held.map((r): Row => {
-        const row: Row = [r.value, r.eventTimeMs - t0, r.source.offset - o0, r.seq - q0];
+        const row: Row = [keepSign(r.value), r.eventTimeMs - t0, r.source.offset - o0, r.seq - q0];
         return r.index ? [...row, r.index] : row;
       }),
     ]);
@@ -59,7 +65,7 @@ export function decodeOpenPage(text: string): OpenPage {
     sensors.set(
       sensorId,
       held.map(([value, dt, doff, dq, index]) => ({
-        value,
+        value: readSign(value),
         eventTimeMs: t0 + dt,
         source: { topic, partition, offset: o0 + doff },
         seq: q0 + dq,
@@ -81,7 +87,7 @@ export function encodeOpenWindowsRoot(w: OpenWindowsRoot): string {
     w.buckets.map((b) => [b.startMs, b.expiresAtEpochSeconds, b.parts]),
     w.queued.map((r) => [
       r.sensorId,
-      r.value,
+      keepSign(r.value),
       r.eventTimeMs,
       r.source.topic,
       r.source.partition,
@@ -98,7 +104,7 @@ export function decodeOpenWindowsRoot(text: string): OpenWindowsRoot {
     [number | null, number, string, number] | null,
     number,
     [number, number, string[]][],
-    [string, number, number, string, number, number, number][],
+    [string, number | '-0', number, string, number, number, number][],
   ];
   return {
     watermarkMs,
@@ -122,7 +128,7 @@ export function decodeOpenWindowsRoot(text: string): OpenWindowsRoot {
     queued: queued.map(
       ([sensorId, value, eventTimeMs, topic, partition, offset, index]): Reading => ({
         sensorId,
-        value,
+        value: readSign(value),
         eventTimeMs,
         source: { topic, partition, offset },
         ...(index === 0 ? {} : { index }),

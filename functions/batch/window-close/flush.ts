@@ -16,7 +16,7 @@ import { buildPages } from '../pages.ts';
 import type { DetectionSettings } from '../process-batch.ts';
 import { emptyReport } from '../report.ts';
 import type { PartitionRoot, PartitionStore } from '../state.ts';
-import { openPagesExpireAt } from './open-pages.ts';
+import { OPEN_WINDOWS_ROOT_RESERVE_BYTES, openPagesExpireAt } from './open-pages.ts';
 import { type OpenPartitions, PartitionWindows } from './partition-windows.ts';
 
 export interface WindowFlushDeps {
@@ -140,7 +140,7 @@ export function createWindowFlush(settings: DetectionSettings, deps: WindowFlush
       const outboxFull = (alerts: readonly AlertDecision[]) => {
         for (; measured < alerts.length; measured += 1)
           outboxBytes += deps.store.limits.alertBytes(alerts[measured] as AlertDecision);
-        return outboxBytes >= deps.store.limits.maxOutboxBytes;
+        return outboxBytes >= deps.store.limits.maxOutboxBytes - OPEN_WINDOWS_ROOT_RESERVE_BYTES;
       };
       const epoch = root.epoch;
       const hook = windows.hook({

@@ -33,6 +33,14 @@ export const OPEN_PAGE_BUDGET_BYTES = 256 * 1024;
 export const OPEN_READING_MAX_BYTES = 80;
 /** A sensor's row header: a 256-byte id of characters JSON escapes, and brackets. */
 export const OPEN_SENSOR_MAX_BYTES = 520;
+/**
+ * What a commit's outbox leaves of its budget for the root's window-close state (attribute
+ * `w`): a cursor and a queued record of 64 readings of 256-byte ids JSON escapes (about 56 KB),
+ * and the open pages' refs (about 20 bytes a part: some 400 parts, 100 MB of held readings).
+ * test/unit/item-budgets.test.ts builds that root with every other part at its worst.
+ */
+export const OPEN_WINDOWS_ROOT_RESERVE_BYTES = 64 * 1024;
+
 /** Parts a bucket start may have before its live readings are rewritten into full parts. */
 export const OPEN_MAX_PARTS = 16;
 
