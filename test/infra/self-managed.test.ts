@@ -288,8 +288,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
   it('alarms on errors, throttles, offset lag, dead letters, rejected-record rate, silence and invalid rules', () => {
     const ops = { Ref: Match.stringLikeRegexp('OpsTopic') };
     const t = defaults.template;
-    // 7 of the detector, 2 of the silence check (errors, not running; silence-check.test.ts).
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    // 7 of the detector, 2 of the silence check (errors, not running; silence-check.test.ts),
+    // 3 of alerting (the digest's errors, SMS spend, failed deliveries; alerting.test.ts).
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ops], OKActions: [ops] });
     for (const metric of ['Errors', 'Throttles', 'OffsetLag']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -668,7 +669,8 @@ describe('the function role and the adapters (item 7)', () => {
   it('grants exactly the DynamoDB requests the adapters send', () => {
     const sent = new Set<string>();
     for (const file of readdirSync('functions/adapters', { recursive: true }) as string[]) {
-      if (!file.endsWith('.ts')) continue;
+      // The digest function's store has a role of its own (infra/constructs/digest-schedule.ts).
+      if (!file.endsWith('.ts') || file === 'dynamodb-digest-store.ts') continue;
       const source = readFileSync(join('functions/adapters', file), 'utf8');
       if (!source.includes('@aws-sdk/client-dynamodb')) continue;
       for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
@@ -679,9 +681,12 @@ describe('the function role and the adapters (item 7)', () => {
   });
 });
 
-/** Resources of the silence check (docs/silence.md), deployed beside the detector. */
+/**
+ * Resources of the scheduled functions deployed beside the detector: the silence check
+ * (docs/silence.md) and the email digest (docs/alerting.md, logical ids `…Digest…`).
+ */
 function isChecker(logicalId: string): boolean {
-  return logicalId.includes('SilenceCheck');
+  return logicalId.includes('SilenceCheck') || /^[A-Za-z0-9]*Digest/.test(logicalId);
 }
 
 /** The statements of the policies that are not the silence check's. */
