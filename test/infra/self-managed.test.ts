@@ -119,6 +119,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
           [ENV.adaptiveMinDeviation]: '0',
           [ENV.detectorRules]: '[]',
           [ENV.alertCooldownSeconds]: '60',
+          [ENV.freshnessSeconds]: '300',
+          [ENV.episodeEndReadings]: '10',
+          [ENV.digestPeriodSeconds]: '900',
           [ENV.retentionMarginSeconds]: '3600',
           [ENV.writeConcurrency]: '16',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -131,9 +134,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
       TracingConfig: Match.absent(),
     });
     defaults.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside), and one for the
-    // silence check.
-    expect(defaults.bundles).toHaveLength(2);
+    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside), and one each for
+    // the silence check and the email digest.
+    expect(defaults.bundles).toHaveLength(3);
     expect(statSync(defaults.bundles[0] ?? '').size).toBeGreaterThan(100_000);
   });
 
@@ -573,7 +576,8 @@ describe('without the event source mapping (eventSourceMapping=false, LocalStack
     const local = synthesize({ eventSourceMapping: 'false' });
     local.template.resourceCountIs(ESM, 0);
     // The detector and the silence check (always deployed, docs/silence.md).
-    local.template.resourceCountIs('AWS::Lambda::Function', 2);
+    // The detector, the silence check and the email digest.
+    local.template.resourceCountIs('AWS::Lambda::Function', 3);
     local.template.resourceCountIs('AWS::DynamoDB::Table', 1);
     local.template.resourceCountIs('AWS::SNS::Topic', 2);
     local.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
