@@ -41,8 +41,7 @@ export interface DigestScheduleProps {
  * Email digests by time (docs/alerting.md): a Lambda function run by an EventBridge Scheduler
  * schedule once per period (at least every minute), as the silence check is. It reads the
  * period's contributions (Query) and the partitions' roots (BatchGetItem), and writes only its
- * cursor. One at a time: two overlapping runs would each publish before one of them loses
- * the cursor's condition, so the function reserves a concurrency of 1.
+ * cursor.
  */
 export class DigestSchedule extends Construct {
   readonly function: LambdaFunction;
@@ -93,7 +92,9 @@ export class DigestSchedule extends Construct {
     this.function = createNodeFunction(this, 'Handler', 'digest', {
       memorySize: 512,
       timeout: Duration.seconds(60),
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency, as for the silence check: a new account's concurrency quota
+      // may leave none to reserve. Two overlapping runs (a run a period, 60 s at most) could
+      // both publish a period before one loses the cursor's condition: at least once.
       // Asynchronous invocations: no retry, the next run sends the periods this one left.
       retryAttempts: 0,
       role,

@@ -119,6 +119,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
           [ENV.adaptiveMinDeviation]: '0',
           [ENV.detectorRules]: '[]',
           [ENV.alertCooldownSeconds]: '60',
+          [ENV.freshnessSeconds]: '300',
+          [ENV.episodeEndReadings]: '10',
+          [ENV.digestPeriodSeconds]: '900',
           [ENV.retentionMarginSeconds]: '3600',
           [ENV.writeConcurrency]: '16',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -131,9 +134,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
       TracingConfig: Match.absent(),
     });
     defaults.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside), and one for the
-    // silence check.
-    expect(defaults.bundles).toHaveLength(2);
+    // esbuild ran locally and wrote an ESM bundle (with the AWS SDK inside), and one each for
+    // the silence check and the email digest.
+    expect(defaults.bundles).toHaveLength(3);
     expect(statSync(defaults.bundles[0] ?? '').size).toBeGreaterThan(100_000);
   });
 
@@ -288,8 +291,9 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
   it('alarms on errors, throttles, offset lag, dead letters, rejected-record rate, silence and invalid rules', () => {
     const ops = { Ref: Match.stringLikeRegexp('OpsTopic') };
     const t = defaults.template;
-    // 7 of the detector, 2 of the silence check (errors, not running; silence-check.test.ts).
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    // 7 of the detector, 2 of the silence check (errors, not running; silence-check.test.ts),
+    // 3 of alerting (the digest's errors, SMS spend, failed deliveries; alerting.test.ts).
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ops], OKActions: [ops] });
     for (const metric of ['Errors', 'Throttles', 'OffsetLag']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -572,7 +576,8 @@ describe('without the event source mapping (eventSourceMapping=false, LocalStack
     const local = synthesize({ eventSourceMapping: 'false' });
     local.template.resourceCountIs(ESM, 0);
     // The detector and the silence check (always deployed, docs/silence.md).
-    local.template.resourceCountIs('AWS::Lambda::Function', 2);
+    // The detector, the silence check and the email digest.
+    local.template.resourceCountIs('AWS::Lambda::Function', 3);
     local.template.resourceCountIs('AWS::DynamoDB::Table', 1);
     local.template.resourceCountIs('AWS::SNS::Topic', 2);
     local.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
@@ -668,7 +673,8 @@ describe('the function role and the adapters (item 7)', () => {
   it('grants exactly the DynamoDB requests the adapters send', () => {
     const sent = new Set<string>();
     for (const file of readdirSync('functions/adapters', { recursive: true }) as string[]) {
-      if (!file.endsWith('.ts')) continue;
+      // The digest function's store has a role of its own (infra/constructs/digest-schedule.ts).
+      if (!file.endsWith('.ts') || file === 'dynamodb-digest-store.ts') continue;
       const source = readFileSync(join('functions/adapters', file), 'utf8');
       if (!source.includes('@aws-sdk/client-dynamodb')) continue;
       for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
@@ -679,9 +685,12 @@ describe('the function role and the adapters (item 7)', () => {
   });
 });
 
-/** Resources of the silence check (docs/silence.md), deployed beside the detector. */
+/**
+ * Resources of the scheduled functions deployed beside the detector: the silence check
+ * (docs/silence.md) and the email digest (docs/alerting.md, logical ids `…Digest…`).
+ */
 function isChecker(logicalId: string): boolean {
-  return logicalId.includes('SilenceCheck');
+  return logicalId.includes('SilenceCheck') || /^[A-Za-z0-9]*Digest/.test(logicalId);
 }
 
 /** The statements of the policies that are not the silence check's. */
