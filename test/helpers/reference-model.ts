@@ -40,6 +40,17 @@ export interface ReferenceConfig {
   readonly nowMs?: number;
   readonly freshnessSeconds?: number;
   readonly freshnessBySensor?: Readonly<Record<string, number>>;
+  /** Normal readings in a row that end a sensor's episode (docs/alerting.md). @default 10 */
+  readonly episodeEndReadings?: number;
+}
+
+/** A critical episode that ended after one of its alerts was notified: sent as resolved. */
+export interface ReferenceResolved {
+  readonly sensorId: string;
+  /** The id of the reading that completed the normal run. */
+  readonly endId: string;
+  readonly anomalies: number;
+  readonly peak: 'warning' | 'critical';
 }
 
 export interface ReferenceAnomaly {
@@ -59,6 +70,8 @@ export interface ReferenceResult {
   readonly escalated: Set<string>;
   /** Older than the freshness limit: in the digest only. */
   readonly stale: Set<string>;
+  /** episodeId (its first anomaly's alert id) → the resolved notification it must get. */
+  readonly resolved: Map<string, ReferenceResolved>;
   /** Per sensor: anomalies held back since its last notification, at the end. */
   readonly heldBack: Map<string, number>;
   /** `sensorId|bucketStartMs` → aggregates. */
@@ -102,6 +115,13 @@ export function runReferenceModel(
   const held = new Map<string, number>();
   const escalated = new Set<string>();
   const stale = new Set<string>();
+  // Each sensor's open episode, as docs/alerting.md states it (not the core's code).
+  const episodes = new Map<
+    string,
+    { id: string; peak: number; anomalies: number; notified: boolean; normalRun: number }
+  >();
+  const resolved = new Map<string, ReferenceResolved>();
+  const endAfter = config.episodeEndReadings ?? 10;
   const anomalies: ReferenceAnomaly[] = [];
   const notifications = new Map<string, number>();
   const learned = new Map<string, LearnedSensor>();
@@ -187,7 +207,33 @@ export function runReferenceModel(
       limit = Math.max(d.sigma * std, d.minDeviation);
       anomaly = count >= d.minCount && deviation > d.sigma * std && deviation > d.minDeviation;
     }
-    if (!anomaly) continue;
+    if (!anomaly) {
+      // Back to normal: the run that ends the sensor's open episode grows by one.
+      const open = episodes.get(sensorId);
+      if (open === undefined) continue;
+      open.normalRun += 1;
+      if (open.normalRun < endAfter) continue;
+      episodes.delete(sensorId);
+      if (open.peak === 2 && open.notified)
+        resolved.set(open.id, {
+          sensorId,
+          endId: id,
+          anomalies: open.anomalies,
+          peak: 'critical',
+        });
+      continue;
+    }
+    const episode = episodes.get(sensorId) ?? {
+      id,
+      peak: 1,
+      anomalies: 0,
+      notified: false,
+      normalRun: 0,
+    };
+    episodes.set(sensorId, episode);
+    episode.anomalies += 1;
+    episode.normalRun = 0;
+    episode.peak = Math.max(episode.peak, deviation >= 2 * limit ? 2 : 1);
     anomalies.push({
       alertId: id,
       sensorId,
@@ -208,6 +254,7 @@ export function runReferenceModel(
     const heldNow = held.get(sensorId) ?? 0;
     if (state === undefined || eventTimeMs - state.last >= config.alertCooldownMs) {
       notifications.set(id, heldNow);
+      episode.notified = true;
       held.set(sensorId, 0);
       cooldown.set(sensorId, { last: eventTimeMs, held: 0, rank, ratio, escalations: 0 });
     } else if (
@@ -215,6 +262,7 @@ export function runReferenceModel(
       (rank > state.rank || (ratio >= 2 * state.ratio && ratio > state.ratio))
     ) {
       notifications.set(id, heldNow);
+      episode.notified = true;
       escalated.add(id);
       held.set(sensorId, 0);
       cooldown.set(sensorId, {
@@ -233,6 +281,7 @@ export function runReferenceModel(
     notifications,
     escalated,
     stale,
+    resolved,
     heldBack: held,
     buckets,
     rejected,

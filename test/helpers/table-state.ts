@@ -4,6 +4,7 @@ import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { RawRecord } from '../../functions/core/types.ts';
 import type { PublishedMessage } from '../../local/embedded/sns-endpoint.ts';
 import { scanTableState } from '../../local/inspect/table-state.ts';
+import type { ReferenceResolved } from './reference-model.ts';
 
 export interface BucketAggregate {
   count: number;
@@ -107,16 +108,71 @@ export function notificationBody(
   return JSON.parse(JSON.parse(message.message).sqs) as { alertId: string; heldBackBefore: number };
 }
 
-/** alertId → heldBackBefore of the given messages (a duplicate must carry the same value). */
-export function sentByAlertId(messages: readonly PublishedMessage[]): Map<string, number> {
-  const sent = new Map<string, number>();
+/** What reached the topic, by kind; every message is one of these or the call throws. */
+export interface SentByKind {
+  /** `kind=alert` anomalies: alertId → heldBackBefore (a duplicate must carry the same value). */
+  readonly alerts: Map<string, number>;
+  /** `kind=alert`, `event=resolved`: episodeId → what it says (a duplicate must say the same). */
+  readonly resolved: Map<string, ReferenceResolved>;
+  /** `kind=digest` messages (email), counted. */
+  readonly digests: number;
+}
+
+/**
+ * Sorts the messages by their `kind` and `event` attributes, as subscription filter policies
+ * do (docs/alerting.md). A message of any other shape is an error, never skipped: a probe that
+ * drops what it does not know would hide a message sent by mistake.
+ */
+export function sentByKind(messages: readonly PublishedMessage[]): SentByKind {
+  const alerts = new Map<string, number>();
+  const resolved = new Map<string, ReferenceResolved>();
+  let digests = 0;
   for (const m of messages) {
-    const body = notificationBody(m);
-    const earlier = sent.get(body.alertId);
-    if (earlier !== undefined && earlier !== body.heldBackBefore) {
-      throw new Error(`duplicate notification ${body.alertId} with a different heldBackBefore`);
+    const kind = m.messageAttributes.kind?.stringValue;
+    const event = m.messageAttributes.event?.stringValue;
+    if (kind === 'digest') {
+      digests += 1;
+    } else if (kind === 'alert' && event === undefined) {
+      const body = notificationBody(m);
+      if (typeof body.alertId !== 'string')
+        throw new Error(`alert without an alertId: ${m.message}`);
+      const earlier = alerts.get(body.alertId);
+      if (earlier !== undefined && earlier !== body.heldBackBefore) {
+        throw new Error(`duplicate notification ${body.alertId} with a different heldBackBefore`);
+      }
+      alerts.set(body.alertId, body.heldBackBefore);
+    } else if (kind === 'alert' && event === 'resolved') {
+      const body = notificationBody(m) as unknown as Record<string, unknown>;
+      const end: ReferenceResolved = {
+        sensorId: body.sensorId as string,
+        endId: body.endId as string,
+        anomalies: body.anomalies as number,
+        peak: body.peak as ReferenceResolved['peak'],
+      };
+      const episodeId = body.episodeId;
+      if (typeof episodeId !== 'string')
+        throw new Error(`resolved without an episodeId: ${m.message}`);
+      const earlier = resolved.get(episodeId);
+      if (earlier !== undefined && JSON.stringify(earlier) !== JSON.stringify(end)) {
+        throw new Error(`duplicate resolved ${episodeId} saying something else`);
+      }
+      resolved.set(episodeId, end);
+    } else {
+      throw new Error(`unexpected message (kind=${kind}, event=${event}): ${m.subject ?? ''}`);
     }
-    sent.set(body.alertId, body.heldBackBefore);
   }
-  return sent;
+  return { alerts, resolved, digests };
+}
+
+/**
+ * alertId → heldBackBefore of the given messages, which must all be anomaly alerts (a test
+ * whose run may end episodes or send digests uses `sentByKind`).
+ */
+export function sentByAlertId(messages: readonly PublishedMessage[]): Map<string, number> {
+  const sent = sentByKind(messages);
+  if (sent.resolved.size > 0 || sent.digests > 0)
+    throw new Error(
+      `expected alerts only, got ${sent.resolved.size} resolved and ${sent.digests} digests`,
+    );
+  return sent.alerts;
 }

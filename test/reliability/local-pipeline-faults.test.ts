@@ -18,7 +18,7 @@ import { mulberry32 } from '../../local/simulator/readings.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { describeWithKafka } from '../helpers/kafka-available.ts';
 import { runReferenceModel } from '../helpers/reference-model.ts';
-import { sentByAlertId, tableBuckets, totalCount, withoutSumSq } from '../helpers/table-state.ts';
+import { sentByKind, tableBuckets, totalCount, withoutSumSq } from '../helpers/table-state.ts';
 import { uniqueName, workerDynamoDb, workerKafka } from '../helpers/worker-services.ts';
 
 const PARTITIONS = 4;
@@ -183,16 +183,21 @@ describeWithKafka(
           windowMs: config.windowMs,
           detector: { kind: 'threshold', threshold: 50 },
           alertCooldownMs: COOLDOWN_MS,
+          episodeEndReadings: config.episodeEndReadings,
+          // Event times are a minute old at most: the default freshness limit (300 s) never
+          // makes them stale, and the reference's default is never stale.
         });
         const buckets = await tableBuckets(admin, config.tableName);
         const valid = produced.length - reference.rejected;
-        const sent = sentByAlertId(sns.messages.slice(snsBefore));
+        const sent = sentByKind(sns.messages.slice(snsBefore));
         const figures = {
           produced: produced.length,
           applied: totalCount(buckets),
           rejected: rejected.size,
           expectedNotifications: reference.notifications.size,
-          notificationsAtSns: sent.size,
+          notificationsAtSns: sent.alerts.size,
+          expectedResolved: reference.resolved.size,
+          resolvedAtSns: sent.resolved.size,
           failedInvocations: failures.length,
           redeliveredRecords: tally.redelivered,
         };
@@ -201,7 +206,12 @@ describeWithKafka(
         expect(figures.rejected, label).toBe(reference.rejected);
         expect(figures.applied + figures.rejected, label).toBe(figures.produced);
         expect(buckets, label).toEqual(withoutSumSq(reference.buckets));
-        expect(sent, label).toEqual(reference.notifications);
+        // Each anomaly notification and each critical episode's end, once per identity,
+        // whatever the retries; no email digest: no digest function runs here, and with
+        // digests by time the detector never sends one per batch.
+        expect(sent.alerts, label).toEqual(reference.notifications);
+        expect(sent.resolved, label).toEqual(reference.resolved);
+        expect(sent.digests, label).toBe(0);
         return figures;
       };
 
