@@ -125,6 +125,11 @@ export async function runBacktest(
     // Processing time only sets TTLs: a fixed clock keeps every bucket alive for the whole
     // replay, as a backlog being processed keeps its buckets (semantics.md §5).
     nowMs: () => 0,
+    // A recording is replayed as if live: each reading was news when it arrived. Against the
+    // machine's clock every recorded reading is old, and the freshness limit
+    // (docs/alerting.md) would mark every anomaly stale; so no anomaly is stale here, and
+    // `notified` means what it means live: sent unless the cooldown held it back.
+    freshnessOf: () => Number.POSITIVE_INFINITY,
     openPartitions,
   };
   const cache = new PageCache();

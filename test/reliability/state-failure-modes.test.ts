@@ -371,13 +371,17 @@ describe('failure mode 6: record timestamps of -1 and event times far ahead', ()
       store: new MemoryWindowStore(),
       publisher: probe.publisher(),
       observer: probe,
-      nowMs: () => T0 + 600_000,
+      // Processing time: each batch runs a second after its true time (readings minutes old
+      // would be past the freshness limit, docs/alerting.md, and stale for that reason).
+      nowMs: () => nowMs,
     });
+    let nowMs = T0 + 2000;
     const ahead = T0 + 5 * 365 * 24 * 3600 * 1000;
     const at = (offset: number, ms: number, value: number) =>
       toRawRecord({ offset, timestampMs: ms, value: `sensor_1,${value},${ms}` });
     // Act: a spike at the wrong time, then, the clock fixed, a spike two minutes later
     await process([at(0, ahead, 50), at(1, ahead + 1000, 1000)]);
+    nowMs = T0 + 122_000;
     await process([at(2, T0 + 120_000, 50), at(3, T0 + 121_000, 1000)]);
     // Assess: both notified
     expect([...probe.sent.keys()].sort()).toEqual(['sensor-data-0-1', 'sensor-data-0-3']);

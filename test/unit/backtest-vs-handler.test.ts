@@ -49,7 +49,12 @@ describe('backtest and Lambda handler agree', () => {
 
     const config = await aws.freshConfig(options.detection);
     const decisions: AlertDecision[] = [];
+    // The handler runs as if live, each batch at the time of its last reading, as the
+    // backtest replays the recording; on the machine's clock the recorded readings would be
+    // past the freshness limit and none notified.
+    let replayedMs = 0;
     const handler = createHandler({
+      clock: () => replayedMs,
       config,
       dynamodb: aws.dynamodbClient,
       sns: aws.snsClient,
@@ -59,8 +64,10 @@ describe('backtest and Lambda handler agree', () => {
     // Act: Lambda-sized batches of uneven length
     const quiet = captureStdout();
     try {
-      for (const batch of cutAt(records, [0.03, 0.2, 0.21, 0.5, 0.77]))
+      for (const batch of cutAt(records, [0.03, 0.2, 0.21, 0.5, 0.77])) {
+        replayedMs = Math.max(replayedMs, ...batch.map((r) => r.timestampMs));
         await handler(mskEvent(batch));
+      }
     } finally {
       quiet.restore();
     }
@@ -87,14 +94,27 @@ describe('backtest and Lambda handler agree', () => {
     }));
     expect(fromBacktest.length).toBeGreaterThan(5);
     expect(fromHandler).toEqual(fromBacktest);
-    const sent = aws.sns.messages
+    const payloads = aws.sns.messages
       .slice(sentBefore)
-      .map((m) => (JSON.parse(JSON.parse(m.message).sqs) as { alertId: string }).alertId);
+      .map((m) => JSON.parse(JSON.parse(m.message).sqs) as { alertId?: string; event?: string });
+    // One message per notified anomaly, as the backtest's `notified` column says.
+    const sent = payloads.filter((p) => p.event === undefined).map((p) => p.alertId);
     expect(sent.sort()).toEqual(
       fromBacktest
         .filter((a) => a.notify)
         .map((a) => a.alertId)
         .sort(),
     );
+    // Besides them only `resolved` messages, each ending an episode that opened with one of
+    // the backtest's anomalies (an episode's id is its first alert's).
+    const others = payloads.filter((p) => p.event !== undefined);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((p) => p.event === 'resolved')).toBe(true);
+    const anomalyIds = new Set(fromBacktest.map((a) => a.alertId));
+    expect(
+      others
+        .map((p) => (p as { episodeId?: string }).episodeId)
+        .filter((id) => id === undefined || !anomalyIds.has(id)),
+    ).toEqual([]);
   });
 });
