@@ -71,6 +71,9 @@ export function contextToProps(read: ReadContext, cwd: string): MappedContext {
     if (prop !== undefined && v[key] !== undefined) setPath(tree, prop, v[key]);
   }
   const sourceTree = (tree.kafkaSource ?? {}) as Record<string, unknown>;
+  // The source's keys become a KafkaSource (config.ts), never a prop as they stand: left in
+  // the tree, a mapping-less deploy would hand the construct a plain object as kafkaSource.
+  delete tree.kafkaSource;
   const isProvisioned = PROVISIONED_KEYS.some((k) => v[k as ContextKey] !== undefined);
   if (!isProvisioned) {
     // Kafka mappings accept these error-handling controls in provisioned mode only.

@@ -14,6 +14,7 @@ import {
 } from '../../infra/config.ts';
 import { detectionEnvironment } from '../../infra/detection.ts';
 import { DEPLOY_EXAMPLES } from '../../infra/examples.ts';
+import { KafkaSource } from '../../infra/kafka-source.ts';
 import { CDK_JSON_CONTEXT } from './synth.ts';
 
 const MSK_ARN =
@@ -74,6 +75,15 @@ describe('deploy config defaults', () => {
     expect(config.props.sqsEndpoint).toBeUndefined();
     expect(config.kafka.provisioned).toBeUndefined();
     expect(config.props.removalPolicy).toBe('retain');
+  });
+
+  it('gives the construct a KafkaSource with the mapping, and no kafkaSource prop at all without', () => {
+    expect(parseDeployConfig({}).props.kafkaSource).toBeInstanceOf(KafkaSource);
+    // The LocalStack deploy: the source's keys still describe the brokers (config.kafka), but
+    // no prop may carry them, or the construct would be handed a plain object as its source.
+    const local = parseDeployConfig({ eventSourceMapping: false });
+    expect(local.props).not.toHaveProperty('kafkaSource');
+    expect(local.kafka.kind).toBe('self-managed');
   });
 
   it('maps detection keys onto exactly the environment names the function validates', () => {

@@ -2,8 +2,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPARTITION_ENV } from '../../functions/repartition/config.ts';
+import { SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { KafkaSource, SensorAnomalyDetector } from '../../infra/index.ts';
-import { policyStatements } from './synth.ts';
+import { functionOfService, policyStatements } from './synth.ts';
 
 const FN = 'AWS::Lambda::Function';
 const ESM = 'AWS::Lambda::EventSourceMapping';
@@ -91,11 +92,8 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
       topics: ['sensor-data'],
       group: 'detector-repartition',
     });
-    const [detector] = Object.entries(scram.findResources(FN)).find(
-      ([, f]) =>
-        f.Properties.Environment?.Variables?.TABLE_NAME !== undefined &&
-        f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME !== 'silence-check',
-    ) as [string, unknown];
+    // The detector's, not the silence check's, the digest's or the repartition step's.
+    const { id: detector } = functionOfService(scram, SERVICE_NAME);
     expect(mappingOf(scram, detector)).toEqual({
       topics: ['sensor-data.by-sensor'],
       group: 'detector',

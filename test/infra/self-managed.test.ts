@@ -119,6 +119,10 @@ describe('default `cdk synth` (no extra context): self-managed brokers', () => {
           [ENV.adaptiveMinDeviation]: '0',
           [ENV.detectorRules]: '[]',
           [ENV.alertCooldownSeconds]: '60',
+          // Each reading judged as it arrives (docs/semantics.md §3): no window flush function.
+          [ENV.evaluation]: 'arrival',
+          [ENV.allowedLatenessMs]: '2000',
+          [ENV.flinkFormat]: 'python',
           [ENV.freshnessSeconds]: '300',
           [ENV.episodeEndReadings]: '10',
           [ENV.digestPeriodSeconds]: '900',
@@ -575,8 +579,7 @@ describe('without the event source mapping (eventSourceMapping=false, LocalStack
   it('has no mapping, no placeholder rule, and still the function, table, topics and alarms', () => {
     const local = synthesize({ eventSourceMapping: 'false' });
     local.template.resourceCountIs(ESM, 0);
-    // The detector and the silence check (always deployed, docs/silence.md).
-    // The detector, the silence check and the email digest.
+    // The detector, the silence check (docs/silence.md) and the email digest (docs/alerting.md).
     local.template.resourceCountIs('AWS::Lambda::Function', 3);
     local.template.resourceCountIs('AWS::DynamoDB::Table', 1);
     local.template.resourceCountIs('AWS::SNS::Topic', 2);

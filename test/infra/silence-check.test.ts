@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SINK_ENV } from '../../functions/sinks-config.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
 import { DEPLOY_EXAMPLES } from '../../infra/examples.ts';
-import { policyStatements, type Synthesized, synthesize } from './synth.ts';
+import { detectorFunction, policyStatements, type Synthesized, synthesize } from './synth.ts';
 
 const run = promisify(execFile);
 const FN = 'AWS::Lambda::Function';
@@ -37,6 +37,21 @@ function checker(s: Synthesized): { id: string; props: Record<string, any> } {
   return { id, props: f.Properties };
 }
 
+/** The services of the template's functions (POWERTOOLS_SERVICE_NAME), sorted. */
+function services(s: Synthesized): string[] {
+  return Object.values(s.template.findResources(FN))
+    .map((f) => String(f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME))
+    .sort();
+}
+
+/** The schedules that invoke a function (by its logical id); the digest has its own. */
+function schedulesOf(s: Synthesized, fnId: string): Record<string, any>[] {
+  return Object.values(s.template.findResources(SCHEDULE)).filter(
+    (sc) =>
+      JSON.stringify(sc.Properties.Target.Arn) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }),
+  );
+}
+
 /** The statements of the IAM policy attached to a role (by the role's logical id). */
 function roleStatements(s: Synthesized, roleId: string) {
   return Object.values(s.template.findResources('AWS::IAM::Policy'))
@@ -61,12 +76,17 @@ describe('the silence check in the template (docs/silence.md)', () => {
   });
 
   it('is deployed when no deployed rule sets silenceSeconds (a stored document may), off with 0', () => {
-    plain.template.resourceCountIs(SCHEDULE, 1);
-    plain.template.resourceCountIs(FN, 2);
-    plain.template.hasResourceProperties(SCHEDULE, { ScheduleExpression: 'rate(1 minute)' });
+    // Beside the detector and the email digest (docs/alerting.md), which has its own schedule.
+    expect(services(plain)).toEqual(['anomaly-detector', 'digest', 'silence-check']);
+    plain.template.resourceCountIs(SCHEDULE, 2);
+    expect(schedulesOf(plain, checker(plain).id)).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({ ScheduleExpression: 'rate(1 minute)' }),
+      }),
+    ]);
     const off = synthesize({ ...DEPLOY_EXAMPLES.selfManaged.context, silenceCheckMinutes: '0' });
-    off.template.resourceCountIs(SCHEDULE, 0);
-    off.template.resourceCountIs(FN, 1);
+    expect(services(off)).toEqual(['anomaly-detector', 'digest']);
+    off.template.resourceCountIs(SCHEDULE, 1);
   });
 
   it('reads the rules document the detector reads (the table read grant covers its item)', () => {
@@ -88,7 +108,8 @@ describe('the silence check in the template (docs/silence.md)', () => {
       },
     });
     // The schedule's role invokes this function and nothing else (no `:*` versions).
-    const schedule = Object.values(watching.template.findResources(SCHEDULE))[0];
+    const [schedule, ...others] = schedulesOf(watching, id);
+    expect(others).toEqual([]);
     const schedulerRole = schedule?.Properties.Target.RoleArn['Fn::GetAtt'][0] as string;
     expect(roleStatements(watching, schedulerRole)).toEqual([
       expect.objectContaining({
@@ -101,9 +122,7 @@ describe('the silence check in the template (docs/silence.md)', () => {
       MaximumRetryAttempts: 0,
     });
     // The detector's own rules file: the check resolves every sensor's limit from it.
-    const detector = Object.values(watching.template.findResources(FN)).find(
-      (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME !== 'silence-check',
-    );
+    const detector = detectorFunction(watching.template);
     expect(props.Environment.Variables.DETECTOR_RULES).toBe(
       detector?.Properties.Environment.Variables.DETECTOR_RULES,
     );
@@ -146,8 +165,10 @@ describe('the silence check in the template (docs/silence.md)', () => {
   });
 
   it('takes silenceCheckMinutes and the anomaly sinks, with their grants', () => {
-    withSinks.template.hasResourceProperties(SCHEDULE, { ScheduleExpression: 'rate(5 minutes)' });
-    const { props } = checker(withSinks);
+    const { id, props } = checker(withSinks);
+    expect(schedulesOf(withSinks, id).map((sc) => sc.Properties.ScheduleExpression)).toEqual([
+      'rate(5 minutes)',
+    ]);
     expect(props.Environment.Variables).toMatchObject({
       [SINK_ENV.anomaliesTopic]: 'sensor-anomalies',
       [SINK_ENV.anomaliesEventBus]: 'sensor-events',

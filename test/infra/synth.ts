@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { buildDetectorApp, type DetectorApp } from '../../infra/build-app.ts';
 
 const run = promisify(execFile);
@@ -65,7 +66,8 @@ function synthesizeNow(context: Readonly<Record<string, string>>): Synthesized {
   const template = Template.fromStack(built.stack);
   const assembly = app.synth();
   // The bundles of this app's functions, from their code's asset hash (the directory also
-  // holds other apps' assets): the detector's first, then the silence check's.
+  // holds other apps' assets): the detector's first, then the other functions' (silence
+  // check, digest, ...).
   const detector = detectorFunction(template);
   const bundles = Object.values(template.findResources('AWS::Lambda::Function'))
     .sort((a, b) => Number(b === detector) - Number(a === detector))
@@ -154,10 +156,26 @@ export async function stackTraceOfBadBundleStart(synth: Synthesized): Promise<st
   return stderr;
 }
 
-/** The detector's function: not the silence check's (docs/silence.md). */
+/**
+ * The app's one function of a service (POWERTOOLS_SERVICE_NAME): the detector's
+ * `anomaly-detector`, `silence-check`, `digest`, ... Fails unless there is exactly one.
+ */
+export function functionOfService(
+  template: Template,
+  service: string,
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation resource JSON
+): { id: string; resource: any } {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+    ([, f]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service,
+  );
+  const [first] = found;
+  if (found.length !== 1 || first === undefined)
+    throw new Error(`expected one function of service ${service}, found ${found.length}`);
+  return { id: first[0], resource: first[1] };
+}
+
+/** The detector's function (not the silence check's, the digest's or the window flush's). */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation resource JSON
 export function detectorFunction(template: Template): any {
-  return Object.values(template.findResources('AWS::Lambda::Function')).find(
-    (f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== 'silence-check',
-  );
+  return functionOfService(template, SERVICE_NAME).resource;
 }
