@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { runAlertStorm } from './parts/alert-storm.ts';
 import { runCompute } from './parts/compute.ts';
 import { runDynamoDb } from './parts/dynamodb.ts';
 import { runEndToEnd } from './parts/e2e.ts';
@@ -19,6 +20,7 @@ const PARTS = {
   memory: runMemory,
   silence: runSilence,
   'window-close': runWindowClose,
+  'alert-storm': runAlertStorm,
 } as const;
 
 const [part, optionsJson, outFile] = process.argv.slice(2);

@@ -12,7 +12,7 @@ Measures and writes bench/results/latest.json and latest.md, and prints the tabl
 --only, the parts not run keep their figures from the previous latest.json (marked so).
 
   --only PARTS   comma-separated subset of: compute, dynamodb, fleet, e2e, memory, silence,
-                 window-close (default: all)
+                 window-close, alert-storm (default: all)
   --quick        fewer repetitions, shorter streams and steps (about 2 minutes instead of about 5)
   --no-write     print only; leave bench/results/ alone
   -h, --help     this help
@@ -20,7 +20,16 @@ Measures and writes bench/results/latest.json and latest.md, and prints the tabl
 Profile the handler's compute: npx tsx bench/profile.ts [json|csv] [handler|floor]
 `;
 
-const PARTS = ['compute', 'dynamodb', 'fleet', 'e2e', 'memory', 'silence', 'window-close'] as const;
+const PARTS = [
+  'compute',
+  'dynamodb',
+  'fleet',
+  'e2e',
+  'memory',
+  'silence',
+  'window-close',
+  'alert-storm',
+] as const;
 type Part = (typeof PARTS)[number];
 
 class UsageError extends Error {

@@ -1,3 +1,4 @@
+import type { AlertStormResult } from '../parts/alert-storm.ts';
 import type { ComputeResult } from '../parts/compute.ts';
 import type { DynamoDbResult } from '../parts/dynamodb.ts';
 import type { EndToEndResult } from '../parts/e2e.ts';
@@ -32,6 +33,7 @@ export interface BenchResults {
   readonly memory?: MemoryResult;
   readonly silence?: SilenceResult;
   readonly 'window-close'?: WindowCloseResult;
+  readonly 'alert-storm'?: AlertStormResult;
 }
 
 const ok = (pass: boolean) => (pass ? '✅' : '❌');
@@ -64,6 +66,8 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.silence !== undefined) lines.push(...silenceSection(r.silence));
   const wc = r['window-close'];
   if (wc !== undefined) lines.push(...windowCloseSection(wc));
+  const storm = r['alert-storm'];
+  if (storm !== undefined) lines.push(...alertStormSection(storm));
   return `${lines.join('\n')}\n`;
 }
 
@@ -301,4 +305,32 @@ function windowCloseSection(r: WindowCloseResult): string[] {
     r.note,
     '',
   ];
+}
+
+function alertStormSection(r: AlertStormResult): string[] {
+  const f = r.fleet;
+  return [
+    '## 6. The SNS bill per subscriber in a storm (docs/alerting.md)',
+    '',
+    `Fleet: ${grouped(f.sensors)} sensors at ${f.hz} Hz on ${f.partitions} partitions. Email $${r.prices.emailUsd * 100_000} per 100,000; SMS: ${r.prices.smsNote}.`,
+    '',
+    '| case | digest period | measured: readings · batches · anomalies (stale) | measured: email · SMS critical (resolved) · SMS all | fleet: email | fleet: SMS critical (resolved) · SMS all | fleet $: email · SMS critical |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.rows.map(
+      (row) =>
+        `| ${row.case} | ${row.digestPeriodSeconds === 0 ? 'per batch' : `${row.digestPeriodSeconds} s`} | ` +
+        `${grouped(row.readings)} · ${grouped(row.batches)} · ${grouped(row.anomalies)} (${grouped(row.stale)}) | ` +
+        `${grouped(row.measured.email)} · ${grouped(row.measured.smsCritical)} (${grouped(row.measured.smsResolved)}) · ${grouped(row.measured.smsAll)} | ` +
+        `**${grouped(row.fleet.email)}** / ${row.fleetPer} | ${grouped(row.fleet.smsCritical)} (${grouped(row.fleet.smsResolved)}) · ${grouped(row.fleet.smsAll)} / ${row.fleetPer} | ` +
+        `${dollars(row.fleetUsd.email)} · ${dollars(row.fleetUsd.smsCritical)} |`,
+    ),
+    '',
+    r.note,
+    '',
+  ];
+}
+
+/** Dollars, grouped from $1,000 (a storm's SMS bill runs to six figures). */
+function dollars(value: number): string {
+  return value >= 1000 ? `$${grouped(Math.round(value))}` : usd(value);
 }
