@@ -1,16 +1,11 @@
-import { Aws, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IAlarmAction,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { Alarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import type { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DIGEST_KEYS } from '../../functions/adapters/dynamodb-table.ts';
@@ -19,6 +14,7 @@ import { DETECTOR_TIMEOUT_ENV } from '../../functions/silence/ports.ts';
 import { DIGEST_SERVICE_NAME, METRICS_NAMESPACE } from '../../functions/telemetry-names.ts';
 import { topicKeyStatement } from './detector-function.ts';
 import { createNodeFunction } from './node-function.ts';
+import { scheduledErrorsAlarm, scheduleInvocation } from './scheduled-invocation.ts';
 
 export interface DigestScheduleProps {
   readonly table: ITable;
@@ -115,43 +111,20 @@ export class DigestSchedule extends Construct {
       reason: 'Node.js 22 is pinned on purpose, as for the detector function.',
     });
 
-    const schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-      description: 'EventBridge Scheduler: invokes the email digest',
-    });
-    schedulerRole.addToPolicy(
-      new PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.function.functionArn],
-      }),
-    );
     const minutes = digestScheduleMinutes(props.periodSeconds);
-    this.schedule = new CfnSchedule(this, 'Schedule', {
-      scheduleExpression: `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`,
-      flexibleTimeWindow: { mode: 'OFF' },
+    this.schedule = scheduleInvocation(this, this.function, {
+      minutes,
       description: `Email digest of each ${props.periodSeconds} s period (docs/alerting.md)`,
-      target: {
-        arn: this.function.functionArn,
-        roleArn: schedulerRole.roleArn,
-        retryPolicy: { maximumRetryAttempts: 0 },
-      },
+      invokes: 'the email digest',
     });
 
     this.alarms = [
-      new Alarm(this, 'Errors', {
-        metric: this.function.metricErrors({
-          period: Duration.minutes(Math.max(5, minutes)),
-          statistic: 'Sum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'The email digest failed (DynamoDB or SNS); the next run sends the periods it left. Check its log group.',
-      }),
+      scheduledErrorsAlarm(
+        this,
+        this.function,
+        minutes,
+        'The email digest failed (DynamoDB or SNS); the next run sends the periods it left. Check its log group.',
+      ),
     ];
     for (const a of this.alarms) {
       a.addAlarmAction(props.alarmAction);

@@ -1,4 +1,4 @@
-import { Aws, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -10,7 +10,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import type { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SILENCE_KEYS } from '../../functions/adapters/dynamodb-table.ts';
@@ -19,6 +19,7 @@ import { DETECTOR_TIMEOUT_ENV } from '../../functions/silence/ports.ts';
 import { METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { topicKeyStatement } from './detector-function.ts';
 import { createNodeFunction } from './node-function.ts';
+import { scheduledErrorsAlarm, scheduleInvocation } from './scheduled-invocation.ts';
 
 /**
  * The silence check's DynamoDB requests (functions/adapters/dynamodb-silence-store.ts): it
@@ -145,43 +146,21 @@ export class SilenceCheck extends Construct {
       reason: 'Node.js 22 is pinned on purpose, as for the detector function.',
     });
 
-    // The schedule's own role may invoke this function only (the L2 target would also grant
-    // its versions, `<arn>:*`); Scheduler assumes it for this account only.
-    const schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-      description: 'EventBridge Scheduler: invokes the silent-sensor check',
-    });
-    schedulerRole.addToPolicy(
-      new PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.function.functionArn],
-      }),
-    );
     const minutes = props.scheduleMinutes;
-    this.schedule = new CfnSchedule(this, 'Schedule', {
-      scheduleExpression: `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`,
-      flexibleTimeWindow: { mode: 'OFF' },
+    this.schedule = scheduleInvocation(this, this.function, {
+      minutes,
       description: `Silent-sensor check every ${minutes} min (docs/silence.md)`,
-      target: {
-        arn: this.function.functionArn,
-        roleArn: schedulerRole.roleArn,
-        retryPolicy: { maximumRetryAttempts: 0 },
-      },
+      invokes: 'the silent-sensor check',
     });
 
     const period = Duration.minutes(Math.max(5, props.scheduleMinutes));
     this.alarms = [
-      new Alarm(this, 'Errors', {
-        metric: this.function.metricErrors({ period, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'The silence check failed (DynamoDB, SNS or a sink); its undelivered alerts go out with the next check. Check its log group.',
-      }),
+      scheduledErrorsAlarm(
+        this,
+        this.function,
+        minutes,
+        'The silence check failed (DynamoDB, SNS or a sink); its undelivered alerts go out with the next check. Check its log group.',
+      ),
       // No invocation is the failure here: missing data breaches.
       new Alarm(this, 'NotRunning', {
         metric: this.function.metricInvocations({ period, statistic: 'Sum' }),
