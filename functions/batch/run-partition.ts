@@ -174,6 +174,7 @@ export async function runPartition(
       ctx.observer.rejected(r);
       report.rejectedByReason[r.reason] = (report.rejectedByReason[r.reason] ?? 0) + 1;
     }
+    windows?.judged(report, ctx.observer);
     // 5. Commit: new pages, then the root that points to them, with the outbox.
     const version = (root?.version ?? 0) + 1;
     const commitId = newCommitId();
@@ -223,9 +224,7 @@ export async function runPartition(
       ...(digest.write === null ? [] : [digest.write]),
     ]);
     root = next;
-    if (open !== undefined && windows !== null) {
-      windows.committed(open.root, report, ctx.observer);
-    }
+    if (open !== undefined && windows !== null) windows.committed(open.root, report);
     // 6. Tell: decisions are durable now. Anomalies, then every evaluation.
     tell(alerts.outbox);
     tellEnds(judged.episodeEnds);

@@ -200,9 +200,10 @@ export function createWindowFlush(settings: DetectionSettings, deps: WindowFlush
         ...(grouped.groups === undefined ? {} : { groups: grouped.groups }),
         openWindows: open.root,
       };
+      windows.judged(report, observer);
       await commit(deps.store, cache, pid, root, next, [...built.writes, ...open.writes]);
       root = next;
-      windows.committed(open.root, report, observer);
+      windows.committed(open.root, report);
       for (const a of grouped.outbox) observer.anomaly(a);
       anomalies += alerts.length;
       const done = await deliverOutbox(deliver, pid, root);

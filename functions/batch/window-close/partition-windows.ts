@@ -115,24 +115,28 @@ export class PartitionWindows {
   }
 
   /**
-   * After the commit held: the next piece appends after it; lateness is counted and told
-   * (told once the commit is durable, so a retry that finds it committed does not count it).
+   * Once judged, before the commit: late readings are counted and told, as rejections are.
+   * Whether a reading is late depends on it and the committed watermark alone, so a retry
+   * that finds its records committed (their commit's response was lost) would never tell
+   * them: they are told at least once, on every attempt that judges them.
    */
-  committed(
-    root: OpenWindowsRoot,
-    report: MutableReport,
-    observer: BatchObserver,
-  ): { late: readonly Reading[] } {
+  judged(report: MutableReport, observer: BatchObserver): { late: readonly Reading[] } {
+    const counts = this.closing?.counts;
+    if (counts === undefined) return { late: [] };
+    report.lateReadings = (report.lateReadings ?? 0) + counts.late.length;
+    report.lateWindowDrops = (report.lateWindowDrops ?? 0) + counts.lateWindows;
+    for (const r of counts.late) observer.late?.(r);
+    return { late: counts.late };
+  }
+
+  /** After the commit held: the next piece appends after it; closed windows are counted. */
+  committed(root: OpenWindowsRoot, report: MutableReport): void {
     this.before = root;
     this.committedSeq = this.open.seq;
     const counts = this.closing?.counts;
     this.closing = null;
-    if (counts === undefined) return { late: [] };
-    report.lateReadings = (report.lateReadings ?? 0) + counts.late.length;
-    report.lateWindowDrops = (report.lateWindowDrops ?? 0) + counts.lateWindows;
+    if (counts === undefined) return;
     report.windowsClosed = (report.windowsClosed ?? 0) + counts.windowsClosed;
-    for (const r of counts.late) observer.late?.(r);
-    return { late: counts.late };
   }
 
   /**
