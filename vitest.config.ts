@@ -65,6 +65,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'compute',
+          isolate: false,
           include: COMPUTE,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },

@@ -20,7 +20,9 @@ function expectOneLine(stderr: string): string {
   return lines[0] as string;
 }
 
-describe('everyday mistakes get one line, a bounded wait and a non-zero exit', () => {
+describe('everyday mistakes get one line, a bounded wait and a non-zero exit', {
+  concurrent: true,
+}, () => {
   let port: number;
   // Answers HTTP but is neither DynamoDB nor SNS.
   let impostor: Server;

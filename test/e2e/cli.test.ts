@@ -6,7 +6,7 @@ import { runCli } from './support/run-cli.ts';
 
 const FLINK_LINE = /^ANOMALY → sensor_\d+: value=-?\d+\.\d+, avg=-?\d+\.\d+$/m;
 
-describe('npm start', () => {
+describe('npm start', { concurrent: true }, () => {
   it('prints its options with --help', async () => {
     // Act
     const result = await runCli('local/cli/start.ts', ['--help']);
@@ -55,7 +55,7 @@ describe('npm start', () => {
   });
 });
 
-describeWithKafka('npm start and npm run produce with Kafka', () => {
+describeWithKafka('npm start and npm run produce with Kafka', { concurrent: true }, () => {
   it('runs the demo on the embedded Kafka (mock cluster) by default', async () => {
     // Act
     const result = await runCli('local/cli/start.ts', [

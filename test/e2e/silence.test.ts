@@ -40,7 +40,8 @@ const STOP_ARGS = [
   '--no-live',
 ];
 
-describe('npm start --stop-sensor (docs/silence.md)', () => {
+// Independent runs of seconds each, waiting on the clock: side by side.
+describe('npm start --stop-sensor (docs/silence.md)', { concurrent: true }, () => {
   it('prints SILENT sensor_3 while the simulator holds it back, then RECOVERED once it sends again', async () => {
     // Act
     const result = await runCli('local/cli/start.ts', ['--in-process', ...STOP_ARGS], {
@@ -75,7 +76,7 @@ describe('npm start --stop-sensor (docs/silence.md)', () => {
   });
 });
 
-describeWithKafka('npm start --stop-sensor on the embedded Kafka', () => {
+describeWithKafka('npm start --stop-sensor on the embedded Kafka', { concurrent: true }, () => {
   it('prints the same SILENT / RECOVERED pair', async () => {
     const result = await runCli('local/cli/start.ts', STOP_ARGS, { timeoutMs: 90_000 });
     expect(result.code, result.stderr).toBe(0);

@@ -15,7 +15,7 @@ function seedLinesOf(file: string): string[] {
     .filter((l) => l.startsWith('ANOMALY → '));
 }
 
-describe('window-close evaluation on the command line', () => {
+describe('window-close evaluation on the command line', { concurrent: true }, () => {
   it("npm run backtest -- --evaluation window-close --flink-lines FILE: the seed's sample gives the seed's output, line for line", async () => {
     // Prepare
     const out = join(mkdtempSync(join(tmpdir(), 'flink-lines-')), 'ours.out');
