@@ -210,17 +210,7 @@ async function runSoak(): Promise<number> {
   await Promise.all([kafka.close(), services.stop()]);
 
   // Verdicts.
-  const {
-    checks,
-    warmupSeconds,
-    lagSlopePerMinute,
-    lagGrowth,
-    lastLag,
-    heapSlopeMiBPerMinute,
-    heapFirstThird,
-    heapLastThird,
-    producedValid,
-  } = soakChecks(samples, final, {
+  const verdicts = soakChecks(samples, final, {
     minutes,
     rate,
     produced,
@@ -231,6 +221,7 @@ async function runSoak(): Promise<number> {
     sns: svc,
     drained,
   });
+  const { checks, producedValid } = verdicts;
   const sortedMs = [...invokeMs].sort((a, b) => a - b);
   const pass = checks.every((c) => c.judged === false || c.pass);
   const verdict = (c: (typeof checks)[number]) =>
@@ -266,17 +257,8 @@ async function runSoak(): Promise<number> {
       p99: sortedMs[Math.floor(sortedMs.length * 0.99)] ?? 0,
       max: sortedMs.at(-1) ?? 0,
     },
-    lag: {
-      warmupSeconds,
-      slopePerMinute: round(lagSlopePerMinute),
-      growthOverSteadyPart: round(lagGrowth),
-      last: lastLag,
-    },
-    heap: {
-      slopeMiBPerMinute: round(heapSlopeMiBPerMinute, 3),
-      firstThirdMedianMiB: heapFirstThird,
-      lastThirdMedianMiB: heapLastThird,
-    },
+    lag: verdicts.lag,
+    heap: verdicts.heap,
     checks,
     samples,
   };

@@ -26,13 +26,17 @@ import {
 
 /** Seconds of each cost stream processed before metering starts. */
 const WARMUP_SECONDS = 10;
-export interface CostScenario {
+/** A sustained stream: its rate, its fleet, its length and how the mapping batches it. */
+interface StreamSettings {
   readonly name: string;
   readonly hz: number;
   readonly sensors: number;
   readonly seconds: number;
   readonly batchSize: number;
   readonly batchingWindowMs: number;
+}
+
+export interface CostScenario extends StreamSettings {
   readonly readings: number;
   readonly batches: number;
   readonly readingsPerSensorPerBatch: number;
@@ -55,13 +59,7 @@ export interface CostScenario {
   readonly costRatio: number;
 }
 
-interface ScenarioSpec {
-  readonly name: string;
-  readonly hz: number;
-  readonly sensors: number;
-  readonly seconds: number;
-  readonly batchSize: number;
-  readonly batchingWindowMs: number;
+interface ScenarioSpec extends StreamSettings {
   readonly unkeyed?: boolean;
 }
 

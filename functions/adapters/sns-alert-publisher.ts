@@ -16,8 +16,8 @@ import { digestMessage } from './sns-digest-message.ts';
 import { groupMessage } from './sns-group-message.ts';
 import {
   type AlertMessage,
-  KIND_ATTRIBUTE,
-  MESSAGE_KIND,
+  alertAttributes,
+  numberAttribute,
   perProtocol,
   text,
 } from './sns-message.ts';
@@ -186,19 +186,12 @@ export function toMessage({ anomaly, heldBackBefore }: AlertDecision): AlertMess
     subject: emailSubject(anomaly),
     message: perProtocol(body, json, smsText(anomaly, heldBackBefore)),
     attributes: {
-      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.alert),
-      sensorId: text(anomaly.sensorId),
-      severity: text(anomaly.severity),
-      detector: text(anomaly.detector),
+      ...alertAttributes(anomaly),
       // Filterable: a subscription can take only limit breaches, or only flat lines. The score
-      // is a Number attribute: "Numbers are positive or negative integers or floating-point
-      // numbers" (SNS message attribute data types, docs.aws.amazon.com/sns/latest/dg/
-      // sns-message-attributes.html); an alert's score is above its threshold, never in
-      // exponent notation.
+      // is a Number attribute (numberAttribute); an alert's score is above its threshold, never
+      // in exponent notation.
       ...(anomaly.test === undefined ? {} : { test: text(anomaly.test) }),
-      ...(anomaly.score === undefined
-        ? {}
-        : { score: { DataType: 'Number', StringValue: String(anomaly.score) } }),
+      ...(anomaly.score === undefined ? {} : { score: numberAttribute(anomaly.score) }),
     },
   };
 }

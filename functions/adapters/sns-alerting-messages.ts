@@ -1,7 +1,7 @@
 import type { Digest } from '../core/alerting/digest.ts';
 import { digestText, episodeEndJson, episodeEndLine } from '../core/alerting/digest-text.ts';
 import type { EpisodeEnd } from '../core/alerting/episodes.ts';
-import { type AlertMessage, perProtocol, text } from './sns-message.ts';
+import { type AlertMessage, digestAttributes, perProtocol, text } from './sns-message.ts';
 
 /**
  * The period's email digest (docs/alerting.md): `kind=digest`, which email subscriptions
@@ -12,11 +12,7 @@ export function periodDigestMessage(d: Digest): AlertMessage {
   return {
     subject: t.subject,
     message: perProtocol(t.body, t.json, t.subject.slice(0, 140)),
-    attributes: {
-      kind: text('digest'),
-      severity: text(d.counts.critical > 0 ? 'critical' : 'warning'),
-      count: { DataType: 'Number', StringValue: String(d.counts.alerts) },
-    },
+    attributes: digestAttributes(d.counts.critical > 0 ? 'critical' : 'warning', d.counts.alerts),
   };
 }
 

@@ -1,13 +1,7 @@
 import { anomalyLine, emailSubject } from '../core/alert-text.ts';
 import type { AlertDecision } from '../core/types.ts';
 import { groupLine, groupMessage } from './sns-group-message.ts';
-import {
-  type AlertMessage,
-  KIND_ATTRIBUTE,
-  MESSAGE_KIND,
-  perProtocol,
-  text,
-} from './sns-message.ts';
+import { type AlertMessage, digestAttributes, MESSAGE_KIND, perProtocol } from './sns-message.ts';
 
 /**
  * The email digest of one published batch (`kind=digest`): email subscriptions get this one
@@ -109,10 +103,6 @@ export function digestMessage(alerts: readonly AlertDecision[]): AlertMessage {
       json,
       `${alerts.length} sensor anomalies (${critical} critical): ${names}`.slice(0, 140),
     ),
-    attributes: {
-      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.digest),
-      severity: text(top),
-      count: { DataType: 'Number', StringValue: String(alerts.length) },
-    },
+    attributes: digestAttributes(top, alerts.length),
   };
 }

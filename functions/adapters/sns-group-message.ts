@@ -1,5 +1,5 @@
 import type { AlertDecision, GroupSummary } from '../core/types.ts';
-import { type AlertMessage, perProtocol, text } from './sns-message.ts';
+import { type AlertMessage, numberAttribute, perProtocol, text } from './sns-message.ts';
 
 /** The attribute that names a group alert's group; subscriptions may filter on it. */
 export const GROUP_ATTRIBUTE = 'group';
@@ -55,7 +55,7 @@ export function groupMessage(decision: AlertDecision): AlertMessage {
       severity: text(g.severity),
       detector: text('group'),
       [GROUP_ATTRIBUTE]: text(g.key),
-      count: { DataType: 'Number', StringValue: String(g.inPeriod) },
+      count: numberAttribute(g.inPeriod),
     },
   };
 }

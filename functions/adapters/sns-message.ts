@@ -29,6 +29,42 @@ export const text = (value: string): MessageAttributeValue => ({
 });
 
 /**
+ * A Number attribute: "Numbers are positive or negative integers or floating-point numbers"
+ * (SNS message attribute data types, docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html),
+ * which filter policies compare numerically.
+ */
+export const numberAttribute = (value: number): MessageAttributeValue => ({
+  DataType: 'Number',
+  StringValue: String(value),
+});
+
+/** The attributes every per-sensor `alert` starts with; subscriptions filter on them. */
+export function alertAttributes(a: {
+  readonly sensorId: string;
+  readonly severity: string;
+  readonly detector: string;
+}): Record<string, MessageAttributeValue> {
+  return {
+    [KIND_ATTRIBUTE]: text(MESSAGE_KIND.alert),
+    sensorId: text(a.sensorId),
+    severity: text(a.severity),
+    detector: text(a.detector),
+  };
+}
+
+/** The attributes of a `digest`: its most severe alert's severity and how many it counts. */
+export function digestAttributes(
+  severity: string,
+  count: number,
+): Record<string, MessageAttributeValue> {
+  return {
+    [KIND_ATTRIBUTE]: text(MESSAGE_KIND.digest),
+    severity: text(severity),
+    count: numberAttribute(count),
+  };
+}
+
+/**
  * The message with MessageStructure=json: the email body for people, the JSON for machine
  * subscribers, a short text for SMS.
  * https://docs.aws.amazon.com/sns/latest/dg/sns-send-custom-platform-specific-payloads-mobile-devices.html

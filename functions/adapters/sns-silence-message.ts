@@ -2,7 +2,8 @@ import { type SilenceAlert, silenceJson, silenceLine } from '../core/silence.ts'
 import { DIGEST_MAX_ALERTS, shortId } from './sns-digest-message.ts';
 import {
   type AlertMessage,
-  KIND_ATTRIBUTE,
+  alertAttributes,
+  digestAttributes,
   MESSAGE_KIND,
   perProtocol,
   text,
@@ -44,10 +45,7 @@ export function silenceMessage(alert: SilenceAlert): AlertMessage {
     subject: subject.slice(0, 99),
     message: perProtocol(body, json, line.replace(/[^\x20-\x7e→]/g, '?').slice(0, 140)),
     attributes: {
-      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.alert),
-      sensorId: text(alert.sensorId),
-      severity: text(alert.severity),
-      detector: text('silence'),
+      ...alertAttributes({ ...alert, detector: 'silence' }),
       [SILENCE_EVENT_ATTRIBUTE]: text(alert.kind),
       ...(g === undefined ? {} : { group: text(alert.sensorId) }),
     },
@@ -79,10 +77,6 @@ export function silenceDigestMessage(alerts: readonly SilenceAlert[]): AlertMess
   return {
     subject,
     message: perProtocol(body, json, subject.slice(0, 140)),
-    attributes: {
-      [KIND_ATTRIBUTE]: text(MESSAGE_KIND.digest),
-      severity: text(top),
-      count: { DataType: 'Number', StringValue: String(alerts.length) },
-    },
+    attributes: digestAttributes(top, alerts.length),
   };
 }

@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -56,6 +57,11 @@ export function wireScheduledFunctions(
     logRetention: ctx.logRetention,
     removalPolicy: ctx.removalPolicy,
   };
+  // The same sinks as the anomalies, with the same grants (docs/silence.md).
+  const sinksFor = (id: string, fn: LambdaFunction) => {
+    if (ctx.sinksProps !== undefined)
+      new AnomalySinks(scope, id, { ...ctx.sinksProps, function: fn, grantSecretRead: true });
+  };
   // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
   // (docs/silence.md, cost), and the detector writes no last-seen record.
   const silenceMinutes = props.silenceCheckMinutes ?? DETECTOR_DEFAULTS.silenceCheckMinutes;
@@ -69,13 +75,7 @@ export function wireScheduledFunctions(
         : { reservedConcurrency: props.silenceCheckReservedConcurrency }),
       alarmAction: new SnsAction(ctx.opsTopic),
     });
-    // The same sinks as the anomalies, with the same grants (docs/silence.md).
-    if (ctx.sinksProps !== undefined)
-      new AnomalySinks(scope, 'SilenceSinks', {
-        ...ctx.sinksProps,
-        function: silenceCheck.function,
-        grantSecretRead: true,
-      });
+    sinksFor('SilenceSinks', silenceCheck.function);
   }
 
   // Window-close evaluation: windows of partitions gone quiet close by a scheduled flush.
@@ -85,12 +85,7 @@ export function wireScheduledFunctions(
       scheduleMinutes: props.windowFlushMinutes ?? 1,
       alarmAction: new SnsAction(ctx.opsTopic),
     });
-    if (ctx.sinksProps !== undefined)
-      new AnomalySinks(scope, 'WindowFlushSinks', {
-        ...ctx.sinksProps,
-        function: windowFlush.function,
-        grantSecretRead: true,
-      });
+    sinksFor('WindowFlushSinks', windowFlush.function);
   }
 
   // Email digests by time (docs/alerting.md): one function per stack's detector, run once per

@@ -43,7 +43,7 @@ export interface SoakCounts {
 /** A run too short for a steady part has no samples to take the median of: 0, not NaN. */
 const median = (values: readonly number[]) => (values.length === 0 ? 0 : sampleMedian(values));
 
-/** The checks, and the trend figures the summary reports beside them. */
+/** The checks, and the figures the summary reports beside them. */
 export function soakChecks(samples: readonly Sample[], final: Sample, c: SoakCounts) {
   const { minutes, rate, produced, producedInvalid, applied, drained, notifyDecisions } = c;
   const svc = c.sns;
@@ -113,13 +113,18 @@ export function soakChecks(samples: readonly Sample[], final: Sample, c: SoakCou
   ];
   return {
     checks,
-    warmupSeconds,
-    lagSlopePerMinute,
-    lagGrowth,
-    lastLag,
-    heapSlopeMiBPerMinute,
-    heapFirstThird,
-    heapLastThird,
     producedValid,
+    // As the summary reports them (`<out>.json`).
+    lag: {
+      warmupSeconds,
+      slopePerMinute: round(lagSlopePerMinute),
+      growthOverSteadyPart: round(lagGrowth),
+      last: lastLag,
+    },
+    heap: {
+      slopeMiBPerMinute: round(heapSlopeMiBPerMinute, 3),
+      firstThirdMedianMiB: heapFirstThird,
+      lastThirdMedianMiB: heapLastThird,
+    },
   };
 }
