@@ -33,7 +33,7 @@ const CHECKED_ELSEWHERE: Readonly<Record<string, string>> = {
 /** What each command must print (stdout), so "it ran" means it did its job. */
 const EXPECTED: Readonly<Record<string, RegExp>> = {
   'npm start':
-    /live view {3}http:\/\/127\.0\.0\.1:\d+\/[\s\S]*ANOMALY → sensor_\d+: value=[\d.]+, avg=[\d.]+[\s\S]*Summary after/,
+    /live view {3}http:\/\/127\.0\.0\.1:\d+\/[\s\S]*ANOMALY → sensor_\d+: value=-?[\d.]+, avg=-?[\d.]+[\s\S]*Summary after/,
   'npm start -- --help':
     /Usage: npm start -- \[options\][\s\S]*--ewma-sigma X +ewma: Band of this many learned standard deviations around the learned mean\. \(default 4\)/,
   'npm start -- --detector robust --sensors 3 --duration 10':

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,9 +6,10 @@ import {
   SensorAnomalyDetector,
   SensorAnomalyDetectorError,
 } from '../../infra/index.ts';
+import { templateOnlyApp } from './synth.ts';
 
 describe('SensorAnomalyDetector props are checked at synth', () => {
-  const stack = () => new Stack(new App(), 'S');
+  const stack = () => new Stack(templateOnlyApp(), 'S');
   const broker = { bootstrapServers: ['b:9096'], topics: ['t'] };
 
   it('refuses a timeout the Kafka mapping does not support (item 2)', () => {

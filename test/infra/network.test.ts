@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -12,7 +12,7 @@ import {
   SensorAnomalyDetector,
   type SensorAnomalyDetectorProps,
 } from '../../infra/index.ts';
-import { CDK_JSON_CONTEXT } from './synth.ts';
+import { CDK_JSON_CONTEXT, templateOnlyApp } from './synth.ts';
 
 /**
  * One network for the detector's functions: the anomalies topic, a schema registry inside the
@@ -37,7 +37,7 @@ const source = () =>
   });
 
 function build(props: SensorAnomalyDetectorProps): { stack: Stack; template: Template } {
-  const stack = new Stack(new App(), 'Plant', { env: { region: 'eu-west-1' } });
+  const stack = new Stack(templateOnlyApp(), 'Plant', { env: { region: 'eu-west-1' } });
   new SensorAnomalyDetector(stack, 'D', props);
   return { stack, template: Template.fromStack(stack) };
 }
@@ -78,7 +78,7 @@ describe('the detector network: one VpcConfig whatever needs it', () => {
   });
 
   it('refuses to place one function in two networks', () => {
-    const stack = new Stack(new App(), 'Two');
+    const stack = new Stack(templateOnlyApp(), 'Two');
     const fn = new LambdaFunction(stack, 'Fn', {
       runtime: Runtime.NODEJS_22_X,
       handler: 'index.handler',

@@ -1,10 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPARTITION_ENV } from '../../functions/repartition/config.ts';
 import { SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { KafkaSource, SensorAnomalyDetector } from '../../infra/index.ts';
-import { functionOfService, policyStatements } from './synth.ts';
+import { functionOfService, policyStatements, templateOnlyApp } from './synth.ts';
 
 const FN = 'AWS::Lambda::Function';
 const ESM = 'AWS::Lambda::EventSourceMapping';
@@ -52,7 +52,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
   let mskIam: Template;
   let plain: Template;
   beforeAll(() => {
-    const a = new Stack(new App(), 'Scram');
+    const a = new Stack(templateOnlyApp(), 'Scram');
     new SensorAnomalyDetector(a, 'D', {
       kafkaSource: KafkaSource.selfManaged({
         bootstrapServers: ['b-1.example.com:9096', 'b-2.example.com:9096'],
@@ -66,7 +66,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
       network: { ...VPC, awsAccess: 'vpc-endpoints' },
     });
     scram = Template.fromStack(a);
-    const b = new Stack(new App(), 'MskIam');
+    const b = new Stack(templateOnlyApp(), 'MskIam');
     new SensorAnomalyDetector(b, 'D', {
       kafkaSource: KafkaSource.msk({
         clusterArn: CLUSTER,
@@ -79,7 +79,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
       network: VPC,
     });
     mskIam = Template.fromStack(b);
-    const c = new Stack(new App(), 'Plain');
+    const c = new Stack(templateOnlyApp(), 'Plain');
     new SensorAnomalyDetector(c, 'D', {
       kafkaSource: KafkaSource.msk({ clusterArn: CLUSTER, topics: ['sensor-data'] }),
     });
@@ -131,7 +131,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
   });
 
   it('keys by alert group with keyDepth (docs/alerting-groups.md), by sensor without', () => {
-    const stack = new Stack(new App(), 'ByGroup');
+    const stack = new Stack(templateOnlyApp(), 'ByGroup');
     new SensorAnomalyDetector(stack, 'D', {
       kafkaSource: KafkaSource.selfManaged({
         bootstrapServers: ['b-1.example.com:9092'],
@@ -146,7 +146,7 @@ describe('the repartition step in the template (docs/repartition.md)', () => {
     expect(plainFn.Properties.Environment.Variables[REPARTITION_ENV.keyDepth]).toBeUndefined();
     expect(
       () =>
-        new SensorAnomalyDetector(new Stack(new App(), 'Bad'), 'D', {
+        new SensorAnomalyDetector(new Stack(templateOnlyApp(), 'Bad'), 'D', {
           kafkaSource: KafkaSource.selfManaged({
             bootstrapServers: ['b-1.example.com:9092'],
             topics: ['sensor-data'],

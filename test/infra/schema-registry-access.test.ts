@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,10 +9,11 @@ import {
   SchemaRegistryAccess,
   type SchemaRegistryAccessProps,
 } from '../../infra/constructs/schema-registry-access.ts';
+import { templateOnlyApp } from './synth.ts';
 
 /** A stack with one plain function (no bundling) and the construct under test. */
 function synth(props: Omit<SchemaRegistryAccessProps, 'function'>, secret = false) {
-  const stack = new Stack(new App(), 'Test');
+  const stack = new Stack(templateOnlyApp(), 'Test');
   const fn = new LambdaFunction(stack, 'Fn', {
     runtime: Runtime.NODEJS_22_X,
     handler: 'index.handler',
@@ -33,7 +34,7 @@ function synth(props: Omit<SchemaRegistryAccessProps, 'function'>, secret = fals
 
 /** cdk-nag's wildcard-permission findings (AwsSolutions-IAM5) no acknowledgment covers. */
 function wildcardFindings(props: Omit<SchemaRegistryAccessProps, 'function'>): string[] {
-  const stack = new Stack(new App(), 'Nag');
+  const stack = new Stack(templateOnlyApp(), 'Nag');
   const fn = new LambdaFunction(stack, 'Fn', {
     runtime: Runtime.NODEJS_22_X,
     handler: 'index.handler',

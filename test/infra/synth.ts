@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { buildDetectorApp, type DetectorApp } from '../../infra/build-app.ts';
@@ -80,6 +81,17 @@ function synthesizeNow(context: Readonly<Record<string, string>>): Synthesized {
     v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`),
   );
   return { ...built, template, nagFindings, bundles };
+}
+
+/**
+ * An app whose stacks do not bundle their handlers' code, for tests that read templates only:
+ * `BUNDLING_STACKS` (aws-cdk-lib/cx-api: "Run bundling for stacks specified in this context
+ * key"), empty, bundles none; `cdk` itself sets it to the stacks it was asked for. Each bundling runs esbuild
+ * over every handler (seconds of CPU), and an app without an outdir gets a fresh directory,
+ * so no cache helps: these tests would bundle at every stack they build.
+ */
+export function templateOnlyApp(context: Readonly<Record<string, unknown>> = {}): App {
+  return new App({ context: { [BUNDLING_STACKS]: [], ...context } });
 }
 
 /** Every IAM policy statement of a template, with Action normalized to an array. */

@@ -1,27 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../e2e/support/run-cli.ts';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'backtest-cli-'));
 
-/** `npm run backtest -- …` without npm: node with tsx, as the script does. */
-async function backtest(args: readonly string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      '--import',
-      'tsx',
-      'local/cli/backtest.ts',
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** `npm run backtest -- …` without npm (test/e2e/support/run-cli.ts). */
+function backtest(args: readonly string[]) {
+  return runCli('local/cli/backtest.ts', args, { timeoutMs: 120_000 });
 }
 
 describe('npm run backtest', () => {

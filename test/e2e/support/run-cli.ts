@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cliBundle } from '../../helpers/cli-bundles.ts';
 
 export const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -9,7 +11,11 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs a CLI as `npm start` / `npm run produce` do (tsx), without inherited Kafka/AWS settings. */
+/**
+ * Runs a CLI entry point as `npm start` / `npm run produce` do, without inherited Kafka/AWS
+ * settings: from its bundle of this run (test/helpers/cli-bundles.ts), or with tsx for a
+ * script that has none.
+ */
 export function runCli(
   script: string,
   args: readonly string[],
@@ -19,7 +25,10 @@ export function runCli(
   for (const name of ['KAFKA_BROKERS', 'DYNAMODB_ENDPOINT', 'SNS_ENDPOINT']) delete env[name];
   Object.assign(env, options.env);
   return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repo, env });
+    const bundle = cliBundle(script);
+    const entry =
+      bundle !== undefined && existsSync(bundle) ? [bundle] : ['--import', 'tsx', script];
+    const child = spawn(process.execPath, [...entry, ...args], { cwd: repo, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+/**
+ * The command-line tools as the test suite spawns them: each entry point of `local/cli`
+ * bundled once per run by esbuild (our TypeScript in one file, packages left to Node), so a
+ * spawn costs Node's start rather than tsx transforming a hundred modules again (about a
+ * second of CPU each, a hundred spawns a run). What a user types (`npm run …`, `npx
+ * sensor-anomaly …`, tsx) is still spawned as written by readme-commands and cli-anywhere.
+ */
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI_BUNDLE_DIR = join(REPO, 'node_modules/.cache/sensor-anomaly-test-cli');
+
+/**
+ * Each module keeps its own `import.meta.url`: code that finds files next to itself (the
+ * evaluator's repository root, createRequire) behaves as it does under tsx.
+ */
+const ownImportMetaUrl: Plugin = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const url = JSON.stringify(pathToFileURL(args.path).href);
+      return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
+    });
+  },
+};
+
+/** The bundle of a CLI entry point (`local/cli/start.ts`), or undefined for other scripts. */
+export function cliBundle(script: string): string | undefined {
+  const match = /^local\/cli\/([\w-]+)\.ts$/.exec(script);
+  return match === null ? undefined : join(CLI_BUNDLE_DIR, `${match[1]}.mjs`);
+}
+
+export async function buildCliBundles(): Promise<void> {
+  const dir = join(REPO, 'local/cli');
+  await build({
+    entryPoints: readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f)),
+    outdir: CLI_BUNDLE_DIR,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [ownImportMetaUrl],
+  });
+}
+
+/** vitest's globalSetup: the bundles are rebuilt at every run, so they are never stale. */
+export default async function setup(): Promise<void> {
+  await buildCliBundles();
+}
