@@ -1,15 +1,27 @@
 import { z } from 'zod';
-import { alertingFields } from './alerting-schema.ts';
 import type { Evaluation } from './batch/window-close/closing.ts';
-import { type AlertingRules, compileAlerting } from './core/alerting/policy.ts';
+import { ConfigError } from './config-error.ts';
+import type { AlertingRules } from './core/alerting/policy.ts';
 import type { CatalogueKind, DETECTOR_PARAMETERS } from './core/detector-parameters.ts';
 import { compileRules, type DetectorRule } from './core/detector-rules.ts';
-import { DETECTOR_SETTINGS, type DetectorSetting } from './core/detector-settings.ts';
+import { DETECTOR_SETTINGS } from './core/detector-settings.ts';
 import type { DetectorSpec } from './core/detectors.ts';
 import { DETECTOR_KINDS } from './core/detectors.ts';
 import { CoreConfigError } from './core/errors.ts';
-import type { FieldMapping } from './core/readings/field-mapping.ts';
 import { validateWindowSpec } from './core/windows.ts';
+import { settingSchema } from './detector-schema.ts';
+import { parseRulesFile, type ReadingFields } from './parse-rules-file.ts';
+
+// Their first home: most callers import the whole configuration from here.
+export { DEFAULT_DETECTION } from './config-defaults.ts';
+export { ConfigError } from './config-error.ts';
+export { detectorSpecSchema, rulesFileSchema } from './detector-schema.ts';
+export {
+  parseRules,
+  parseRulesFile,
+  type ReadingFields,
+  type RulesFile,
+} from './parse-rules-file.ts';
 
 /** `adaptiveScoreThreshold`, …: the key of every detector setting (detector-parameters.ts). */
 type DetectorSettingKey =
@@ -26,16 +38,6 @@ const DETECTOR_ENV = Object.fromEntries(DETECTOR_SETTINGS.map((s) => [s.key, s.e
 export const ENV_DETECTOR_KINDS = DETECTOR_KINDS.filter(
   (k): k is Exclude<(typeof DETECTOR_KINDS)[number], 'limits'> => k !== 'limits',
 );
-
-/** A setting's zod schema: `coerce` for text (variables), plain for JSON (rules files). */
-export function settingSchema(s: DetectorSetting, coerce: boolean): z.ZodType {
-  if (s.type === 'enum') return z.enum(s.values as [string, ...string[]]);
-  let n = (coerce ? z.coerce.number() : z.number()).finite();
-  if (s.type === 'integer') n = n.int();
-  if (s.min !== undefined) n = s.minExclusive ? n.gt(s.min) : n.min(s.min);
-  if (s.max !== undefined) n = s.maxExclusive ? n.lt(s.max) : n.max(s.max);
-  return n;
-}
 
 /**
  * The detector function's settings, read once from environment variables at cold start.
@@ -103,139 +105,8 @@ export interface DetectorConfig {
   readonly alerting?: AlertingRules;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 const positiveInt = z.coerce.number().int().positive();
 const nonNegative = z.coerce.number().finite().nonnegative();
-
-const limitsSchema = z
-  .strictObject({
-    high: z.number().finite().optional(),
-    low: z.number().finite().optional(),
-  })
-  .refine((l) => l.high !== undefined || l.low !== undefined, 'give high, low or both')
-  .refine((l) => l.high === undefined || l.low === undefined || l.low <= l.high, {
-    message: 'low must not be above high',
-  });
-const directionSchema = z.enum(['both', 'up', 'down']);
-
-/** A detector kind's rules-file schema: its catalogued parameters with defaults, and the guards. */
-function kindSchema(kind: Exclude<CatalogueKind, 'limits'>) {
-  const shape: Record<string, z.ZodType> = { kind: z.literal(kind) };
-  for (const s of DETECTOR_SETTINGS) {
-    if (s.kind === kind) shape[s.parameter] = settingSchema(s, false).default(s.default as never);
-  }
-  return z.strictObject({
-    limits: limitsSchema.optional(),
-    direction: directionSchema.optional(),
-    ...shape,
-  });
-}
-
-/** One detector as JSON; omitted parameters take their defaults, unknown keys are errors. */
-export const detectorSpecSchema = z.discriminatedUnion('kind', [
-  kindSchema('threshold'),
-  kindSchema('zscore'),
-  kindSchema('ewma'),
-  kindSchema('adaptive'),
-  kindSchema('robust'),
-  z
-    .strictObject({
-      kind: z.literal('limits'),
-      high: z.number().finite().optional(),
-      low: z.number().finite().optional(),
-      direction: directionSchema.optional(),
-    })
-    .refine((l) => l.high !== undefined || l.low !== undefined, 'give high, low or both')
-    .refine((l) => l.high === undefined || l.low === undefined || l.low <= l.high, {
-      message: 'low must not be above high',
-    }),
-]) as unknown as z.ZodType<DetectorSpec>;
-
-/**
- * Rules as JSON: `[{"match": "boiler_*", "detector": {"kind": "zscore", "sigma": 4}}]`; a rule
- * may name the Kafka `topic` it applies to (an exact name or a glob, docs/rules.md).
- */
-export const detectorRulesSchema = z.array(
-  z
-    .strictObject({
-      match: z.string().min(1),
-      topic: z.string().min(1).optional(),
-      detector: detectorSpecSchema,
-      /** Absolute limits beside the detector: a reading beyond them alerts whatever it says. */
-      limits: limitsSchema.optional(),
-      /** A sensor that reported and then stays silent this long raises a `silent` alert (docs/silence.md). */
-      silenceSeconds: z.number().int().positive().optional(),
-      /** Older readings' anomalies go to the digest only (docs/alerting.md); 0: never stale. */
-      freshnessSeconds: z.number().int().nonnegative().optional(),
-    })
-    .transform(({ limits, ...rule }): DetectorRule => {
-      if (limits === undefined) return rule as DetectorRule;
-      const d = rule.detector as DetectorSpec;
-      const detector = (
-        d.kind === 'limits' ? { ...d, ...limits } : { ...d, limits: { ...d.limits, ...limits } }
-      ) as DetectorSpec;
-      return { ...rule, detector } as DetectorRule;
-    }),
-);
-
-/**
- * A rules file (docs/detectors.md): either a plain array of rules, or an object with an
- * optional `default` detector for every sensor no rule matches, and the rules.
- */
-/** Where a record's sensor id, value and timestamp are (docs/input-formats.md). */
-const fieldPath = z
-  .string()
-  .regex(/^[^.\s]+(?:\.[^.\s]+)*$/, 'a field name, or names joined by dots');
-export const fieldMappingSchema = z.strictObject({
-  sensorId: fieldPath.optional(),
-  value: fieldPath.optional(),
-  timestamp: fieldPath.optional(),
-  measurements: z.array(fieldPath).min(1).optional(),
-});
-
-export const rulesFileSchema = z.union([
-  detectorRulesSchema,
-  z.strictObject({
-    default: detectorSpecSchema.optional(),
-    /** For sensors whose rule sets none (docs/silence.md). */
-    silenceSeconds: z.number().int().positive().optional(),
-    /** For sensors whose rule sets none (docs/alerting.md); 0: never stale. */
-    freshnessSeconds: z.number().int().nonnegative().optional(),
-    /** How records become readings, for every topic (docs/input-formats.md). */
-    readingFields: fieldMappingSchema.optional(),
-    /** The same per Kafka topic, before `readingFields`. */
-    topicReadingFields: z.record(z.string().min(1), fieldMappingSchema).optional(),
-    rules: detectorRulesSchema.default([]),
-    ...alertingFields,
-  }),
-]);
-
-export interface RulesFile {
-  /** Replaces the configured default detector when present. */
-  readonly defaultDetector?: DetectorSpec;
-  readonly rules: readonly DetectorRule[];
-  /** Silence limit of sensors whose rule sets none (docs/silence.md). @default none */
-  readonly silenceSeconds?: number;
-  /** Freshness limit of sensors whose rule sets none (docs/alerting.md). @default the function's */
-  readonly freshnessSeconds?: number;
-  /** Where a record's fields are, for every topic and per topic. @default the function's */
-  readonly readingFields?: ReadingFields;
-  /** Alert groups and maintenance windows (docs/alerting-groups.md). @default none */
-  readonly alerting?: AlertingRules;
-}
-
-/**
- * How records become readings: the field mapping of every topic, and of some topics in
- * particular (a topic's mapping wins). Changing it with the rules document changes how the
- * next batch reads its records, as the rules do for judging.
- */
-export interface ReadingFields {
-  readonly fields?: FieldMapping;
-  readonly byTopic?: Readonly<Record<string, FieldMapping>>;
-}
 
 /** The variables and their defaults (docs/configuration.md is generated from this schema). */
 export const envSchema = z.object({
@@ -329,88 +200,6 @@ export function configFromEnv(env: Record<string, string | undefined>): Detector
   });
 }
 
-/**
- * Parses a JSON array of rules; `source` names where it came from (a variable or a file).
- * For the rules-file format (array or `{default, rules}` object) use parseRulesFile.
- */
-export function parseRules(json: string, source: string): DetectorRule[] {
-  const parsed = detectorRulesSchema.safeParse(parseJson(json, source));
-  if (!parsed.success) throw schemaError(parsed.error, source);
-  return parsed.data;
-}
-
-/**
- * Parses a rules file's text (docs/detectors.md): a plain array of rules, or
- * `{"default": {...}, "rules": [...]}`. Throws a ConfigError naming `source` and each bad path.
- */
-export function parseRulesFile(json: string, source: string): RulesFile {
-  const raw = parseJson(json, source);
-  const parsed = Array.isArray(raw)
-    ? detectorRulesSchema.safeParse(raw)
-    : rulesFileSchema.options[1].safeParse(raw);
-  if (!parsed.success) throw schemaError(parsed.error, source);
-  const file: RulesFile = Array.isArray(parsed.data)
-    ? { rules: parsed.data }
-    : {
-        rules: parsed.data.rules,
-        ...(parsed.data.default === undefined ? {} : { defaultDetector: parsed.data.default }),
-        ...(parsed.data.silenceSeconds === undefined
-          ? {}
-          : { silenceSeconds: parsed.data.silenceSeconds }),
-        ...(parsed.data.freshnessSeconds === undefined
-          ? {}
-          : { freshnessSeconds: parsed.data.freshnessSeconds }),
-        ...(parsed.data.readingFields === undefined && parsed.data.topicReadingFields === undefined
-          ? {}
-          : {
-              readingFields: {
-                ...(parsed.data.readingFields === undefined
-                  ? {}
-                  : { fields: parsed.data.readingFields as FieldMapping }),
-                ...(parsed.data.topicReadingFields === undefined
-                  ? {}
-                  : { byTopic: parsed.data.topicReadingFields as Record<string, FieldMapping> }),
-              },
-            }),
-        ...alertingOf(parsed.data),
-      };
-  try {
-    compileRules(file.defaultDetector ?? DEFAULT_DETECTION.defaultDetector, file.rules);
-    if (file.alerting !== undefined) compileAlerting(file.alerting);
-  } catch (error) {
-    if (error instanceof CoreConfigError) throw new ConfigError(`${source}: ${error.message}`);
-    throw error;
-  }
-  return file;
-}
-
-/** The file's `groups` and `maintenance`, when it has any. */
-function alertingOf(data: {
-  groups?: AlertingRules['groups'];
-  maintenance?: AlertingRules['maintenance'];
-}): { alerting?: AlertingRules } {
-  if (data.groups === undefined && data.maintenance === undefined) return {};
-  return {
-    alerting: {
-      ...(data.groups === undefined ? {} : { groups: data.groups }),
-      ...(data.maintenance === undefined ? {} : { maintenance: data.maintenance }),
-    },
-  };
-}
-
-function parseJson(json: string, source: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch (error) {
-    throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
-  }
-}
-
-function schemaError(error: z.ZodError, source: string): ConfigError {
-  const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  return new ConfigError(`${source}: ${problems.join('; ')}`);
-}
-
 /** Cross-field checks shared by every way of building a config. */
 export function validateConfig(config: DetectorConfig): DetectorConfig {
   try {
@@ -426,13 +215,3 @@ export function validateConfig(config: DetectorConfig): DetectorConfig {
   }
   return config;
 }
-
-export const DEFAULT_DETECTION = {
-  slideMs: 5000,
-  windowMs: 10_000,
-  defaultDetector: { kind: 'threshold', threshold: 50 } satisfies DetectorSpec,
-  rules: [] as DetectorRule[],
-  alertCooldownMs: 60_000,
-  retentionMarginSeconds: 3600,
-  writeConcurrency: 16,
-} as const;

@@ -9,7 +9,6 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RULES_ITEM_KEY_VALUE } from '../functions/adapters/dynamodb-table.ts';
-import { ENV } from '../functions/config.ts';
 import { METRIC, SERVICE_NAME } from '../functions/telemetry-names.ts';
 import { AlertTopics } from './constructs/alert-topics.ts';
 import { AnomalySinks, anomalySinksProps } from './constructs/anomaly-sinks.ts';
@@ -19,15 +18,16 @@ import { DeliveryAlarms } from './constructs/delivery-alarms.ts';
 import { DetectorFunction } from './constructs/detector-function.ts';
 import { checkUniqueNames, type TakenNames } from './constructs/detector-names.ts';
 import { addDetectorOutputs } from './constructs/detector-outputs.ts';
-import { DigestSchedule } from './constructs/digest-schedule.ts';
+import type { DigestSchedule } from './constructs/digest-schedule.ts';
 import { FeedbackApi, feedbackItemsGrant } from './constructs/feedback-api.ts';
 import type { KafkaTrigger } from './constructs/kafka-trigger.ts';
 import { wireKafka } from './constructs/kafka-wiring.ts';
 import { Observability, serviceMetric } from './constructs/observability.ts';
 import type { Repartition } from './constructs/repartition.ts';
+import { wireScheduledFunctions } from './constructs/scheduled-functions.ts';
 import { SchemaRegistryAccess } from './constructs/schema-registry-access.ts';
-import { SilenceCheck } from './constructs/silence-check.ts';
-import { WindowFlush } from './constructs/window-flush.ts';
+import type { SilenceCheck } from './constructs/silence-check.ts';
+import type { WindowFlush } from './constructs/window-flush.ts';
 import { createWindowTable, type TableCapacityProps } from './constructs/window-table.ts';
 import { detectionEnvironment } from './detection.ts';
 import { SensorAnomalyDetectorError } from './errors.ts';
@@ -197,68 +197,20 @@ export class SensorAnomalyDetector extends Construct {
     });
     if (sinksProps !== undefined) new AnomalySinks(this, 'AnomalySinks', sinksProps);
 
-    // Always, unless turned off: with no limit anywhere a check costs a few reads a minute
-    // (docs/silence.md, cost), and the detector writes no last-seen record.
-    const silenceMinutes = props.silenceCheckMinutes ?? DETECTOR_DEFAULTS.silenceCheckMinutes;
-    if (silenceMinutes > 0) {
-      this.silenceCheck = new SilenceCheck(this, 'SilenceCheck', {
-        table: this.table,
-        alertTopic: this.alertTopic,
-        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
-        detectorEnvironment: detection.environment,
-        detectorTimeoutSeconds: props.timeoutSeconds ?? DETECTOR_DEFAULTS.timeoutSeconds,
-        scheduleMinutes: silenceMinutes,
-        ...(props.silenceCheckReservedConcurrency === undefined
-          ? {}
-          : { reservedConcurrency: props.silenceCheckReservedConcurrency }),
-        logRetention,
-        removalPolicy,
-        alarmAction: new SnsAction(this.topics.opsTopic),
-      });
-      // The same sinks as the anomalies, with the same grants (docs/silence.md).
-      if (sinksProps !== undefined)
-        new AnomalySinks(this, 'SilenceSinks', {
-          ...sinksProps,
-          function: this.silenceCheck.function,
-          grantSecretRead: true,
-        });
-    }
-
-    // Window-close evaluation: windows of partitions gone quiet close by a scheduled flush.
-    if (props.detection?.evaluation === 'window-close') {
-      this.windowFlush = new WindowFlush(this, 'WindowFlush', {
-        table: this.table,
-        alertTopic: this.alertTopic,
-        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
-        detectorEnvironment: detection.environment,
-        scheduleMinutes: props.windowFlushMinutes ?? 1,
-        logRetention,
-        removalPolicy,
-        alarmAction: new SnsAction(this.topics.opsTopic),
-      });
-      if (sinksProps !== undefined)
-        new AnomalySinks(this, 'WindowFlushSinks', {
-          ...sinksProps,
-          function: this.windowFlush.function,
-          grantSecretRead: true,
-        });
-    }
-
-    // Email digests by time (docs/alerting.md): one function per stack's detector, run once per
-    // period; the detector writes the contributions, the function only reads them.
-    const digestPeriod = Number(detection.environment[ENV.digestPeriodSeconds] ?? 0);
-    if (digestPeriod > 0)
-      this.digestSchedule = new DigestSchedule(this, 'Digest', {
-        table: this.table,
-        alertTopic: this.alertTopic,
-        ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
-        detectorEnvironment: detection.environment,
-        periodSeconds: digestPeriod,
-        detectorTimeoutSeconds: props.timeoutSeconds ?? DETECTOR_DEFAULTS.timeoutSeconds,
-        logRetention,
-        removalPolicy,
-        alarmAction: new SnsAction(this.topics.opsTopic),
-      });
+    // The silence check, the window flush and the email digest, each when the props want it.
+    const scheduled = wireScheduledFunctions(this, props, {
+      table: this.table,
+      alertTopic: this.alertTopic,
+      ...(alertTopicKey === undefined ? {} : { alertTopicKey }),
+      opsTopic: this.topics.opsTopic,
+      detectorEnvironment: detection.environment,
+      logRetention,
+      removalPolicy,
+      ...(sinksProps === undefined ? {} : { sinksProps }),
+    });
+    if (scheduled.silenceCheck !== undefined) this.silenceCheck = scheduled.silenceCheck;
+    if (scheduled.windowFlush !== undefined) this.windowFlush = scheduled.windowFlush;
+    if (scheduled.digestSchedule !== undefined) this.digestSchedule = scheduled.digestSchedule;
     this.deliveryAlarms = new DeliveryAlarms(this, 'DeliveryAlarms', {
       alertTopic: this.alertTopic,
       smsMonthlySpendLimitUsd:

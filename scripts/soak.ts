@@ -24,24 +24,24 @@
  *
  * Writes `<out>.json` (every sample) and `<out>.md` (the summary). Exits 0 on pass, 1 on fail.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { round } from '../bench/lib/stats.ts';
 import { localDynamoDbClient } from '../local/embedded/clients.ts';
-import { startDynamoDb } from '../local/embedded/dynamodb.ts';
 import {
   KCAT_INSTALL_HINT,
   kcatAvailable,
   startMockKafka,
 } from '../local/embedded/kafka-mock-cluster.ts';
-import { startSnsEndpoint } from '../local/embedded/sns-endpoint.ts';
 import { scanTableState } from '../local/inspect/table-state.ts';
 import { localDetectorConfig } from '../local/pipeline/local-detector.ts';
 import { startLocalPipeline } from '../local/pipeline/local-pipeline.ts';
 import { mulberry32 } from '../local/simulator/readings.ts';
+import { type Sample, soakChecks } from './soak/checks.ts';
+import { markdown } from './soak/report.ts';
+import { runServices, startServicesChild } from './soak/services.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const MIB = 1024 * 1024;
@@ -61,119 +61,12 @@ const { values: args } = parseArgs({
   },
 });
 
-/** The child: dynalite and the SNS endpoint; answers `stats` on stdin with a JSON line. */
-async function runServices(): Promise<void> {
-  const [dynamo, sns] = await Promise.all([startDynamoDb(), startSnsEndpoint()]);
-  const alertIds = new Set<string>();
-  let messages = 0;
-  sns.onMessage((m) => {
-    messages += 1;
-    try {
-      alertIds.add((JSON.parse(JSON.parse(m.message).sqs) as { alertId: string }).alertId);
-    } catch {
-      alertIds.add(`unparsed-${messages}`);
-    }
-    // The endpoint keeps every message; the soak only needs the counts.
-    sns.messages.length = 0;
-  });
-  process.stdout.write(
-    `${JSON.stringify({ type: 'ready', dynamodb: dynamo.endpoint, sns: sns.endpoint })}\n`,
-  );
-  const input = createInterface({ input: process.stdin });
-  input.on('line', (line) => {
-    if (line.trim() === 'stats') {
-      const { rss } = process.memoryUsage();
-      process.stdout.write(
-        `${JSON.stringify({ type: 'stats', messages, distinctAlertIds: alertIds.size, rssBytes: rss })}\n`,
-      );
-    }
-  });
-  input.on('close', () => {
-    void Promise.all([dynamo.close(), sns.close()]).finally(() => process.exit(0));
-  });
-}
-
-interface Sample {
-  readonly elapsedSeconds: number;
-  readonly produced: number;
-  readonly applied: number;
-  readonly rejected: number;
-  readonly lag: number;
-  readonly rssMiB: number;
-  readonly heapUsedMiB: number;
-  readonly servicesRssMiB: number;
-  readonly failedInvocations: number;
-}
-
-interface ServicesChild {
-  readonly dynamodb: string;
-  readonly sns: string;
-  stats(): Promise<{ messages: number; distinctAlertIds: number; rssBytes: number }>;
-  stop(): Promise<void>;
-}
-
-async function startServicesChild(): Promise<ServicesChild> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', SELF, '--role', 'services'],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-  );
-  const waiting: ((line: Record<string, unknown>) => void)[] = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    waiting.shift()?.(parsed);
-  });
-  const next = () =>
-    new Promise<Record<string, unknown>>((resolveLine) => waiting.push(resolveLine));
-  const ready = await next();
-  return {
-    dynamodb: String(ready.dynamodb),
-    sns: String(ready.sns),
-    async stats() {
-      const answer = next();
-      child.stdin?.write('stats\n');
-      return (await answer) as { messages: number; distinctAlertIds: number; rssBytes: number };
-    },
-    async stop() {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
+/** Heap used after a full GC (with --expose-gc): what is live, not what waits to be collected. */
 function heapUsedBytes(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   return process.memoryUsage().heapUsed;
 }
-
-/** Least-squares slope of y over x. */
-function slope(points: readonly (readonly [number, number])[]): number {
-  const n = points.length;
-  if (n < 2) return 0;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? 0)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function runSoak(): Promise<number> {
   const minutes = Number(args.minutes);
@@ -197,7 +90,7 @@ async function runSoak(): Promise<number> {
   console.info(
     `soak: ${minutes} min at ${rate} readings/s over ${sensors} sensors, starting services…`,
   );
-  const [kafka, services] = await Promise.all([startMockKafka(), startServicesChild()]);
+  const [kafka, services] = await Promise.all([startMockKafka(), startServicesChild(SELF)]);
   const config = localDetectorConfig({ tableName: 'soak-windows' });
   const rejectedKeys = new Set<string>();
   let notifyDecisions = 0;
@@ -317,71 +210,19 @@ async function runSoak(): Promise<number> {
   await Promise.all([kafka.close(), services.stop()]);
 
   // Verdicts.
-  const warmupSeconds = Math.min(60, minutes * 12);
-  const steady = samples.filter((s) => s.elapsedSeconds >= warmupSeconds && s !== final);
-  const steadySpanMinutes =
-    steady.length > 1
-      ? ((steady.at(-1)?.elapsedSeconds ?? 0) - (steady[0]?.elapsedSeconds ?? 0)) / 60
-      : 0;
-  const lagSlopePerMinute = slope(steady.map((s) => [s.elapsedSeconds / 60, s.lag] as const));
-  const lagGrowth = lagSlopePerMinute * steadySpanMinutes;
-  const lastLag = steady.at(-1)?.lag ?? 0;
-  const heapSlopeMiBPerMinute = slope(
-    steady.map((s) => [s.elapsedSeconds / 60, s.heapUsedMiB] as const),
-  );
-  const third = Math.max(1, Math.floor(steady.length / 3));
-  const heapFirstThird = round(median(steady.slice(0, third).map((s) => s.heapUsedMiB)));
-  const heapLastThird = round(median(steady.slice(-third).map((s) => s.heapUsedMiB)));
+  const verdicts = soakChecks(samples, final, {
+    minutes,
+    rate,
+    produced,
+    producedInvalid,
+    applied,
+    rejected: rejectedKeys.size,
+    notifyDecisions,
+    sns: svc,
+    drained,
+  });
+  const { checks, producedValid } = verdicts;
   const sortedMs = [...invokeMs].sort((a, b) => a - b);
-  const producedValid = produced - producedInvalid;
-  // Trends need a few minutes after the warm-up; a shorter run reports them unjudged.
-  const judged = steadySpanMinutes >= 3;
-  const checks: { name: string; pass: boolean; detail: string; judged?: boolean }[] = [
-    { name: 'drained after the producer stopped', pass: drained, detail: `lag ${final.lag}` },
-    {
-      name: 'produced = applied + rejected',
-      pass: produced === applied + rejectedKeys.size,
-      detail: `${produced} = ${applied} + ${rejectedKeys.size}`,
-    },
-    {
-      name: 'applied (sum of bucket counts) = valid readings produced',
-      pass: applied === producedValid,
-      detail: `${applied} of ${producedValid}`,
-    },
-    {
-      name: 'rejected = invalid records produced',
-      pass: rejectedKeys.size === producedInvalid,
-      detail: `${rejectedKeys.size} of ${producedInvalid}`,
-    },
-    {
-      name: 'every notify decision reached SNS',
-      pass: svc.distinctAlertIds === notifyDecisions,
-      detail: `${svc.distinctAlertIds} distinct alert ids at SNS, ${notifyDecisions} decided (${svc.messages} messages)`,
-    },
-    {
-      name: 'lag trend over the steady part ≤ 2 s of readings',
-      pass: lagGrowth <= rate * 2,
-      judged,
-      detail: `${round(lagSlopePerMinute)} records/min × ${round(steadySpanMinutes)} min = ${round(lagGrowth)} (limit ${rate * 2})`,
-    },
-    {
-      name: 'last steady lag ≤ 5 s of readings',
-      pass: lastLag <= rate * 5,
-      detail: `${lastLag} (limit ${rate * 5})`,
-    },
-    {
-      name: 'heap trend ≤ 1 MiB/min',
-      pass: heapSlopeMiBPerMinute <= 1,
-      judged,
-      detail: `${round(heapSlopeMiBPerMinute, 3)} MiB/min`,
-    },
-    {
-      name: 'heap median, last third − first third ≤ 16 MiB',
-      pass: heapLastThird - heapFirstThird <= 16,
-      judged,
-      detail: `${heapFirstThird} → ${heapLastThird} MiB`,
-    },
-  ];
   const pass = checks.every((c) => c.judged === false || c.pass);
   const verdict = (c: (typeof checks)[number]) =>
     c.judged === false ? 'not judged (run < 4 min)' : c.pass ? 'pass' : 'FAIL';
@@ -416,17 +257,8 @@ async function runSoak(): Promise<number> {
       p99: sortedMs[Math.floor(sortedMs.length * 0.99)] ?? 0,
       max: sortedMs.at(-1) ?? 0,
     },
-    lag: {
-      warmupSeconds,
-      slopePerMinute: round(lagSlopePerMinute),
-      growthOverSteadyPart: round(lagGrowth),
-      last: lastLag,
-    },
-    heap: {
-      slopeMiBPerMinute: round(heapSlopeMiBPerMinute, 3),
-      firstThirdMedianMiB: heapFirstThird,
-      lastThirdMedianMiB: heapLastThird,
-    },
+    lag: verdicts.lag,
+    heap: verdicts.heap,
     checks,
     samples,
   };
@@ -440,53 +272,6 @@ async function runSoak(): Promise<number> {
   for (const c of checks) console.info(`  ${verdict(c).padEnd(4)} ${c.name}: ${c.detail}`);
   console.info(`results: ${out}.json, ${out}.md`);
   return pass ? 0 : 1;
-}
-
-function markdown(s: {
-  startedAt: string;
-  pass: boolean;
-  settings: Record<string, unknown>;
-  counts: Record<string, number>;
-  poller: Record<string, number>;
-  invokeMs: Record<string, number>;
-  checks: { name: string; pass: boolean; detail: string; judged?: boolean }[];
-  samples: Sample[];
-}): string {
-  const rows = s.samples
-    .map(
-      (x) =>
-        `| ${x.elapsedSeconds} | ${x.produced} | ${x.applied} | ${x.rejected} | ${x.lag} | ${x.rssMiB} | ${x.heapUsedMiB} | ${x.servicesRssMiB} |`,
-    )
-    .join('\n');
-  return `# Soak test: ${s.pass ? 'PASS' : 'FAIL'}
-
-Started ${s.startedAt} with \`scripts/soak.ts\` (${JSON.stringify(s.settings)}).
-Kafka (librdkafka mock cluster) → poller → Lambda handler → dynalite and the SNS endpoint
-(in a child process, so the heap below is the pipeline's own).
-
-## Checks
-
-| check | result | figures |
-| --- | --- | --- |
-${s.checks.map((c) => `| ${c.name} | ${c.judged === false ? 'not judged (run < 4 min)' : c.pass ? 'pass' : '**FAIL**'} | ${c.detail} |`).join('\n')}
-
-## Counts
-
-${Object.entries(s.counts)
-  .map(([k, v]) => `- ${k}: ${v}`)
-  .join('\n')}
-
-Poller: ${Object.entries(s.poller)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')}.
-Invocation time: p50 ${s.invokeMs.p50} ms, p99 ${s.invokeMs.p99} ms, max ${s.invokeMs.max} ms.
-
-## Samples
-
-| s | produced | applied | rejected | lag | rss MiB | heap MiB (after GC) | services rss MiB |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-${rows}
-`;
 }
 
 // Last, so every constant above is initialised before either role starts.

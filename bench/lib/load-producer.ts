@@ -3,7 +3,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 /**
  * The end-to-end bench's sensor fleet, in its own process so that producing does not eat
  * the pipeline's CPU in the same event loop (producers run elsewhere in production too).
- * Driven over IPC by bench/parts/e2e.ts: `{ type: 'run', ... }` produces at a rate for a
+ * Driven over IPC by bench/lib/load-producer-client.ts (for bench/parts/e2e.ts): `{ type: 'run', ... }` produces at a rate for a
  * while and answers with progress, probe and done messages; `{ type: 'stop' }` exits.
  */
 export interface RunCommand {

@@ -8,9 +8,9 @@ import { createBatchProcessor } from '../../functions/process-batch.ts';
 import { localSnsClient } from '../../local/embedded/clients.ts';
 import { type PublishedMessage, startSnsEndpoint } from '../../local/embedded/sns-endpoint.ts';
 import { mulberry32 } from '../../local/simulator/readings.ts';
+import { cutLikeEventSourceMapping, DEPLOY_BATCHING } from '../lib/event-source-batching.ts';
 import { round } from '../lib/stats.ts';
 import { BENCH_T0_MS, BENCH_TOPIC } from '../workload.ts';
-import { cutLikeEventSourceMapping, DEPLOY_BATCHING } from './dynamodb.ts';
 
 export interface AlertStormOptions {
   readonly quick: boolean;

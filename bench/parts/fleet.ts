@@ -20,9 +20,9 @@ import {
 } from '../lib/cost-model.ts';
 import { startDynaliteProcess } from '../lib/dynalite-process.ts';
 import { DynamoDbMeter, SnsMeter } from '../lib/dynamodb-meter.ts';
+import { cutLikeEventSourceMapping, DEPLOY_BATCHING } from '../lib/event-source-batching.ts';
 import { round } from '../lib/stats.ts';
 import { BENCH_T0_MS, BENCH_TOPIC, toMskEvent } from '../workload.ts';
-import { cutLikeEventSourceMapping, DEPLOY_BATCHING } from './dynamodb.ts';
 
 /**
  * The fleet table, measured: for each fleet the real handler runs the records of one poller's

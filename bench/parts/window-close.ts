@@ -14,9 +14,9 @@ import {
 } from '../lib/cost-model.ts';
 import { startDynaliteProcess } from '../lib/dynalite-process.ts';
 import { DynamoDbMeter, type MeterTotals } from '../lib/dynamodb-meter.ts';
+import { cutLikeEventSourceMapping, DEPLOY_BATCHING } from '../lib/event-source-batching.ts';
 import { round } from '../lib/stats.ts';
 import { BENCH_T0_MS, sensorRecords, toMskEvent } from '../workload.ts';
-import { cutLikeEventSourceMapping, DEPLOY_BATCHING } from './dynamodb.ts';
 
 export interface WindowCloseOptions {
   readonly quick: boolean;

@@ -1,45 +1,18 @@
-import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { Digest } from '../core/alerting/digest.ts';
 import { digestText, episodeEndJson, episodeEndLine } from '../core/alerting/digest-text.ts';
 import type { EpisodeEnd } from '../core/alerting/episodes.ts';
-
-/** The shape SnsAlertPublisher sends (its AlertMessage). */
-interface Message {
-  readonly message: string;
-  readonly subject: string;
-  readonly attributes: Record<string, MessageAttributeValue>;
-}
-
-const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
-
-function perProtocol(body: string, json: string, sms: string): string {
-  return JSON.stringify({
-    default: body,
-    email: body,
-    'email-json': json,
-    sms,
-    sqs: json,
-    lambda: json,
-    http: json,
-    https: json,
-    firehose: json,
-  });
-}
+import { type AlertMessage, digestAttributes, perProtocol, text } from './sns-message.ts';
 
 /**
  * The period's email digest (docs/alerting.md): `kind=digest`, which email subscriptions
  * take instead of the per-alert messages.
  */
-export function periodDigestMessage(d: Digest): Message {
+export function periodDigestMessage(d: Digest): AlertMessage {
   const t = digestText(d);
   return {
     subject: t.subject,
     message: perProtocol(t.body, t.json, t.subject.slice(0, 140)),
-    attributes: {
-      kind: text('digest'),
-      severity: text(d.counts.critical > 0 ? 'critical' : 'warning'),
-      count: { DataType: 'Number', StringValue: String(d.counts.alerts) },
-    },
+    attributes: digestAttributes(d.counts.critical > 0 ? 'critical' : 'warning', d.counts.alerts),
   };
 }
 
@@ -47,7 +20,7 @@ export function periodDigestMessage(d: Digest): Message {
  * A critical episode that ended: `kind=alert`, `event=resolved`, like a recovered silent
  * sensor, so the SMS subscribers who were paged hear that it is over.
  */
-export function resolvedMessage(e: EpisodeEnd): Message {
+export function resolvedMessage(e: EpisodeEnd): AlertMessage {
   const line = episodeEndLine(e);
   const id = e.sensorId.replace(/[^\x20-\x7e]/g, '?');
   return {

@@ -1,11 +1,9 @@
-import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { AlertDecision, GroupSummary } from '../core/types.ts';
-import type { AlertMessage } from './sns-alert-publisher.ts';
+import { type AlertMessage, numberAttribute, perProtocol, text } from './sns-message.ts';
 
 /** The attribute that names a group alert's group; subscriptions may filter on it. */
 export const GROUP_ATTRIBUTE = 'group';
 
-const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
 
 /** `GROUP site-a/line-1: 37 sensors alerting (more than 5 within 300 s): p1, p2, …` */
@@ -51,23 +49,13 @@ export function groupMessage(decision: AlertDecision): AlertMessage {
   return {
     // Email subjects: printable ASCII, under 100 characters (API_Publish).
     subject: printable(`[${g.severity}] ${g.inPeriod} sensors alerting in ${g.key}`).slice(0, 99),
-    message: JSON.stringify({
-      default: body,
-      email: body,
-      'email-json': json,
-      sms: printable(line).slice(0, 140),
-      sqs: json,
-      lambda: json,
-      http: json,
-      https: json,
-      firehose: json,
-    }),
+    message: perProtocol(body, json, printable(line).slice(0, 140)),
     attributes: {
       kind: text('alert'),
       severity: text(g.severity),
       detector: text('group'),
       [GROUP_ATTRIBUTE]: text(g.key),
-      count: { DataType: 'Number', StringValue: String(g.inPeriod) },
+      count: numberAttribute(g.inPeriod),
     },
   };
 }

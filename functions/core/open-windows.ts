@@ -8,10 +8,10 @@ import { bucketStartMs } from './windows.ts';
  * windows have not all closed, the partition's watermark, and where the closing of due
  * windows stands.
  *
- * Unlike WindowCloser (the recording's closer, which closes every due window at once), a
- * partition closes its due windows one at a time, in order of (end, sensor id), and may stop
- * in the middle of a window's decisions: a commit's outbox has a byte budget, and one
- * reading can close the windows of a whole fleet. While due windows remain, no reading is
+ * Due windows close one at a time, in order of (end, sensor id), and closing may stop in the
+ * middle of a window's decisions: a commit's outbox has a byte budget, and one reading can
+ * close the windows of a whole fleet. A recording (local/parity/seed-lines.ts) closes them
+ * all between readings, with the same order and the same windows. While due windows remain, no reading is
  * taken (`add` refuses), so a due window never gains a reading that arrived after it closed.
  *
  * What is stored is the held readings, the watermark and a cursor; the set of windows still

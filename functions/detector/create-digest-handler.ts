@@ -15,7 +15,7 @@ import { catchingUpLine } from '../core/alerting/digest-text.ts';
 import { type SendDigestsResult, sendDigests } from '../digest/send-digests.ts';
 import { DEFAULT_DETECTOR_TIMEOUT_SECONDS } from '../silence/ports.ts';
 import { DIGEST_SERVICE_NAME, METRIC, METRICS_NAMESPACE } from '../telemetry-names.ts';
-import { LOCAL_CONTEXT } from './create-handler.ts';
+import { LOCAL_CONTEXT } from './invocation.ts';
 
 export interface DigestHandlerDeps {
   /** The detector's config: its table, topic and digestPeriodSeconds. */

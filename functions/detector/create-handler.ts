@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -10,24 +9,29 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { DynamoDbOpenPartitions } from '../adapters/dynamodb/open-partitions.ts';
-import { DynamoDbFeedbackStore } from '../adapters/dynamodb-feedback-store.ts';
-import { DynamoDbRulesStore } from '../adapters/dynamodb-rules-store.ts';
-import { DynamoDbSilenceStore } from '../adapters/dynamodb-silence-store.ts';
 import { DynamoDbWindowStore } from '../adapters/dynamodb-window-store.ts';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher.ts';
 import type { BatchParse } from '../batch/group.ts';
 import type { DetectorConfig, ReadingFields } from '../config.ts';
-import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
-import { episodeEndJson, episodeEndLine } from '../core/alerting/digest-text.ts';
 import type { FieldMapping } from '../core/readings/field-mapping.ts';
 import { type KafkaEvent, recordsFromEvent } from '../kafka-event.ts';
-import { LiveFeedback } from '../live-feedback.ts';
-import { LiveRules, type RulesSnapshot, snapshotSilence } from '../live-rules.ts';
 import type { AnomalySink, BatchObserver, BatchReport } from '../ports.ts';
 import { createBatchProcessor, PageCache } from '../process-batch.ts';
 import type { SchemaRegistryDecoder } from '../schema-registry/schema-decoder.ts';
-import { LastSeenRecorder } from '../silence/last-seen-recorder.ts';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry-names.ts';
+import {
+  addDecisionMetrics,
+  addReportMetrics,
+  newTally,
+  telemetryObserver,
+} from './batch-telemetry.ts';
+import { LOCAL_CONTEXT, streamIdOf } from './invocation.ts';
+import {
+  type LiveRulesSettings,
+  lastSeenRecorder,
+  liveFeedback,
+  liveRules,
+} from './live-readers.ts';
 
 export interface HandlerDeps {
   readonly config: DetectorConfig;
@@ -70,101 +74,6 @@ export interface HandlerDeps {
   readonly decoder?: SchemaRegistryDecoder;
   /** Where the sensor id, value and timestamp are in a record (READING_FIELDS). @default the JSON names */
   readonly readingFields?: FieldMapping;
-}
-
-export interface LiveRulesSettings {
-  /** @default RULES_REFRESH_MS (30 s) */
-  readonly refreshMs?: number;
-  /** Told when a different set of rules is in use (the local console prints it). */
-  readonly changed?: (now: RulesSnapshot, before: RulesSnapshot) => void;
-  /** Told when the stored document is invalid, once per version. */
-  readonly invalid?: (problem: string, version: number) => void;
-}
-
-interface Tally {
-  rejected: number;
-  anomalies: number;
-  sent: number;
-  heldBack: number;
-  stale: number;
-  escalated: number;
-  episodesEnded: number;
-  readonly byReason: Map<string, number>;
-}
-
-function newTally(): Tally {
-  return {
-    rejected: 0,
-    anomalies: 0,
-    sent: 0,
-    heldBack: 0,
-    stale: 0,
-    escalated: 0,
-    episodesEnded: 0,
-    byReason: new Map(),
-  };
-}
-
-/** Logs each decision as CloudWatch expects it and counts it for the batch's metrics. */
-function telemetryObserver(
-  logger: Logger,
-  tally: Tally,
-  extra: BatchObserver | undefined,
-): BatchObserver {
-  return {
-    rejected(rejection) {
-      tally.rejected += 1;
-      tally.byReason.set(rejection.reason, (tally.byReason.get(rejection.reason) ?? 0) + 1);
-      logger.warn('record rejected', {
-        topic: rejection.source.topic,
-        partition: rejection.source.partition,
-        offset: rejection.source.offset,
-        reason: rejection.reason,
-        detail: rejection.detail,
-        rawValue: rejection.rawPreview,
-      });
-      extra?.rejected(rejection);
-    },
-    anomaly(decision) {
-      tally.anomalies += 1;
-      if (decision.stale === true) tally.stale += 1;
-      else if (!decision.notify) tally.heldBack += 1;
-      if (decision.escalated === true) tally.escalated += 1;
-      // The message is the Flink job's line; the fields make it queryable in Logs Insights.
-      logger.warn(anomalyLine(decision.anomaly), {
-        ...anomalyJson(decision.anomaly, decision.heldBackBefore),
-        notified: decision.notify,
-        ...(decision.stale === true ? { stale: true } : {}),
-        ...(decision.escalated === true ? { escalated: true } : {}),
-        ...(decision.episodeId === undefined ? {} : { episodeId: decision.episodeId }),
-        ...(decision.group === undefined ? {} : { groupAlert: decision.group }),
-      });
-      extra?.anomaly(decision);
-    },
-    episodeEnded(end) {
-      tally.episodesEnded += 1;
-      logger.info(episodeEndLine(end), episodeEndJson(end));
-      extra?.episodeEnded?.(end);
-    },
-    published(alerts) {
-      tally.sent += alerts.length;
-      extra?.published(alerts);
-    },
-    late(reading) {
-      // Counted in the batch report (lateReadings); never judged, never silently dropped.
-      logger.warn('reading late for every window (window-close evaluation)', {
-        sensorId: reading.sensorId,
-        value: reading.value,
-        eventTime: new Date(reading.eventTimeMs).toISOString(),
-        topic: reading.source.topic,
-        partition: reading.source.partition,
-        offset: reading.source.offset,
-      });
-      extra?.late?.(reading);
-    },
-    // Passed on only when wanted: the use case collects evaluations just for such an observer.
-    ...(extra?.evaluated === undefined ? {} : { evaluated: extra.evaluated.bind(extra) }),
-  };
 }
 
 export type DetectorHandler = (event: KafkaEvent, context?: Context) => Promise<BatchReport>;
@@ -247,37 +156,11 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
       });
       const report = await processBatch(records);
       logger.info('batch processed', { ...report });
-      metrics.addMetric(METRIC.recordsRedelivered, MetricUnit.Count, report.redelivered);
-      // Alerting (docs/alerting-groups.md): only when the rules use it, so a stack without
-      // groups or windows publishes no more metrics than before.
-      if (report.notificationsMuted > 0)
-        metrics.addMetric(METRIC.notificationsMuted, MetricUnit.Count, report.notificationsMuted);
-      if (report.notificationsGrouped > 0)
-        metrics.addMetric(
-          METRIC.notificationsGrouped,
-          MetricUnit.Count,
-          report.notificationsGrouped,
-        );
-      if (report.groupAlerts > 0)
-        metrics.addMetric(METRIC.groupAlerts, MetricUnit.Count, report.groupAlerts);
+      addReportMetrics(metrics, report);
       return report;
     } finally {
-      // Counted from decisions as they are made, so a failed batch still reports what it
-      // decided; logMetrics flushes them on success and on error.
-      metrics.addMetric(METRIC.recordsReceived, MetricUnit.Count, records.length);
-      metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, tally.rejected);
-      metrics.addMetric(METRIC.anomalies, MetricUnit.Count, tally.anomalies);
-      metrics.addMetric(METRIC.notificationsSent, MetricUnit.Count, tally.sent);
-      metrics.addMetric(METRIC.notificationsHeldBack, MetricUnit.Count, tally.heldBack);
-      metrics.addMetric(METRIC.notificationsStale, MetricUnit.Count, tally.stale);
-      metrics.addMetric(METRIC.notificationsEscalated, MetricUnit.Count, tally.escalated);
-      metrics.addMetric(METRIC.episodesEnded, MetricUnit.Count, tally.episodesEnded);
-      metrics.addMetric(METRIC.batchDurationMs, MetricUnit.Milliseconds, clock() - startedMs);
-      for (const [reason, count] of tally.byReason) {
-        const single = metrics.singleMetric();
-        single.addDimension('reason', reason);
-        single.addMetric(METRIC.recordsRejectedByReason, MetricUnit.Count, count);
-      }
+      // Whether the batch succeeded or not: a failed batch still reports what it decided.
+      addDecisionMetrics(metrics, tally, records.length, clock() - startedMs);
     }
   };
 
@@ -289,141 +172,6 @@ export function createHandler(deps: HandlerDeps): DetectorHandler {
 
   return (event, context) => wrapped(event, context ?? LOCAL_CONTEXT);
 }
-
-/**
- * The rules document reader of a container, its events logged and counted: the detector's
- * and the silence check's.
- */
-export function liveRules(
-  deps: Pick<HandlerDeps, 'config' | 'dynamodb'> & { readonly liveRules: LiveRulesSettings },
-  logger: Logger,
-  metrics: Metrics,
-  clock: () => number,
-) {
-  const settings = deps.liveRules;
-  const describe = (r: RulesSnapshot) => ({
-    source: r.source,
-    version: r.version,
-    rules: r.rules.length,
-    defaultDetector: r.defaultDetector.kind,
-    ...(r.updatedBy === undefined ? {} : { updatedBy: r.updatedBy, updatedAt: r.updatedAt }),
-  });
-  return new LiveRules({
-    store: new DynamoDbRulesStore({ client: deps.dynamodb, tableName: deps.config.tableName }),
-    deployed: {
-      defaultDetector: deps.config.defaultDetector,
-      rules: deps.config.rules,
-      ...(deps.config.silenceSeconds === undefined
-        ? {}
-        : { silenceSeconds: deps.config.silenceSeconds }),
-      ...(deps.config.readingFields === undefined
-        ? {}
-        : { readingFields: deps.config.readingFields }),
-      ...(deps.config.freshnessSeconds === undefined
-        ? {}
-        : { freshnessSeconds: deps.config.freshnessSeconds }),
-      ...(deps.config.alerting === undefined ? {} : { alerting: deps.config.alerting }),
-    },
-    clock,
-    ...(settings.refreshMs === undefined ? {} : { refreshMs: settings.refreshMs }),
-    events: {
-      changed(now, before) {
-        logger.info('rules changed', { ...describe(now), previousVersion: before.version });
-        settings.changed?.(now, before);
-      },
-      invalid(problem, stored, kept, firstTime) {
-        // Counted on every check while the document stays invalid (the alarm stays in ALARM),
-        // logged once per version.
-        metrics.addMetric(METRIC.rulesDocumentInvalid, MetricUnit.Count, 1);
-        if (!firstTime) return;
-        logger.error('rules document invalid: keeping the rules in use', {
-          problem,
-          invalidVersion: stored.version,
-          invalidUpdatedBy: stored.updatedBy,
-          invalidUpdatedAt: stored.updatedAt,
-          kept: describe(kept),
-        });
-        settings.invalid?.(problem, stored.version);
-      },
-      readFailed(error, kept) {
-        logger.warn('rules document not read: keeping the rules in use', {
-          error: (error as Error).message,
-          kept: describe(kept),
-        });
-      },
-    },
-  });
-}
-
-/** The verdicts reader of a container, its changes and failures logged. */
-function liveFeedback(deps: HandlerDeps, logger: Logger, clock: () => number): LiveFeedback {
-  return new LiveFeedback({
-    store: new DynamoDbFeedbackStore({ client: deps.dynamodb, tableName: deps.config.tableName }),
-    clock,
-    ...(deps.liveFeedback?.refreshMs === undefined
-      ? {}
-      : { refreshMs: deps.liveFeedback.refreshMs }),
-    events: {
-      changed: (verdicts, before) => logger.info('feedback changed', { verdicts, before }),
-      readFailed: (error) =>
-        logger.warn('feedback not read: keeping the verdicts in use', {
-          error: (error as Error).message,
-        }),
-      skipped: (invalid, truncated) =>
-        logger.warn('feedback items skipped', { invalid, truncated }),
-    },
-  });
-}
-
-/**
- * Silent sensors (docs/silence.md): with live rules always a recorder, as a stored document
- * can set silenceSeconds at any time (it writes nothing while no limit applies); with the
- * deployed rules only, one when they set a limit.
- */
-function lastSeenRecorder(deps: HandlerDeps, live: boolean) {
-  const { config } = deps;
-  const deployed = snapshotSilence(config.defaultDetector, config.rules, config.silenceSeconds);
-  if (!live && deployed.limits.length === 0) return undefined;
-  const recorder = new LastSeenRecorder({
-    store: new DynamoDbSilenceStore(deps.dynamodb, config.tableName),
-    ...deployed,
-  });
-  return { deployed, record: recorder.record.bind(recorder) };
-}
-
-/**
- * The Kafka cluster of an event, as a short stable id: the MSK cluster's ARN
- * (`eventSourceArn`) or, for a self-managed cluster, its `bootstrapServers`. It is part of
- * every partition's id, so the same topic on another cluster is judged afresh.
- * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html (event shape)
- */
-export function streamIdOf(event: KafkaEvent): string {
-  const e = event as { eventSourceArn?: unknown; bootstrapServers?: unknown };
-  const source =
-    typeof e.eventSourceArn === 'string' && e.eventSourceArn !== ''
-      ? e.eventSourceArn
-      : typeof e.bootstrapServers === 'string'
-        ? e.bootstrapServers
-        : '';
-  if (source === '') return '';
-  return createHash('sha256').update(source).digest('base64url').slice(0, 10);
-}
-
-/** Context for callers outside Lambda (local pipeline, tests). */
-export const LOCAL_CONTEXT: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'anomaly-detector-local',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:anomaly-detector-local',
-  memoryLimitInMB: '1024',
-  awsRequestId: 'local',
-  logGroupName: 'local',
-  logStreamName: 'local',
-  getRemainingTimeInMillis: () => 900_000,
-  done: () => {},
-  fail: () => {},
-  succeed: () => {},
-};
 
 /**
  * How this batch reads its records: the rules' field mappings (the stored document, or the

@@ -15,7 +15,8 @@ import { snapshotSilence } from '../live-rules.ts';
 import { checkSilence, type SilenceCheckReport } from '../silence/check-silence.ts';
 import { DEFAULT_DETECTOR_TIMEOUT_SECONDS, type SilenceSink } from '../silence/ports.ts';
 import { METRIC, METRICS_NAMESPACE, SILENCE_SERVICE_NAME } from '../telemetry-names.ts';
-import { type LiveRulesSettings, LOCAL_CONTEXT, liveRules } from './create-handler.ts';
+import { LOCAL_CONTEXT } from './invocation.ts';
+import { type LiveRulesSettings, liveRules } from './live-readers.ts';
 
 export interface SilenceHandlerDeps {
   /** The detector's config: the same rules file gives each sensor its silenceSeconds. */

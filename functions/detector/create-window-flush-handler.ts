@@ -15,7 +15,8 @@ import { anomalyJson, anomalyLine } from '../core/alert-text.ts';
 import type { AnomalySink, BatchObserver } from '../ports.ts';
 import { PageCache } from '../process-batch.ts';
 import { METRIC, METRICS_NAMESPACE, WINDOW_FLUSH_SERVICE_NAME } from '../telemetry-names.ts';
-import { type LiveRulesSettings, LOCAL_CONTEXT, liveRules } from './create-handler.ts';
+import { LOCAL_CONTEXT } from './invocation.ts';
+import { type LiveRulesSettings, liveRules } from './live-readers.ts';
 
 export interface WindowFlushHandlerDeps {
   /** The detector's config: the same windows, lateness, detectors and table. */

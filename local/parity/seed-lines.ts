@@ -1,6 +1,7 @@
 import type { DetectorSpec } from '../../functions/core/detectors.ts';
+import { OpenWindows } from '../../functions/core/open-windows.ts';
 import type { Reading } from '../../functions/core/types.ts';
-import { WindowCloser, type WindowCloseSpec } from '../../functions/core/window-close.ts';
+import type { WindowCloseSpec } from '../../functions/core/window-close.ts';
 import {
   type FlinkLineFormat,
   flinkLine,
@@ -36,28 +37,37 @@ export function seedLines(
 ): SeedLinesResult {
   const detector = options.detector ?? SEED_DETECTOR;
   const precision: ValuePrecision = options.format === 'python' ? 'float32' : 'float64';
-  const closer = new WindowCloser(spec);
+  // The product's open windows (functions/core/open-windows.ts), as the batch path keeps a
+  // partition's: the same assignment to windows, lateness and closing order, without the
+  // cooldown and outbox budget that a recording's seed lines do not have.
+  const open = new OpenWindows(spec);
   const decisions: WindowDecision[] = [];
   let count = 0;
   let lateReadings = 0;
   let lateWindowDrops = 0;
   let windowsClosed = 0;
-  const judge = (closed: ReturnType<WindowCloser['advanceTo']>) => {
-    windowsClosed += closed.length;
-    for (const window of closed) decisions.push(...judgeClosedWindow(window, detector, precision));
+  // Every due window, in order of (end, sensor id), each judged whole.
+  const closeDue = () => {
+    for (let due = open.peekDue(); due !== undefined; due = open.peekDue()) {
+      decisions.push(...judgeClosedWindow(due.window, detector, precision));
+      open.finish(due.window);
+      windowsClosed += 1;
+    }
   };
   for (const reading of readings) {
     count += 1;
-    const result = closer.accept(reading.sensorId, {
+    const result = open.add(reading.sensorId, {
       value: reading.value,
       eventTimeMs: reading.eventTimeMs,
       source: reading.source,
     });
     if (result.late) lateReadings += 1;
     lateWindowDrops += result.lateWindows;
-    judge(result.closed);
+    closeDue();
   }
-  judge(closer.advanceTo(Number.POSITIVE_INFINITY));
+  // The end of the input: Flink's final watermark fires every window still open.
+  open.advanceTo(Number.POSITIVE_INFINITY);
+  closeDue();
   return {
     lines: decisions.map((d) => flinkLine(d, options.format)),
     decisions,

@@ -4,11 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_DETECTION, type DetectorConfig, validateConfig } from '../../functions/config.ts';
 import type { SilenceAlert } from '../../functions/core/silence.ts';
-import {
-  createHandler,
-  type DetectorHandler,
-  type LiveRulesSettings,
-} from '../../functions/detector/create-handler.ts';
+import { createHandler, type DetectorHandler } from '../../functions/detector/create-handler.ts';
 import {
   createSilenceHandler,
   type SilenceHandler,
@@ -17,6 +13,7 @@ import {
   createWindowFlushHandler,
   type WindowFlushHandler,
 } from '../../functions/detector/create-window-flush-handler.ts';
+import type { LiveRulesSettings } from '../../functions/detector/live-readers.ts';
 import type { AnomalySink, BatchObserver } from '../../functions/ports.ts';
 import type { SilenceSink } from '../../functions/silence/ports.ts';
 import {

@@ -3,7 +3,7 @@ import type { DetectorConfig } from '../../functions/config.ts';
 import type { Digest } from '../../functions/core/alerting/digest.ts';
 import type { SilenceAlert } from '../../functions/core/silence.ts';
 import type { AlertDecision } from '../../functions/core/types.ts';
-import type { LiveRulesSettings } from '../../functions/detector/create-handler.ts';
+import type { LiveRulesSettings } from '../../functions/detector/live-readers.ts';
 import type { AnomalySink, BatchObserver, Evaluation, Rejection } from '../../functions/ports.ts';
 import type { SilenceSink } from '../../functions/silence/ports.ts';
 import { unavailable, waitForService } from '../embedded/reachable.ts';

@@ -3,13 +3,10 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { javaDoubleToString, pythonRepr } from '../../functions/core/float-text.ts';
+import { OpenWindows } from '../../functions/core/open-windows.ts';
 import { parseReading } from '../../functions/core/parse-reading.ts';
 import type { Reading } from '../../functions/core/types.ts';
-import {
-  type ClosedWindow,
-  WindowCloser,
-  type WindowCloseSpec,
-} from '../../functions/core/window-close.ts';
+import type { ClosedWindow, WindowCloseSpec } from '../../functions/core/window-close.ts';
 import { judgeClosedWindow } from '../../functions/core/window-close-judge.ts';
 import { linesToRecords } from '../../local/backtest/run-backtest.ts';
 import { SEED_DETECTOR, seedLines } from '../../local/parity/seed-lines.ts';
@@ -32,6 +29,16 @@ function readingsOf(file: string): Reading[] {
 }
 
 const SEED_SPEC: WindowCloseSpec = { slideMs: 5000, windowMs: 10_000, allowedLatenessMs: 0 };
+/** Closes every due window in order, as the batch path does between readings. */
+function closeDue(open: OpenWindows): ClosedWindow[] {
+  const closed: ClosedWindow[] = [];
+  for (let due = open.peekDue(); due !== undefined; due = open.peekDue()) {
+    closed.push(due.window);
+    open.finish(due.window);
+  }
+  return closed;
+}
+
 const SEED_SAMPLE_OUTPUT = [
   'ANOMALY → sensor_1: value=150.0, avg=59.21',
   'ANOMALY → sensor_1: value=180.0, avg=112.5',
@@ -61,12 +68,14 @@ describe("the seed's sample", () => {
   });
 
   it('180 and 45 alone in a window are both flagged against avg 112.5, unlike on arrival', () => {
-    const closer = new WindowCloser(SEED_SPEC);
+    const open = new OpenWindows(SEED_SPEC);
     const source = { topic: 't', partition: 0, offset: 0 };
-    closer.accept('s', { value: 180, eventTimeMs: 16_000, source });
-    closer.accept('s', { value: 45, eventTimeMs: 21_000, source: { ...source, offset: 1 } });
-    const closed = closer.advanceTo(Number.POSITIVE_INFINITY);
-    const flagged = closed.flatMap((w) => judgeClosedWindow(w, SEED_DETECTOR));
+    open.add('s', { value: 180, eventTimeMs: 16_000, source });
+    closeDue(open);
+    open.add('s', { value: 45, eventTimeMs: 21_000, source: { ...source, offset: 1 } });
+    closeDue(open);
+    open.advanceTo(Number.POSITIVE_INFINITY);
+    const flagged = closeDue(open).flatMap((w) => judgeClosedWindow(w, SEED_DETECTOR));
     expect(flagged.map((d) => [d.windowEndMs, d.reading.value, d.verdict.mean])).toEqual([
       [25_000, 180, 112.5],
       [25_000, 45, 112.5],
@@ -74,11 +83,12 @@ describe("the seed's sample", () => {
   });
 
   it('a reading is judged once per window it belongs to, with each window its own average', () => {
-    const closer = new WindowCloser(SEED_SPEC);
+    const open = new OpenWindows(SEED_SPEC);
     const closed: ClosedWindow[] = [];
     const at = (value: number, t: number, offset: number) => {
       const source = { topic: 't', partition: 0, offset };
-      closed.push(...closer.accept('s', { value, eventTimeMs: t, source }).closed);
+      open.add('s', { value, eventTimeMs: t, source });
+      closed.push(...closeDue(open));
     };
     at(0, 1000, 0); // window [-5, 5) and [0, 10)
     at(0, 2000, 1);
@@ -86,7 +96,8 @@ describe("the seed's sample", () => {
     expect(closed.map((w) => w.endMs)).toEqual([5000]); // 6000 closed [-5, 5): nothing flagged
     at(0, 11_000, 3); // windows [5, 15) and [10, 20); closes [0, 10)
     expect(closed.map((w) => w.endMs)).toEqual([5000, 10_000]);
-    closed.push(...closer.advanceTo(Number.POSITIVE_INFINITY));
+    open.advanceTo(Number.POSITIVE_INFINITY);
+    closed.push(...closeDue(open));
     const lines = closed
       .flatMap((w) => judgeClosedWindow(w, SEED_DETECTOR))
       .map((d) => `${d.windowEndMs}:${d.reading.value}@${d.verdict.mean}`);
@@ -97,6 +108,69 @@ describe("the seed's sample", () => {
       '15000:300@150',
       '15000:0@150',
     ]);
+  });
+});
+
+describe('open windows: closing order and late readings', () => {
+  const source = (offset: number) => ({ topic: 't', partition: 0, offset });
+
+  it('windows close in order of end, then sensor id in code-point order, each reading in arrival order', () => {
+    const open = new OpenWindows(SEED_SPEC);
+    // 'B' < 'a' < 'ü' in code points (localeCompare would put 'a' first).
+    open.add('ü', { value: 1, eventTimeMs: 1000, source: source(0) });
+    open.add('B', { value: 3, eventTimeMs: 2000, source: source(1) });
+    open.add('a', { value: 4, eventTimeMs: 3000, source: source(2) });
+    open.add('a', { value: 2, eventTimeMs: 7000, source: source(3) });
+    expect(open.hasDue).toBe(true); // 7000 passed the end of [-5, 5)
+    const first = closeDue(open);
+    expect(first.map((w) => [w.endMs, w.sensorId])).toEqual([
+      [5000, 'B'],
+      [5000, 'a'],
+      [5000, 'ü'],
+    ]);
+    open.advanceTo(Number.POSITIVE_INFINITY);
+    const rest = closeDue(open);
+    expect(rest.map((w) => [w.endMs, w.sensorId, w.readings.map((r) => r.value)])).toEqual([
+      [10_000, 'B', [3]],
+      [10_000, 'a', [4, 2]],
+      [10_000, 'ü', [1]],
+      [15_000, 'a', [2]],
+    ]);
+    expect(open.heldReadings).toBe(0);
+  });
+
+  it('a reading behind the watermark is left out of the windows that closed, and held nowhere when all had', () => {
+    const open = new OpenWindows({ ...SEED_SPEC, allowedLatenessMs: 1000 });
+    open.add('s', { value: 5, eventTimeMs: 8000, source: source(0) });
+    open.add('s', { value: 10, eventTimeMs: 12_000, source: source(1) });
+    // [0, 10) was due at 11 s: closed. A reading at 9 s belongs to [0, 10) and [5, 15).
+    expect(closeDue(open).map((w) => [w.endMs, w.readings.map((r) => r.value)])).toEqual([
+      [10_000, [5]],
+    ]);
+    expect(open.add('s', { value: 20, eventTimeMs: 9000, source: source(2) })).toEqual({
+      lateWindows: 1,
+      late: false,
+    });
+    // 4 s belongs to [-5, 5) and [0, 10), both closed: late for every window.
+    expect(open.add('s', { value: 30, eventTimeMs: 4000, source: source(3) })).toEqual({
+      lateWindows: 2,
+      late: true,
+    });
+    expect(open.heldReadings).toBe(3);
+    open.advanceTo(Number.POSITIVE_INFINITY);
+    expect(closeDue(open).map((w) => [w.endMs, w.readings.map((r) => r.value)])).toEqual([
+      [15_000, [5, 10, 20]],
+      [20_000, [10]],
+    ]);
+  });
+
+  it('takes no reading while due windows remain, so a closed window never gains one', () => {
+    const open = new OpenWindows(SEED_SPEC);
+    open.add('s', { value: 1, eventTimeMs: 1000, source: source(0) });
+    open.add('s', { value: 2, eventTimeMs: 6000, source: source(1) });
+    expect(() => open.add('s', { value: 3, eventTimeMs: 6001, source: source(2) })).toThrow(
+      /close the due windows/,
+    );
   });
 });
 
@@ -123,7 +197,7 @@ describe('numbers printed as the seed jobs print them', () => {
 
 // ---------------------------------------------------------------------------------------------
 // An independent model of the seed's window function over Flink's sliding event-time windows,
-// written from the definitions rather than from WindowCloser: every element joins each window
+// written from the definitions rather than from OpenWindows: every element joins each window
 // that has not closed when it arrives, and windows print in order of end, then key.
 
 interface StreamItem {
@@ -231,37 +305,61 @@ function ourLines(
     eventTimeMs: s.t,
     source: { topic: 't', partition: 0, offset: i },
   }));
-  // Batches as the event source mapping cuts them: the state is stored and read back (as JSON,
-  // as the state layer would) between batches, so a cut anywhere must change nothing.
-  let snapshot = JSON.stringify(new WindowCloser(spec).toSnapshot());
+  // Batches as the event source mapping cuts them: the state is stored and read back (a deep
+  // copy, as the state layer's pages would give it) between batches, so a cut anywhere must
+  // change nothing. A batch ends right after its last reading, before the windows it made due
+  // are closed, and halfway through the decisions of the first of them, as a commit whose
+  // outbox reached its budget does: the next batch goes on from the stored cursor.
+  let state = new OpenWindows(spec).state();
   const lines: string[] = [];
   let from = 0;
-  for (const cut of [
-    ...cuts.filter((c) => c < readings.length).sort((a, b) => a - b),
-    readings.length,
-  ]) {
-    const closer = WindowCloser.fromSnapshot(spec, JSON.parse(snapshot));
+  const cutsInOrder = cuts.filter((c) => c < readings.length).sort((a, b) => a - b);
+  for (const cut of [...cutsInOrder, readings.length]) {
+    const open = new OpenWindows(spec, structuredClone(state));
+    closeDueInto(open, lines);
     for (const r of readings.slice(from, cut)) {
-      const { closed } = closer.accept(r.sensorId, r);
-      for (const w of closed) lines.push(...linesOf(w));
+      open.add(r.sensorId, r);
+      if (r !== readings[cut - 1]) closeDueInto(open, lines);
     }
-    snapshot = JSON.stringify(closer.toSnapshot());
+    pauseHalfway(open, lines);
+    state = open.state();
     from = cut;
   }
-  const closer = WindowCloser.fromSnapshot(spec, JSON.parse(snapshot));
-  for (const w of closer.advanceTo(Number.POSITIVE_INFINITY)) lines.push(...linesOf(w));
+  const open = new OpenWindows(spec, structuredClone(state));
+  closeDueInto(open, lines);
+  open.advanceTo(Number.POSITIVE_INFINITY);
+  closeDueInto(open, lines);
   return lines;
 }
 
-function linesOf(w: ReturnType<WindowCloser['advanceTo']>[number]): string[] {
-  return seedLinesOfWindow(w);
+/** Closes every due window, its lines from the first reading not yet decided. */
+function closeDueInto(open: OpenWindows, lines: string[]): void {
+  for (let due = open.peekDue(); due !== undefined; due = open.peekDue()) {
+    const { window, fromSeq } = due;
+    lines.push(...seedLinesOfWindow(window, fromSeq));
+    open.finish(window);
+  }
 }
 
-function seedLinesOfWindow(w: ReturnType<WindowCloser['advanceTo']>[number]): string[] {
-  return judgeClosedWindow(w, SEED_DETECTOR, 'float32').map(
-    (d) =>
-      `ANOMALY → ${d.sensorId}: value=${pythonRepr(Math.fround(d.reading.value))}, avg=${pythonRepr(d.verdict.mean)}`,
-  );
+/** Decides the first half of the next due window's readings and stops there. */
+function pauseHalfway(open: OpenWindows, lines: string[]): void {
+  const due = open.peekDue();
+  if (due === undefined) return;
+  const pending = due.window.readings.filter((r) => r.seq >= due.fromSeq);
+  const stop = pending[Math.floor(pending.length / 2)];
+  if (stop === undefined) return;
+  lines.push(...seedLinesOfWindow(due.window, due.fromSeq, stop.seq));
+  open.pauseAt(due.window, stop.seq);
+}
+
+/** The seed job's lines for a closed window, for its readings of seq in [fromSeq, toSeq). */
+function seedLinesOfWindow(w: ClosedWindow, fromSeq = 0, toSeq = Infinity): string[] {
+  return judgeClosedWindow(w, SEED_DETECTOR, 'float32')
+    .filter((d) => d.reading.seq >= fromSeq && d.reading.seq < toSeq)
+    .map(
+      (d) =>
+        `ANOMALY → ${d.sensorId}: value=${pythonRepr(Math.fround(d.reading.value))}, avg=${pythonRepr(d.verdict.mean)}`,
+    );
 }
 
 describe('window-close evaluation against the seed, on random streams', () => {
