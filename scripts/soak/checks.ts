@@ -36,7 +36,12 @@ export interface SoakCounts {
   readonly applied: number;
   readonly rejected: number;
   readonly notifyDecisions: number;
-  readonly sns: { readonly messages: number; readonly distinctAlertIds: number };
+  readonly sns: {
+    readonly messages: number;
+    readonly distinctAlertIds: number;
+    readonly otherMessages: number;
+    readonly unparsed: number;
+  };
   readonly drained: boolean;
 }
 
@@ -85,7 +90,12 @@ export function soakChecks(samples: readonly Sample[], final: Sample, c: SoakCou
     {
       name: 'every notify decision reached SNS',
       pass: svc.distinctAlertIds === notifyDecisions,
-      detail: `${svc.distinctAlertIds} distinct alert ids at SNS, ${notifyDecisions} decided (${svc.messages} messages)`,
+      detail: `${svc.distinctAlertIds} distinct alert ids at SNS, ${notifyDecisions} decided (${svc.messages} messages, ${svc.otherMessages} of them resolved notices or digests)`,
+    },
+    {
+      name: 'every SNS message is one the detector wrote',
+      pass: svc.unparsed === 0,
+      detail: `${svc.unparsed} of ${svc.messages} not parsed`,
     },
     {
       name: 'lag trend over the steady part ≤ 2 s of readings',

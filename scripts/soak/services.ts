@@ -14,12 +14,17 @@ async function runServices(): Promise<void> {
   const [dynamo, sns] = await Promise.all([startDynamoDb(), startSnsEndpoint()]);
   const alertIds = new Set<string>();
   let messages = 0;
+  // Not an alert: resolved notices, digests and silence notices carry no alert id.
+  let otherMessages = 0;
+  let unparsed = 0;
   sns.onMessage((m) => {
     messages += 1;
     try {
-      alertIds.add((JSON.parse(JSON.parse(m.message).sqs) as { alertId: string }).alertId);
+      const payload = JSON.parse(JSON.parse(m.message).sqs) as { alertId?: unknown };
+      if (typeof payload.alertId === 'string') alertIds.add(payload.alertId);
+      else otherMessages += 1;
     } catch {
-      alertIds.add(`unparsed-${messages}`);
+      unparsed += 1;
     }
     // The endpoint keeps every message; the soak only needs the counts.
     sns.messages.length = 0;
@@ -32,7 +37,7 @@ async function runServices(): Promise<void> {
     if (line.trim() === 'stats') {
       const { rss } = process.memoryUsage();
       process.stdout.write(
-        `${JSON.stringify({ type: 'stats', messages, distinctAlertIds: alertIds.size, rssBytes: rss })}\n`,
+        `${JSON.stringify({ type: 'stats', messages, distinctAlertIds: alertIds.size, otherMessages, unparsed, rssBytes: rss })}\n`,
       );
     }
   });
@@ -41,10 +46,20 @@ async function runServices(): Promise<void> {
   });
 }
 
+/** What the stores saw: SNS messages, the alerts among them by id, and the RSS. */
+export interface ServicesStats {
+  readonly messages: number;
+  readonly distinctAlertIds: number;
+  readonly otherMessages: number;
+  /** Messages whose body was not our JSON: each one is a failed check. */
+  readonly unparsed: number;
+  readonly rssBytes: number;
+}
+
 export interface ServicesChild {
   readonly dynamodb: string;
   readonly sns: string;
-  stats(): Promise<{ messages: number; distinctAlertIds: number; rssBytes: number }>;
+  stats(): Promise<ServicesStats>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +84,7 @@ export async function startServicesChild(entry: string): Promise<ServicesChild> 
     async stats() {
       const answer = next();
       child.stdin?.write('stats\n');
-      return (await answer) as { messages: number; distinctAlertIds: number; rssBytes: number };
+      return (await answer) as unknown as ServicesStats;
     },
     async stop() {
       const exited = new Promise((done) => child.once('exit', done));
