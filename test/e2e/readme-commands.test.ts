@@ -27,7 +27,7 @@ const CHECKED_ELSEWHERE: Readonly<Record<string, string>> = {
   'npm test': 'this suite is npm test itself',
   'npx cdk synth --no-notices': 'test/infra/cli.test.ts runs this synth through a shell',
   [cdkCommand('deploy', DEPLOY_EXAMPLES.mskIam.context).replace(/\\\n\s*/g, '')]:
-    'needs an account: test/infra/cli.test.ts synthesizes this very context, test/infra/docs.test.ts checks the quote',
+    'needs an account: test/infra/msk.test.ts synthesizes this very context, test/infra/docs.test.ts checks the quote',
 };
 
 /** What each command must print (stdout), so "it ran" means it did its job. */
@@ -101,7 +101,10 @@ describe('every command in the README runs as written', { timeout: 120_000 }, ()
     expect(known.filter((c) => !COMMANDS.includes(c))).toEqual([]);
   });
 
-  it.each(Object.keys(EXPECTED))('%s', async (command) => {
+  // Side by side: each command has its own ports, services and output files; the check of
+  // the plot they write runs after them all (vitest runs the next plain test once a run of
+  // concurrent ones has finished).
+  it.concurrent.each(Object.keys(EXPECTED))('%s', async (command) => {
     // `npm start` alone runs for 45 s: Ctrl-C after an anomaly and a status line, as a user would.
     const interrupted = command === 'npm start';
     const result = await run(command, interrupted ? /ANOMALY[\s\S]*^\[\d\d:\d\d\] /m : undefined);
@@ -158,7 +161,7 @@ const DOCS_ELSEWHERE: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     Object.values(DEPLOY_EXAMPLES).map((e) => [
       cdkCommand('deploy', e.context).replace(/\\\n\s*/g, ''),
-      'needs an account: test/infra/cli.test.ts synthesizes the documented contexts, test/infra/docs.test.ts checks each quote',
+      'needs an account: test/infra/ synthesizes each documented context (msk.test.ts, self-managed.test.ts, ...), test/infra/docs.test.ts checks each quote',
     ]),
   ),
   'npm run bench -- --only dynamodb,fleet':
@@ -237,7 +240,8 @@ describe('every command in docs/ runs as written, or is covered elsewhere', {
     expect(Object.keys(DOCS_RUN).filter((c) => !commands.has(c))).toEqual([]);
   });
 
-  it.each(Object.keys(DOCS_RUN))('%s', async (command) => {
+  // Side by side, as the README's: each has its own output files.
+  it.concurrent.each(Object.keys(DOCS_RUN))('%s', async (command) => {
     const result = await run(command);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(DOCS_RUN[command] as RegExp);
