@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repo } from './support/run-cli.ts';
+import { cliEntry, repo } from './support/run-cli.ts';
 
 /**
  * The local tools as a user meets them: through npm or the `sensor-anomaly` command, from
@@ -144,7 +144,7 @@ describe('commands that work from anywhere', { timeout: 90_000 }, () => {
     // Standard input stays open: the backtest is mid-run when it is interrupted.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'local/cli/backtest.ts', '-i', '-', '-o', output],
+      [...cliEntry('local/cli/backtest.ts'), '-i', '-', '-o', output],
       { cwd: repo },
     );
     let stderr = '';

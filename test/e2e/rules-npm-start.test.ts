@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRulesCli } from '../../local/rules/rules-cli.ts';
-import { repo } from './support/run-cli.ts';
+import { cliEntry, repo } from './support/run-cli.ts';
 
 /** Resolves with the first match of `pattern` in the output so far or to come. */
 function waitFor(
@@ -25,7 +25,9 @@ function waitFor(
   });
 }
 
-describe('a running npm start picks up a rules change without a restart', () => {
+describe('a running npm start picks up a rules change without a restart', {
+  concurrent: true,
+}, () => {
   it('starts flagging a sensor once `npm run rules -- put` lowers its threshold', {
     timeout: 90_000,
   }, async () => {
@@ -49,9 +51,7 @@ describe('a running npm start picks up a rules change without a restart', () => 
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'local/cli/start.ts',
+        ...cliEntry('local/cli/start.ts'),
         '--in-process',
         '--duration',
         '14',
@@ -149,9 +149,7 @@ describe('a running npm start picks up a rules change without a restart', () => 
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'local/cli/start.ts',
+        ...cliEntry('local/cli/start.ts'),
         '--in-process',
         '--duration',
         '40',

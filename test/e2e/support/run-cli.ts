@@ -11,6 +11,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** Node's arguments to run a CLI entry point: its bundle of this run, or tsx for other scripts. */
+export function cliEntry(script: string): string[] {
+  const bundle = cliBundle(script);
+  return bundle !== undefined && existsSync(bundle) ? [bundle] : ['--import', 'tsx', script];
+}
+
 /**
  * Runs a CLI entry point as `npm start` / `npm run produce` do, without inherited Kafka/AWS
  * settings: from its bundle of this run (test/helpers/cli-bundles.ts), or with tsx for a
@@ -25,10 +31,7 @@ export function runCli(
   for (const name of ['KAFKA_BROKERS', 'DYNAMODB_ENDPOINT', 'SNS_ENDPOINT']) delete env[name];
   Object.assign(env, options.env);
   return new Promise<CliResult>((resolve, reject) => {
-    const bundle = cliBundle(script);
-    const entry =
-      bundle !== undefined && existsSync(bundle) ? [bundle] : ['--import', 'tsx', script];
-    const child = spawn(process.execPath, [...entry, ...args], { cwd: repo, env });
+    const child = spawn(process.execPath, [...cliEntry(script), ...args], { cwd: repo, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
