@@ -165,14 +165,15 @@ export function sentByKind(messages: readonly PublishedMessage[]): SentByKind {
 }
 
 /**
- * alertId → heldBackBefore of the given messages, which must all be anomaly alerts (a test
- * whose run may end episodes or send digests uses `sentByKind`).
+ * What SNS received, in the reference model's terms (`notifications`, `resolved`): the
+ * alerts by id and the resolved notices by episode; a digest is not expected (a test whose
+ * run may send digests uses `sentByKind`).
  */
-export function sentByAlertId(messages: readonly PublishedMessage[]): Map<string, number> {
+export function sentAsReference(messages: readonly PublishedMessage[]): {
+  notifications: Map<string, number>;
+  resolved: Map<string, ReferenceResolved>;
+} {
   const sent = sentByKind(messages);
-  if (sent.resolved.size > 0 || sent.digests > 0)
-    throw new Error(
-      `expected alerts only, got ${sent.resolved.size} resolved and ${sent.digests} digests`,
-    );
-  return sent.alerts;
+  if (sent.digests > 0) throw new Error(`expected no digest, got ${sent.digests}`);
+  return { notifications: sent.alerts, resolved: sent.resolved };
 }
