@@ -152,13 +152,12 @@ describe('the npm package in apps that cdk init made', { timeout: 240_000 }, () 
     const tarball = join(work, report.filename);
     manifest = JSON.parse(readFileSync(join(staged, 'package.json'), 'utf8'));
 
-    tsApp = await timed('init ts', () =>
-      initApp(join(work, 'ts'), 'typescript', tarball, manifest),
-    );
+    // The two apps are independent: made, checked and synthesized side by side.
+    [tsApp, jsApp] = await Promise.all([
+      timed('init ts', () => initApp(join(work, 'ts'), 'typescript', tarball, manifest)),
+      timed('init js', () => initApp(join(work, 'js'), 'javascript', tarball, manifest)),
+    ]);
     writeFileSync(join(tsApp.dir, 'lib', `${APP}-stack.ts`), documentedBlock('ts'));
-    jsApp = await timed('init js', () =>
-      initApp(join(work, 'js'), 'javascript', tarball, manifest),
-    );
     writeFileSync(join(jsApp.dir, 'lib', `${APP}-stack.js`), documentedBlock('js'));
 
     // The app's own compiler options, minus the jest types it would install.
@@ -170,15 +169,15 @@ describe('the npm package in apps that cdk init made', { timeout: 240_000 }, () 
         files: [`./${APP}/bin/${APP}.ts`, `./${APP}/lib/${APP}-stack.ts`],
       }),
     );
-    await timed('tsc ts', () =>
-      run(join(BIN, 'tsc'), ['-p', join(work, 'ts', 'tsconfig.check.json')], { env: ENV }),
-    );
-    // cdk.json's app is `npx tsc && npx tsx bin/<app>.ts`; the type check ran above.
-    tsTemplate = await timed('synth ts', () =>
-      synth(tsApp.dir, `${join(BIN, 'tsx')} bin/${APP}.ts`),
-    );
-    // The JavaScript app runs exactly as generated: `node bin/<app>.js`.
-    jsTemplate = await timed('synth js', () => synth(jsApp.dir));
+    [, tsTemplate, jsTemplate] = await Promise.all([
+      timed('tsc ts', () =>
+        run(join(BIN, 'tsc'), ['-p', join(work, 'ts', 'tsconfig.check.json')], { env: ENV }),
+      ),
+      // cdk.json's app is `npx tsc && npx tsx bin/<app>.ts`; the type check runs beside it.
+      timed('synth ts', () => synth(tsApp.dir, `${join(BIN, 'tsx')} bin/${APP}.ts`)),
+      // The JavaScript app runs exactly as generated: `node bin/<app>.js`.
+      timed('synth js', () => synth(jsApp.dir)),
+    ]);
   }, 240_000);
 
   afterAll(() => {
