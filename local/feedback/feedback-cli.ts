@@ -13,7 +13,12 @@ import { FeedbackWriter } from '../../functions/feedback/feedback-writer.ts';
 import { RULES_REFRESH_MS } from '../../functions/live-rules.ts';
 import { localDynamoDbClient } from '../embedded/clients.ts';
 import { helpLines, type OptionDoc, parseFlags, UsageError } from '../flags/parse-flags.ts';
-import { DEFAULT_STACK, RULES_OPTION_DOCS } from '../flags/rules-options.ts';
+import {
+  RULES_OPTION_DOCS,
+  type TableLocation,
+  tableLocation,
+  textOptions,
+} from '../flags/rules-options.ts';
 import { LOCAL_TABLE_NAME } from '../pipeline/local-detector.ts';
 import { awsProblem, findStackTable, whoAmI } from '../rules/rules-aws.ts';
 import { RulesFailure } from '../rules/rules-source.ts';
@@ -78,22 +83,14 @@ export interface FeedbackCliIo {
 }
 
 type Parsed =
-  | { readonly command: 'record'; readonly input: FeedbackInput; readonly where: Where }
+  | { readonly command: 'record'; readonly input: FeedbackInput; readonly where: TableLocation }
   | {
       readonly command: 'list';
       readonly sensor?: string;
       readonly json: boolean;
-      readonly where: Where;
+      readonly where: TableLocation;
     }
-  | { readonly command: 'delete'; readonly alertId: string; readonly where: Where };
-
-interface Where {
-  readonly table?: string;
-  readonly stack: string;
-  readonly stackGiven: boolean;
-  readonly endpoint?: string;
-  readonly region?: string;
-}
+  | { readonly command: 'delete'; readonly alertId: string; readonly where: TableLocation };
 
 /** Runs `npm run feedback -- ARGS`; returns the exit code. */
 export async function runFeedbackCli(argv: readonly string[], io: FeedbackCliIo): Promise<number> {
@@ -144,29 +141,8 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
   }
   const values = parseFlags(flags, stringOptions, ['json']);
   if (values.help === true) return 'help';
-  const text = (key: string) => {
-    const v = values[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${key}: needs a value`);
-    return v.trim();
-  };
-  const endpoint = text('endpoint');
-  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
-    throw new UsageError(`--endpoint: a URL such as http://127.0.0.1:8000 (got "${endpoint}")`);
-  }
-  const table = text('table');
-  const stack = text('stack');
-  if (table !== undefined && stack !== undefined) {
-    throw new UsageError('--table and --stack exclude each other');
-  }
-  const region = text('region');
-  const where: Where = {
-    ...(table === undefined ? {} : { table }),
-    stack: stack ?? DEFAULT_STACK,
-    stackGiven: stack !== undefined,
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(region === undefined ? {} : { region }),
-  };
+  const text = textOptions(values);
+  const where = tableLocation(text);
   const [first, second, extra] = positionals;
   const sensor = text('sensor');
   const only = (allowed: readonly string[], command: string) => {

@@ -54,15 +54,50 @@ export type RulesCommand = 'validate' | 'get' | 'put' | 'diff' | 'delete';
 const COMMANDS: readonly RulesCommand[] = ['validate', 'get', 'put', 'diff', 'delete'];
 const NEEDS_FILE: readonly RulesCommand[] = ['validate', 'put', 'diff'];
 
-export interface RulesOptions {
-  readonly command: RulesCommand;
-  readonly file?: string;
+/** Where the detector's table is: the options `npm run rules` and `npm run feedback` share. */
+export interface TableLocation {
   readonly table?: string;
   readonly stack: string;
   /** Whether --stack was given (with --endpoint, the local table is the default). */
   readonly stackGiven: boolean;
   readonly endpoint?: string;
   readonly region?: string;
+}
+
+export interface RulesOptions extends TableLocation {
+  readonly command: RulesCommand;
+  readonly file?: string;
+}
+
+/** A string option's trimmed value, or undefined when absent; an empty one is a UsageError. */
+export function textOptions(values: Readonly<Record<string, unknown>>) {
+  return (key: string): string | undefined => {
+    const v = values[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${key}: needs a value`);
+    return v.trim();
+  };
+}
+
+/** --table, --stack, --endpoint and --region, checked; throws UsageError with what to do. */
+export function tableLocation(text: (key: string) => string | undefined): TableLocation {
+  const endpoint = text('endpoint');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
+    throw new UsageError(`--endpoint: a URL such as http://127.0.0.1:8000 (got "${endpoint}")`);
+  }
+  const table = text('table');
+  const stack = text('stack');
+  if (table !== undefined && stack !== undefined) {
+    throw new UsageError('--table and --stack exclude each other');
+  }
+  const region = text('region');
+  return {
+    ...(table === undefined ? {} : { table }),
+    stack: stack ?? DEFAULT_STACK,
+    stackGiven: stack !== undefined,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(region === undefined ? {} : { region }),
+  };
 }
 
 /** `COMMAND [FILE] [options]`, options anywhere; throws UsageError with what to do. */
@@ -96,29 +131,9 @@ export function parseRulesOptions(argv: readonly string[]): RulesOptions | 'help
   if ((!NEEDS_FILE.includes(c) && file !== undefined) || extra !== undefined) {
     throw new UsageError(`unexpected argument "${NEEDS_FILE.includes(c) ? extra : file}"`);
   }
-  const text = (key: string) => {
-    const v = values[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${key}: needs a value`);
-    return v.trim();
-  };
-  const endpoint = text('endpoint');
-  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
-    throw new UsageError(`--endpoint: a URL such as http://127.0.0.1:8000 (got "${endpoint}")`);
-  }
-  const table = text('table');
-  const stack = text('stack');
-  if (table !== undefined && stack !== undefined) {
-    throw new UsageError('--table and --stack exclude each other');
-  }
-  const region = text('region');
   return {
     command: c,
     ...(file === undefined ? {} : { file }),
-    ...(table === undefined ? {} : { table }),
-    stack: stack ?? DEFAULT_STACK,
-    stackGiven: stack !== undefined,
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(region === undefined ? {} : { region }),
+    ...tableLocation(textOptions(values)),
   };
 }
