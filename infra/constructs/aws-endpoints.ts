@@ -3,6 +3,7 @@ import {
   CfnVPCEndpoint,
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
+  type IVpc,
   Peer,
   Port,
   SecurityGroup,
@@ -70,20 +71,12 @@ export class AwsEndpoints extends Construct {
       this.interfaces = [];
       return;
     }
-    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: network.vpcId,
-      availabilityZones: Fn.getAzs(),
-    });
-    const group = new SecurityGroup(this, 'SecurityGroup', {
-      vpc,
+    const { vpc, group } = endpointNetwork(this, network, {
+      vpcId: 'Vpc',
+      groupId: 'SecurityGroup',
       description: 'Interface endpoints of the sensor anomaly detector functions',
-      allowAllOutbound: false,
+      from: 'HTTPS from the detector functions',
     });
-    group.addIngressRule(
-      Peer.securityGroupId(network.securityGroupId),
-      Port.tcp(443),
-      'HTTPS from the detector functions',
-    );
     const subnets = (props.endpointSubnetIds ?? network.subnetIds.slice(0, 1)).map((subnetId) =>
       Subnet.fromSubnetId(this, `Subnet${subnetId}`, subnetId),
     );
@@ -99,4 +92,27 @@ export class AwsEndpoints extends Construct {
         }),
     );
   }
+}
+
+/**
+ * The imported VPC and the security group of interface endpoints: no outbound rule, HTTPS in
+ * from the functions' security group only. Shared by the AWS API endpoints and the Kafka
+ * pollers' SQS endpoint; the construct ids are the caller's, so their logical ids stay.
+ */
+export function endpointNetwork(
+  scope: Construct,
+  network: VpcNetworkConfig,
+  ids: { vpcId: string; groupId: string; description: string; from: string },
+): { vpc: IVpc; group: SecurityGroup } {
+  const vpc = Vpc.fromVpcAttributes(scope, ids.vpcId, {
+    vpcId: network.vpcId,
+    availabilityZones: Fn.getAzs(),
+  });
+  const group = new SecurityGroup(scope, ids.groupId, {
+    vpc,
+    description: ids.description,
+    allowAllOutbound: false,
+  });
+  group.addIngressRule(Peer.securityGroupId(network.securityGroupId), Port.tcp(443), ids.from);
+  return { vpc, group };
 }

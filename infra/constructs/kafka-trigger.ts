@@ -2,8 +2,6 @@ import { type CfnResource, Duration, Fn, type RemovalPolicy, Validations } from 
 import {
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
-  Peer,
-  Port,
   SecurityGroup,
   Subnet,
   Vpc,
@@ -31,6 +29,7 @@ import {
   type SelfManagedSourceConfig,
   type VpcNetworkConfig,
 } from '../kafka-source.ts';
+import { endpointNetwork } from './aws-endpoints.ts';
 
 export interface KafkaTriggerProps {
   readonly function: LambdaFunction;
@@ -234,20 +233,12 @@ export class KafkaTrigger extends Construct {
    * on 443.
    */
   private createSqsEndpoint(network: VpcNetworkConfig): void {
-    const vpc = Vpc.fromVpcAttributes(this, 'EndpointVpc', {
-      vpcId: network.vpcId,
-      availabilityZones: Fn.getAzs(),
-    });
-    const group = new SecurityGroup(this, 'SqsEndpointSecurityGroup', {
-      vpc,
+    const { vpc, group } = endpointNetwork(this, network, {
+      vpcId: 'EndpointVpc',
+      groupId: 'SqsEndpointSecurityGroup',
       description: 'SQS interface endpoint for the Kafka pollers (on-failure destination)',
-      allowAllOutbound: false,
+      from: 'HTTPS from the Kafka pollers',
     });
-    group.addIngressRule(
-      Peer.securityGroupId(network.securityGroupId),
-      Port.tcp(443),
-      'HTTPS from the Kafka pollers',
-    );
     this.sqsEndpoint = new InterfaceVpcEndpoint(this, 'SqsEndpoint', {
       vpc,
       service: InterfaceVpcEndpointAwsService.SQS,
