@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_DETECTION, type DetectorConfig, validateConfig } from '../../functions/config.ts';
@@ -17,11 +15,11 @@ import type { LiveRulesSettings } from '../../functions/detector/live-readers.ts
 import type { AnomalySink, BatchObserver } from '../../functions/ports.ts';
 import type { SilenceSink } from '../../functions/silence/ports.ts';
 import {
-  METRICS_NAMESPACE,
   SERVICE_NAME,
   SILENCE_SERVICE_NAME,
   WINDOW_FLUSH_SERVICE_NAME,
 } from '../../functions/telemetry-names.ts';
+import { localTelemetry } from './local-telemetry.ts';
 
 export const LOCAL_TABLE_NAME = 'sensor-anomaly-windows-local';
 export const LOCAL_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sensor-anomalies';
@@ -59,11 +57,7 @@ export function createLocalDetector(options: LocalDetectorOptions): DetectorHand
     // an explicit setting by the user wins.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   }
-  const logger = new Logger({
-    serviceName: SERVICE_NAME,
-    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
-  });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
+  const { logger, metrics } = localTelemetry(SERVICE_NAME, options.lambdaLogs);
   return createHandler({
     config: options.config,
     dynamodb: options.dynamodb,
@@ -101,15 +95,7 @@ export function createLocalSilenceCheck(options: {
    */
   readonly maxBatchMs?: number;
 }): SilenceHandler {
-  const logger = new Logger({
-    serviceName: SILENCE_SERVICE_NAME,
-    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
-  });
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: SILENCE_SERVICE_NAME,
-    logger,
-  });
+  const { logger, metrics } = localTelemetry(SILENCE_SERVICE_NAME, options.lambdaLogs);
   return createSilenceHandler({
     config: options.config,
     dynamodb: options.dynamodb,
@@ -136,15 +122,7 @@ export function createLocalWindowFlush(options: {
   readonly lambdaLogs?: boolean;
   readonly liveRules?: LiveRulesSettings;
 }): WindowFlushHandler {
-  const logger = new Logger({
-    serviceName: WINDOW_FLUSH_SERVICE_NAME,
-    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
-  });
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: WINDOW_FLUSH_SERVICE_NAME,
-    logger,
-  });
+  const { logger, metrics } = localTelemetry(WINDOW_FLUSH_SERVICE_NAME, options.lambdaLogs);
   return createWindowFlushHandler({
     config: options.config,
     dynamodb: options.dynamodb,

@@ -1,12 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DetectorConfig } from '../../functions/config.ts';
 import type { Digest } from '../../functions/core/alerting/digest.ts';
 import { createDigestHandler } from '../../functions/detector/create-digest-handler.ts';
-import { DIGEST_SERVICE_NAME, METRICS_NAMESPACE } from '../../functions/telemetry-names.ts';
+import { DIGEST_SERVICE_NAME } from '../../functions/telemetry-names.ts';
 import { LOCAL_MAX_BATCH_MS } from './local-detector.ts';
+import { localTelemetry } from './local-telemetry.ts';
 
 /**
  * The very digest function the schedule invokes in AWS (createDigestHandler), with local
@@ -20,15 +19,7 @@ export function createLocalDigest(options: {
   readonly onDigest: (digest: Digest) => void;
   readonly lambdaLogs?: boolean;
 }): () => Promise<unknown> {
-  const logger = new Logger({
-    serviceName: DIGEST_SERVICE_NAME,
-    logLevel: options.lambdaLogs ? 'INFO' : 'SILENT',
-  });
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: DIGEST_SERVICE_NAME,
-    logger,
-  });
+  const { logger, metrics } = localTelemetry(DIGEST_SERVICE_NAME, options.lambdaLogs);
   const handler = createDigestHandler({
     config: options.config,
     dynamodb: options.dynamodb,
