@@ -120,13 +120,12 @@ export class PartitionWindows {
    * that finds its records committed (their commit's response was lost) would never tell
    * them: they are told at least once, on every attempt that judges them.
    */
-  judged(report: MutableReport, observer: BatchObserver): { late: readonly Reading[] } {
+  judged(report: MutableReport, observer: BatchObserver): void {
     const counts = this.closing?.counts;
-    if (counts === undefined) return { late: [] };
+    if (counts === undefined) return;
     report.lateReadings = (report.lateReadings ?? 0) + counts.late.length;
     report.lateWindowDrops = (report.lateWindowDrops ?? 0) + counts.lateWindows;
     for (const r of counts.late) observer.late?.(r);
-    return { late: counts.late };
   }
 
   /** After the commit held: the next piece appends after it; closed windows are counted. */
