@@ -10,8 +10,8 @@ import { build, type Plugin } from 'esbuild';
  * second of CPU each, a hundred spawns a run). What a user types (`npm run …`, `npx
  * sensor-anomaly …`, tsx) is still spawned as written by readme-commands and cli-anywhere.
  */
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI_BUNDLE_DIR = join(REPO, 'node_modules/.cache/sensor-anomaly-test-cli');
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const CLI_BUNDLE_DIR = join(REPO, 'node_modules/.cache/sensor-anomaly-test-cli');
 
 /**
  * Each module keeps its own `import.meta.url`: code that finds files next to itself (the
