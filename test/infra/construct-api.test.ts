@@ -1,4 +1,4 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import {
   SensorAnomalyDetector,
   SensorAnomalyDetectorError,
 } from '../../infra/index.ts';
+import { templateOnlyApp } from './synth.ts';
 
 // The construct as an app of its own uses it: typed props, no context.
 
@@ -30,9 +31,9 @@ const source = (consumerGroupId?: string) =>
     secretArn: SECRET,
     ...(consumerGroupId === undefined ? {} : { consumerGroupId }),
   });
-// No bundling (`aws:cdk:bundling-stacks` empty): these tests read templates, not code.
+// No bundling (templateOnlyApp): these tests read templates, not code.
 const newStack = () =>
-  new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Plant', {
+  new Stack(templateOnlyApp(), 'Plant', {
     env: { region: 'eu-west-1' },
   });
 

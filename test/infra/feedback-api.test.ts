@@ -1,15 +1,15 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.ts';
 import { SensorAnomalyDetector } from '../../infra/index.ts';
-import { CDK_JSON_CONTEXT } from './synth.ts';
+import { CDK_JSON_CONTEXT, templateOnlyApp } from './synth.ts';
 
-// No bundling (`aws:cdk:bundling-stacks` empty): these tests read templates, not code.
+// No bundling (templateOnlyApp): these tests read templates, not code.
 const newStack = () =>
-  new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Plant', {
+  new Stack(templateOnlyApp(), 'Plant', {
     env: { region: 'eu-west-1' },
   });
 const operatorOf = (stack: Stack) =>
