@@ -22,7 +22,6 @@ const shared = {
   testTimeout: 120_000,
   hookTimeout: 120_000,
   pool: 'forks' as const,
-  setupFiles: ['/tmp/cpu-setup.ts'],
   // As the CLIs do (local/flags/quiet-sdk.ts): no 8-line AWS SDK NodeVersionSupportWarning on Node 20.
   env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 };

@@ -1,6 +1,6 @@
 import { StoreConflictError } from '../adapters/store-errors.ts';
 import type { PageCache } from './page-cache.ts';
-import { type PageWrite, type PartitionRoot, type PartitionStore, pageId } from './state.ts';
+import type { PageWrite, PartitionRoot, PartitionStore } from './state.ts';
 
 /** A fresh commit id: names one attempt's root write, so the attempt can recognise it. */
 export function newCommitId(): string {
@@ -31,7 +31,7 @@ export async function commit(
 ): Promise<void> {
   if (pages.length > 0) await store.putPages(pages);
   // Immutable: safe to cache before the root points to them (nothing reads them until then).
-  for (const w of pages) cache.set(pageId(w.key), w.page);
+  for (const w of pages) cache.set(w.key, w.page);
   await writeRoot(store, pid, before, root);
 }
 

@@ -31,23 +31,24 @@ export interface LoadContext {
 }
 
 /** Pages by key: from the container's cache, the rest in one read (counted). */
-async function fetchPages(
-  ctx: LoadContext,
+export async function fetchPages(
+  ctx: Pick<LoadContext, 'store' | 'cache' | 'nowSeconds'>,
   keys: readonly PageKey[],
 ): Promise<{ pages: Map<string, Page>; read: number }> {
   const pages = new Map<string, Page>();
   const missing: PageKey[] = [];
   for (const key of keys) {
-    const id = pageId(key);
-    const hit = ctx.cache.get(id);
-    if (hit !== undefined) pages.set(id, hit);
+    const hit = ctx.cache.get(key);
+    if (hit !== undefined) pages.set(pageId(key), hit);
     else missing.push(key);
   }
   if (missing.length === 0) return { pages, read: 0 };
   const found = await ctx.store.readPages(missing, ctx.nowSeconds);
-  for (const [id, page] of found) {
-    pages.set(id, page);
-    ctx.cache.set(id, page);
+  for (const key of missing) {
+    const page = found.get(pageId(key));
+    if (page === undefined) continue;
+    pages.set(pageId(key), page);
+    ctx.cache.set(key, page);
   }
   return { pages, read: missing.length };
 }

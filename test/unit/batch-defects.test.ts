@@ -103,6 +103,42 @@ describe('defect: a warm cache passing its bound in the middle of a batch', () =
   });
 });
 
+describe('defect: a warm container kept every generation of every page it wrote', () => {
+  it('holds one generation per page: a thousand batches in one bucket leave the cache as one did', async () => {
+    // Prepare: five sensors, every batch within one 5-s bucket (so no new bucket pages appear);
+    // each batch writes new generations of the same pages
+    const store = new MemoryWindowStore();
+    const cache = new PageCache();
+    const process = createBatchProcessor(SETTINGS, {
+      store,
+      publisher: new PipelineProbe().publisher(),
+      nowMs: () => T0 + 5000,
+      cache,
+    });
+    const batch = (n: number) =>
+      offsets(
+        Array.from({ length: 5 }, (_, i) => ({ timestampMs: T0 + (n % 4000), value: `s${i},50` })),
+        n * 5,
+      );
+    await process(batch(0));
+    const afterOne = cache.size;
+    // Act
+    for (let n = 1; n < 1000; n += 1) await process(batch(n));
+    // Assess: the same slots, each at its latest generation (was: one more page per batch
+    // and write, up to 4,096 pages of superseded state in the container's heap)
+    expect(afterOne).toBeGreaterThan(0);
+    expect(cache.size).toBe(afterOne);
+    const warm = createBatchProcessor(SETTINGS, {
+      store,
+      publisher: new PipelineProbe().publisher(),
+      nowMs: () => T0 + 5000,
+      cache,
+    });
+    const result = await warm(batch(1000));
+    expect(result.bucketKeysRead).toBe(0);
+  });
+});
+
 describe('defect: a skipped first batch, replayed later, was counted as redelivered', () => {
   it('offsets before a partition’s first batch stay open and are judged when replayed', async () => {
     // Prepare: the mapping gave up on offsets 0–9 (the partition's very first batch) and

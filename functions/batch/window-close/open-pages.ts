@@ -1,6 +1,7 @@
 import { OpenWindows } from '../../core/open-windows.ts';
 import type { Reading } from '../../core/types.ts';
 import type { HeldReading, WindowCloseSpec } from '../../core/window-close.ts';
+import { fetchPages } from '../load.ts';
 import type { PageCache } from '../page-cache.ts';
 import {
   type OpenBucketRefs,
@@ -66,26 +67,13 @@ export async function loadOpenWindows(
       keys.push(openKey(pid, b.startMs, n, gen));
     });
   }
-  const pages = new Map<string, OpenPage>();
-  const missing: PageKey[] = [];
-  for (const key of keys) {
-    const hit = ctx.cache.get(pageId(key));
-    if (hit?.kind === 'open') pages.set(pageId(key), hit);
-    else missing.push(key);
-  }
-  if (missing.length > 0) {
-    for (const [id, page] of await ctx.store.readPages(missing, ctx.nowSeconds)) {
-      if (page.kind !== 'open') continue;
-      pages.set(id, page);
-      ctx.cache.set(id, page);
-    }
-  }
+  const { pages, read } = await fetchPages(ctx, keys);
   const sensors = new Map<string, Map<number, HeldReading[]>>();
   for (const key of keys) {
     // A part lost to its TTL (a partition idle past the retention margin with no flush):
     // its readings are gone, as a bucket's aggregates would be.
     const page = pages.get(pageId(key));
-    if (page === undefined) continue;
+    if (page?.kind !== 'open') continue;
     for (const [sensorId, held] of page.sensors) {
       let byStart = sensors.get(sensorId);
       if (byStart === undefined) {
@@ -103,7 +91,7 @@ export async function loadOpenWindows(
     closing: w.closing,
     sensors,
   });
-  return { open, pagesRead: missing.length };
+  return { open, pagesRead: read };
 }
 
 /** Cuts held readings into parts whose bound stays within OPEN_PAGE_BUDGET_BYTES. */
