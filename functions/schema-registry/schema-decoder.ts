@@ -25,6 +25,8 @@ export interface SchemaDecoderOptions {
  */
 export class SchemaRegistryDecoder implements ValueDecoder {
   private readonly cache = new Map<string, Entry>();
+  /** Fetches under way, by schema: at most one per schema at a time. */
+  private readonly inflight = new Map<string, Promise<void>>();
   private readonly maxSchemas: number;
   private readonly fetchConcurrency: number;
   /** Registry requests made, for tests and logs. */
@@ -40,30 +42,42 @@ export class SchemaRegistryDecoder implements ValueDecoder {
 
   /** Fetches the schemas of a batch's framed values that are not cached yet. */
   async prepare(records: readonly RawRecord[]): Promise<void> {
-    const missing = new Map<string, SchemaRef>();
+    const named = new Map<string, SchemaRef>();
     for (const record of records) {
       if (record.value === null || record.value.length === 0) continue;
       const framed = unframe(record.value);
       if (framed === null || 'broken' in framed || framed.registry !== this.source.registry)
         continue;
       const ref = refOf(framed);
-      const key = refKey(ref);
-      if (!this.cache.has(key)) missing.set(key, ref);
+      named.set(refKey(ref), ref);
     }
-    if (missing.size === 0) return;
+    // A fetch still running is awaited, not repeated: a batch that failed on one schema leaves
+    // its other fetches running, and its retry comes while they are. What it did not get is
+    // fetched again below.
+    const running = [...named.keys()].flatMap((key) => this.inflight.get(key) ?? []);
+    if (running.length > 0) await Promise.allSettled(running);
+    const missing = [...named.entries()].filter(([key]) => !this.cache.has(key));
+    if (missing.length === 0) return;
     // A batch that names more schemas than the cache holds still decodes: the cache grows
     // for it, and starts again at the next batch.
-    if (this.cache.size + missing.size > this.maxSchemas) this.cache.clear();
-    const refs = [...missing.entries()];
+    if (this.cache.size + missing.length > this.maxSchemas) this.cache.clear();
     const work = async () => {
-      for (let next = refs.pop(); next !== undefined; next = refs.pop()) {
+      for (let next = missing.pop(); next !== undefined; next = missing.pop()) {
         const [key, ref] = next;
         this.fetches += 1;
-        const fetched = await this.source.fetch(ref);
-        this.cache.set(key, entryOf(ref, fetched));
+        const fetching = this.source
+          .fetch(ref)
+          .then((fetched) => {
+            this.cache.set(key, entryOf(ref, fetched));
+          })
+          .finally(() => this.inflight.delete(key));
+        this.inflight.set(key, fetching);
+        await fetching;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.fetchConcurrency, refs.length) }, work));
+    await Promise.all(
+      Array.from({ length: Math.min(this.fetchConcurrency, missing.length) }, work),
+    );
   }
 
   decode(bytes: Uint8Array): DecodedValue | null {

@@ -52,11 +52,6 @@ export interface LocalDetectorOptions {
 
 /** The very handler Lambda runs (createHandler), with local clients and quiet telemetry. */
 export function createLocalDetector(options: LocalDetectorOptions): DetectorHandler {
-  if (!options.lambdaLogs) {
-    // Powertools reads this when a Metrics instance is built (single metrics included);
-    // an explicit setting by the user wins.
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  }
   const { logger, metrics } = localTelemetry(SERVICE_NAME, options.lambdaLogs);
   return createHandler({
     config: options.config,

@@ -9,6 +9,7 @@ import {
   SchemaRegistryUnavailableError,
 } from '../../functions/schema-registry/errors.ts';
 import { SchemaRegistryDecoder } from '../../functions/schema-registry/schema-decoder.ts';
+import type { SchemaSource } from '../../functions/schema-registry/schema-source.ts';
 import { fixtureRecords, registerFixtureSchemas } from '../helpers/schema-registry-fixtures.ts';
 import { LoopbackSchemaRegistry } from '../helpers/schema-registry-server.ts';
 
@@ -107,6 +108,34 @@ describe('schema-registry values decoded in the function (loopback Confluent reg
     for (let i = 0; i < 5; i += 1) await decoder.prepare(records);
     expect(Object.fromEntries(registry.requests)).toEqual({ 1: 1, 2: 1, 99: 1 });
     expect(decoder.fetches).toBe(3);
+  });
+
+  it('a retry while a failed batch’s other fetches still run waits for them: each schema asked once', async () => {
+    // Prepare: schema 99's first request is refused at once, schema 1's answer takes 300 ms
+    const real = source();
+    let refused = false;
+    const flaky: SchemaSource = {
+      registry: real.registry,
+      describe: real.describe,
+      fetch: async (ref) => {
+        if (ref.registry === 'confluent' && ref.schemaId === 99 && !refused) {
+          refused = true;
+          throw new SchemaRegistryUnavailableError('refused');
+        }
+        const answer = await real.fetch(ref);
+        if (ref.registry === 'confluent' && ref.schemaId === 1)
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        return answer;
+      },
+    };
+    const decoder = new SchemaRegistryDecoder(flaky);
+    const records = fixtureRecords('avro-topic.jsonl'); // ids 1 and 99
+    // Act: the batch fails on 99 while 1 is on its way; the retry comes at once
+    await expect(decoder.prepare(records)).rejects.toBeInstanceOf(SchemaRegistryUnavailableError);
+    await decoder.prepare(records);
+    // Assess: the retry waited for schema 1's fetch rather than asking again
+    expect(Object.fromEntries(registry.requests)).toEqual({ 1: 1, 99: 1 });
+    expect(parseRecord(records[0] as RawRecord, { decoder, fields: AVRO_FIELDS }).ok).toBe(true);
   });
 
   it('at its bound, the cache starts again and every schema of the batch still decodes', async () => {
