@@ -18,6 +18,15 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
 ).context;
 
+/**
+ * aws-cdk-lib's built-in CloudFormation template validation (App `builtinCloudFormationValidation`:
+ * "CDK ships with a CloudFormation template validation plugin that is enabled by default") is
+ * off in the apps the tests build in-process: it costs about 3 s of CPU per worker to start and
+ * 0.8 s per synth, some thirty synths a run. test/infra/cli.test.ts synthesizes the default app
+ * through the `cdk` CLI with it on, as users run it, and with its findings made errors.
+ */
+const BUILTIN_VALIDATION = false;
+
 export interface Synthesized extends DetectorApp {
   readonly template: Template;
   /** cdk-nag AwsSolutions findings that no acknowledgment covers. */
@@ -62,6 +71,7 @@ function synthesizeNow(context: Readonly<Record<string, string>>): Synthesized {
   const app = new App({
     outdir: perWorker.synthOutdir,
     context: { ...CDK_JSON_CONTEXT, ...context },
+    builtinCloudFormationValidation: BUILTIN_VALIDATION,
   });
   const built = buildDetectorApp(app);
   const template = Template.fromStack(built.stack);
@@ -91,7 +101,10 @@ function synthesizeNow(context: Readonly<Record<string, string>>): Synthesized {
  * so no cache helps: these tests would bundle at every stack they build.
  */
 export function templateOnlyApp(context: Readonly<Record<string, unknown>> = {}): App {
-  return new App({ context: { [BUNDLING_STACKS]: [], ...context } });
+  return new App({
+    context: { [BUNDLING_STACKS]: [], ...context },
+    builtinCloudFormationValidation: BUILTIN_VALIDATION,
+  });
 }
 
 /** Every IAM policy statement of a template, with Action normalized to an array. */

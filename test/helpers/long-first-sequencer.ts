@@ -1,0 +1,55 @@
+import { relative } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that take longest, longest first, as measured on two cores (`npm test`, December
+ * 2026; seconds of wall time beside each). vitest orders a group's files by the durations of
+ * its last run, kept under node_modules/.vite; a fresh clone has none, and then it keeps the
+ * glob's order, which can leave a one-minute file for last. Files not named here follow in
+ * vitest's own order. A stale entry only costs time, never a test.
+ */
+export const LONG_FIRST: readonly string[] = [
+  'test/infra/package.test.ts', // 61
+  'test/integration/silence-bounded.test.ts', // 55
+  'test/e2e/cli-anywhere.test.ts', // 49
+  'test/reliability/local-pipeline-faults.test.ts', // 36
+  'test/e2e/readme-commands.test.ts', // 32
+  'test/infra/self-managed.test.ts', // 33, with the worker's first bundling synth
+  'test/infra/cli.test.ts', // 28
+  'test/e2e/silence.test.ts', // 27
+  'test/reliability/laws-dynalite.test.ts', // 23
+  'test/e2e/backlog-digest.test.ts', // 21
+  'test/e2e/live-view.test.ts', // 18
+  'test/e2e/rules-npm-start.test.ts', // 18
+  'test/e2e/window-close-cli.test.ts', // 17
+  'test/e2e/kafka-pipeline.test.ts', // 17
+  'test/e2e/anomalies-topic.test.ts', // 17
+  'test/infra/window-flush.test.ts', // 15
+  'test/e2e/cli-mistakes.test.ts', // 11
+  'test/integration/repartition.test.ts', // 11
+  'test/e2e/cli.test.ts', // 11
+  'test/reliability/state-failure-modes.test.ts', // 10
+  'test/integration/handler-laws.test.ts', // 10
+];
+
+export class LongFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const root = this.ctx.config.root;
+    const rank = (file: TestSpecification) => {
+      const index = LONG_FIRST.indexOf(relative(root, file.moduleId));
+      return index === -1 ? LONG_FIRST.length : index;
+    };
+    // Groups stay in vitest's order; within a group, a project's files go one after the
+    // other, projects in the order of the configuration (vitest's: by name). Stable: unnamed
+    // files keep vitest's order.
+    const names = this.ctx.projects.map((p) => p.name);
+    const project = (file: TestSpecification) => names.indexOf(file.project.name);
+    return sorted.sort(
+      (a, b) =>
+        a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder ||
+        project(a) - project(b) ||
+        rank(a) - rank(b),
+    );
+  }
+}
