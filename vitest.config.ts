@@ -4,12 +4,12 @@ import { LongFirstSequencer } from './test/helpers/long-first-sequencer.ts';
 /**
  * Two groups, one after the other. vitest's default on 2 cores is a single worker ("available
  * parallelism - 1"), which leaves the cores idle while the slow files wait: a consumer group
- * joining, an `npm start` running its seconds, a CLI spawned. Those run three at a time
- * first; then the files that keep a core busy the whole time (CDK synths with their esbuild
- * bundles, the property laws, the unit suites) two at a time, one per core, so none starves.
- * In each project the longest files start first (test/helpers/long-first-sequencer.ts).
- * Each file has its own services, tables, topics and temporary directories
- * (test/helpers/worker-services.ts).
+ * joining, an `npm start` running its seconds, a CLI spawned. Every file but the CDK ones runs
+ * first, three at a time, the property laws and unit suites using the time the waiting files
+ * leave; then the CDK files (synths with their esbuild bundles, the package's consumer apps)
+ * two at a time, one per core. The longest files start first
+ * (test/helpers/long-first-sequencer.ts). Each file has its own services, tables, topics and
+ * temporary directories (test/helpers/worker-services.ts).
  */
 const CDK = ['test/infra/**/*.test.ts'];
 

@@ -2,34 +2,34 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that take longest, longest first, as measured on two cores (`npm test`, December
- * 2026; seconds of wall time beside each). vitest orders a group's files by the durations of
- * its last run, kept under node_modules/.vite; a fresh clone has none, and then it keeps the
- * glob's order, which can leave a one-minute file for last. Files not named here follow in
- * vitest's own order. A stale entry only costs time, never a test.
+ * The files that take longest, longest first: seconds of wall time beside each, measured on
+ * two cores among the files running beside them (`npm test`, December 2026). vitest orders a
+ * group's files by the durations of its last run, kept under node_modules/.vite; a fresh
+ * clone has none, and then it keeps the glob's order, which can leave a one-minute file for
+ * last. Files not named here follow in vitest's own order. A stale entry only costs time,
+ * never a test.
  */
 export const LONG_FIRST: readonly string[] = [
-  'test/infra/package.test.ts', // 61
-  'test/integration/silence-bounded.test.ts', // 55
-  'test/e2e/cli-anywhere.test.ts', // 49
-  'test/reliability/local-pipeline-faults.test.ts', // 36
-  'test/e2e/readme-commands.test.ts', // 32
-  'test/infra/self-managed.test.ts', // 33, with the worker's first bundling synth
-  'test/infra/cli.test.ts', // 28
-  'test/e2e/silence.test.ts', // 27
-  'test/reliability/laws-dynalite.test.ts', // 23
+  'test/infra/package.test.ts', // 57
+  'test/integration/silence-bounded.test.ts', // 53
+  'test/infra/cli.test.ts', // 41
+  'test/reliability/local-pipeline-faults.test.ts', // 39
+  'test/e2e/cli-anywhere.test.ts', // 38
+  'test/e2e/readme-commands.test.ts', // 33
+  'test/reliability/laws-dynalite.test.ts', // 32
+  'test/e2e/silence.test.ts', // 29
   'test/e2e/backlog-digest.test.ts', // 21
-  'test/e2e/live-view.test.ts', // 18
-  'test/e2e/rules-npm-start.test.ts', // 18
+  'test/e2e/live-view.test.ts', // 19
+  'test/integration/handler-laws.test.ts', // 18
   'test/e2e/window-close-cli.test.ts', // 17
   'test/e2e/kafka-pipeline.test.ts', // 17
   'test/e2e/anomalies-topic.test.ts', // 17
-  'test/infra/window-flush.test.ts', // 15
-  'test/e2e/cli-mistakes.test.ts', // 11
-  'test/integration/repartition.test.ts', // 11
-  'test/e2e/cli.test.ts', // 11
+  'test/e2e/rules-npm-start.test.ts', // 16
+  'test/infra/self-managed.test.ts', // 13, with its worker's first bundling synth
+  'test/integration/repartition.test.ts', // 10
+  'test/e2e/cli.test.ts', // 10
   'test/reliability/state-failure-modes.test.ts', // 10
-  'test/integration/handler-laws.test.ts', // 10
+  'test/e2e/cli-mistakes.test.ts', // 9
 ];
 
 export class LongFirstSequencer extends BaseSequencer {
