@@ -5,7 +5,7 @@ import { build, type Plugin } from 'esbuild';
 
 /**
  * The command-line tools as the test suite spawns them: each entry point of `local/cli`
- * bundled once per run by esbuild (our TypeScript in one file, packages left to Node), so a
+ * bundled once per run by esbuild (our TypeScript and its packages in one file), so a
  * spawn costs Node's start rather than tsx transforming a hundred modules again (about a
  * second of CPU each, a hundred spawns a run). What a user types (`npm run …`, `npx
  * sensor-anomaly …`, tsx) is still spawned as written by readme-commands and cli-anywhere.
@@ -47,7 +47,12 @@ export async function buildCliBundles(): Promise<void> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    // Packages bundled in too: one file to load rather than hundreds to resolve, about a
+    // quarter less CPU per spawn (0.62 s → 0.46 s for `start` with a bad flag). CommonJS
+    // packages in an ES module bundle need a require() for Node's built-ins.
+    banner: {
+      js: "import { createRequire as __cliBundleRequire } from 'node:module'; const require = __cliBundleRequire(import.meta.url);",
+    },
     logLevel: 'warning',
     plugins: [ownImportMetaUrl],
   });
