@@ -45,9 +45,10 @@ export async function fetchPages(
   if (missing.length === 0) return { pages, read: 0 };
   const found = await ctx.store.readPages(missing, ctx.nowSeconds);
   for (const key of missing) {
-    const page = found.get(pageId(key));
+    const id = pageId(key);
+    const page = found.get(id);
     if (page === undefined) continue;
-    pages.set(pageId(key), page);
+    pages.set(id, page);
     ctx.cache.set(key, page);
   }
   return { pages, read: missing.length };

@@ -40,15 +40,12 @@ export class LongFirstSequencer extends BaseSequencer {
       const index = LONG_FIRST.indexOf(relative(root, file.moduleId));
       return index === -1 ? LONG_FIRST.length : index;
     };
-    // Groups stay in vitest's order; within a group, a project's files go one after the
-    // other, projects in the order of the configuration (vitest's: by name). Stable: unnamed
-    // files keep vitest's order.
-    const names = this.ctx.projects.map((p) => p.name);
-    const project = (file: TestSpecification) => names.indexOf(file.project.name);
+    // Groups and projects keep vitest's order (a project's files go one after the other);
+    // within a project, the named files first. Stable: unnamed files keep vitest's order.
     return sorted.sort(
       (a, b) =>
         a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder ||
-        project(a) - project(b) ||
+        a.project.name.localeCompare(b.project.name) ||
         rank(a) - rank(b),
     );
   }

@@ -107,10 +107,9 @@ describe('defect: a warm container kept every generation of every page it wrote'
   it('holds one generation per page: a thousand batches in one bucket leave the cache as one did', async () => {
     // Prepare: five sensors, every batch within one 5-s bucket (so no new bucket pages appear);
     // each batch writes new generations of the same pages
-    const store = new MemoryWindowStore();
     const cache = new PageCache();
     const process = createBatchProcessor(SETTINGS, {
-      store,
+      store: new MemoryWindowStore(),
       publisher: new PipelineProbe().publisher(),
       nowMs: () => T0 + 5000,
       cache,
@@ -128,13 +127,7 @@ describe('defect: a warm container kept every generation of every page it wrote'
     // and write, up to 4,096 pages of superseded state in the container's heap)
     expect(afterOne).toBeGreaterThan(0);
     expect(cache.size).toBe(afterOne);
-    const warm = createBatchProcessor(SETTINGS, {
-      store,
-      publisher: new PipelineProbe().publisher(),
-      nowMs: () => T0 + 5000,
-      cache,
-    });
-    const result = await warm(batch(1000));
+    const result = await process(batch(1000));
     expect(result.bucketKeysRead).toBe(0);
   });
 });

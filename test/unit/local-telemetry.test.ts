@@ -3,11 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { localTelemetry } from '../../local/pipeline/local-telemetry.ts';
 import { captureStdout } from '../helpers/capture-stdout.ts';
 
+/** The EMF lines (metrics) written to stdout and stderr while `act` runs. */
+function emfWrittenBy(act: () => void): Record<string, unknown>[] {
+  const out = captureStdout();
+  try {
+    act();
+    return out.json().filter((l) => '_aws' in l);
+  } finally {
+    out.restore();
+  }
+}
+
 describe('local telemetry', () => {
   it('quiet: publishes nothing, single metrics included, and leaves other Metrics publishing', () => {
-    // Prepare
-    const out = captureStdout();
-    try {
+    const emf = emfWrittenBy(() => {
+      // Prepare
       const { metrics } = localTelemetry('local-test', false);
       // Act
       metrics.addMetric('Quiet', MetricUnit.Count, 1);
@@ -16,25 +26,19 @@ describe('local telemetry', () => {
       const lambda = new Metrics({ namespace: 'Test', serviceName: 'lambda' });
       lambda.addMetric('Loud', MetricUnit.Count, 1);
       lambda.publishStoredMetrics();
-      // Assess: only the Lambda-built instance wrote its EMF line
-      const emf = out.json().filter((l) => '_aws' in l);
-      expect(emf).toHaveLength(1);
-      expect(emf[0]).toMatchObject({ Loud: 1 });
-      expect(process.env.POWERTOOLS_METRICS_DISABLED).toBeUndefined();
-    } finally {
-      out.restore();
-    }
+    });
+    // Assess: only the Lambda-built instance wrote its EMF line
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Loud: 1 });
+    expect(process.env.POWERTOOLS_METRICS_DISABLED).toBeUndefined();
   });
 
   it('--lambda-logs: the JSON lines a deployed function writes', () => {
-    const out = captureStdout();
-    try {
+    const emf = emfWrittenBy(() => {
       const { metrics } = localTelemetry('local-test', true);
       metrics.addMetric('Counted', MetricUnit.Count, 2);
       metrics.publishStoredMetrics();
-      expect(out.json().filter((l) => '_aws' in l)).toMatchObject([{ Counted: 2 }]);
-    } finally {
-      out.restore();
-    }
+    });
+    expect(emf).toMatchObject([{ Counted: 2 }]);
   });
 });
